@@ -1,0 +1,104 @@
+"""Names and value types of the board document (DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+BOARD = "board"
+COLUMNS = "columns"
+TICKETS = "tickets"
+LABELS = "labels"
+ROOTS = (BOARD, COLUMNS, TICKETS, LABELS)
+
+# Transaction origins. pycrdt needs hashable origins; these strings never
+# leave the process.
+LOCAL_SOURCE = "lanban:local"  # this user's edits (tracked by undo)
+SYSTEM_SOURCE = "lanban:system"  # creation, import, fixes after a merge (not undoable)
+REMOTE_SOURCE = "lanban:remote"  # default for updates from elsewhere
+
+DEFAULT_COLUMNS = ("To do", "Doing", "Done")
+MAX_TITLE_LENGTH = 500
+MAX_TEXT_LENGTH = 100_000
+
+
+def new_id() -> str:
+    """A random URL-safe id (72 bits)."""
+    return secrets.token_urlsafe(9)
+
+
+def new_client_id() -> int:
+    """A 32-bit client id, as Yjs uses (pycrdt's ~50-bit ids bloat updates)."""
+    return secrets.randbits(32)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def as_int(value: Any, default: int = 0) -> int:
+    """pycrdt returns numbers as floats; other clients may write anything."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        try:
+            return int(value)
+        except (OverflowError, ValueError):
+            return default
+    return default
+
+
+def as_str(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    id: str
+    title: str
+    rank: str
+    wip_limit: int  # 0 = none
+    deleted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    id: str
+    name: str
+    color: str
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: str
+    author: str
+    text: str
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    id: str
+    number: int
+    title: str
+    description: str
+    column: str | None  # where it shows: its own column, or the first live one
+    stored_column: str  # what the document says (may be deleted or unknown)
+    rank: str
+    assignee: str
+    labels: tuple[str, ...]  # label ids
+    comments: tuple[Comment, ...]
+    created_by: str
+    created_at: int
+    updated_by: str
+    updated_at: int
+    deleted: bool
+
+    @property
+    def misplaced(self) -> bool:
+        """Shown in a column other than its own (its column was deleted or unknown)."""
+        return self.column != self.stored_column
