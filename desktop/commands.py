@@ -1,0 +1,373 @@
+"""What each ``lanban`` subcommand does (parsing lives in cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from model.board import Board
+from model.exchange import export_board, import_board
+from model.schema import Ticket
+from sync.store import BoardFile, Store
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked; exit status 1."""
+
+
+@dataclass
+class Context:
+    data_dir: Path | None
+    args: argparse.Namespace
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.data_dir)
+
+    @cached_property
+    def actor(self) -> str:
+        name = getattr(self.args, "name", None) or os.environ.get("LANBAN_USER_NAME")
+        if not name:
+            name = self.store.identity().name
+        if not name:
+            try:
+                name = getpass.getuser()
+            except (KeyError, OSError):
+                name = "someone"
+        return name
+
+    @contextmanager
+    def board(self) -> Iterator[BoardFile]:
+        bf = self.store.find(self.args.board, actor=self.actor)
+        try:
+            yield bf
+        finally:
+            bf.close()
+
+
+def out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def out_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False), flush=True)
+
+
+def ticket_json(board: Board, t: Ticket, labels: dict[str, str]) -> dict[str, Any]:
+    column = board.column(t.column, include_deleted=True).title if t.column else None
+    return {
+        "id": t.id,
+        "number": t.number,
+        "title": t.title,
+        "column": column,
+        "column_id": t.column,
+        "description": t.description,
+        "assignee": t.assignee,
+        "labels": sorted(labels[x] for x in t.labels if x in labels),
+        "comments": [{"author": c.author, "text": c.text, "at": c.at} for c in t.comments],
+        "created_by": t.created_by,
+        "created_at": t.created_at,
+        "updated_by": t.updated_by,
+        "updated_at": t.updated_at,
+        "deleted": t.deleted,
+        "misplaced": t.misplaced,
+    }
+
+
+def ticket_line(t: Ticket, labels: dict[str, str]) -> str:
+    parts = [f"#{t.number:<4}", t.title]
+    if t.assignee:
+        parts.append(f"@{t.assignee}")
+    names = sorted(labels[x] for x in t.labels if x in labels)
+    if names:
+        parts.append("[" + ", ".join(names) + "]")
+    if t.comments:
+        parts.append(f"({len(t.comments)} comments)")
+    if t.misplaced:
+        parts.append("(its column was deleted)")
+    return "  ".join(parts)
+
+
+# ------------------------------------------------------------------- boards
+
+
+def board_create(ctx: Context) -> None:
+    columns = [c.strip() for c in ctx.args.columns.split(",") if c.strip()]
+    if not columns:
+        raise CommandError("--columns needs at least one column title")
+    bf = ctx.store.create_board(ctx.args.title, columns, actor=ctx.actor)
+    out(bf.board_id)
+    bf.close()
+
+
+def board_list(ctx: Context) -> None:
+    summaries = ctx.store.summaries()
+    if ctx.args.json:
+        out_json(
+            [
+                {"id": s.id, "title": s.title, "tickets": s.tickets, "path": str(s.path)}
+                | ({"error": s.error} if s.error else {})
+                for s in summaries
+            ]
+        )
+    else:
+        for s in summaries:
+            if s.error:
+                print(f"lanban: warning: {s.error}", file=sys.stderr)
+            else:
+                out(f"{s.id}  {s.title}  ({s.tickets} tickets)")
+        if not summaries:
+            print("no boards yet (lanban board create TITLE)", file=sys.stderr)
+
+
+def board_show(ctx: Context) -> None:
+    with ctx.board() as bf:
+        board = bf.board
+        if ctx.args.json:
+            out_json(export_board(board))
+            return
+        labels = {lb.id: lb.name for lb in board.labels()}
+        out(f"{board.title}  ({board.id})")
+        for column in board.columns():
+            tickets = board.tickets(column.id)
+            limit = f"/{column.wip_limit}" if column.wip_limit else ""
+            over = (
+                "  OVER WIP LIMIT" if column.wip_limit and len(tickets) > column.wip_limit else ""
+            )
+            out(f"\n== {column.title} ({len(tickets)}{limit}){over}")
+            for t in tickets:
+                out("  " + ticket_line(t, labels))
+
+
+def board_rename(ctx: Context) -> None:
+    with ctx.board() as bf:
+        bf.board.rename(ctx.args.title)
+
+
+def board_export(ctx: Context) -> None:
+    with ctx.board() as bf:
+        out_json(export_board(bf.board, include_deleted=ctx.args.include_deleted))
+
+
+def board_import(ctx: Context) -> None:
+    source = ctx.args.file
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot read {source}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{source} is not UTF-8 text") from exc
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise CommandError(f"{source} is not valid JSON: {exc}") from exc
+    board = import_board(data, actor=ctx.actor)
+    bf = ctx.store.add_board(board)
+    out(bf.board_id)
+    bf.close()
+
+
+def board_leave(ctx: Context) -> None:
+    with ctx.board() as bf:
+        board_id = bf.board_id
+    moved = ctx.store.leave(board_id)
+    print(f"left board {board_id}; its file was moved to {moved}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------ columns
+
+
+def column_list(ctx: Context) -> None:
+    with ctx.board() as bf:
+        board = bf.board
+        rows = [
+            {
+                "id": c.id,
+                "title": c.title,
+                "wip_limit": c.wip_limit,
+                "tickets": len(board.ticket_ids(c.id)),
+            }
+            for c in board.columns()
+        ]
+        if ctx.args.json:
+            out_json(rows)
+        else:
+            for r in rows:
+                limit = f"/{r['wip_limit']}" if r["wip_limit"] else ""
+                out(f"{r['id']}  {r['title']}  ({r['tickets']}{limit})")
+
+
+def column_add(ctx: Context) -> None:
+    with ctx.board() as bf:
+        out(bf.board.add_column(ctx.args.title, index=ctx.args.index, wip_limit=ctx.args.wip))
+
+
+def column_rename(ctx: Context) -> None:
+    with ctx.board() as bf:
+        bf.board.rename_column(ctx.args.column, ctx.args.title)
+
+
+def column_move(ctx: Context) -> None:
+    with ctx.board() as bf:
+        bf.board.move_column(ctx.args.column, ctx.args.index)
+
+
+def column_wip(ctx: Context) -> None:
+    with ctx.board() as bf:
+        bf.board.set_wip_limit(ctx.args.column, ctx.args.limit)
+
+
+def column_delete(ctx: Context) -> None:
+    with ctx.board() as bf:
+        bf.board.delete_column(ctx.args.column)
+
+
+def column_restore(ctx: Context) -> None:
+    with ctx.board() as bf:
+        bf.board.restore_column(ctx.args.column)
+
+
+# ------------------------------------------------------------------ tickets
+
+
+def ticket_list(ctx: Context) -> None:
+    with ctx.board() as bf:
+        board = bf.board
+        labels = {lb.id: lb.name for lb in board.labels()}
+        tickets = board.trash() if ctx.args.deleted else board.tickets(ctx.args.column)
+        if ctx.args.json:
+            out_json([ticket_json(board, t, labels) for t in tickets])
+            return
+        for t in tickets:
+            where = board.column(t.column, include_deleted=True).title if t.column else "trash"
+            out(f"{where:<12}  " + ticket_line(t, labels))
+
+
+def ticket_show(ctx: Context) -> None:
+    with ctx.board() as bf:
+        board = bf.board
+        labels = {lb.id: lb.name for lb in board.labels()}
+        t = board.ticket(ctx.args.ticket)
+        data = ticket_json(board, t, labels)
+        if ctx.args.json:
+            out_json(data)
+            return
+        out(f"#{t.number}  {t.title}")
+        out(f"  column:   {data['column'] or '(trash)'}")
+        if t.assignee:
+            out(f"  assignee: {t.assignee}")
+        if data["labels"]:
+            out(f"  labels:   {', '.join(data['labels'])}")
+        out(f"  created:  by {t.created_by or '?'}; updated by {t.updated_by or '?'}")
+        if t.description:
+            out("")
+            for line in t.description.splitlines():
+                out("  " + line)
+        for c in t.comments:
+            out(f"\n  {c.author}: {c.text}")
+
+
+def ticket_add(ctx: Context) -> None:
+    with ctx.board() as bf:
+        board = bf.board
+        labels = [board.ensure_label(name) for name in ctx.args.label]
+        out(
+            board.add_ticket(
+                ctx.args.title,
+                ctx.args.column,
+                index=ctx.args.index,
+                description=ctx.args.description,
+                assignee=ctx.args.assignee,
+                labels=labels,
+            )
+        )
+
+
+def ticket_move(ctx: Context) -> None:
+    with ctx.board() as bf:
+        bf.board.move_ticket(ctx.args.ticket, ctx.args.column, ctx.args.index)
+
+
+def ticket_edit(ctx: Context) -> None:
+    a = ctx.args
+    if a.title is None and a.description is None and a.assignee is None and a.labels is None:
+        raise CommandError("nothing to change: give --title, --description, --assignee or --labels")
+    with ctx.board() as bf:
+        board = bf.board
+        labels = None
+        if a.labels is not None:
+            labels = [board.ensure_label(n.strip()) for n in a.labels.split(",") if n.strip()]
+        board.edit_ticket(
+            a.ticket, title=a.title, description=a.description, assignee=a.assignee, labels=labels
+        )
+
+
+def ticket_delete(ctx: Context) -> None:
+    with ctx.board() as bf:
+        bf.board.delete_ticket(ctx.args.ticket)
+
+
+def ticket_restore(ctx: Context) -> None:
+    with ctx.board() as bf:
+        bf.board.restore_ticket(ctx.args.ticket)
+
+
+def ticket_purge(ctx: Context) -> None:
+    with ctx.board() as bf:
+        bf.board.purge_ticket(ctx.args.ticket)
+
+
+def ticket_comment(ctx: Context) -> None:
+    with ctx.board() as bf:
+        out(bf.board.add_comment(ctx.args.ticket, ctx.args.text))
+
+
+# ------------------------------------------------------------------- labels
+
+
+def label_list(ctx: Context) -> None:
+    with ctx.board() as bf:
+        labels = bf.board.labels()
+        if ctx.args.json:
+            out_json([{"id": lb.id, "name": lb.name, "color": lb.color} for lb in labels])
+        else:
+            for lb in labels:
+                out(f"{lb.id}  {lb.name}  {lb.color}")
+
+
+def label_add(ctx: Context) -> None:
+    with ctx.board() as bf:
+        out(bf.board.add_label(ctx.args.name, ctx.args.color))
+
+
+def label_delete(ctx: Context) -> None:
+    with ctx.board() as bf:
+        bf.board.delete_label(ctx.args.name)
+
+
+# ------------------------------------------- sharing, network and the app
+
+CommandAdder = Callable[..., argparse.ArgumentParser]
+
+
+def add_sharing_commands(cmd: CommandAdder, group: Any) -> None:
+    """``board invite`` and ``board join`` (they need sync/; added with it)."""
+
+
+def add_network_commands(cmd: CommandAdder, sub: Any, network_options: Callable[..., None]) -> None:
+    """``serve``, ``status`` and ``relay`` (added with the sync layer)."""
+
+
+def run_desktop(args: argparse.Namespace) -> int:
+    from .app import main as app_main  # Qt is only imported for the app
+
+    return app_main(args)

@@ -1,0 +1,405 @@
+"""Boards to and from JSON: Lanban's export format and Trello's board export.
+
+Lanban's format (a stable contract, see ``lanban board export``)::
+
+    {"id", "title", "columns": [{"id", "title", "wip_limit", "tickets": [
+        {"id", "number", "title", "description", "assignee", "labels",
+         "created_at", "updated_at", ...}]}]}
+
+Columns and tickets come in display order; ``labels`` holds label names.
+Importing makes a new board with new ids; numbers, order, labels, comments
+and trash state are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pycrdt import Array, Doc, Map, Text
+
+from .board import Board
+from .errors import BoardError
+from .ranks import ranks_between
+from .schema import (
+    BOARD,
+    COLUMNS,
+    LABELS,
+    MAX_TEXT_LENGTH,
+    MAX_TITLE_LENGTH,
+    SCHEMA_VERSION,
+    SYSTEM_SOURCE,
+    TICKETS,
+    new_client_id,
+    new_id,
+    now_ms,
+)
+
+TRELLO_COLORS = {
+    "green": "#61bd4f",
+    "yellow": "#f2d600",
+    "orange": "#ff9f1a",
+    "red": "#eb5a46",
+    "purple": "#c377e0",
+    "blue": "#0079bf",
+    "sky": "#00c2e0",
+    "lime": "#51e898",
+    "pink": "#ff78cb",
+    "black": "#344563",
+}
+DEFAULT_LABEL_COLOR = "#8888aa"
+
+
+def export_board(board: Board, *, include_deleted: bool = False) -> dict[str, Any]:
+    labels = {label.id: label.name for label in board.labels()}
+    columns = board.columns(include_deleted=include_deleted)
+    by_column: dict[str, list[tuple[str, str, dict[str, Any]]]] = {c.id: [] for c in columns}
+    for ticket in board.tickets(include_deleted=include_deleted):
+        home = ticket.column
+        if ticket.deleted or home is None:
+            home = ticket.stored_column if ticket.stored_column in by_column else None
+            home = home or (columns[0].id if columns else None)
+        if home is None:
+            continue
+        entry: dict[str, Any] = {
+            "id": ticket.id,
+            "number": ticket.number,
+            "title": ticket.title,
+            "description": ticket.description,
+            "assignee": ticket.assignee,
+            "labels": sorted(labels[lid] for lid in ticket.labels if lid in labels),
+            "created_at": ticket.created_at,
+            "updated_at": ticket.updated_at,
+            "created_by": ticket.created_by,
+            "updated_by": ticket.updated_by,
+            "comments": [{"author": c.author, "text": c.text, "at": c.at} for c in ticket.comments],
+        }
+        if include_deleted:
+            entry["deleted"] = ticket.deleted
+        by_column[home].append((ticket.rank, ticket.id, entry))
+    result_columns = []
+    for column in columns:
+        rows = by_column[column.id]
+        if include_deleted:  # trashed tickets join their column in rank order
+            rows.sort(key=lambda row: (row[0], row[1]))
+        col: dict[str, Any] = {
+            "id": column.id,
+            "title": column.title,
+            "wip_limit": column.wip_limit,
+            "tickets": [row[2] for row in rows],
+        }
+        if include_deleted:
+            col["deleted"] = column.deleted
+        result_columns.append(col)
+    return {
+        "id": board.id,
+        "title": board.title,
+        "labels": [{"name": lb.name, "color": lb.color} for lb in board.labels()],
+        "columns": result_columns,
+    }
+
+
+# -------------------------------------------------------------------- import
+
+
+@dataclass
+class _Ticket:
+    title: str
+    number: int | None = None
+    description: str = ""
+    assignee: str = ""
+    labels: list[str] = field(default_factory=list)
+    comments: list[tuple[str, str, int]] = field(default_factory=list)
+    created_by: str = ""
+    created_at: int | None = None
+    updated_at: int | None = None
+    deleted: bool = False
+
+
+@dataclass
+class _Column:
+    title: str
+    wip_limit: int = 0
+    deleted: bool = False
+    tickets: list[_Ticket] = field(default_factory=list)
+
+
+@dataclass
+class _Plan:
+    title: str
+    columns: list[_Column]
+    labels: dict[str, str]  # name -> colour
+
+
+def import_board(data: Any, *, actor: str = "") -> Board:
+    """A new board (new ids) from Lanban export JSON or a Trello board export."""
+    if not isinstance(data, dict):
+        raise BoardError("the file is not a board export (expected a JSON object)")
+    if "lists" in data and "cards" in data:
+        plan = _plan_trello(data)
+    elif "columns" in data:
+        plan = _plan_lanban(data)
+    else:
+        raise BoardError(
+            "the file is neither a Lanban export (no 'columns') nor a Trello export "
+            "(no 'lists' and 'cards')"
+        )
+    return _build(plan, actor)
+
+
+def _text(value: Any, what: str, limit: int = MAX_TITLE_LENGTH) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BoardError(f"{what} must be a string, not {type(value).__name__}")
+    if len(value) > limit:
+        raise BoardError(f"{what} is too long ({len(value)} characters, at most {limit})")
+    return value
+
+
+def _int(value: Any, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BoardError(f"{what} must be a number")
+    return int(value)
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BoardError(f"{what} must be a list")
+    return value
+
+
+def _plan_lanban(data: dict[str, Any]) -> _Plan:
+    title = _text(data.get("title"), "the board title").strip() or "Imported board"
+    labels = {}
+    for lb in _list(data.get("labels"), "labels"):
+        if isinstance(lb, dict) and isinstance(lb.get("name"), str) and lb["name"].strip():
+            labels[lb["name"].strip()] = _text(lb.get("color"), "a label colour") or (
+                DEFAULT_LABEL_COLOR
+            )
+    columns = []
+    for i, col in enumerate(_list(data.get("columns"), "columns")):
+        where = f"column {i + 1}"
+        if not isinstance(col, dict):
+            raise BoardError(f"{where} must be an object")
+        column = _Column(
+            _text(col.get("title"), f"the title of {where}").strip() or f"Column {i + 1}",
+            max(0, _int(col.get("wip_limit"), f"the WIP limit of {where}") or 0),
+            bool(col.get("deleted", False)),
+        )
+        for j, t in enumerate(_list(col.get("tickets"), f"the tickets of {where}")):
+            what = f"ticket {j + 1} of {where}"
+            if not isinstance(t, dict):
+                raise BoardError(f"{what} must be an object")
+            names = [
+                n.strip()
+                for n in _list(t.get("labels"), f"the labels of {what}")
+                if isinstance(n, str) and n.strip()
+            ]
+            for name in names:
+                labels.setdefault(name, DEFAULT_LABEL_COLOR)
+            comments = []
+            for c in _list(t.get("comments"), f"the comments of {what}"):
+                if isinstance(c, dict) and isinstance(c.get("text"), str):
+                    comments.append(
+                        (
+                            _text(c.get("author"), "a comment author"),
+                            _text(c["text"], "a comment", MAX_TEXT_LENGTH),
+                            _int(c.get("at"), "a comment time") or now_ms(),
+                        )
+                    )
+            column.tickets.append(
+                _Ticket(
+                    title=_text(t.get("title"), f"the title of {what}").strip() or "Untitled",
+                    number=_int(t.get("number"), f"the number of {what}"),
+                    description=_text(
+                        t.get("description"), f"the description of {what}", MAX_TEXT_LENGTH
+                    ),
+                    assignee=_text(t.get("assignee"), f"the assignee of {what}").strip(),
+                    labels=names,
+                    comments=comments,
+                    created_by=_text(t.get("created_by"), f"the author of {what}"),
+                    created_at=_int(t.get("created_at"), f"the creation time of {what}"),
+                    updated_at=_int(t.get("updated_at"), f"the update time of {what}"),
+                    deleted=bool(t.get("deleted", False)),
+                )
+            )
+        columns.append(column)
+    return _Plan(title, columns, labels)
+
+
+def _trello_time(object_id: Any) -> int | None:
+    # Trello ids are MongoDB ObjectIds: the first 4 bytes are seconds since the epoch.
+    if isinstance(object_id, str) and len(object_id) == 24:
+        try:
+            return int(object_id[:8], 16) * 1000
+        except ValueError:
+            return None
+    return None
+
+
+def _iso_ms(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+def _pos(item: dict[str, Any]) -> float:
+    pos = item.get("pos")
+    return float(pos) if isinstance(pos, (int, float)) and not isinstance(pos, bool) else 0.0
+
+
+def _plan_trello(data: dict[str, Any]) -> _Plan:
+    title = _text(data.get("name"), "the board name").strip() or "Trello board"
+    members = {
+        m["id"]: str(m.get("fullName") or m.get("username") or "")
+        for m in _list(data.get("members"), "members")
+        if isinstance(m, dict) and isinstance(m.get("id"), str)
+    }
+    label_names: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    for lb in _list(data.get("labels"), "labels"):
+        if not isinstance(lb, dict) or not isinstance(lb.get("id"), str):
+            continue
+        color = lb.get("color") if isinstance(lb.get("color"), str) else None
+        name = (lb.get("name") or "").strip() if isinstance(lb.get("name"), str) else ""
+        name = name or (color or "label")
+        label_names[lb["id"]] = name
+        labels.setdefault(name, TRELLO_COLORS.get(color or "", DEFAULT_LABEL_COLOR))
+    comments: dict[str, list[tuple[str, str, int]]] = {}
+    for action in _list(data.get("actions"), "actions"):
+        if not isinstance(action, dict) or action.get("type") != "commentCard":
+            continue
+        body = action.get("data")
+        card = body.get("card") if isinstance(body, dict) else None
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(card, dict) or not isinstance(text, str):
+            continue
+        creator = action.get("memberCreator")
+        author = creator.get("fullName", "") if isinstance(creator, dict) else ""
+        comments.setdefault(str(card.get("id")), []).append(
+            (str(author), text[:MAX_TEXT_LENGTH], _iso_ms(action.get("date")) or now_ms())
+        )
+    lists = [x for x in _list(data.get("lists"), "lists") if isinstance(x, dict)]
+    lists.sort(key=_pos)
+    columns: dict[str, _Column] = {}
+    for lst in lists:
+        columns[str(lst.get("id"))] = _Column(
+            _text(lst.get("name"), "a list name").strip() or "Untitled list",
+            deleted=bool(lst.get("closed", False)),
+        )
+    cards = [c for c in _list(data.get("cards"), "cards") if isinstance(c, dict)]
+    cards.sort(key=_pos)
+    numbers = [c.get("idShort") for c in cards]
+    keep_numbers = len(set(numbers)) == len(numbers) and all(
+        isinstance(n, int) and n > 0 for n in numbers
+    )
+    for card in cards:
+        column = columns.get(str(card.get("idList")))
+        if column is None:
+            continue
+        card_id = str(card.get("id"))
+        assignees = [members.get(m, "") for m in _list(card.get("idMembers"), "card members")]
+        created = _trello_time(card.get("id"))
+        column.tickets.append(
+            _Ticket(
+                title=_text(card.get("name"), "a card name").strip()[:MAX_TITLE_LENGTH]
+                or "Untitled",
+                number=card.get("idShort") if keep_numbers else None,
+                description=_text(card.get("desc"), "a card description", MAX_TEXT_LENGTH),
+                assignee=", ".join(a for a in assignees if a),
+                labels=[
+                    label_names[x]
+                    for x in _list(card.get("idLabels"), "card labels")
+                    if x in label_names
+                ],
+                comments=sorted(comments.get(card_id, []), key=lambda c: c[2]),
+                created_at=created,
+                updated_at=_iso_ms(card.get("dateLastActivity")) or created,
+                deleted=bool(card.get("closed", False)),
+            )
+        )
+    return _Plan(title, list(columns.values()), labels)
+
+
+def _build(plan: _Plan, actor: str) -> Board:
+    if not any(not c.deleted for c in plan.columns):
+        plan.columns.insert(0, _Column("To do"))
+    doc: Doc[Any] = Doc(client_id=new_client_id())
+    now = now_ms()
+    used = {t.number for c in plan.columns for t in c.tickets if t.number and t.number > 0}
+    duplicate = len(used) != sum(
+        1 for c in plan.columns for t in c.tickets if t.number and t.number > 0
+    )
+    next_number = 1
+    with doc.transaction(origin=SYSTEM_SOURCE):
+        root_board = doc.get(BOARD, type=Map)
+        root_columns = doc.get(COLUMNS, type=Map)
+        root_tickets = doc.get(TICKETS, type=Map)
+        root_labels = doc.get(LABELS, type=Map)
+        root_board.update(
+            {
+                "id": new_id(),
+                "title": plan.title[:MAX_TITLE_LENGTH],
+                "schema": SCHEMA_VERSION,
+                "created_at": now,
+            }
+        )
+        label_ids = {}
+        for name, color in plan.labels.items():
+            label_ids[name] = new_id()
+            root_labels[label_ids[name]] = Map({"name": name[:100], "color": color})
+        column_ranks = ranks_between(None, None, len(plan.columns)) or []
+        for column, column_rank in zip(plan.columns, column_ranks, strict=True):
+            column_id = new_id()
+            root_columns[column_id] = Map(
+                {
+                    "title": column.title[:MAX_TITLE_LENGTH],
+                    "rank": column_rank,
+                    "wip_limit": min(column.wip_limit, 10_000),
+                    "deleted": column.deleted,
+                }
+            )
+            ticket_ranks = ranks_between(None, None, len(column.tickets)) or []
+            for ticket, rank in zip(column.tickets, ticket_ranks, strict=True):
+                number = (
+                    ticket.number if ticket.number and ticket.number > 0 and not duplicate else None
+                )
+                if number is None:
+                    while next_number in used:
+                        next_number += 1
+                    number = next_number
+                    used.add(number)
+                root_tickets[new_id()] = Map(
+                    {
+                        "number": number,
+                        "title": ticket.title,
+                        "description": Text(ticket.description),
+                        "column": column_id,
+                        "rank": rank,
+                        "assignee": ticket.assignee,
+                        "labels": Map(
+                            {label_ids[n]: True for n in ticket.labels if n in label_ids}
+                        ),
+                        "comments": Array(
+                            [
+                                Map({"id": new_id(), "author": a, "text": t, "at": at})
+                                for a, t, at in ticket.comments
+                            ]
+                        ),
+                        "created_by": ticket.created_by or actor,
+                        "created_at": ticket.created_at or now,
+                        "updated_by": actor,
+                        "updated_at": ticket.updated_at or ticket.created_at or now,
+                        "deleted": ticket.deleted,
+                    }
+                )
+    return Board(doc, actor=actor)
