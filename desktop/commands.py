@@ -49,6 +49,7 @@ class Context:
     def board(self) -> Iterator[BoardFile]:
         bf = self.store.find(self.args.board, actor=self.actor)
         try:
+            bf.board.repair()  # other processes' writes may have merged just now
             yield bf
         finally:
             bf.close()

@@ -879,6 +879,16 @@ class Board:
             changes.append(Change(Kind.TICKET_CHANGED, tid, frozenset(other)))
         return changes
 
+    def repair(self) -> bool:
+        """Apply the post-merge fixes now (after loading merged state from disk).
+
+        Returns True if anything was fixed. Runs by itself after every
+        :meth:`apply_update`.
+        """
+        changes = self._repair()
+        self._emit(Origin.REMOTE, changes)
+        return bool(changes)
+
     def _repair(self) -> list[Change]:
         """Deterministic fixes after a merge (see model.numbers)."""
         idx = self._idx()

@@ -51,6 +51,8 @@ KEY_BYTES = 32
 COMPACT_MIN_BYTES = 64 * 1024
 COMPACT_MAX_ROWS = 2000
 BUSY_TIMEOUT_S = 10.0  # wait this long for another process's write lock
+WAL_CHECKPOINT_PAGES = 64  # SQLite's default (1000 pages) lets the WAL reach 4 MB
+WAL_LIMIT_BYTES = 256 * 1024  # the WAL is truncated back to this after a checkpoint
 
 STORE_SOURCE = "lanban:store"  # updates read back from the file (another process wrote them)
 _BOARD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -328,6 +330,8 @@ class BoardFile:
                 )
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+            conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
         except sqlite3.Error as exc:
             conn.close()
             raise StoreError(f"{path} is damaged ({exc}); it was left untouched") from exc
@@ -497,12 +501,10 @@ class BoardFile:
         value = self.meta("relay_token")
         return value if isinstance(value, str) else None
 
-    def size_on_disk(self) -> int:
-        return sum(
-            p.stat().st_size
-            for p in (self.path, self.path.with_name(self.path.name + "-wal"))
-            if p.exists()
-        )
+    def size_on_disk(self) -> tuple[int, int]:
+        """Bytes of the board file and of its write-ahead log."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        return self.path.stat().st_size, wal.stat().st_size if wal.exists() else 0
 
     def close(self) -> None:
         self._unlisten()
