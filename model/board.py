@@ -83,16 +83,16 @@ class Board:
         self._columns: list[Column] | None = None
         self._columns_by_id: dict[str, Column] = {}
         self._event_listeners: list[EventListener] = []
-        self._update_listeners: list[UpdateListener] = []
+        # Callbacks handed to pycrdt live in Rust, out of the garbage
+        # collector's sight: they must not refer to the Board, or every Board
+        # would be kept alive by its own Doc. Hence these two small objects.
+        self._updates = _UpdateFanout()
         self._update_subscription: Subscription | None = None
-        # pycrdt cannot read a transaction's origin while it commits, which is
-        # when update listeners run; so every write names its source here.
-        self._source: Hashable = LOCAL_SOURCE
-        self._undo_epoch = 0
+        self._undo_clock = _UndoClock(clock)
         self._undo = UndoManager(
             scopes=[self._board, self._columns_map, self._tickets, self._labels],
             capture_timeout_millis=UNDO_CAPTURE_MS,
-            timestamp=self._undo_time,
+            timestamp=self._undo_clock,
         )
         self._undo.include_origin(LOCAL_SOURCE)
 
@@ -412,13 +412,24 @@ class Board:
         size = len(order) - (skip is not None)
         ranks = place(order, size if index is None else index, tid, skip)
         rank = ranks[tid]
-        with self._local():
-            m = self._map(tid)
-            if current.column != column_id:
-                m["column"] = column_id
-            m["rank"] = rank
-            if len(ranks) > 1:
-                self._write_ranks(ranks, skip=tid)
+        # self._local(), unrolled
+        updates = self._updates
+        self._undo_clock.epoch += UNDO_BOUNDARY_MS
+        previous, updates.source = updates.source, LOCAL_SOURCE
+        try:
+            with self.doc.transaction(origin=LOCAL_SOURCE):
+                m = self._map(tid)
+                if current.column != column_id:
+                    m.update({"column": column_id, "rank": rank})  # one nested transaction
+                else:
+                    m["rank"] = rank
+                if len(ranks) > 1:
+                    self._write_ranks(ranks, skip=tid)
+        except ExceptionGroup as group:
+            raise group.exceptions[0] from group
+        finally:
+            updates.source = previous
+        self._undo_clock.epoch += UNDO_BOUNDARY_MS
         idx.move(tid, column_id, rank)
         if self._event_listeners:
             changes = [Change(Kind.TICKET_MOVED, tid, frozenset({"column", "rank"}))]
@@ -569,13 +580,8 @@ class Board:
         self._boundary()
         return done
 
-    def _undo_time(self) -> int:
-        return self._clock() + self._undo_epoch
-
     def _boundary(self) -> None:
-        # pycrdt has no stopCapturing(): jump the undo clock past the capture
-        # window so the next change starts a new undo step.
-        self._undo_epoch += UNDO_BOUNDARY_MS
+        self._undo_clock.epoch += UNDO_BOUNDARY_MS
 
     # ---------------------------------------------------------------- sync hooks
 
@@ -606,13 +612,14 @@ class Board:
         ``source`` is LOCAL_SOURCE for this user's edits and undo/redo,
         SYSTEM_SOURCE for fixes, or what was passed to :meth:`apply_update`.
         """
-        self._update_listeners.append(listener)
+        listeners = self._updates.listeners
+        listeners.append(listener)
         if self._update_subscription is None:
-            self._update_subscription = self.doc.observe(self._on_transaction)
+            self._update_subscription = self.doc.observe(self._updates)
 
         def remove() -> None:
-            if listener in self._update_listeners:
-                self._update_listeners.remove(listener)
+            if listener in listeners:
+                listeners.remove(listener)
 
         return remove
 
@@ -625,13 +632,6 @@ class Board:
                 self._event_listeners.remove(listener)
 
         return remove
-
-    def _on_transaction(self, event: Any) -> None:
-        update: bytes = event.update
-        if update == b"\x00\x00":
-            return
-        for listener in list(self._update_listeners):
-            listener(update, self._source)
 
     # ------------------------------------------------------------------ internals
 
@@ -938,8 +938,8 @@ class _Sourced:
     def __enter__(self) -> None:
         board = self._board
         if self._boundary:
-            board._undo_epoch += UNDO_BOUNDARY_MS
-        self._previous, board._source = board._source, self._source
+            board._undo_clock.epoch += UNDO_BOUNDARY_MS
+        self._previous, board._updates.source = board._updates.source, self._source
         if self._txn is not None:
             self._txn.__enter__()
 
@@ -951,8 +951,43 @@ class _Sourced:
         except ExceptionGroup as group:  # a listener failed (e.g. the disk is full)
             raise group.exceptions[0] from group
         finally:
-            board._source = self._previous
+            board._updates.source = self._previous
         if isinstance(exc, ExceptionGroup) and exc.exceptions:
             raise exc.exceptions[0] from exc
         if self._boundary and exc_type is None:
-            board._undo_epoch += UNDO_BOUNDARY_MS
+            board._undo_clock.epoch += UNDO_BOUNDARY_MS
+
+
+class _UndoClock:
+    """The UndoManager's clock. pycrdt has no stopCapturing(): jumping
+    ``epoch`` past the capture window makes the next change a new undo step."""
+
+    __slots__ = ("clock", "epoch")
+
+    def __init__(self, clock: Callable[[], int]) -> None:
+        self.clock = clock
+        self.epoch = 0
+
+    def __call__(self) -> int:
+        return self.clock() + self.epoch
+
+
+class _UpdateFanout:
+    """Hands each transaction's update to the listeners, with its source.
+
+    pycrdt cannot read a transaction's origin while it commits, which is when
+    this runs; so every write names its source here first (see _Sourced).
+    """
+
+    __slots__ = ("listeners", "source")
+
+    def __init__(self) -> None:
+        self.listeners: list[UpdateListener] = []
+        self.source: Hashable = LOCAL_SOURCE
+
+    def __call__(self, event: Any) -> None:
+        update: bytes = event.update
+        if update == b"\x00\x00":
+            return
+        for listener in list(self.listeners):
+            listener(update, self.source)
