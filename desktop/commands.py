@@ -361,11 +361,130 @@ CommandAdder = Callable[..., argparse.ArgumentParser]
 
 
 def add_sharing_commands(cmd: CommandAdder, group: Any) -> None:
-    """``board invite`` and ``board join`` (they need sync/; added with it)."""
+    p = cmd(group, "invite", board_invite, "print an invite code for a board")
+    p.add_argument("board", metavar="BOARD")
+    p.add_argument("--relay", metavar="URL", help="a relay the invited peer should use too")
+    p.add_argument("--relay-token", metavar="TOKEN")
+    p = cmd(group, "join", board_join, "add a board from an invite code; print its id")
+    p.add_argument("code", metavar="CODE")
+
+
+def board_invite(ctx: Context) -> None:
+    from zeroconf import InterfaceChoice
+
+    from sync.discovery import local_addresses
+    from sync.invite import Invite, InviteError
+    from sync.node import read_node_file
+
+    with ctx.board() as bf:
+        relay = ctx.args.relay or bf.relay
+        token = ctx.args.relay_token or (bf.relay_token if relay == bf.relay else None)
+        if ctx.args.relay:  # this machine uses it for the board too
+            bf.set_meta("relay", ctx.args.relay)
+            bf.set_meta("relay_token", ctx.args.relay_token)
+        hints: tuple[str, ...] = ()
+        try:
+            node = read_node_file(ctx.store.root)
+            port, host = int(node["port"]), str(node.get("host", ""))
+            hosts = [host] if host not in ("", "0.0.0.0", "::") else local_addresses(
+                InterfaceChoice.All
+            )
+            hints = tuple(f"[{h}]:{port}" if ":" in h else f"{h}:{port}" for h in hosts)[:8]
+        except Exception:  # no node running here: peers find us by mDNS or the relay
+            hints = ()
+        try:
+            invite = Invite(bf.board_id, bf.key, bf.board.title[:200], relay, token or None, hints)
+        except InviteError as exc:
+            raise CommandError(str(exc)) from exc
+        out(invite.encode())
+
+
+def board_join(ctx: Context) -> None:
+    from model.board import Board
+    from sync.invite import Invite, InviteError
+
+    try:
+        invite = Invite.decode(ctx.args.code)
+    except InviteError as exc:
+        raise CommandError(str(exc)) from exc
+    if invite.board_id in ctx.store.board_ids():
+        print("you have this board already", file=sys.stderr)
+        out(invite.board_id)
+        return
+    bf = ctx.store.add_board(
+        Board(actor=ctx.actor),
+        key=invite.key,
+        board_id=invite.board_id,
+        relay=invite.relay,
+        relay_token=invite.relay_token,
+    )
+    if invite.title:
+        bf.set_meta("title", invite.title)
+    if invite.hints:
+        bf.set_meta("hints", json.dumps(list(invite.hints)))
+    bf.close()
+    out(invite.board_id)
 
 
 def add_network_commands(cmd: CommandAdder, sub: Any, network_options: Callable[..., None]) -> None:
-    """``serve``, ``status`` and ``relay`` (added with the sync layer)."""
+    p = cmd(sub, "serve", serve, "run a headless node that syncs every board here")
+    network_options(p)
+    p = cmd(sub, "status", status, "ask the running node for peers and sync state")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = cmd(sub, "relay", relay, "run a relay (a y-websocket server) for boards")
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=1234, help="0 = any free port (default 1234)")
+    p.add_argument("--token", help="refuse clients that do not send ?token=TOKEN")
+
+
+def node_options(args: argparse.Namespace) -> Any:
+    from sync.node import NodeError, NodeOptions, parse_address
+
+    for peer in args.peer:
+        try:
+            parse_address(peer)
+        except NodeError as exc:
+            raise CommandError(f"--peer: {exc}") from exc
+    if args.relay and not args.relay.startswith(("ws://", "wss://")):
+        raise CommandError(f"--relay: {args.relay!r} is not a ws:// or wss:// URL")
+    return NodeOptions(
+        host=args.host,
+        port=args.port,
+        peers=list(args.peer),
+        relay=args.relay,
+        relay_token=args.relay_token,
+        discovery=not args.no_discovery,
+        name=args.name or "",
+    )
+
+
+def serve(ctx: Context) -> int:
+    from sync.serve import run_serve
+
+    options = node_options(ctx.args)
+    options.name = options.name or ctx.actor
+    return run_serve(ctx.store, options)
+
+
+def status(ctx: Context) -> None:
+    from sync.node import NodeError
+    from sync.serve import fetch_status, format_status
+
+    try:
+        data = fetch_status(ctx.store.root)
+    except NodeError as exc:
+        raise CommandError(str(exc)) from exc
+    if ctx.args.json:
+        out_json(data)
+    else:
+        out(format_status(data))
+
+
+def relay(ctx: Context) -> int:
+    from sync.relay import default_data_dir, run_relay
+
+    data_dir = ctx.data_dir or default_data_dir()
+    return run_relay(ctx.args.host, ctx.args.port, data_dir, ctx.args.token)
 
 
 def run_desktop(args: argparse.Namespace) -> int:

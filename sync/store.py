@@ -210,7 +210,8 @@ class Store:
             try:
                 with BoardFile(path) as bf:
                     tickets = sum(len(bf.board.ticket_ids(c.id)) for c in bf.board.columns())
-                    result.append(BoardSummary(bf.board_id, bf.board.title, path, tickets))
+                    title = bf.board.title or str(bf.meta("title") or "")  # joined, not synced
+                    result.append(BoardSummary(bf.board_id, title, path, tickets))
             except StoreError as exc:
                 result.append(BoardSummary(board_id, "", path, 0, str(exc)))
         return result

@@ -1,0 +1,106 @@
+"""``lanban serve`` and ``lanban status``: the headless node and asking it how it is."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from .node import Node, NodeError, NodeOptions, read_node_file
+from .store import Store, StoreError
+
+STATUS_TIMEOUT_S = 5.0
+
+
+def run_serve(store: Store, options: NodeOptions) -> int:
+    """Run a node until SIGINT or SIGTERM; print ``listening on HOST:PORT`` once ready."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+
+    async def until_signal() -> None:
+        node = Node(store, options)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C still works
+                loop.add_signal_handler(sig, stop.set)
+        await node.start()
+        try:
+            host, port = node.address
+            print(f"listening on {host}:{port}", flush=True)
+            for problem in node.problems:
+                print(f"lanban serve: warning: {problem}", file=sys.stderr, flush=True)
+            await stop.wait()
+        finally:
+            await node.stop()
+
+    try:
+        asyncio.run(until_signal())
+    except KeyboardInterrupt:
+        pass
+    except (NodeError, StoreError) as exc:
+        print(f"lanban serve: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def fetch_status(data_dir: Path) -> dict[str, Any]:
+    info = read_node_file(data_dir)
+    url = f"http://127.0.0.1:{int(info['port'])}/status"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {info['token']}"})
+    try:
+        with urllib.request.urlopen(request, timeout=STATUS_TIMEOUT_S) as response:
+            data = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise NodeError(
+            f"the node for {data_dir} (pid {info.get('pid')}) does not answer: {exc}; "
+            "it may have stopped"
+        ) from exc
+    if not isinstance(data, dict):
+        raise NodeError("the node sent a status that is not a JSON object")
+    return data
+
+
+def _ago(at: float | None) -> str:
+    if not at:
+        return "never"
+    seconds = max(0, time.time() - at)
+    if seconds < 90:
+        return f"{seconds:.0f} s ago"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.1f} h ago"
+
+
+def format_status(status: dict[str, Any]) -> str:
+    lines = [
+        f"node {status.get('name') or '(no name)'} ({str(status.get('node_id', ''))[:12]}) "
+        f"listening on {status.get('listening')}"
+        + ("" if status.get("discovery") else ", LAN discovery off")
+    ]
+    peers = status.get("peers", [])
+    lines.append(f"{len(peers)} peer(s) connected" + (":" if peers else ""))
+    for p in peers:
+        lines.append(
+            f"  {p.get('name') or p.get('node_id', '')[:12]} at {p.get('address')}, "
+            f"connected {_ago(p.get('connected_since'))}, last heard {_ago(p.get('last_heard'))}"
+        )
+    for b in status.get("boards", []):
+        relay = ", relay linked" if b.get("relay") else ""
+        lines.append(
+            f"board {b.get('title') or '(not synced yet)'} ({b.get('id')}): "
+            f"{b.get('connected_peers', 0)} peer(s){relay}, "
+            f"{b.get('local_changes_not_seen_by_peers', 0)} local change(s) not seen by any peer, "
+            f"last sync {_ago(b.get('last_sync'))}"
+        )
+    for problem in status.get("problems", []):
+        lines.append(f"problem: {problem}")
+    return "\n".join(lines)
