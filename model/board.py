@@ -606,14 +606,18 @@ class Board:
             except Exception as exc:  # pycrdt raises bare exceptions for bad bytes
                 raise ValueError(f"not a valid board update: {exc}") from exc
 
-    def on_update(self, listener: UpdateListener) -> Callable[[], None]:
+    def on_update(self, listener: UpdateListener, *, first: bool = False) -> Callable[[], None]:
         """Call ``listener(update, source)`` with the bytes of every transaction.
 
         ``source`` is LOCAL_SOURCE for this user's edits and undo/redo,
         SYSTEM_SOURCE for fixes, or what was passed to :meth:`apply_update`.
+        Listeners run in order; ``first`` puts this one before the others.
         """
         listeners = self._updates.listeners
-        listeners.append(listener)
+        if first:
+            listeners.insert(0, listener)
+        else:
+            listeners.append(listener)
         if self._update_subscription is None:
             self._update_subscription = self.doc.observe(self._updates)
 
@@ -906,9 +910,10 @@ class Board:
                 p = idx.places[tid]
                 idx.put(tid, Placement(p.column, p.rank, p.deleted, number, p.created_at))
                 changes.append(Change(Kind.TICKET_CHANGED, tid, frozenset({"number"})))
-        live_tickets = any(not p.deleted for p in idx.places.values())
-        if live_tickets and not self.columns():
-            # Everyone deleted a different column at once: bring the first back.
+        if not self.columns():
+            # Everyone deleted a different column at once: bring the first back,
+            # even on a board with no live tickets, or one restored from the
+            # trash later would show nowhere.
             deleted = self.columns(include_deleted=True)
             if deleted:
                 with self._writing(SYSTEM_SOURCE):

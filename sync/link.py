@@ -28,7 +28,7 @@ log = logging.getLogger("lanban.link")
 
 HEARTBEAT_INTERVAL_S = 5.0  # ping this often...
 HEARTBEAT_TIMEOUT_S = 7.0  # ...and give up on a peer whose pong is this late: dead in < 15 s
-MAX_QUEUED_FRAMES = 50_000  # a peer this far behind resyncs after a reconnect instead
+MAX_BUFFERED_BYTES = 64 * 1024 * 1024  # a peer this far behind resyncs after a reconnect
 CLOSE_POLICY = 1008  # websocket close code: policy violation
 
 _ids = itertools.count(1)
@@ -64,7 +64,8 @@ class Link:
         self.info = info
         self.channel = channel
         self.session: Session | None = None
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._sending: set[asyncio.Task[None]] = set()
+        self._stop = asyncio.Event()
         self.close_reason = ""
         self.closed = asyncio.Event()
 
@@ -73,54 +74,61 @@ class Link:
         return f"<Link {self.id} {self.info.kind} {peer}>"
 
     def send(self, frame: bytes) -> None:
-        """Queue a frame (in order); never blocks."""
-        if self.closed.is_set():
+        """Send a frame, in order; never blocks.
+
+        The frame is written to the socket before this returns (an eagerly
+        started task runs up to its first real wait, and websockets writes to
+        the transport before it waits to drain), so a local edit leaves for
+        peers before its own fsync. Frames sent while the socket is backed up
+        wait in the transport's buffer, in order; a peer that lets that grow
+        too far is dropped and resyncs after reconnecting.
+        """
+        if self.closed.is_set() or self.close_reason:
             return
-        if self._queue.qsize() >= MAX_QUEUED_FRAMES:
-            self.close("peer too slow: send queue full")
+        if self.channel is not None:
+            frame = self.channel.seal(frame)
+        transport = self.ws.transport
+        if transport is not None and transport.get_write_buffer_size() > MAX_BUFFERED_BYTES:
+            self.close("peer too slow: send buffer full")
             return
-        self._queue.put_nowait(frame)
+        task = asyncio.Task(self._send(frame), loop=asyncio.get_running_loop(), eager_start=True)
+        if not task.done():
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _send(self, frame: bytes) -> None:
+        try:
+            await self.ws.send(frame)
+        except ConnectionClosed:
+            self.close("connection lost")
 
     def close(self, reason: str) -> None:
         if not self.close_reason:
             self.close_reason = reason
-        self._queue.put_nowait(None)
+        self._stop.set()
 
     async def run(self, session: Session, on_frame: Callable[[Link], None] | None = None) -> str:
         """Run until the link closes; returns why."""
         self.session = session
-        writer = asyncio.create_task(self._write(), name=f"{self!r} writer")
+        stop = asyncio.create_task(self._stop.wait(), name=f"{self!r} stop")
         heart = asyncio.create_task(self._heartbeat(), name=f"{self!r} heartbeat")
         reader = asyncio.create_task(self._read(session, on_frame), name=f"{self!r} reader")
         try:
-            done, _ = await asyncio.wait({writer, heart, reader}, return_when="FIRST_COMPLETED")
+            done, _ = await asyncio.wait({stop, heart, reader}, return_when="FIRST_COMPLETED")
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
                     exc = task.exception()
                     self.close_reason = self.close_reason or f"{type(exc).__name__}: {exc}"
         finally:
-            for task in (writer, heart, reader):
+            for task in (stop, heart, reader, *self._sending):
                 task.cancel()
-            await asyncio.gather(writer, heart, reader, return_exceptions=True)
+            await asyncio.gather(stop, heart, reader, *self._sending, return_exceptions=True)
             self.closed.set()
             session.close()
             code = CLOSE_POLICY if self.close_reason.startswith("protocol") else 1000
             with contextlib.suppress(TimeoutError, ConnectionClosed, OSError):
                 await asyncio.wait_for(self.ws.close(code, self.close_reason[:120]), 2.0)
         return self.close_reason or "closed"
-
-    async def _write(self) -> None:
-        while True:
-            frame = await self._queue.get()
-            if frame is None:
-                return
-            if self.channel is not None:
-                frame = self.channel.seal(frame)
-            try:
-                await self.ws.send(frame)
-            except ConnectionClosed:
-                self.close_reason = self.close_reason or "connection lost"
-                return
 
     async def _read(self, session: Session, on_frame: Callable[[Link], None] | None) -> None:
         try:
@@ -142,7 +150,7 @@ class Link:
             self.close_reason = (
                 self.close_reason or f"connection closed ({exc.rcvd or 'no close frame'})"
             )
-        self._queue.put_nowait(None)
+        self._stop.set()
 
     async def _heartbeat(self) -> None:
         while True:
@@ -152,7 +160,7 @@ class Link:
                 await asyncio.wait_for(pong, HEARTBEAT_TIMEOUT_S)
             except TimeoutError:
                 self.close_reason = "peer stopped answering (heartbeat)"
-                self._queue.put_nowait(None)
+                self._stop.set()
                 return
             except ConnectionClosed:
                 return

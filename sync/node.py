@@ -310,8 +310,9 @@ class Node:
         file.board.repair()
         board = BoardSync(file)
         self.boards[board_id] = board
+        # Before the store's listener: an edit leaves for peers, then is fsynced.
         board.unlisten = file.board.on_update(
-            lambda update, source: self._forward(board, update, source)
+            lambda update, source: self._forward(board, update, source), first=True
         )
         board.presence.subscribe(lambda *_: self._notify("presence", board.id))
         hints = file.meta("hints")

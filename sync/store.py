@@ -9,7 +9,10 @@ Layout of a data directory::
 Each board file holds the board's CRDT updates in append order. Every update
 this process makes is written (and fsynced, ``synchronous=FULL``) before the
 call that made it returns, so a SIGKILL at any moment loses nothing that was
-acknowledged. Several processes may share one data directory (the app and CLI
+acknowledged. Updates received from peers are written without waiting for
+the fsync (``synchronous=NORMAL``): they survive a killed process, and a
+power cut can only lose ones that peers still hold and resend on the next
+sync. Several processes may share one data directory (the app and CLI
 commands): each appends its own updates and :meth:`BoardFile.poll` applies
 the others' (WAL mode, one writer at a time).
 
@@ -305,6 +308,7 @@ class BoardFile:
             self._conn.close()
             raise StoreError(f"{path} holds board {self.board.id}, not {self.board_id}")
         self._data_version = self._pragma("data_version")
+        self._synchronous_full = True
         self._unlisten = self.board.on_update(self._persist)
 
     @staticmethod
@@ -360,6 +364,12 @@ class BoardFile:
             return
         local = source == LOCAL_SOURCE
         try:
+            if not local and self._synchronous_full:
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+                self._synchronous_full = False
+            elif local and not self._synchronous_full:
+                self._conn.execute("PRAGMA synchronous = FULL")
+                self._synchronous_full = True
             cur = self._conn.execute(
                 "INSERT INTO updates(data, local) VALUES (?, ?)", (update, int(local))
             )

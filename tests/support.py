@@ -39,3 +39,13 @@ async def async_wait_until(
 
 async def within(awaitable: Awaitable[object], seconds: float = 5.0) -> object:
     return await asyncio.wait_for(awaitable, timeout(seconds))
+
+
+async def async_holds(
+    condition: Callable[[], object], seconds: float = 1.0, what: str = "condition"
+) -> None:
+    """Assert ``condition`` stays truthy for the whole (scaled) window."""
+    deadline = time.monotonic() + timeout(seconds)
+    while time.monotonic() < deadline:
+        assert condition(), f"{what} stopped holding"
+        await asyncio.sleep(0.01)

@@ -1,0 +1,248 @@
+"""Nodes syncing boards over real websockets on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from model.board import Board
+from sync.node import Node, NodeError, NodeOptions
+from sync.store import Store
+from tests.support import async_holds, async_wait_until, timeout
+from tests.sync.nodes import lanban, peer_of, running, serving, share_board
+
+ADA = {
+    "user": {"id": "ada", "name": "Ada", "color": "#e91e63"},
+    "editing": None,
+    "dragging": None,
+    "typing": None,
+}
+
+
+def stores(tmp_path: Path, *names: str) -> list[Store]:
+    return [Store(tmp_path / n) for n in names]
+
+
+def titles(node: Node, board_id: str, column: str | None = None) -> list[str]:
+    return [t.title for t in node.boards[board_id].board.tickets(column)]
+
+
+async def test_edits_travel_both_ways_and_offline_edits_merge(tmp_path: Path) -> None:
+    a_store, b_store = stores(tmp_path, "a", "b")
+    board_id = share_board(a_store, b_store)
+    async with running(a_store, name="Ada") as a:
+        board_a = a.boards[board_id].board
+        first = board_a.add_ticket("Written by Ada")
+        async with running(b_store, name="Bob", peers=[peer_of(a)]) as b:
+            board_b = b.boards[board_id].board
+            await async_wait_until(
+                lambda: titles(b, board_id) == ["Written by Ada"], what="Bob to get Ada's ticket"
+            )
+            board_b.move_ticket(first, "Done")
+            await async_wait_until(
+                lambda: board_a.column_of(first) == board_a.column("Done").id,
+                what="Ada to see Bob's move",
+            )
+        # Bob is offline: both keep working.
+        board_a.add_ticket("Ada offline")
+        board_a.edit_ticket(first, title="Renamed by Ada")
+    with b_store.open(board_id) as bf:
+        bf.board.add_ticket("Bob offline")
+    async with running(a_store) as a, running(b_store, peers=[peer_of(a)]) as b:
+        want = {"Renamed by Ada", "Ada offline", "Bob offline"}
+        await async_wait_until(
+            lambda: set(titles(a, board_id)) == want == set(titles(b, board_id)),
+            what="both sides to converge after reconnecting",
+        )
+        assert a.boards[board_id].board.tickets("Done")[0].title == "Renamed by Ada"
+
+
+async def test_presence_arrives_and_leaves_with_the_link(tmp_path: Path) -> None:
+    a_store, b_store = stores(tmp_path, "a", "b")
+    board_id = share_board(a_store, b_store)
+    async with running(b_store) as b:
+        seen = b.boards[board_id].presence
+        async with running(a_store, peers=[peer_of(b)]) as a:
+            a.set_presence(board_id, ADA)
+            await async_wait_until(
+                lambda: any(s.get("user", {}).get("name") == "Ada" for s in seen.states.values()),
+                what="Bob to see Ada",
+            )
+            a.set_presence_field(board_id, "editing", "ticket-1")
+            await async_wait_until(
+                lambda: any(s.get("editing") == "ticket-1" for s in seen.states.values()),
+                what="Bob to see Ada editing",
+            )
+        start = time.monotonic()
+        await async_wait_until(
+            lambda: not seen.states, seconds=2, what="Ada's presence to go when her link closed"
+        )
+        assert time.monotonic() - start < timeout(2)  # not the 30 s awareness timeout
+
+
+async def test_three_nodes_in_a_line_see_each_other(tmp_path: Path) -> None:
+    a_store, b_store, c_store = stores(tmp_path, "a", "b", "c")
+    board_id = share_board(a_store, b_store, c_store)
+    async with (
+        running(b_store, name="B") as b, running(a_store, name="A", peers=[peer_of(b)]) as a,
+        running(c_store, name="C", peers=[peer_of(b)]) as c,
+    ):
+        a.set_presence(board_id, ADA)
+        a.boards[board_id].board.add_ticket("from A")
+        await async_wait_until(
+            lambda: titles(c, board_id) == ["from A"], what="C to get A's ticket through B"
+        )
+        await async_wait_until(
+            lambda: len(c.boards[board_id].presence.states) == 1,
+            what="C to see A's presence through B",
+        )
+        assert not any(link.info.peer_name == "A" for link in c.boards[board_id].links.values())
+        await a.stop()
+        await async_wait_until(
+            lambda: not c.boards[board_id].presence.states,
+            seconds=2,
+            what="C to drop A's presence when A leaves",
+        )
+
+
+async def test_one_link_when_both_sides_dial(tmp_path: Path) -> None:
+    a_store, b_store = stores(tmp_path, "a", "b")
+    board_id = share_board(a_store, b_store)
+    async with running(a_store) as a, running(b_store, peers=[peer_of(a)]) as b:
+        a.add_peer(peer_of(b))
+        await async_wait_until(
+            lambda: len(a.boards[board_id].links) == 1 == len(b.boards[board_id].links),
+            what="one link each side",
+        )
+        board = a.boards[board_id].board
+        board.add_ticket("after the race")
+        await async_wait_until(lambda: titles(b, board_id) == ["after the race"])
+        # and it stays that one link: the losing dialler does not keep replacing it
+        (link,) = a.boards[board_id].links.values()
+        await async_holds(
+            lambda: (
+                list(a.boards[board_id].links.values()) == [link]
+                and len(b.boards[board_id].links) == 1
+            ),
+            seconds=3,
+            what="a single, stable link",
+        )
+
+
+async def test_a_peer_without_the_key_gets_nothing(tmp_path: Path) -> None:
+    a_store, m_store = stores(tmp_path, "a", "mallory")
+    board_id = share_board(a_store)
+    with a_store.open(board_id) as bf:
+        bf.board.add_ticket("secret plan")
+    # Mallory knows the board id but holds another key.
+    m_store.add_board(Board(), key=b"\x01" * 32, board_id=board_id).close()
+    async with running(a_store) as a, running(m_store, peers=[peer_of(a)]) as m:
+        m.boards[board_id].board.add_column("Evil")
+        m.boards[board_id].board.add_ticket("forged")
+        await async_holds(
+            lambda: not a.boards[board_id].links and not m.boards[board_id].links,
+            seconds=1.5,
+            what="no link without the key",
+        )
+        assert titles(m, board_id) == ["forged"]
+        assert titles(a, board_id) == ["secret plan"]
+
+
+async def test_status_api_needs_the_token(tmp_path: Path) -> None:
+    (store,) = stores(tmp_path, "a")
+    share_board(store)
+    async with running(store, name="Ada") as node:
+        url = f"http://127.0.0.1:{node.address[1]}/status"
+
+        def get(headers: dict[str, str]) -> dict:  # type: ignore[type-arg]
+            request = urllib.request.Request(url, headers=headers)
+            with urllib.request.urlopen(request, timeout=timeout(5)) as response:
+                return json.loads(response.read())  # type: ignore[no-any-return]
+
+        with pytest.raises(urllib.error.HTTPError) as err:
+            await asyncio.to_thread(get, {})  # the node answers on this loop
+        assert err.value.code == 401
+        status = await asyncio.to_thread(get, {"Authorization": f"Bearer {node.status_token}"})
+        assert status["name"] == "Ada" and status["boards"][0]["title"] == "Shared"
+
+
+async def test_one_node_per_data_directory(tmp_path: Path) -> None:
+    (store,) = stores(tmp_path, "a")
+    async with running(store):
+        second = Node(Store(tmp_path / "a"), NodeOptions(host="127.0.0.1", discovery=False))
+        with pytest.raises(NodeError, match="already running"):
+            await second.start()
+
+
+async def test_cli_edits_reach_a_peer_quickly(tmp_path: Path) -> None:
+    a_store, b_store = stores(tmp_path, "a", "b")
+    board_id = share_board(a_store, b_store)
+    async with running(a_store) as a, running(b_store, peers=[peer_of(a)]) as b:
+        await async_wait_until(lambda: len(b.boards[board_id].links) == 1)
+        done = lanban(a_store.root, "ticket", "add", board_id, "from the terminal")
+        assert done.returncode == 0, done.stderr
+        start = time.monotonic()
+        await async_wait_until(
+            lambda: titles(b, board_id) == ["from the terminal"],
+            seconds=0.5,
+            what="the CLI edit at the peer",
+        )
+        # 200 ms for the node to notice the file, plus a loopback hop
+        assert time.monotonic() - start < timeout(0.3)
+
+
+def test_serve_and_status_from_the_command_line(tmp_path: Path) -> None:
+    a_dir, b_dir = tmp_path / "a", tmp_path / "b"
+    board_id = share_board(Store(a_dir), Store(b_dir))
+    with (
+        serving(a_dir, "--name", "Ada") as a,
+        serving(b_dir, "--name", "Bob", "--peer", a.address) as b,
+    ):
+        deadline = time.monotonic() + timeout(10)
+        while not a.status()["peers"]:
+            assert time.monotonic() < deadline, "the peers never connected"
+            time.sleep(0.05)
+        status = a.status()
+        assert [p["name"] for p in status["peers"]] == ["Bob"]
+        board = status["boards"][0]
+        assert board["id"] == board_id and board["connected_peers"] == 1
+        text = lanban(a_dir, "status")
+        assert "Bob at 127.0.0.1:" in text.stdout and "1 peer(s)" in text.stdout
+        again = lanban(a_dir, "serve", "--no-discovery")
+        assert again.returncode == 1 and "already running" in again.stderr
+        assert b.stop() == 0 and a.stop() == 0  # SIGTERM stops cleanly
+    assert lanban(a_dir, "status").returncode == 1
+
+
+def test_a_frozen_peer_is_noticed_without_mdns(tmp_path: Path) -> None:
+    a_dir, b_dir = tmp_path / "a", tmp_path / "b"
+    share_board(Store(a_dir), Store(b_dir))
+    with serving(a_dir) as a, serving(b_dir, "--peer", a.address) as b:
+        deadline = time.monotonic() + timeout(10)
+        while not a.status()["peers"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        b.proc.send_signal(signal.SIGSTOP)  # alive but silent, as on a cut cable
+        try:
+            frozen = time.monotonic()
+            while a.status()["peers"]:
+                assert time.monotonic() - frozen < timeout(15), "a dead peer went unnoticed"
+                time.sleep(0.2)
+        finally:
+            b.proc.send_signal(signal.SIGCONT)
+
+
+def test_serve_rejects_bad_arguments(tmp_path: Path) -> None:
+    done = lanban(tmp_path, "serve", "--peer", "nohost")
+    assert done.returncode == 1 and "--peer" in done.stderr
+    done = lanban(tmp_path, "serve", "--port", "70000")
+    assert done.returncode == 2
+    done = lanban(tmp_path, "serve", "--relay", "http://example")
+    assert done.returncode == 1 and "ws://" in done.stderr
