@@ -16,6 +16,7 @@ from model.errors import BoardError
 from sync.store import StoreError
 
 from . import commands
+from .version import VersionAction
 
 
 class Failure(Exception):
@@ -66,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         metavar="DIR",
         help="where boards are kept (default: LANBAN_HOME or the user data dir)",
+    )
+    parser.add_argument("--version", action=VersionAction)
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check that this installation works (Qt, zeroconf, two nodes syncing on "
+        "127.0.0.1, in a temporary directory) and exit",
     )
     add_network_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -224,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     debug = bool(os.environ.get("LANBAN_DEBUG"))
     try:
+        if args.self_test:
+            from .selftest import run as self_test
+
+            return self_test()
         if args.command is None:
             return commands.run_desktop(args)
         data_dir = Path(args.data_dir) if args.data_dir else None

@@ -386,8 +386,10 @@ def board_invite(ctx: Context) -> None:
         try:
             node = read_node_file(ctx.store.root)
             port, host = int(node["port"]), str(node.get("host", ""))
-            hosts = [host] if host not in ("", "0.0.0.0", "::") else local_addresses(
-                InterfaceChoice.All
+            hosts = (
+                [host]
+                if host not in ("", "0.0.0.0", "::")
+                else local_addresses(InterfaceChoice.All)
             )
             hints = tuple(f"[{h}]:{port}" if ":" in h else f"{h}:{port}" for h in hosts)[:8]
         except Exception:  # no node running here: peers find us by mDNS or the relay

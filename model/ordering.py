@@ -2,10 +2,12 @@
 
 Usually one new rank between the two neighbours is enough. When there is no
 room (equal ranks written concurrently, or a foreign client's adjacent keys),
-or the new key would be long (many inserts at one spot), the run of
-neighbours after the insertion point is re-ranked as well, as short as it can
-be; as a last resort the whole list gets fresh keys. Only ranks change, so a
-concurrent move of any of those items still resolves last-writer-wins.
+or the new key would be long (many inserts at one spot), a run of neighbours
+after the insertion point is re-ranked as well: the shortest run, of 1, 2, 4,
+... items, whose new keys are short enough to leave room for the next inserts
+at that spot; as a last resort the whole list gets fresh keys. Only ranks
+change, so a concurrent move of any of those items still resolves
+last-writer-wins.
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ from .ranks import rank_between, ranks_between
 # Longest rank written before neighbours are re-ranked instead. Keys Lanban
 # makes at the ends of a column are 2 to 5 characters.
 MAX_RANK_LENGTH = 16
-# How many following neighbours may be re-ranked before the whole list is.
-MAX_RUN = 64
+# Longest key a re-ranked run may get. Half the limit leaves room for dozens of
+# inserts at the same spot before the next re-rank; a run that only just fits
+# under MAX_RANK_LENGTH would be re-ranked again on the very next insert.
+RUN_RANK_LENGTH = MAX_RANK_LENGTH // 2
 
 Entry = tuple[str, str]  # (rank, id)
 
 
 def _short(keys: list[str] | None) -> bool:
-    return keys is not None and all(len(k) <= MAX_RANK_LENGTH for k in keys)
+    return keys is not None and all(len(k) <= RUN_RANK_LENGTH for k in keys)
 
 
 def place(
@@ -52,13 +56,19 @@ def place(
     key = rank_between(low, ordered[index][0] if index < len(ordered) else None)
     if key is not None and len(key) <= MAX_RANK_LENGTH:
         return {item_id: key}
-    for end in range(index, min(len(ordered), index + MAX_RUN) + 1):
+    # Runs double in length: finding one costs O(run) keys, not O(run**2).
+    run = 1
+    while True:
+        end = min(index + run, len(ordered))
         high = ordered[end][0] if end < len(ordered) else None
         keys = ranks_between(low, high, end - index + 1)
         if _short(keys):
             assert keys is not None
             ids = [item_id, *(entry[1] for entry in ordered[index:end])]
             return dict(zip(ids, keys, strict=True))
+        if end == len(ordered):
+            break
+        run *= 2
     everyone = [entry[1] for entry in ordered]
     everyone.insert(index, item_id)
     fresh = ranks_between(None, None, len(everyone))

@@ -33,6 +33,10 @@ class DirLock:
             raise LockedError(str(self.path)) from exc
         self._file = f
 
+    @property
+    def held(self) -> bool:
+        return self._file is not None
+
     def release(self) -> None:
         if self._file is not None:
             self._file.close()  # closing drops the lock on every platform

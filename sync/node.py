@@ -144,6 +144,18 @@ class Node:
 
     # ------------------------------------------------------------ lifecycle
 
+    async def start_local(self) -> None:
+        """Open the boards and follow their files, without any network.
+
+        For an app whose data directory another node already syncs: edits go
+        to the files, and that node carries them to peers.
+        """
+        self._running = True
+        for board_id in self.store.board_ids():
+            self._open_board(board_id)
+        self._spawn(self._poll_loop())
+        self._spawn(self._housekeeping_loop())
+
     async def start(self) -> None:
         try:
             self._lock.acquire()
@@ -205,8 +217,9 @@ class Node:
         await asyncio.gather(*tasks, return_exceptions=True)
         for board in list(self.boards.values()):
             self._close_board(board)
-        (self.store.root / NODE_FILE).unlink(missing_ok=True)
-        self._lock.release()
+        if self._lock.held:
+            (self.store.root / NODE_FILE).unlink(missing_ok=True)
+            self._lock.release()
 
     def _spawn(self, coro: Any, name: str | None = None) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
@@ -474,10 +487,11 @@ class Node:
                 assert welcome is not None
                 await ws.send(welcome)
         except (SecureError, TimeoutError) as exc:
-            log.info("refused a link from %s: %s", address, exc or "handshake timed out")
+            log.info("refused a link from %s: %s", address, str(exc) or "handshake timed out")
             await ws.close(1008, "handshake failed")
             return
-        except ConnectionClosed:
+        except ConnectionClosed as exc:  # hung up, or sent a frame over the size limit
+            log.info("link from %s closed during the handshake: %s", address, exc)
             return
         channel = handshake.channel
         board = self.boards.get(channel.board_id)
@@ -582,9 +596,14 @@ class Node:
                 if isinstance(welcome, str):
                     raise SecureError("text frame in handshake")
                 handshake.receive(welcome)
-        except ConnectionClosed:
+        except ConnectionClosed as exc:
             await ws.close()
-            return "no such board", None  # the responder knows no board with our key
+            if exc.rcvd is not None and exc.rcvd.code == 1008:
+                return "no such board", None  # the responder knows no board with our key
+            # Dropped without a refusal (the peer crashed or restarted, the
+            # network blinked): that says nothing about the board, retry soon.
+            log.debug("link to %s lost during the handshake: %s", uri, exc)
+            return "unreachable", None
         except (SecureError, TimeoutError) as exc:
             log.info("link to %s for board %s failed: %s", uri, board.id, exc)
             await ws.close(1008, "handshake failed")
@@ -722,14 +741,49 @@ class Node:
 
     # -------------------------------------------------------------- status
 
+    def board_status(self, board_id: str) -> dict[str, Any] | None:
+        board = self.boards.get(board_id)
+        return None if board is None else self._board_status(board)
+
+    def is_dialing(self, board_id: str) -> bool:
+        """Whether the node is trying to reach someone for this board."""
+        return any(key[1] == board_id and not task.done() for key, task in self._dialers.items())
+
+    def set_relay(self, url: str | None, token: str | None) -> None:
+        """Use another relay for boards without their own (from now on)."""
+        self.options.relay, self.options.relay_token = url or None, token or None
+        for key, task in list(self._dialers.items()):
+            if key[0] == "relay":
+                task.cancel()
+                del self._dialers[key]
+        for board in self.boards.values():
+            for link in list(board.links.values()):
+                if link.info.kind == LinkKind.RELAY:
+                    link.close("relay changed")
+            if self._running:
+                self._start_board_links(board)
+
+    def _board_status(self, board: BoardSync) -> dict[str, Any]:
+        links = [
+            describe(link) | {"synced": bool(link.session and link.session.synced)}
+            for link in board.links.values()
+        ]
+        return {
+            "id": board.id,
+            "title": board.board.title or str(board.file.meta("title") or ""),
+            "connected_peers": len(
+                {lk.info.peer_node for lk in board.links.values() if lk.info.kind == LinkKind.LAN}
+            ),
+            "relay": any(lk.info.kind == LinkKind.RELAY for lk in board.links.values()),
+            "local_changes_not_seen_by_peers": board.file.pending_local_changes(),
+            "last_sync": board.last_sync,
+            "links": links,
+        }
+
     def status(self) -> dict[str, Any]:
         peers: dict[str, dict[str, Any]] = {}
         boards = []
         for board in self.boards.values():
-            links = [
-                describe(link) | {"synced": bool(link.session and link.session.synced)}
-                for link in board.links.values()
-            ]
             for link in board.links.values():
                 if link.info.kind != LinkKind.LAN:
                     continue
@@ -737,23 +791,7 @@ class Node:
                 entry["boards"].append(board.id)
                 entry["last_heard"] = max(entry["last_heard"], link.info.last_heard)
                 entry["connected_since"] = min(entry["connected_since"], link.info.connected_at)
-            boards.append(
-                {
-                    "id": board.id,
-                    "title": board.board.title or str(board.file.meta("title") or ""),
-                    "connected_peers": len(
-                        {
-                            lk.info.peer_node
-                            for lk in board.links.values()
-                            if lk.info.kind == LinkKind.LAN
-                        }
-                    ),
-                    "relay": any(lk.info.kind == LinkKind.RELAY for lk in board.links.values()),
-                    "local_changes_not_seen_by_peers": board.file.pending_local_changes(),
-                    "last_sync": board.last_sync,
-                    "links": links,
-                }
-            )
+            boards.append(self._board_status(board))
         return {
             "node_id": self.node_id.hex(),
             "name": self.name,

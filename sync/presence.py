@@ -124,7 +124,9 @@ class Presence:
                     known.clock = entry.clock + 1
                     self._outbox.append((self.entries([cid]), None))
                 continue
-            if known is None and entry.state is not None and len(self._clients) >= MAX_CLIENTS:
+            if known is None and entry.state is None:
+                continue  # a client we never saw left: nothing to forget or pass on
+            if known is None and len(self._clients) >= MAX_CLIENTS:
                 continue
             if known is not None:
                 known.links.add(via)
@@ -182,6 +184,14 @@ class Presence:
             for cid, c in self._clients.items()
             if cid != self.client_id and c.state is not None and now - c.seen_ms >= OUTDATED_MS
         ]
+        # Forget clients that left long ago: an older state of theirs can no longer
+        # be on its way, and they would fill the MAX_CLIENTS table for good.
+        for cid in [
+            cid
+            for cid, c in self._clients.items()
+            if cid != self.client_id and c.state is None and now - c.seen_ms >= OUTDATED_MS
+        ]:
+            del self._clients[cid]
         self._remove(expired, announce=False, via=None)
 
     def _remove(self, client_ids: list[int], *, announce: bool, via: LinkId | None) -> None:
@@ -192,6 +202,7 @@ class Presence:
             client = self._clients[cid]
             client.clock += 1
             client.state = None
+            client.seen_ms = self._now()  # when it left, for forgetting it later
             client.links.clear()
             entries.append(AwarenessEntry(cid, client.clock, None))
         if announce:

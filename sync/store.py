@@ -127,10 +127,24 @@ class Store:
         )
 
     def set_user(self, name: str, color: str) -> None:
+        self._update_identity(name=name, color=color)
+
+    def settings(self) -> dict[str, Any]:
+        """App settings kept with the identity (relay URL and token)."""
+        self.identity()
+        data = json.loads((self.root / "identity.json").read_text(encoding="utf-8"))
+        settings = data.get("settings")
+        return settings if isinstance(settings, dict) else {}
+
+    def set_settings(self, **values: Any) -> None:
+        settings = self.settings() | values
+        self._update_identity(settings={k: v for k, v in settings.items() if v is not None})
+
+    def _update_identity(self, **values: Any) -> None:
         self.identity()
         path = self.root / "identity.json"
         data = json.loads(path.read_text(encoding="utf-8"))
-        data.update(name=name, color=color)
+        data.update(values)
         _write_json(path, data)
 
     # -------------------------------------------------------------- boards

@@ -1,0 +1,263 @@
+"""The board: its columns side by side, scrolling sideways; columns reorder by drag."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QPushButton, QScrollArea, QWidget
+
+from model.errors import BoardError
+from model.events import BoardEvent, Kind, Origin
+from model.schema import Ticket
+
+from .card_delegate import FRESH_SECONDS
+from .column_view import COLUMN_MIME, ColumnWidget
+from .controller import BoardController
+from .icons import icon
+from .theme import Palette
+
+ANIMATION_FRAME_MS = 16
+
+
+class ColumnsStrip(QWidget):
+    """The row of columns; accepts column drops and draws where one would land."""
+
+    columnDropped = Signal(str, int)  # column id, new index
+
+    def __init__(self, board_id: str) -> None:
+        super().__init__()
+        self.board_id = board_id
+        self.setAcceptDrops(True)
+        self.layout_ = QHBoxLayout(self)
+        self.layout_.setContentsMargins(12, 12, 12, 12)
+        self.layout_.setSpacing(12)
+        self.layout_.setAlignment(Qt.AlignmentFlag.AlignLeft)
+        self._indicator: int | None = None
+
+    def columns(self) -> list[ColumnWidget]:
+        items = (self.layout_.itemAt(i).widget() for i in range(self.layout_.count()))
+        return [w for w in items if isinstance(w, ColumnWidget)]
+
+    def _drop_index(self, pos: QPoint) -> int:
+        for i, column in enumerate(self.columns()):
+            if pos.x() < column.geometry().center().x():
+                return i
+        return len(self.columns())
+
+    def _payload(self, event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> str | None:
+        if not event.mimeData().hasFormat(COLUMN_MIME):
+            return None
+        try:
+            data = json.loads(bytes(event.mimeData().data(COLUMN_MIME).data()).decode())
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or data.get("board") != self.board_id:
+            return None
+        column = data.get("column")
+        return column if isinstance(column, str) else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._payload(event) is not None:
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._payload(event) is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self._indicator = self._drop_index(event.position().toPoint())
+        self.update()
+
+    def dragLeaveEvent(self, event: object) -> None:
+        self._indicator = None
+        self.update()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        column = self._payload(event)
+        self._indicator = None
+        self.update()
+        if column is None:
+            event.ignore()
+            return
+        index = self._drop_index(event.position().toPoint())
+        ids = [c.column.id for c in self.columns()]
+        if column in ids and ids.index(column) < index:
+            index -= 1
+        event.acceptProposedAction()
+        self.columnDropped.emit(column, index)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._indicator is None:
+            return
+        columns = self.columns()
+        if not columns:
+            return
+        if self._indicator < len(columns):
+            x = columns[self._indicator].geometry().left() - 6
+        else:
+            x = columns[-1].geometry().right() + 6
+        painter = QPainter(self)
+        painter.setPen(QPen(Palette().highlight, 4))
+        painter.drawLine(x, 12, x, self.height() - 12)
+        painter.end()
+
+
+class BoardView(QScrollArea):
+    openTicket = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, controller: BoardController) -> None:
+        super().__init__()
+        self.controller = controller
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.strip = ColumnsStrip(controller.board_id)
+        self.strip.columnDropped.connect(self._move_column)
+        self.setWidget(self.strip)
+        self.add_column_button = QPushButton(icon("plus", Palette().text), "Add column")
+        self.add_column_button.setObjectName("addColumn")
+        self.add_column_button.clicked.connect(self.add_column)
+        self.add_column_button.setSizePolicy(
+            self.add_column_button.sizePolicy().horizontalPolicy(),
+            self.add_column_button.sizePolicy().verticalPolicy(),
+        )
+        self._widgets: dict[str, ColumnWidget] = {}
+        self._matches: Callable[[Ticket], bool] | None = None
+        self._animation = QTimer(self)
+        self._animation.setInterval(ANIMATION_FRAME_MS)
+        self._animation.timeout.connect(self._animate)
+        controller.ticketsChanged.connect(self._on_tickets)
+        controller.columnsChanged.connect(self.rebuild)
+        controller.labelsChanged.connect(self._on_labels)
+        controller.presenceChanged.connect(self._on_presence)
+        self.rebuild()
+        self.apply_palette()
+
+    # ------------------------------------------------------------- columns
+
+    def column_widgets(self) -> list[ColumnWidget]:
+        return self.strip.columns()
+
+    def column_widget(self, column_id: str) -> ColumnWidget | None:
+        return self._widgets.get(column_id)
+
+    def rebuild(self) -> None:
+        """Match the widgets to the board's columns, reusing the ones that stay."""
+        columns = self.controller.board.columns()
+        wanted = {c.id for c in columns}
+        for column_id in list(self._widgets):
+            if column_id not in wanted:
+                widget = self._widgets.pop(column_id)
+                widget.setParent(None)
+                widget.deleteLater()
+        layout = self.strip.layout_
+        while layout.count():
+            layout.takeAt(0)
+        for column in columns:
+            widget = self._widgets.get(column.id)
+            if widget is None:
+                widget = ColumnWidget(self.controller, column)
+                widget.openTicket.connect(self.openTicket)
+                widget.failed.connect(self.failed)
+                widget.moveAcross.connect(self._move_across)
+                widget.model.set_filter(self._matches)
+                self._widgets[column.id] = widget
+            else:
+                widget.set_column(column)
+                widget.model.refresh()
+            layout.addWidget(widget)
+        layout.addWidget(self.add_column_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addStretch(1)
+
+    def apply_palette(self) -> None:
+        pal = Palette()
+        self.setStyleSheet(f"QScrollArea {{ background: {pal.board.name()}; border: none; }}")
+        self.strip.setStyleSheet(f"ColumnsStrip {{ background: {pal.board.name()}; }}")
+        self.strip.setAutoFillBackground(True)
+        for widget in self.column_widgets():
+            widget.apply_palette()
+
+    def add_column(self) -> None:
+        title, ok = QInputDialog.getText(self, "Add column", "Column title:")
+        if ok and title.strip():
+            self._do(lambda: self.controller.board.add_column(title.strip()))
+
+    def _move_column(self, column_id: str, index: int) -> None:
+        self._do(lambda: self.controller.board.move_column(column_id, index))
+
+    def _move_across(self, ticket: str, step: int) -> None:
+        widgets = self.column_widgets()
+        source = next((w for w in widgets if ticket in w.model.ticket_ids), None)
+        if source is None:
+            return
+        position = widgets.index(source) + step
+        if not 0 <= position < len(widgets):
+            return
+        target = widgets[position]
+        index = min(source.model.all_ids().index(ticket), len(target.model.all_ids()))
+        self._do(lambda: self.controller.board.move_ticket(ticket, target.column.id, index))
+        target.view.select_ticket(ticket)
+
+    def _do(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except BoardError as exc:
+            self.failed.emit(str(exc))
+
+    # -------------------------------------------------------------- filter
+
+    def set_filter(self, matches: Callable[[Ticket], bool] | None) -> None:
+        self._matches = matches
+        for widget in self.column_widgets():
+            widget.model.set_filter(matches)
+
+    # ------------------------------------------------------------- updates
+
+    def _on_tickets(self, event: BoardEvent) -> None:
+        changed = {c.id for c in event.changes if c.id is not None}
+        fresh: set[str] = set()
+        if event.origin == Origin.REMOTE:
+            fresh = {
+                c.id
+                for c in event.changes
+                if c.id is not None
+                and c.kind in (Kind.TICKET_ADDED, Kind.TICKET_MOVED, Kind.TICKET_CHANGED)
+            }
+        for widget in self.column_widgets():
+            widget.model.refresh(changed, fresh & set(widget.model.all_ids()))
+            widget.header.update_count()
+        if fresh and not self._animation.isActive():
+            self._animation.start()
+
+    def _on_labels(self) -> None:
+        for widget in self.column_widgets():
+            widget.model.labels_changed()
+
+    def _on_presence(self) -> None:
+        for widget in self.column_widgets():
+            widget.model.presence_changed()
+            widget.view.viewport().update()
+
+    def _animate(self) -> None:
+        now = time.monotonic()
+        busy = False
+        for widget in self.column_widgets():
+            fresh = widget.model.fresh_ids(now, FRESH_SECONDS)
+            if fresh:
+                busy = True
+                for tid in fresh:
+                    row = widget.model.row_of(tid)
+                    if row >= 0:
+                        widget.view.update(widget.model.index(row))
+            else:
+                widget.view.viewport().update()
+        if not busy:
+            self._animation.stop()
+
+    def visible_rect(self) -> QRect:
+        return self.viewport().rect()

@@ -1,0 +1,282 @@
+"""The tickets of one column, as a Qt list model kept in step with the board.
+
+Changes arrive as board events (local or remote). The model turns the new
+display order into the smallest set of row removals, insertions and moves,
+with begin/end calls, so views keep their selection and scroll position and
+persistent indexes follow the cards.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+
+from model.errors import BoardError
+from model.schema import Ticket
+
+from .controller import BoardController
+
+TICKET_MIME = "application/x-lanban-ticket"
+Index = QModelIndex | QPersistentModelIndex
+
+TicketRole = Qt.ItemDataRole.UserRole + 1  # the Ticket (frozen dataclass)
+IdRole = Qt.ItemDataRole.UserRole + 2
+BadgesRole = Qt.ItemDataRole.UserRole + 3  # [(Peer, "editing" | "moving")]
+LabelsRole = Qt.ItemDataRole.UserRole + 4  # [(name, colour)]
+FreshRole = Qt.ItemDataRole.UserRole + 5  # ms since a peer changed it, or None
+
+
+def diff_operations(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, int, int]]:
+    """Row operations turning ``old`` into ``new``, to apply in order:
+    ("remove", row, count), ("insert", row, 1) and ("move", from_row, to_row)."""
+    ops: list[tuple[str, int, int]] = []
+    keep = set(new)
+    current = list(old)
+    row = len(current) - 1
+    while row >= 0:  # removals, last first, so earlier rows keep their numbers
+        if current[row] not in keep:
+            end = row
+            while row > 0 and current[row - 1] not in keep:
+                row -= 1
+            ops.append(("remove", row, end - row + 1))
+            del current[row : end + 1]
+        row -= 1
+    present = set(current)
+    for i, tid in enumerate(new):
+        if i < len(current) and current[i] == tid:
+            continue
+        if tid not in present:
+            ops.append(("insert", i, 1))
+            current.insert(i, tid)
+        else:
+            j = current.index(tid, i)
+            ops.append(("move", j, i))
+            current.insert(i, current.pop(j))
+    return ops
+
+
+class ColumnModel(QAbstractListModel):
+    def __init__(
+        self,
+        controller: BoardController,
+        column_id: str,
+        matches: Callable[[Ticket], bool] | None = None,
+    ) -> None:
+        super().__init__()
+        self.controller = controller
+        self.column_id = column_id
+        self._matches = matches
+        self._cache: dict[str, Ticket] = {}
+        self._fresh: dict[str, float] = {}  # ticket id -> time a peer changed it
+        self._ids: list[str] = self._current_ids()
+        self._labels: dict[str, tuple[str, str]] = {}
+        self._refresh_labels()
+
+    # ------------------------------------------------------------ queries
+
+    @property
+    def ticket_ids(self) -> list[str]:
+        return list(self._ids)
+
+    def row_of(self, ticket_id: str) -> int:
+        try:
+            return self._ids.index(ticket_id)
+        except ValueError:
+            return -1
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        cached = self._cache.get(ticket_id)
+        if cached is None:
+            cached = self._cache[ticket_id] = self.controller.board.ticket(ticket_id)
+        return cached
+
+    def all_ids(self) -> list[str]:
+        """The column's tickets without the filter."""
+        try:
+            return self.controller.board.ticket_ids(self.column_id)
+        except BoardError:
+            return []
+
+    def _current_ids(self) -> list[str]:
+        ids = self.all_ids()
+        if self._matches is None:
+            return ids
+        return [tid for tid in ids if self._matches(self.ticket(tid))]
+
+    # ---------------------------------------------------------- Qt model API
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+            return None
+        tid = self._ids[index.row()]
+        if role == IdRole:
+            return tid
+        ticket = self.ticket(tid)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"#{ticket.number} {ticket.title}"
+        if role == TicketRole:
+            return ticket
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [f"#{ticket.number} {ticket.title}"]
+            if ticket.assignee:
+                lines.append(f"Assigned to {ticket.assignee}")
+            for peer, what in self.controller.badges(tid):
+                lines.append(f"{peer.name} is {what} this ticket")
+            if ticket.misplaced:
+                lines.append("Its column was deleted: move it somewhere")
+            return "\n".join(lines)
+        if role == BadgesRole:
+            return self.controller.badges(tid)
+        if role == LabelsRole:
+            return [self._labels[lid] for lid in ticket.labels if lid in self._labels]
+        if role == FreshRole:
+            return self._fresh.get(tid)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"Ticket {ticket.number}: {ticket.title}"
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled
+        return (
+            Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+        )
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [TICKET_MIME]
+
+    def mimeData(self, indexes: Iterable[QModelIndex]) -> QMimeData:
+        ids = [self._ids[i.row()] for i in indexes if i.isValid()]
+        mime = QMimeData()
+        payload = {"board": self.controller.board_id, "tickets": ids[:1]}
+        mime.setData(TICKET_MIME, json.dumps(payload).encode())
+        if ids:
+            mime.setText(f"#{self.ticket(ids[0]).number} {self.ticket(ids[0]).title}")
+        return mime
+
+    def canDropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index
+    ) -> bool:
+        return data.hasFormat(TICKET_MIME) and self.dropped_ticket(data) is not None
+
+    def dropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index
+    ) -> bool:
+        ticket = self.dropped_ticket(data)
+        if ticket is None:
+            return False
+        if row < 0:
+            row = parent.row() if parent.isValid() else len(self._ids)
+        self.drop_ticket(ticket, row)
+        return True
+
+    def removeRows(self, row: int, count: int, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        # After a move-drop Qt asks the source to remove the rows; the board
+        # has moved the ticket already, and this model follows the board.
+        return False
+
+    def dropped_ticket(self, data: QMimeData) -> str | None:
+        try:
+            payload = json.loads(bytes(data.data(TICKET_MIME).data()).decode())
+            ticket = payload["tickets"][0]
+        except (ValueError, KeyError, IndexError, TypeError):
+            return None
+        if payload.get("board") != self.controller.board_id or not isinstance(ticket, str):
+            return None
+        return ticket
+
+    # ------------------------------------------------------------- actions
+
+    def board_index(self, visible_row: int, moving: str | None = None) -> int:
+        """The board index for a drop before visible row ``visible_row``."""
+        full = self.all_ids()
+        if visible_row < len(self._ids):
+            position = full.index(self._ids[visible_row])
+        else:
+            position = full.index(self._ids[-1]) + 1 if self._ids else len(full)
+        if moving is not None and moving in full and full.index(moving) < position:
+            position -= 1  # the ticket leaves its old place first
+        return position
+
+    def drop_ticket(self, ticket_id: str, visible_row: int) -> None:
+        self.controller.board.move_ticket(
+            ticket_id, self.column_id, self.board_index(visible_row, ticket_id)
+        )
+
+    # ------------------------------------------------------------- updates
+
+    def set_filter(self, matches: Callable[[Ticket], bool] | None) -> None:
+        self._matches = matches
+        self.refresh()
+
+    def refresh(self, changed: Iterable[str] = (), fresh: Iterable[str] = ()) -> None:
+        """Follow the board: new order, changed tickets, tickets a peer just touched."""
+        for tid in changed:
+            self._cache.pop(tid, None)
+        now = time.monotonic()
+        for tid in fresh:
+            self._fresh[tid] = now
+        new = self._current_ids()
+        if new != self._ids:
+            self._apply(new)
+        rows = [self.row_of(tid) for tid in {*changed, *fresh}]
+        for row in rows:
+            if row >= 0:
+                idx = self.index(row)
+                self.dataChanged.emit(idx, idx)
+
+    def presence_changed(self) -> None:
+        if self._ids:
+            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1), [BadgesRole])
+
+    def labels_changed(self) -> None:
+        self._refresh_labels()
+        self._cache.clear()
+        if self._ids:
+            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
+
+    def fresh_ids(self, now: float, window: float) -> list[str]:
+        expired = [tid for tid, at in self._fresh.items() if now - at > window]
+        for tid in expired:
+            del self._fresh[tid]
+        return list(self._fresh)
+
+    def _refresh_labels(self) -> None:
+        self._labels = {lb.id: (lb.name, lb.color) for lb in self.controller.board.labels()}
+
+    def _apply(self, new: list[str]) -> None:
+        parent = QModelIndex()
+        current = self._ids
+        for op, a, b in diff_operations(current, new):
+            if op == "remove":
+                self.beginRemoveRows(parent, a, a + b - 1)
+                del current[a : a + b]
+                self.endRemoveRows()
+            elif op == "insert":
+                self.beginInsertRows(parent, a, a)
+                current.insert(a, new[a])
+                self.endInsertRows()
+            else:  # move row a to row b (b < a)
+                self.beginMoveRows(parent, a, a, parent, b)
+                current.insert(b, current.pop(a))
+                self.endMoveRows()
+        assert current == new, (current, new)

@@ -1,0 +1,179 @@
+"""One open board, as the widgets see it: the Board, who else is here, Qt signals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from model.board import Board
+from model.events import BoardEvent, Kind
+from sync.node import Node
+
+MAX_NAME = 60
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another client on this board, from its (untrusted) awareness state."""
+
+    client_id: int
+    user_id: str
+    name: str
+    color: object  # whatever the peer sent; theme.safe_color() makes it a colour
+    editing: str | None
+    dragging: tuple[str, str, int] | None  # (ticket, column, index)
+    typing: str | None
+
+
+def _text(value: object, limit: int = 64) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+def parse_peer(client_id: int, state: dict[str, Any]) -> Peer:
+    user = state.get("user") if isinstance(state.get("user"), dict) else {}
+    assert isinstance(user, dict)
+    name = _text(user.get("name"), MAX_NAME) or f"Guest {client_id % 1000}"
+    drag = state.get("dragging")
+    dragging = None
+    if isinstance(drag, dict):
+        ticket, column, index = drag.get("ticket"), drag.get("column"), drag.get("index")
+        if isinstance(ticket, str) and isinstance(column, str) and isinstance(index, int):
+            dragging = (ticket[:64], column[:64], max(0, min(index, 100_000)))
+    return Peer(
+        client_id,
+        _text(user.get("id")) or str(client_id),
+        name,
+        user.get("color"),
+        _text(state.get("editing")),
+        dragging,
+        _text(state.get("typing")),
+    )
+
+
+class BoardController(QObject):
+    ticketsChanged = Signal(object)  # BoardEvent
+    columnsChanged = Signal()
+    labelsChanged = Signal()
+    titleChanged = Signal()
+    presenceChanged = Signal()
+    peerJoined = Signal(object)  # Peer
+    peerLeft = Signal(object)  # Peer
+
+    def __init__(self, node: Node, board_id: str, me: dict[str, Any]) -> None:
+        super().__init__()
+        self.node = node
+        sync = self.sync = node.boards[board_id]
+        self.board: Board = sync.board
+        self.me = me
+        self._peers: dict[int, Peer] = {}
+        self._active = False
+        self._unsubscribe: list[Callable[[], None]] = [
+            self.board.subscribe(self._on_event),
+            sync.presence.subscribe(self._on_presence),
+        ]
+        self._refresh_peers(announce=False)
+
+    @property
+    def board_id(self) -> str:
+        return self.sync.id
+
+    def close(self) -> None:
+        self.deactivate()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+
+    # ------------------------------------------------------------ my presence
+
+    def activate(self) -> None:
+        """I am looking at this board: tell the others."""
+        if not self._active:
+            self._active = True
+            self._publish({"user": self.me, "editing": None, "dragging": None, "typing": None})
+
+    def deactivate(self) -> None:
+        if self._active:
+            self._active = False
+            self._publish(None)
+
+    def set_editing(self, ticket_id: str | None) -> None:
+        self._field("editing", ticket_id)
+
+    def set_dragging(self, ticket_id: str | None, column_id: str = "", index: int = 0) -> None:
+        value = (
+            None
+            if ticket_id is None
+            else {"ticket": ticket_id, "column": column_id, "index": index}
+        )
+        self._field("dragging", value)
+
+    def set_typing(self, ticket_id: str | None) -> None:
+        self._field("typing", ticket_id)
+
+    def _field(self, key: str, value: Any) -> None:
+        if self._active and self.board_id in self.node.boards:
+            self.node.set_presence_field(self.board_id, key, value)
+
+    def _publish(self, state: dict[str, Any] | None) -> None:
+        if self.board_id in self.node.boards:
+            self.node.set_presence(self.board_id, state)
+
+    # ---------------------------------------------------------- their presence
+
+    def peers(self) -> list[Peer]:
+        return sorted(self._peers.values(), key=lambda p: (p.name.casefold(), p.client_id))
+
+    def badges(self, ticket_id: str) -> list[tuple[Peer, str]]:
+        """Who is editing or moving this ticket: (peer, "editing" | "moving")."""
+        out = []
+        for peer in self.peers():
+            if peer.editing == ticket_id:
+                out.append((peer, "editing"))
+            if peer.dragging is not None and peer.dragging[0] == ticket_id:
+                out.append((peer, "moving"))
+        return out
+
+    def editors(self, ticket_id: str) -> list[Peer]:
+        return [p for p in self.peers() if p.editing == ticket_id]
+
+    def typists(self, ticket_id: str) -> list[Peer]:
+        return [p for p in self.peers() if p.typing == ticket_id]
+
+    def drags_into(self, column_id: str) -> list[Peer]:
+        return [p for p in self.peers() if p.dragging is not None and p.dragging[1] == column_id]
+
+    def _on_presence(
+        self, added: list[int], updated: list[int], removed: list[int], via: object
+    ) -> None:
+        self._refresh_peers(announce=True)
+
+    def _refresh_peers(self, announce: bool) -> None:
+        mine = self.sync.presence.client_id
+        before = self._peers
+        self._peers = {
+            cid: parse_peer(cid, state)
+            for cid, state in self.sync.presence.states.items()
+            if cid != mine
+        }
+        if announce:
+            for cid in self._peers.keys() - before.keys():
+                self.peerJoined.emit(self._peers[cid])
+            for cid in before.keys() - self._peers.keys():
+                self.peerLeft.emit(before[cid])
+        self.presenceChanged.emit()
+
+    # ---------------------------------------------------------------- board
+
+    def _on_event(self, event: BoardEvent) -> None:
+        kinds = {c.kind for c in event.changes}
+        if Kind.COLUMNS_CHANGED in kinds:
+            self.columnsChanged.emit()
+        if Kind.LABELS_CHANGED in kinds:
+            self.labelsChanged.emit()
+        if Kind.BOARD_CHANGED in kinds:
+            self.titleChanged.emit()
+        if kinds - {Kind.COLUMNS_CHANGED, Kind.LABELS_CHANGED, Kind.BOARD_CHANGED}:
+            self.ticketsChanged.emit(event)

@@ -1,0 +1,238 @@
+"""Small dialogs: who you are, settings, new board, join, invite, trash."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from model.board import Board
+
+from .theme import USER_COLORS, text_on
+
+
+class ColorPicker(QWidget):
+    """A row of colour swatches; one is always chosen."""
+
+    def __init__(self, current: str = "") -> None:
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        for i, color in enumerate(USER_COLORS):
+            button = QPushButton()
+            button.setCheckable(True)
+            button.setFixedSize(26, 26)
+            button.setToolTip(color)
+            button.setAccessibleName(f"Colour {color}")
+            ring = text_on(QColor(color)).name()
+            button.setStyleSheet(
+                f"QPushButton {{ background: {color}; border-radius: 13px; border: none; }}"
+                f" QPushButton:checked {{ border: 3px solid {ring}; }}"
+            )
+            self.group.addButton(button, i)
+            layout.addWidget(button)
+        chosen = USER_COLORS.index(current) if current in USER_COLORS else 0
+        self.group.button(chosen).setChecked(True)
+
+    def color(self) -> str:
+        return USER_COLORS[max(0, self.group.checkedId())]
+
+
+class IdentityDialog(QDialog):
+    """First start (and Settings): display name, colour, relay."""
+
+    def __init__(
+        self,
+        name: str = "",
+        color: str = "",
+        relay: str = "",
+        token: str = "",
+        first_start: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Welcome to Lanban" if first_start else "Settings")
+        self.name = QLineEdit(name)
+        self.name.setPlaceholderText("How others see you, e.g. Ada")
+        self.name.setMaxLength(60)
+        self.colors = ColorPicker(color)
+        self.relay = QLineEdit(relay)
+        self.relay.setPlaceholderText("ws://relay.example:1234 (optional)")
+        self.token = QLineEdit(token)
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #e5484d")
+        form = QFormLayout()
+        if first_start:
+            intro = QLabel(
+                "Pick a name and a colour. People on your boards see them next to "
+                "what you are doing."
+            )
+            intro.setWordWrap(True)
+            form.addRow(intro)
+        form.addRow("Your name:", self.name)
+        form.addRow("Your colour:", self.colors)
+        if not first_start:
+            form.addRow("Relay URL:", self.relay)
+            form.addRow("Relay token:", self.token)
+            note = QLabel(
+                "A relay lets boards sync across networks. It can read the boards it relays."
+            )
+            note.setWordWrap(True)
+            form.addRow(note)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def _accept(self) -> None:
+        if not self.name.text().strip():
+            self.error.setText("Please enter a name.")
+            return
+        relay = self.relay.text().strip()
+        if relay and not relay.startswith(("ws://", "wss://")):
+            self.error.setText("A relay URL starts with ws:// or wss://.")
+            return
+        self.accept()
+
+
+class NewBoardDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New board")
+        self.title = QLineEdit()
+        self.title.setPlaceholderText("e.g. Team board")
+        self.columns = QLineEdit("To do, Doing, Done")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Title:", self.title)
+        form.addRow("Columns:", self.columns)
+        form.addRow(buttons)
+
+    def column_titles(self) -> list[str]:
+        return [c.strip() for c in self.columns.text().split(",") if c.strip()]
+
+
+class JoinDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Join a board")
+        self.code = QPlainTextEdit()
+        self.code.setPlaceholderText("Paste the invite code (it starts with lanban:)")
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #e5484d")
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Invite code:"))
+        layout.addWidget(self.code)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(460, 220)
+
+
+class InviteDialog(QDialog):
+    def __init__(
+        self, title: str, code: str, relay_note: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Invite to {title}")
+        self.code = QPlainTextEdit(code)
+        self.code.setReadOnly(True)
+        note = QLabel(
+            "Send this code to the person you invite. It holds the board's key: anyone with "
+            "it can read and edit the board. " + relay_note
+        )
+        note.setWordWrap(True)
+        copy = QPushButton("Copy")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(code))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addWidget(self.code)
+        layout.addWidget(buttons)
+        self.resize(480, 240)
+
+
+class TrashDialog(QDialog):
+    """Deleted tickets: restore or delete for good."""
+
+    def __init__(self, board: Board, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.board = board
+        self.setWindowTitle(f"Trash — {board.title}")
+        self.list = QListWidget()
+        self.restore_button = QPushButton("Restore")
+        self.purge_button = QPushButton("Delete forever")
+        self.restore_button.clicked.connect(self.restore)
+        self.purge_button.clicked.connect(self.purge)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.restore_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.purge_button, QDialogButtonBox.ButtonRole.DestructiveRole)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list)
+        layout.addWidget(buttons)
+        self.resize(420, 360)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.list.clear()
+        for ticket in self.board.trash():
+            item = QListWidgetItem(f"#{ticket.number}  {ticket.title}")
+            item.setData(Qt.ItemDataRole.UserRole, ticket.id)
+            self.list.addItem(item)
+        empty = self.list.count() == 0
+        self.restore_button.setEnabled(not empty)
+        self.purge_button.setEnabled(not empty)
+        if empty:
+            self.list.addItem(QListWidgetItem("The trash is empty."))
+            self.list.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+
+    def _selected(self) -> str | None:
+        item = self.list.currentItem()
+        value = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return value if isinstance(value, str) else None
+
+    def restore(self) -> None:
+        ticket = self._selected()
+        if ticket:
+            self.board.restore_ticket(ticket)
+            self.refresh()
+
+    def purge(self) -> None:
+        ticket = self._selected()
+        if ticket:
+            self.board.purge_ticket(ticket)
+            self.refresh()

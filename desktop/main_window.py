@@ -1,0 +1,685 @@
+"""The main window: boards sidebar, the board, presence, search, status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from model.errors import BoardError
+from model.schema import Ticket
+from sync.invite import Invite, InviteError
+from sync.node import Node, NodeError
+from sync.store import Store, StoreError
+
+from .board_view import BoardView
+from .controller import BoardController
+from .dialogs import IdentityDialog, InviteDialog, JoinDialog, NewBoardDialog, TrashDialog
+from .icons import app_icon, icon
+from .presence_bar import PresenceBar, Toasts
+from .status_widget import PeersDialog, SyncStatus, summarize
+from .theme import Palette
+from .ticket_dialog import TicketDialog, confirm_edit
+
+STATUS_REFRESH_MS = 1000
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass
+class AppContext:
+    node: Node
+    store: Store
+    me: dict[str, Any]  # {"id", "name", "color"}
+    local_only: str = ""  # set when another process syncs this data directory
+
+
+class BoardsModel(QAbstractListModel):
+    """The boards of the data directory, for the sidebar."""
+
+    IdRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, node: Node) -> None:
+        super().__init__()
+        self.node = node
+        self._ids: list[str] = []
+        self.reload()
+
+    def reload(self) -> None:
+        ids = sorted(self.node.boards, key=lambda b: (self._title(b).casefold(), b))
+        if ids != self._ids:
+            self.beginResetModel()
+            self._ids = ids
+            self.endResetModel()
+        elif ids:
+            self.dataChanged.emit(self.index(0), self.index(len(ids) - 1))
+
+    def _title(self, board_id: str) -> str:
+        sync = self.node.boards.get(board_id)
+        if sync is None:
+            return board_id
+        return sync.board.title or str(sync.file.meta("title") or "") or "(waiting for a peer)"
+
+    def board_id(self, row: int) -> str:
+        return self._ids[row]
+
+    def row_of(self, board_id: str) -> int:
+        return self._ids.index(board_id) if board_id in self._ids else -1
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+            return None
+        board_id = self._ids[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._title(board_id)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{self._title(board_id)} ({board_id})"
+        if role == self.IdRole:
+            return board_id
+        return None
+
+
+class ErrorBar(QWidget):
+    """A dismissible message at the top of the window."""
+
+    HIDE_AFTER_MS = 12_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("errorBar")
+        self.label = QLabel()
+        self.label.setObjectName("errorText")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QPushButton("×")
+        close.setFlat(True)
+        close.setFixedWidth(28)
+        close.setAccessibleName("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 6, 6)
+        layout.addWidget(QLabel(pixmap=icon("warning", "#ffffff").pixmap(16, 16)))
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setStyleSheet(
+            "QWidget#errorBar { background: #c53030; } QLabel, QPushButton { color: white; }"
+        )
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.hide)
+        self.hide()
+
+    def show_message(self, message: str) -> None:
+        self.label.setText(message)
+        self.show()
+        self._timer.start(self.HIDE_AFTER_MS)
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.node = context.node
+        self.setWindowTitle("Lanban")
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 800)
+        self.controllers: dict[str, BoardController] = {}
+        self.views: dict[str, BoardView] = {}
+        self.dialogs: dict[tuple[str, str], TicketDialog] = {}
+        self.current: str | None = None
+
+        self.boards_model = BoardsModel(self.node)
+        self.sidebar = QListView()
+        self.sidebar.setObjectName("boards")
+        self.sidebar.setModel(self.boards_model)
+        self.sidebar.setAccessibleName("Boards")
+        self.sidebar.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.sidebar.customContextMenuRequested.connect(self._sidebar_menu)
+        self.sidebar.selectionModel().currentChanged.connect(
+            lambda index, _: (
+                self.show_board(index.data(BoardsModel.IdRole)) if index.isValid() else None
+            )
+        )
+        new_board = QPushButton(icon("plus", Palette().text), "New board")
+        new_board.clicked.connect(self.new_board)
+        join = QPushButton(icon("join", Palette().text), "Join…")
+        join.clicked.connect(self.join_board)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(8, 8, 0, 8)
+        title = QLabel("Boards")
+        title.setObjectName("sidebarTitle")
+        side_layout.addWidget(title)
+        side_layout.addWidget(self.sidebar, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(new_board)
+        buttons.addWidget(join)
+        side_layout.addLayout(buttons)
+
+        self.board_title = QLabel()
+        self.board_title.setObjectName("boardTitle")
+        font = self.board_title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.board_title.setFont(font)
+        self.presence = PresenceBar()
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText("Filter tickets")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(
+            icon("search", Palette().muted), QLineEdit.ActionPosition.LeadingPosition
+        )
+        self.search.textChanged.connect(self.apply_filter)
+        self.search.setFixedWidth(220)
+        self.label_filter = QComboBox()
+        self.label_filter.setObjectName("labelFilter")
+        self.label_filter.currentIndexChanged.connect(self.apply_filter)
+        self.assignee_filter = QComboBox()
+        self.assignee_filter.setObjectName("assigneeFilter")
+        self.assignee_filter.currentIndexChanged.connect(self.apply_filter)
+        invite = QPushButton(icon("invite", Palette().text), "Invite")
+        invite.setObjectName("inviteButton")
+        invite.clicked.connect(self.invite)
+        top = QHBoxLayout()
+        top.setContentsMargins(12, 8, 12, 0)
+        top.addWidget(self.board_title)
+        top.addSpacing(16)
+        top.addWidget(self.presence)
+        top.addStretch(1)
+        top.addWidget(self.search)
+        top.addWidget(self.label_filter)
+        top.addWidget(self.assignee_filter)
+        top.addWidget(invite)
+
+        self.stack = QStackedWidget()
+        self.empty = QLabel("Create a board, or join one with an invite code.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.empty)
+        main = QWidget()
+        main_layout = QVBoxLayout(main)
+        main_layout.setContentsMargins(0, 0, 0, 0)
+        self.error_bar = ErrorBar()
+        main_layout.addWidget(self.error_bar)
+        main_layout.addLayout(top)
+        main_layout.addWidget(self.stack, 1)
+
+        splitter = QSplitter()
+        splitter.addWidget(side)
+        splitter.addWidget(main)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([220, 1060])
+        self.setCentralWidget(splitter)
+
+        self.sync_status = SyncStatus()
+        self.sync_status.clicked.connect(self.show_peers)
+        self.statusBar().addPermanentWidget(self.sync_status)
+        self.toasts = Toasts(self)
+        self._build_menus()
+
+        self.node.subscribe(self._on_node)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(STATUS_REFRESH_MS)
+        self._status_timer.timeout.connect(self.refresh_status)
+        self._status_timer.start()
+        for problem in self.node.problems:
+            self.show_error(problem)
+        self.boards_model.reload()
+        if self.boards_model.rowCount():
+            self.sidebar.setCurrentIndex(self.boards_model.index(0))
+        self.refresh_status()
+
+    # ---------------------------------------------------------------- menus
+
+    def _build_menus(self) -> None:
+        pal = Palette()
+
+        def action(
+            menu: QMenu,
+            text: str,
+            slot: Callable[[], object],
+            shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+            icon_name: str | None = None,
+        ) -> QAction:
+            act = QAction(text, self)
+            if icon_name:
+                act.setIcon(icon(icon_name, pal.text))
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(slot)
+            menu.addAction(act)
+            return act
+
+        file = self.menuBar().addMenu("&File")
+        action(file, "&New board…", self.new_board, QKeySequence.StandardKey.New, "plus")
+        action(file, "&Join board…", self.join_board, "Ctrl+J", "join")
+        action(file, "&Invite to board…", self.invite, "Ctrl+I", "invite")
+        action(file, "&Rename board…", self.rename_board)
+        action(file, "&Leave board…", self.leave_board)
+        file.addSeparator()
+        action(file, "&Settings…", self.settings, QKeySequence.StandardKey.Preferences, "settings")
+        file.addSeparator()
+        self.quit_action = action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit = self.menuBar().addMenu("&Edit")
+        self.undo_action = action(edit, "&Undo", self.undo, QKeySequence.StandardKey.Undo, "undo")
+        self.redo_action = action(edit, "&Redo", self.redo, QKeySequence.StandardKey.Redo, "redo")
+        edit.addSeparator()
+        action(
+            edit, "&Find…", lambda: self.search.setFocus(), QKeySequence.StandardKey.Find, "search"
+        )
+        board = self.menuBar().addMenu("&Board")
+        action(board, "New &ticket", self.new_ticket, "Ctrl+T", "plus")
+        action(board, "&Open ticket", self.open_current, None)
+        action(
+            board, "&Delete ticket", self.delete_current, QKeySequence.StandardKey.Delete, "trash"
+        )
+        action(board, "Add &column…", self.add_column)
+        board.addSeparator()
+        action(board, "T&rash…", self.show_trash, None, "trash")
+        action(board, "&Peers…", self.show_peers, None, "users")
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&About Lanban", self.about)
+
+    # --------------------------------------------------------------- boards
+
+    def controller(self) -> BoardController | None:
+        return self.controllers.get(self.current) if self.current else None
+
+    def view(self) -> BoardView | None:
+        return self.views.get(self.current) if self.current else None
+
+    def show_board(self, board_id: str | None) -> None:
+        if board_id is None or board_id not in self.node.boards or board_id == self.current:
+            return
+        old = self.controller()
+        if old is not None:
+            old.deactivate()
+        controller = self.controllers.get(board_id)
+        if controller is None:
+            controller = BoardController(self.node, board_id, self.context.me)
+            controller.titleChanged.connect(self._titles_changed)
+            controller.labelsChanged.connect(self._fill_filters)
+            controller.ticketsChanged.connect(lambda _e: self._fill_filters())
+            controller.peerJoined.connect(
+                lambda p, b=board_id: self._toast(b, f"{p.name} joined the board")
+            )
+            controller.peerLeft.connect(
+                lambda p, b=board_id: self._toast(b, f"{p.name} left the board")
+            )
+            self.controllers[board_id] = controller
+            view = BoardView(controller)
+            view.openTicket.connect(self.open_ticket)
+            view.failed.connect(self.show_error)
+            self.views[board_id] = view
+            self.stack.addWidget(view)
+        self.current = board_id
+        controller.activate()
+        self.stack.setCurrentWidget(self.views[board_id])
+        self.presence.set_controller(controller)
+        row = self.boards_model.row_of(board_id)
+        if row >= 0 and self.sidebar.currentIndex().row() != row:
+            self.sidebar.setCurrentIndex(self.boards_model.index(row))
+        self._titles_changed()
+        self._fill_filters()
+        self.apply_filter()
+        self.refresh_status()
+
+    def _titles_changed(self) -> None:
+        self.boards_model.reload()
+        if self.current and self.current in self.node.boards:
+            sync = self.node.boards[self.current]
+            title = sync.board.title or str(sync.file.meta("title") or "")
+            self.board_title.setText(title or "Waiting for a peer to share this board…")
+            self.setWindowTitle(f"{title} — Lanban" if title else "Lanban")
+
+    def _toast(self, board_id: str, text: str) -> None:
+        if board_id == self.current:
+            self.toasts.show_message(text)
+
+    def _on_node(self, what: str, board_id: str | None) -> None:
+        if what == "boards":
+            self.boards_model.reload()
+            if board_id and board_id not in self.node.boards:
+                self._forget(board_id)
+            if self.current is None and self.boards_model.rowCount():
+                self.sidebar.setCurrentIndex(self.boards_model.index(0))
+        elif what == "links":
+            self.refresh_status()
+
+    def _forget(self, board_id: str) -> None:
+        controller = self.controllers.pop(board_id, None)
+        if controller is not None:
+            controller.close()
+        view = self.views.pop(board_id, None)
+        if view is not None:
+            self.stack.removeWidget(view)
+            view.deleteLater()
+        if self.current == board_id:
+            self.current = None
+            self.presence.set_controller(None)
+            self.stack.setCurrentWidget(self.empty)
+            self.board_title.clear()
+
+    def new_board(self) -> None:
+        dialog = NewBoardDialog(self)
+        if dialog.exec() and dialog.title.text().strip():
+            try:
+                board_id = self.node.create_board(
+                    dialog.title.text().strip(), dialog.column_titles() or None
+                )
+            except (BoardError, StoreError) as exc:
+                self.show_error(str(exc))
+                return
+            self.boards_model.reload()
+            self.show_board(board_id)
+
+    def join_board(self) -> None:
+        dialog = JoinDialog(self)
+        while dialog.exec():
+            try:
+                invite = Invite.decode(dialog.code.toPlainText())
+                board_id = self.node.join(invite)
+            except (InviteError, StoreError) as exc:
+                dialog.error.setText(str(exc))
+                continue
+            self.boards_model.reload()
+            self.show_board(board_id)
+            return
+
+    def invite(self) -> None:
+        if self.current is None:
+            return
+        invite = self.node.invite(self.current)
+        note = (
+            f"It also tells them to use the relay {invite.relay}."
+            if invite.relay
+            else "They will find this computer on the local network."
+        )
+        InviteDialog(self.board_title.text(), invite.encode(), note, self).exec()
+
+    def rename_board(self) -> None:
+        controller = self.controller()
+        if controller is None:
+            return
+        title, ok = QInputDialog.getText(
+            self, "Rename board", "New title:", text=controller.board.title
+        )
+        if ok:
+            self._do(lambda: controller.board.rename(title))
+
+    def leave_board(self) -> None:
+        if self.current is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Leave board",
+            f"Stop keeping {self.board_title.text()!r} on this computer? Others keep their "
+            "copies; the file is moved aside, not deleted.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            board_id = self.current
+            self._forget(board_id)
+            try:
+                self.node.leave(board_id)
+            except StoreError as exc:
+                self.show_error(str(exc))
+            self.boards_model.reload()
+
+    def _sidebar_menu(self, pos: Any) -> None:
+        index = self.sidebar.indexAt(pos)
+        if not index.isValid():
+            return
+        self.show_board(index.data(BoardsModel.IdRole))
+        menu = QMenu(self)
+        menu.addAction("Invite…", self.invite)
+        menu.addAction("Rename…", self.rename_board)
+        menu.addAction("Leave…", self.leave_board)
+        menu.exec(self.sidebar.viewport().mapToGlobal(pos))
+
+    # -------------------------------------------------------------- tickets
+
+    def current_ticket(self) -> str | None:
+        view = self.view()
+        if view is None:
+            return None
+        focus = self.focusWidget()
+        for column in view.column_widgets():
+            if focus is column.view:
+                return column.view.current_ticket()
+        for column in view.column_widgets():
+            ticket = column.view.current_ticket()
+            if ticket:
+                return ticket
+        return None
+
+    def open_ticket(self, ticket_id: str) -> TicketDialog | None:
+        controller = self.controller()
+        if controller is None:
+            return None
+        key = (controller.board_id, ticket_id)
+        existing = self.dialogs.get(key)
+        if existing is not None:
+            existing.raise_()
+            existing.activateWindow()
+            return existing
+        mode = confirm_edit(self, controller, ticket_id)
+        if mode is None:
+            return None
+        dialog = TicketDialog(controller, ticket_id, read_only=mode == "read-only", parent=self)
+        self.dialogs[key] = dialog
+        dialog.destroyed.connect(lambda *_: self.dialogs.pop(key, None))
+        dialog.finished.connect(lambda *_: self.dialogs.pop(key, None))
+        dialog.show()
+        return dialog
+
+    def open_current(self) -> None:
+        ticket = self.current_ticket()
+        if ticket:
+            self.open_ticket(ticket)
+
+    def new_ticket(self) -> None:
+        view = self.view()
+        if view is None or not view.column_widgets():
+            return
+        column = view.column_widgets()[0]
+        column.quick_add.setFocus()
+
+    def delete_current(self) -> None:
+        controller = self.controller()
+        ticket = self.current_ticket()
+        if controller is not None and ticket:
+            number = controller.board.ticket(ticket).number
+            if self._do(lambda: controller.board.delete_ticket(ticket)):
+                self.statusBar().showMessage(
+                    f"#{number} moved to the trash (Undo brings it back)", 5000
+                )
+
+    def add_column(self) -> None:
+        view = self.view()
+        if view is not None:
+            view.add_column()
+
+    def show_trash(self) -> None:
+        controller = self.controller()
+        if controller is not None:
+            TrashDialog(controller.board, self).exec()
+
+    def undo(self) -> None:
+        controller = self.controller()
+        if controller is not None and not controller.board.undo():
+            self.statusBar().showMessage("Nothing to undo", 2000)
+
+    def redo(self) -> None:
+        controller = self.controller()
+        if controller is not None and not controller.board.redo():
+            self.statusBar().showMessage("Nothing to redo", 2000)
+
+    # --------------------------------------------------------------- filter
+
+    def _fill_filters(self) -> None:
+        controller = self.controller()
+        if controller is None:
+            return
+        for combo, first, values in (
+            (self.label_filter, "All labels", [lb.name for lb in controller.board.labels()]),
+            (
+                self.assignee_filter,
+                "Anyone",
+                sorted(
+                    {t.assignee for t in controller.board.tickets() if t.assignee}, key=str.casefold
+                ),
+            ),
+        ):
+            current = combo.currentText()
+            wanted = [first, *values]
+            if [combo.itemText(i) for i in range(combo.count())] == wanted:
+                continue
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(wanted)
+            combo.setCurrentIndex(max(0, combo.findText(current)))
+            combo.blockSignals(False)
+
+    def apply_filter(self) -> None:
+        view = self.view()
+        controller = self.controller()
+        if view is None or controller is None:
+            return
+        text = self.search.text().strip().casefold()
+        label = self.label_filter.currentText() if self.label_filter.currentIndex() > 0 else ""
+        person = (
+            self.assignee_filter.currentText() if self.assignee_filter.currentIndex() > 0 else ""
+        )
+        if not (text or label or person):
+            view.set_filter(None)
+            return
+        label_ids = {lb.id for lb in controller.board.labels() if lb.name == label}
+
+        def matches(ticket: Ticket) -> bool:
+            if (
+                text
+                and text not in ticket.title.casefold()
+                and text not in (ticket.description.casefold())
+                and text != f"#{ticket.number}"
+            ):
+                return False
+            if label and not label_ids & set(ticket.labels):
+                return False
+            return not person or ticket.assignee == person
+
+        view.set_filter(matches)
+
+    # --------------------------------------------------------------- status
+
+    def refresh_status(self) -> None:
+        board = self.node.board_status(self.current) if self.current else None
+        dialing = bool(self.current) and self.node.is_dialing(self.current or "")
+        state, text = summarize(board, dialing, self.context.local_only)
+        self.sync_status.show_state(state, text)
+
+    def show_peers(self) -> None:
+        PeersDialog(self.node, self.current, self).exec()
+        self.refresh_status()
+
+    def settings(self) -> None:
+        me = self.context.me
+        dialog = IdentityDialog(
+            me["name"],
+            me["color"],
+            self.node.options.relay or "",
+            self.node.options.relay_token or "",
+            parent=self,
+        )
+        if not dialog.exec():
+            return
+        name, color = dialog.name.text().strip(), dialog.colors.color()
+        self.context.store.set_user(name, color)
+        self.context.store.set_settings(
+            relay=dialog.relay.text().strip() or None,
+            relay_token=dialog.token.text().strip() or None,
+        )
+        me.update(name=name, color=color)
+        self.node.name = name
+        self.node.set_relay(
+            dialog.relay.text().strip() or None, dialog.token.text().strip() or None
+        )
+        for controller in self.controllers.values():
+            controller.board.actor = name
+        controller = self.controller()
+        if controller is not None:
+            controller.deactivate()
+            controller.activate()
+        self.presence.refresh()
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Lanban",
+            "Lanban: a kanban board for small teams on one network.\n"
+            "Boards sync peer to peer; nothing needs a server.",
+        )
+
+    # ---------------------------------------------------------------- misc
+
+    def _do(self, action: Callable[[], object]) -> bool:
+        try:
+            action()
+            return True
+        except (BoardError, NodeError, StoreError) as exc:
+            self.show_error(str(exc))
+            return False
+
+    def show_error(self, message: str) -> None:
+        """A plain message across the top of the window (never a traceback)."""
+        self.error_bar.show_message(message)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.toasts.relayout()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for dialog in list(self.dialogs.values()):
+            dialog.close()
+        for controller in self.controllers.values():
+            controller.close()
+        self._status_timer.stop()
+        super().closeEvent(event)
+        self.closed.emit()
+
+    def sizeHint(self) -> QSize:
+        return QSize(1280, 800)

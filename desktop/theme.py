@@ -1,0 +1,96 @@
+"""Colours, initials and the light/dark palette."""
+
+from __future__ import annotations
+
+import hashlib
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+# Distinct, readable on light and dark backgrounds; users pick one at first start.
+USER_COLORS = [
+    "#e91e63",
+    "#9c27b0",
+    "#3f51b5",
+    "#03a9f4",
+    "#009688",
+    "#4caf50",
+    "#ff9800",
+    "#ff5722",
+    "#795548",
+    "#607d8b",
+]
+
+
+def initials(name: str) -> str:
+    parts = [p for p in name.replace("_", " ").replace(".", " ").split() if p]
+    if not parts:
+        return "?"
+    if len(parts) == 1:
+        return parts[0][:2].upper()
+    return (parts[0][0] + parts[-1][0]).upper()
+
+
+def color_for(key: str) -> str:
+    """A stable colour for a name or id that has none."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return USER_COLORS[digest[0] % len(USER_COLORS)]
+
+
+def safe_color(value: object, fallback_key: str = "") -> QColor:
+    """A peer's colour, or a stable one if it sent something that is not a colour."""
+    if isinstance(value, str) and len(value) <= 32:
+        color = QColor(value)
+        if color.isValid():
+            return color
+    return QColor(color_for(fallback_key))
+
+
+def is_dark(palette: QPalette | None = None) -> bool:
+    pal = palette or QGuiApplication.palette()
+    return pal.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def text_on(background: QColor) -> QColor:
+    """Black or white, whichever reads better on ``background``."""
+    r, g, b = background.redF(), background.greenF(), background.blueF()
+    return QColor(
+        Qt.GlobalColor.black if 0.299 * r + 0.587 * g + 0.114 * b > 0.6 else Qt.GlobalColor.white
+    )
+
+
+def apply_scheme(app: QGuiApplication, scheme: str | None) -> None:
+    """Follow the system ("system"/None), or force "light" or "dark"."""
+    hints = app.styleHints()
+    if scheme == "dark":
+        hints.setColorScheme(Qt.ColorScheme.Dark)
+    elif scheme == "light":
+        hints.setColorScheme(Qt.ColorScheme.Light)
+    else:
+        hints.unsetColorScheme()
+
+
+class Palette:
+    """Board colours derived from the current application palette."""
+
+    def __init__(self, palette: QPalette | None = None) -> None:
+        pal = palette or QGuiApplication.palette()
+        self.dark = is_dark(pal)
+        self.window = pal.color(QPalette.ColorRole.Window)
+        self.text = pal.color(QPalette.ColorRole.WindowText)
+        self.muted = QColor(self.text)
+        self.muted.setAlphaF(0.6)
+        self.highlight = pal.color(QPalette.ColorRole.Highlight)
+        if self.dark:
+            self.column = QColor("#25272b")
+            self.card = QColor("#34373d")
+            self.card_border = QColor("#44484f")
+            self.board = QColor("#1b1c1f")
+        else:
+            self.column = QColor("#ebecf0")
+            self.card = QColor("#ffffff")
+            self.card_border = QColor("#d4d6dc")
+            self.board = QColor("#f7f8fa")
+        self.warning = QColor("#e5484d")
+        self.ok = QColor("#30a46c")
+        self.pending = QColor("#f5a524")

@@ -1,0 +1,344 @@
+"""The ticket panel: title, collaborative description, assignee, labels, comments."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from model.errors import BoardError
+from model.events import BoardEvent, Kind
+
+from .controller import BoardController
+from .text_binding import DescriptionBinding
+from .theme import USER_COLORS
+
+TYPING_IDLE_MS = 3000  # "Ada is typing" ends this long after the last key
+
+
+def when(ms: int) -> str:
+    if not ms:
+        return "?"
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
+
+
+def confirm_edit(parent: QWidget, controller: BoardController, ticket_id: str) -> str | None:
+    """Warn when someone else is editing: "edit", "read-only", or None (cancel)."""
+    editors = controller.editors(ticket_id)
+    if not editors:
+        return "edit"
+    names = ", ".join(p.name for p in editors)
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Someone is editing this ticket")
+    box.setText(f"{names} {'is' if len(editors) == 1 else 'are'} editing this ticket.")
+    box.setInformativeText(
+        "You can look at it read-only, or edit anyway: the description "
+        "merges either way, other fields keep the last change."
+    )
+    read_only = box.addButton("Open read-only", QMessageBox.ButtonRole.AcceptRole)
+    edit = box.addButton("Edit anyway", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(read_only)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is edit:
+        return "edit"
+    if clicked is read_only:
+        return "read-only"
+    return None
+
+
+class TicketDialog(QDialog):
+    def __init__(
+        self,
+        controller: BoardController,
+        ticket_id: str,
+        *,
+        read_only: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.board = controller.board
+        self.ticket_id = ticket_id
+        self.read_only = read_only
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.resize(620, 640)
+
+        self.title = QLineEdit()
+        self.title.setObjectName("ticketTitle")
+        self.title.editingFinished.connect(self._save_title)
+        self.assignee = QLineEdit()
+        self.assignee.setPlaceholderText("Nobody")
+        self.assignee.editingFinished.connect(self._save_assignee)
+        self.labels = QHBoxLayout()
+        self.labels.setSpacing(4)
+        labels_row = QWidget()
+        labels_row.setLayout(self.labels)
+        self.description = QPlainTextEdit()
+        self.description.setObjectName("description")
+        self.description.setPlaceholderText(
+            "Describe the ticket. Several people can type here at once."
+        )
+        self.binding = DescriptionBinding(self.description, self.board, ticket_id)
+        self.binding.on_error = self._warn
+        self.editors_note = QLabel()
+        self.editors_note.setObjectName("editorsNote")
+        self.info = QLabel()
+        self.info.setObjectName("ticketInfo")
+        self.comments = QListWidget()
+        self.comments.setWordWrap(True)
+        self.comment_input = QLineEdit()
+        self.comment_input.setPlaceholderText("Write a comment and press Enter")
+        self.comment_input.returnPressed.connect(self._add_comment)
+        self.comment_input.textEdited.connect(self._typing)
+        self.typing_note = QLabel()
+        self.typing_note.setObjectName("typingNote")
+        self._typing_timer = QTimer(self)
+        self._typing_timer.setSingleShot(True)
+        self._typing_timer.setInterval(TYPING_IDLE_MS)
+        self._typing_timer.timeout.connect(lambda: controller.set_typing(None))
+        self.delete_button = QPushButton("Move to trash")
+        self.delete_button.clicked.connect(self._delete_or_restore)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+
+        form = QFormLayout()
+        form.addRow("Title:", self.title)
+        form.addRow("Assignee:", self.assignee)
+        form.addRow("Labels:", labels_row)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.editors_note)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Description:"))
+        layout.addWidget(self.description, 2)
+        layout.addWidget(QLabel("Comments:"))
+        layout.addWidget(self.comments, 1)
+        layout.addWidget(self.typing_note)
+        layout.addWidget(self.comment_input)
+        layout.addWidget(self.info)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout.addLayout(buttons)
+
+        undo = QShortcut(QKeySequence(QKeySequence.StandardKey.Undo), self)
+        undo.activated.connect(self._undo)
+        redo = QShortcut(QKeySequence(QKeySequence.StandardKey.Redo), self)
+        redo.activated.connect(self._redo)
+
+        controller.ticketsChanged.connect(self._on_tickets)
+        controller.labelsChanged.connect(self._fill_labels)
+        controller.presenceChanged.connect(self._on_presence)
+        self._fill()
+        self._on_presence()
+        if not read_only:
+            controller.set_editing(ticket_id)
+
+    # --------------------------------------------------------------- filling
+
+    def _fill(self) -> None:
+        try:
+            ticket = self.board.ticket(self.ticket_id)
+        except BoardError:
+            self.close()
+            return
+        self.setWindowTitle(
+            f"#{ticket.number} {ticket.title}" + (" (read-only)" if self.read_only else "")
+        )
+        if not self.title.hasFocus():
+            self.title.setText(ticket.title)
+        if not self.assignee.hasFocus():
+            self.assignee.setText(ticket.assignee)
+        for widget in (self.title, self.assignee, self.comment_input):
+            widget.setReadOnly(self.read_only)
+        self.description.setReadOnly(self.read_only)
+        self.delete_button.setEnabled(not self.read_only)
+        self.delete_button.setText("Restore from trash" if ticket.deleted else "Move to trash")
+        self._fill_labels()
+        self.comments.clear()
+        for comment in ticket.comments:
+            item = QListWidgetItem(
+                f"{comment.author or 'someone'} · {when(comment.at)}\n{comment.text}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, comment.id)
+            self.comments.addItem(item)
+        column = (
+            "in the trash"
+            if ticket.deleted
+            else (
+                f"in {self.board.column(ticket.column, include_deleted=True).title}"
+                if ticket.column
+                else ""
+            )
+        )
+        self.info.setText(
+            f"#{ticket.number} {column}. Created by {ticket.created_by or '?'} on "
+            f"{when(ticket.created_at)}; last changed by {ticket.updated_by or '?'} on "
+            f"{when(ticket.updated_at)}."
+        )
+
+    def _fill_labels(self) -> None:
+        while self.labels.count():
+            widget = self.labels.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        try:
+            mine = set(self.board.ticket(self.ticket_id).labels)
+        except BoardError:
+            return
+        for label in self.board.labels():
+            chip = QToolButton()
+            chip.setText(label.name)
+            chip.setCheckable(True)
+            chip.setChecked(label.id in mine)
+            chip.setEnabled(not self.read_only)
+            chip.setStyleSheet(
+                f"QToolButton {{ border: 1px solid {label.color}; border-radius: 9px;"
+                " padding: 1px 8px; }}"
+                f" QToolButton:checked {{ background: {label.color}; color: white; }}"
+            )
+            chip.toggled.connect(lambda on, lid=label.id: self._toggle_label(lid, on))
+            self.labels.addWidget(chip)
+        add = QToolButton()
+        add.setText("+ Label")
+        add.setEnabled(not self.read_only)
+        add.clicked.connect(self._new_label)
+        self.labels.addWidget(add)
+        self.labels.addStretch(1)
+
+    # ---------------------------------------------------------------- saving
+
+    def _do(self, action: object) -> bool:
+        try:
+            action()  # type: ignore[operator]
+            return True
+        except BoardError as exc:
+            self._warn(str(exc))
+            self._fill()
+            return False
+
+    def _warn(self, message: str) -> None:
+        QMessageBox.warning(self, "Lanban", message)
+
+    def _save_title(self) -> None:
+        if (
+            not self.read_only
+            and self.title.text().strip() != self.board.ticket(self.ticket_id).title
+        ):
+            self._do(lambda: self.board.edit_ticket(self.ticket_id, title=self.title.text()))
+
+    def _save_assignee(self) -> None:
+        if not self.read_only:
+            self._do(lambda: self.board.edit_ticket(self.ticket_id, assignee=self.assignee.text()))
+
+    def _toggle_label(self, label_id: str, on: bool) -> None:
+        current = set(self.board.ticket(self.ticket_id).labels)
+        wanted = current | {label_id} if on else current - {label_id}
+        if wanted != current:
+            self._do(lambda: self.board.edit_ticket(self.ticket_id, labels=sorted(wanted)))
+
+    def _new_label(self) -> None:
+        name, ok = QInputDialog.getText(self, "New label", "Label name:")
+        if not ok or not name.strip():
+            return
+        color = USER_COLORS[len(self.board.labels()) % len(USER_COLORS)]
+
+        def add() -> None:
+            label = self.board.ensure_label(name.strip(), color)
+            labels = set(self.board.ticket(self.ticket_id).labels) | {label}
+            self.board.edit_ticket(self.ticket_id, labels=sorted(labels))
+
+        self._do(add)
+
+    def _add_comment(self) -> None:
+        text = self.comment_input.text().strip()
+        if text and self._do(lambda: self.board.add_comment(self.ticket_id, text)):
+            self.comment_input.clear()
+            self._typing_timer.stop()
+            self.controller.set_typing(None)
+
+    def _typing(self) -> None:
+        self.controller.set_typing(self.ticket_id if self.comment_input.text() else None)
+        self._typing_timer.start()
+
+    def _delete_or_restore(self) -> None:
+        ticket = self.board.ticket(self.ticket_id)
+        if ticket.deleted:
+            self._do(lambda: self.board.restore_ticket(self.ticket_id))
+        else:
+            self._do(lambda: self.board.delete_ticket(self.ticket_id))
+
+    def _undo(self) -> None:
+        self.board.undo()
+
+    def _redo(self) -> None:
+        self.board.redo()
+
+    # --------------------------------------------------------------- updates
+
+    def _on_tickets(self, event: BoardEvent) -> None:
+        mine = [c for c in event.changes if c.id == self.ticket_id]
+        if not mine:
+            return
+        if any(c.kind == Kind.TICKET_REMOVED and "purged" in c.fields for c in mine):
+            self.close()
+            return
+        if any("description" in c.fields or "*" in c.fields for c in mine):
+            self.binding.refresh()
+        self._fill()
+
+    def _on_presence(self) -> None:
+        editors = [p.name for p in self.controller.editors(self.ticket_id)]
+        typists = [p.name for p in self.controller.typists(self.ticket_id)]
+        self.editors_note.setText(
+            (
+                ", ".join(editors) + (" is" if len(editors) == 1 else " are") + " editing this "
+                "ticket too."
+            )
+            if editors
+            else ""
+        )
+        self.editors_note.setVisible(bool(editors))
+        self.typing_note.setText(
+            (", ".join(typists) + (" is" if len(typists) == 1 else " are") + " typing…")
+            if typists
+            else ""
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.title.hasFocus():
+            self._save_title()
+        if self.assignee.hasFocus():
+            self._save_assignee()
+        self.controller.set_typing(None)
+        if not self.read_only:
+            self.controller.set_editing(None)
+        for signal, slot in (
+            (self.controller.ticketsChanged, self._on_tickets),
+            (self.controller.labelsChanged, self._fill_labels),
+            (self.controller.presenceChanged, self._on_presence),
+        ):
+            with contextlib.suppress(RuntimeError, TypeError):
+                signal.disconnect(slot)
+        super().closeEvent(event)

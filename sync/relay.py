@@ -1,0 +1,486 @@
+"""``lanban relay``: a y-websocket compatible relay server.
+
+Stock ``y-websocket`` clients work with it unchanged: the room is the URL path
+(``ws://host:port/<room>``), and the relay speaks the y-protocols sync and awareness
+messages like ``@y/websocket-server`` does. Rooms live in SQLite under ``data_dir`` and
+are loaded when their first client comes, unloaded a while after their last one leaves.
+
+With a token set, a connection must carry ``?token=<token>`` (y-websocket's
+``params: {token}``) or it is refused with HTTP 401 (missing) or 403 (wrong) before it
+can see anything. ``GET /healthz`` answers 200 for load balancers and scripts.
+
+The relay sees every board's contents in the clear.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hmac
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import parse_qs
+
+from pycrdt import Doc
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+from websockets.http11 import Request, Response
+
+from .messages import DEFAULT_LIMITS, Limits, ProtocolError, decode
+from .relay_room import Room, RoomCorrupted
+from .relay_store import RelayStore, StoreError
+
+log = logging.getLogger("lanban.relay")
+
+DEFAULT_HOST = "0.0.0.0"
+DEFAULT_PORT = 1234  # the stock y-websocket server's default
+HEALTH_PATH = "/healthz"
+TOKEN_ENV = "LANBAN_RELAY_TOKEN"
+# websockets' own defaults; the stock server pings every 30 s.
+PING_INTERVAL_S = 20.0
+PING_TIMEOUT_S = 20.0
+# y-protocols' awareness outdatedTimeout: clients renew every 15 s.
+AWARENESS_TIMEOUT_S = 30.0
+ROOM_UNLOAD_DELAY_S = 30.0
+COMPACT_AFTER_UPDATES = 500
+MAX_ROOM_NAME_CHARS = 256
+MAX_AWARENESS_IDS_PER_CONNECTION = 64
+CLOSE_REASON_MAX_BYTES = 120  # a close frame's reason must fit in 123 bytes
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RelaySettings:
+    limits: Limits = DEFAULT_LIMITS  # limits.frame_bytes is also websockets' max_size
+    max_awareness_ids_per_connection: int = MAX_AWARENESS_IDS_PER_CONNECTION
+    max_room_name_chars: int = MAX_ROOM_NAME_CHARS
+    compact_after_updates: int = COMPACT_AFTER_UPDATES
+    unload_delay_s: float = ROOM_UNLOAD_DELAY_S
+    awareness_timeout_s: float = AWARENESS_TIMEOUT_S
+    ping_interval_s: float = PING_INTERVAL_S
+    ping_timeout_s: float = PING_TIMEOUT_S
+
+
+class StoreWorker:
+    """The relay's RelayStore on one thread of its own: calls run in the order made.
+
+    That order is what makes compaction safe: a snapshot taken on the event loop holds
+    every update appended before it, and the ones after it land after it.
+    """
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="lanban-relay-store")
+        self._store: RelayStore | None = None
+
+    async def open(self, data_dir: Path) -> None:
+        self._store = await self._call(RelayStore.open, data_dir)
+
+    async def load(self, room: str) -> list[bytes]:
+        return await self._call(self._opened().load, room)
+
+    def append(self, room: str, update: bytes) -> None:
+        self._submit(self._opened().append, room, update)
+
+    def replace(self, room: str, snapshot: bytes) -> None:
+        self._submit(self._opened().replace, room, snapshot)
+
+    async def flush(self) -> None:
+        await self._call(lambda: None)
+
+    async def close(self) -> None:
+        if self._store is not None:
+            await self._call(self._store.close)
+            self._store = None
+        self._executor.shutdown(wait=True)
+
+    def _opened(self) -> RelayStore:
+        if self._store is None:
+            raise RuntimeError("the relay store is not open")
+        return self._store
+
+    async def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await asyncio.wrap_future(self._executor.submit(fn, *args, **kwargs))
+
+    def _submit(self, fn: Callable[..., object], *args: object) -> None:
+        self._executor.submit(fn, *args).add_done_callback(_log_store_failure)
+
+
+def _log_store_failure(future: Future[Any]) -> None:
+    exc = future.exception()
+    if exc is not None:
+        log.error("writing to the relay database failed", exc_info=exc)
+
+
+class Relay:
+    """A y-websocket relay on ``host:port`` (``port=0`` picks a free one)."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        token: str | None = None,
+        settings: RelaySettings = RelaySettings(),
+    ) -> None:
+        self.data_dir = data_dir
+        self.settings = settings
+        self._host = host
+        self._port = port
+        self._token = token.encode() if token is not None else None
+        self._store = StoreWorker()
+        self._server: Server | None = None
+        self._rooms: dict[str, Room] = {}
+        self._loading: dict[str, asyncio.Task[Room]] = {}
+        self._waiting: dict[str, int] = {}  # connections waiting for a room to load
+        self._log_lengths: dict[str, int] = {}
+        self._unload_timers: dict[str, asyncio.TimerHandle] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self._store = StoreWorker()
+        await self._store.open(self.data_dir)
+        try:
+            self._server = await serve(
+                self._serve_connection,
+                self._host,
+                self._port,
+                process_request=self._process_request,
+                max_size=self.settings.limits.frame_bytes,
+                ping_interval=self.settings.ping_interval_s,
+                ping_timeout=self.settings.ping_timeout_s,
+            )
+        except BaseException:
+            await self._store.close()
+            raise
+        self._sweeper = asyncio.create_task(self._sweep_awareness())
+        log.info("relay listening on %s:%d, data in %s", self.host, self.port, self.data_dir)
+
+    async def stop(self) -> None:
+        """Close every connection, save every room, release the database."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        for name in list(self._rooms):
+            self._unload(name)
+        await self._store.close()
+
+    async def flush(self) -> None:
+        """Wait until every update accepted so far is in the database."""
+        await self._store.flush()
+
+    async def __aenter__(self) -> Relay:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def host(self) -> str:
+        return str(self._bound()[0])
+
+    @property
+    def port(self) -> int:
+        return int(self._bound()[1])
+
+    @property
+    def url(self) -> str:
+        host = self.host
+        return f"ws://[{host}]:{self.port}" if ":" in host else f"ws://{host}:{self.port}"
+
+    @property
+    def loaded_rooms(self) -> frozenset[str]:
+        return frozenset(self._rooms)
+
+    def _bound(self) -> tuple[Any, ...]:
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("the relay is not running")
+        return tuple(next(iter(self._server.sockets)).getsockname())
+
+    # ------------------------------------------------------------ HTTP
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path, _, query = request.path.partition("?")
+        if [u.lower() for u in request.headers.get_all("Upgrade")] != ["websocket"]:
+            if path == HEALTH_PATH:
+                return connection.respond(HTTPStatus.OK, "ok\n")
+            return None  # websockets answers 426 Upgrade Required
+        if len(path) - 1 > self.settings.max_room_name_chars:
+            return connection.respond(HTTPStatus.REQUEST_URI_TOO_LONG, "room name too long\n")
+        if self._token is not None:
+            given = parse_qs(query).get("token")
+            if not given:
+                log.info("%s: refused, no token", _peer(connection))
+                return connection.respond(HTTPStatus.UNAUTHORIZED, "token required\n")
+            if not hmac.compare_digest(given[0].encode(), self._token):
+                log.warning("%s: refused, wrong token", _peer(connection))
+                return connection.respond(HTTPStatus.FORBIDDEN, "wrong token\n")
+        return None
+
+    # ------------------------------------------------------------ connections
+
+    async def _serve_connection(self, connection: ServerConnection) -> None:
+        # Like the stock server: the raw path up to the query is the room name.
+        name = connection.request.path[1:].partition("?")[0] if connection.request else ""
+        peer = _peer(connection)
+        try:
+            room = await self._acquire(name)
+        except Exception:
+            log.exception("%s: cannot load room %r", peer, name)
+            await connection.close(CloseCode.INTERNAL_ERROR, "relay storage failed")
+            return
+        log.debug("%s joined room %r", peer, name)
+        try:
+            for first in room.join(connection):
+                await connection.send(first)
+            async for frame in connection:
+                if room.discarded:
+                    break
+                if isinstance(frame, str):
+                    raise ProtocolError("text frame (y-websocket sends binary frames)")
+                reply = room.receive(connection, decode(frame, self.settings.limits))
+                if reply is not None:
+                    await connection.send(reply)
+        except ProtocolError as exc:
+            log.warning("%s in room %r sent a bad message, disconnecting: %s", peer, name, exc)
+            await connection.close(CloseCode.POLICY_VIOLATION, _close_reason(str(exc)))
+        except RoomCorrupted as exc:
+            log.error("%s broke room %r, reloading it from disk: %s", peer, name, exc)
+            self._reload(room)
+            await connection.close(CloseCode.POLICY_VIOLATION, "update rejected")
+        except ConnectionClosed as exc:
+            if exc.rcvd is None and exc.sent is not None:  # we closed it: say why
+                log.warning("%s in room %r disconnected: %s", peer, name, exc)
+        finally:
+            self._leave(room, connection)
+            log.debug("%s left room %r", peer, name)
+
+    async def _acquire(self, name: str) -> Room:
+        """The loaded room; the caller must join it before its next ``await``."""
+        self._waiting[name] = self._waiting.get(name, 0) + 1
+        try:
+            room = self._rooms.get(name)
+            while room is None or room.discarded:
+                task = self._loading.get(name)
+                if task is None or task.done():
+                    task = self._loading[name] = asyncio.create_task(self._load(name))
+                    task.add_done_callback(self._forget_load)
+                room = await asyncio.shield(task)
+        except BaseException:
+            self._release_waiter(name)
+            if name in self._rooms and not self._waiting.get(name):
+                self._schedule_unload(name)  # nobody will join: don't keep it forever
+            raise
+        self._release_waiter(name)
+        timer = self._unload_timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
+        return room
+
+    def _release_waiter(self, name: str) -> None:
+        self._waiting[name] -= 1
+        if not self._waiting[name]:
+            del self._waiting[name]
+
+    def _forget_load(self, task: asyncio.Task[Room]) -> None:
+        for name, loading in list(self._loading.items()):
+            if loading is task:
+                del self._loading[name]
+
+    async def _load(self, name: str) -> Room:
+        updates = await self._store.load(name)
+        doc: Doc[Any] = Doc()
+        for update in updates:
+            try:
+                doc.apply_update(update)
+            except Exception:
+                log.exception("room %r: skipping a stored update that does not apply", name)
+        room = Room(
+            name,
+            doc,
+            max_awareness_ids_per_connection=self.settings.max_awareness_ids_per_connection,
+            on_change=self._store_change,
+        )
+        self._rooms[name] = room
+        self._log_lengths[name] = len(updates)
+        # Unloaded later unless someone joins: the clients that asked may be gone already.
+        self._schedule_unload(name)
+        log.debug("room %r loaded from %d stored updates", name, len(updates))
+        return room
+
+    def _leave(self, room: Room, connection: ServerConnection) -> None:
+        room.leave(connection)
+        if not room.connections and self._rooms.get(room.name) is room:
+            self._schedule_unload(room.name)
+
+    def _schedule_unload(self, name: str) -> None:
+        old = self._unload_timers.pop(name, None)
+        if old is not None:
+            old.cancel()
+        loop = asyncio.get_running_loop()
+        self._unload_timers[name] = loop.call_later(
+            self.settings.unload_delay_s, self._unload, name
+        )
+
+    def _unload(self, name: str) -> None:
+        timer = self._unload_timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
+        room = self._rooms.get(name)
+        if room is None or room.connections or self._waiting.get(name):
+            return  # in use again; whoever uses it schedules the next unload
+        del self._rooms[name]
+        if self._log_lengths.pop(name, 0) > 1:
+            self._store.replace(name, room.doc.get_update())
+        room.discard()
+        log.debug("room %r unloaded", name)
+
+    def _reload(self, room: Room) -> None:
+        """Drop a corrupted room without saving it; its clients reconnect and resync."""
+        if self._rooms.get(room.name) is not room:
+            return
+        timer = self._unload_timers.pop(room.name, None)
+        if timer is not None:
+            timer.cancel()
+        del self._rooms[room.name]
+        self._log_lengths.pop(room.name, None)
+        room.discard()
+        for other in room.connections:
+            # 1012 (service restart): y-websocket clients reconnect and sync again.
+            closing = asyncio.create_task(other.close(CloseCode.SERVICE_RESTART, "room reloaded"))
+            self._background.add(closing)
+            closing.add_done_callback(self._background.discard)
+
+    def _store_change(self, room: Room, update: bytes) -> None:
+        self._store.append(room.name, update)
+        length = self._log_lengths.get(room.name, 0) + 1
+        if length > self.settings.compact_after_updates:
+            self._store.replace(room.name, room.doc.get_update())
+            length = 1
+        self._log_lengths[room.name] = length
+
+    async def _sweep_awareness(self) -> None:
+        interval_s = self.settings.awareness_timeout_s / 10
+        while True:
+            await asyncio.sleep(interval_s)
+            older_than = time.monotonic() - self.settings.awareness_timeout_s
+            for room in list(self._rooms.values()):
+                room.expire_awareness(older_than)
+
+
+def _peer(connection: ServerConnection) -> str:
+    address = connection.remote_address
+    return f"{address[0]}:{address[1]}" if address else "client"
+
+
+def _close_reason(text: str) -> str:
+    return text.encode()[:CLOSE_REASON_MAX_BYTES].decode(errors="ignore")
+
+
+# ---------------------------------------------------------------- entry points
+
+
+async def serve_relay(
+    host: str,
+    port: int,
+    data_dir: Path,
+    token: str | None,
+    *,
+    ready: Callable[[str, int], None] | None = None,
+    settings: RelaySettings = RelaySettings(),
+) -> None:
+    """Run a relay until cancelled; ``ready(host, port)`` once it accepts connections."""
+    relay = Relay(data_dir, host=host, port=port, token=token, settings=settings)
+    await relay.start()
+    try:
+        if ready is not None:
+            ready(relay.host, relay.port)
+        await asyncio.Future()  # until cancelled
+    finally:
+        await relay.stop()
+
+
+def run_relay(host: str, port: int, data_dir: Path, token: str | None) -> int:
+    """Serve until SIGINT or SIGTERM; print ``listening on HOST:PORT`` once ready."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+        # websockets logs every connection at INFO: too chatty for hundreds of clients.
+        logging.getLogger("websockets").setLevel(logging.WARNING)
+    if token is None and host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning(
+            "no token set: anyone who can reach %s:%d can read and edit every board", host, port
+        )
+
+    def announce(bound_host: str, bound_port: int) -> None:
+        print(f"listening on {bound_host}:{bound_port}", flush=True)
+
+    async def until_signal() -> None:
+        task = asyncio.create_task(serve_relay(host, port, data_dir, token, ready=announce))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C still works
+                loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    try:
+        asyncio.run(until_signal())
+    except KeyboardInterrupt:
+        pass
+    except (OSError, StoreError) as exc:
+        print(f"lanban relay: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("lanban") / "relay"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="lanban relay", description="Run a y-websocket compatible relay for Lanban boards."
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"default: {DEFAULT_HOST}")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}; 0 picks one"
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"clients must send ?token=TOKEN (default: ${TOKEN_ENV}, kept out of ps)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help=f"default: {default_data_dir()}"
+    )
+    args = parser.parse_args(argv)
+    return run_relay(args.host, args.port, args.data_dir or default_data_dir(), args.token)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

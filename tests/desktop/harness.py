@@ -1,0 +1,134 @@
+"""Building app windows for tests: a data dir, a node, the real MainWindow."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+
+from desktop.app import run_app
+from desktop.board_view import BoardView
+from desktop.column_view import ColumnWidget
+from desktop.main_window import MainWindow
+from model.board import Board
+from sync.node import Node, NodeOptions
+from sync.store import Store
+from tests.support import async_wait_until
+
+ADA = {"id": "ada", "name": "Ada Lovelace", "color": "#e91e63"}
+GRACE = {"id": "grace", "name": "Grace Hopper", "color": "#03a9f4"}
+
+
+@dataclass
+class App:
+    window: MainWindow
+    node: Node
+    store: Store
+
+    @property
+    def board_id(self) -> str:
+        assert self.window.current is not None
+        return self.window.current
+
+    @property
+    def board(self) -> Board:
+        return self.node.boards[self.board_id].board
+
+    def view(self) -> BoardView:
+        view = self.window.view()
+        assert view is not None
+        return view
+
+    def column(self, title: str) -> ColumnWidget:
+        for widget in self.view().column_widgets():
+            if widget.column.title == title:
+                return widget
+        raise AssertionError(f"no column {title!r} on screen")
+
+    def shown(self, title: str) -> list[str]:
+        """Titles of the cards the column shows, top to bottom."""
+        column = self.column(title)
+        return [column.model.ticket(t).title for t in column.model.ticket_ids]
+
+
+def make_board(
+    store: Store,
+    title: str = "Team board",
+    columns: tuple[str, ...] = ("To do", "Doing", "Done"),
+    tickets: dict[str, list[str]] | None = None,
+) -> str:
+    with store.create_board(title, columns, actor="Ada") as bf:
+        for column, titles in (tickets or {}).items():
+            for t in titles:
+                bf.board.add_ticket(t, column)
+        return bf.board_id
+
+
+@contextlib.asynccontextmanager
+async def open_app(path: Path, me: dict[str, str] = ADA, **options: object) -> AsyncIterator[App]:
+    store = Store(path)
+    opts: dict[str, object] = {"host": "127.0.0.1", "discovery": False, "name": me["name"]}
+    node = Node(store, NodeOptions(**(opts | options)))  # type: ignore[arg-type]
+    window = await run_app(store, node, dict(me))
+    try:
+        yield App(window, node, store)
+    finally:
+        window.close()
+        await node.stop()
+        window.deleteLater()
+
+
+def send_drag(target: QWidget, mime: QMimeData, pos: QPoint) -> bool:
+    """Offscreen, QDrag.exec() returns at once: drive the drop with events."""
+    posf = QPointF(pos)
+    actions = Qt.DropAction.MoveAction
+    enter = QDragEnterEvent(
+        pos, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(target, enter)
+    move = QDragMoveEvent(
+        pos, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(target, move)
+    drop = QDropEvent(
+        posf, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(target, drop)
+    return drop.isAccepted()
+
+
+def answer_next_dialog(handle: Callable[[QWidget], None], attempts: int = 200) -> None:
+    """Deal with the next modal dialog (QMessageBox, QInputDialog...) when it opens."""
+
+    def poll(left: int = attempts) -> None:
+        widget = QApplication.activeModalWidget()
+        if isinstance(widget, QDialog | QMessageBox):
+            handle(widget)
+        elif left:
+            QTimer.singleShot(10, lambda: poll(left - 1))
+
+    QTimer.singleShot(0, poll)
+
+
+async def settle(condition: Callable[[], object], seconds: float = 5.0, what: str = "") -> None:
+    await async_wait_until(condition, seconds=seconds, what=what or "the UI to settle")
+
+
+async def pause_events(seconds: float = 0.05) -> None:
+    """Let Qt lay out and paint. Never QApplication.processEvents() inside a
+    coroutine: with qasync that would step other asyncio tasks re-entrantly."""
+    await asyncio.sleep(seconds)
+
+
+async def from_event_loop(action: Callable[[], object]) -> None:
+    """Run ``action`` from Qt's event loop rather than inside this coroutine:
+    it may open a modal dialog, whose nested event loop must not run inside a
+    task step (see pause_events)."""
+    QTimer.singleShot(0, action)
+    await asyncio.sleep(0.05)
