@@ -38,7 +38,7 @@ from .schema import (
     Ticket,
     as_int,
     as_str,
-    new_client_id,
+    new_doc,
     new_id,
     now_ms,
 )
@@ -70,7 +70,7 @@ class Board:
     def __init__(
         self, doc: Doc[Any] | None = None, *, actor: str = "", clock: Callable[[], int] = now_ms
     ) -> None:
-        self.doc: Doc[Any] = doc if doc is not None else Doc(client_id=new_client_id())
+        self.doc: Doc[Any] = doc if doc is not None else new_doc()
         self.actor = actor
         self._clock = clock
         self._board: Map[Any] = self.doc.get(BOARD, type=Map)
@@ -856,6 +856,12 @@ class Board:
         with self.doc.transaction():
             for tid, fields in touched.items():
                 changes += self._refresh(idx, tid, fields)
+            if len(self._tickets) != len(idx.places):
+                # pycrdt can leave a deleted key out of its event when other
+                # updates are pending: then trust the document, not the events.
+                self._maps.clear()
+                self._index = None
+                idx = self._idx()
         changes += self._repair()
         self._emit(origin, changes)
 

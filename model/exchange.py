@@ -31,7 +31,7 @@ from .schema import (
     SCHEMA_VERSION,
     SYSTEM_SOURCE,
     TICKETS,
-    new_client_id,
+    new_doc,
     new_id,
     now_ms,
 )
@@ -333,7 +333,7 @@ def _plan_trello(data: dict[str, Any]) -> _Plan:
 def _build(plan: _Plan, actor: str) -> Board:
     if not any(not c.deleted for c in plan.columns):
         plan.columns.insert(0, _Column("To do"))
-    doc: Doc[Any] = Doc(client_id=new_client_id())
+    doc: Doc[Any] = new_doc()
     now = now_ms()
     used = {t.number for c in plan.columns for t in c.tickets if t.number and t.number > 0}
     duplicate = len(used) != sum(

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from pycrdt import Doc
+
 SCHEMA_VERSION = 1
 
 BOARD = "board"
@@ -34,6 +36,17 @@ def new_id() -> str:
 def new_client_id() -> int:
     """A 32-bit client id, as Yjs uses (pycrdt's ~50-bit ids bloat updates)."""
     return secrets.randbits(32)
+
+
+def new_doc() -> Doc[Any]:
+    """A document for a board.
+
+    Garbage collection is off: with it on, pycrdt 0.14.13 can corrupt a
+    document (or crash) when a peer purges a ticket this user had moved and
+    undone (found by the model's property tests). Deleted content therefore
+    stays in the document's history, as in any CRDT without GC.
+    """
+    return Doc(client_id=new_client_id(), skip_gc=True)
 
 
 def now_ms() -> int:

@@ -40,6 +40,7 @@ from .messages import (
 from .presence import Presence
 
 EMPTY_UPDATE = b"\x00\x00"
+MAX_HELD_UPDATES = 10_000
 
 # Node info: a Lanban-only message on peer links (never on relay links), so
 # peers can show each other's names. Outside y-protocols' type range 0-3.
@@ -96,6 +97,7 @@ class Session:
         self._rate = rate or RateLimit()
         self._on_node_info = on_node_info
         self.received_state = False  # we have what the peer had (its step 2 came)
+        self._held: list[bytes] = []  # live updates that came before its step 2
         self.sent_state = False  # the peer has what we had (we answered its step 1)
         self.closed = False
 
@@ -112,7 +114,10 @@ class Session:
             self._send(encode(Awareness(tuple(everyone))))
 
     def send_update(self, update: bytes) -> None:
-        if not self.closed:
+        # Until we have answered the peer's step 1, an update would arrive
+        # ahead of the step 2 that holds the changes it builds on (pycrdt loses
+        # map keys applied out of order); the step 2 will contain it anyway.
+        if not self.closed and self.sent_state:
             self._send(encode(SyncUpdate(update)))
 
     def send_awareness(self, entries: list[AwarenessEntry]) -> None:
@@ -137,14 +142,19 @@ class Session:
                     raise ProtocolError(f"bad state vector: {exc}") from exc
                 self._send(encode(SyncStep2(reply)))
                 self.sent_state = True
+            case SyncUpdate(update) if not self.received_state:
+                # Same ordering concern, on our side: hold live updates until
+                # the peer's step 2 has brought what they build on.
+                if len(self._held) >= MAX_HELD_UPDATES:
+                    raise ProtocolError("too many updates before sync step 2")
+                self._held.append(update)
             case SyncStep2(update) | SyncUpdate(update):
-                if update != EMPTY_UPDATE:
-                    try:
-                        self.board.apply_update(update, self.link)
-                    except ValueError as exc:
-                        raise ProtocolError(str(exc)) from exc
-                if isinstance(message, SyncStep2):
+                self._apply(update)
+                if isinstance(message, SyncStep2) and not self.received_state:
                     self.received_state = True
+                    held, self._held = self._held, []
+                    for update in held:
+                        self._apply(update)
             case Awareness(entries):
                 self.presence.apply(entries, self.link)
             case QueryAwareness():
@@ -152,6 +162,13 @@ class Session:
             case AuthDenied(reason):
                 raise LinkRefused(reason or "permission denied")
         return message
+
+    def _apply(self, update: bytes) -> None:
+        if update != EMPTY_UPDATE:
+            try:
+                self.board.apply_update(update, self.link)
+            except ValueError as exc:
+                raise ProtocolError(str(exc)) from exc
 
     def _node_info(self, payload: bytes) -> None:
         if len(payload) > 4096:

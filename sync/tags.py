@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hmac
 import math
-import re
 from collections.abc import Iterable, Mapping
 
 from cryptography.hazmat.primitives import hashes
@@ -27,14 +26,6 @@ TAG_BYTES = 5
 TAG_CHARS = 8  # base32 of 5 bytes, no padding
 LABEL_DISCOVERY_KEY = b"lanban/1 discovery key"
 LABEL_DISCOVERY_TAG = b"lanban/1 discovery tag"
-
-TXT_STRING_MAX_BYTES = 255  # one DNS TXT character-string (RFC 1035 3.3)
-TAG_PROPERTY_PREFIX = "tags"  # properties tags0, tags1, ...
-# 512 tags make a TXT record of about 4.5 KB, inside one 9000-byte mDNS packet.
-MAX_ADVERTISED_TAGS = 512
-
-_TAG = re.compile(rf"[a-z2-7]{{{TAG_CHARS}}}")
-_TAG_PROPERTY = re.compile(re.escape(TAG_PROPERTY_PREFIX) + r"(0|[1-9][0-9]{0,3})")
 
 
 def epoch(now: float) -> int:
@@ -71,49 +62,3 @@ def match_tags(tags: Iterable[str], keys: Mapping[str, bytes], now: float) -> se
         for board_id, key in keys.items()
         if any(discovery_tag(key, current + offset) in seen for offset in ACCEPTED_EPOCH_OFFSETS)
     }
-
-
-def pack_tags(tags: Iterable[str]) -> dict[str, str]:
-    """TXT record properties holding ``tags``; each ``key=value`` fits one TXT string."""
-    tag_list = list(tags)
-    if len(tag_list) > MAX_ADVERTISED_TAGS:
-        raise ValueError(f"{len(tag_list)} tags exceed the limit of {MAX_ADVERTISED_TAGS}")
-    for tag in tag_list:
-        if not _TAG.fullmatch(tag):
-            raise ValueError(f"not a discovery tag: {tag!r}")
-    # Room for the longest property name, "tagsNNN=".
-    per_string = (TXT_STRING_MAX_BYTES - len(TAG_PROPERTY_PREFIX) - 4) // TAG_CHARS
-    return {
-        f"{TAG_PROPERTY_PREFIX}{n}": "".join(tag_list[start : start + per_string])
-        for n, start in enumerate(range(0, len(tag_list), per_string))
-    }
-
-
-def unpack_tags(properties: Mapping[str | bytes, str | bytes | None]) -> list[str]:
-    """The tags in a peer's TXT properties; anything malformed is ignored.
-
-    Accepts both ``str`` and ``bytes`` keys and values, as python-zeroconf's
-    ``ServiceInfo.properties`` gives them.
-    """
-    found: list[str] = []
-    for raw_name, raw_value in properties.items():
-        name = _text(raw_name)
-        value = _text(raw_value)
-        if name is None or value is None or not _TAG_PROPERTY.fullmatch(name):
-            continue
-        if len(value) % TAG_CHARS:
-            continue
-        for start in range(0, len(value), TAG_CHARS):
-            tag = value[start : start + TAG_CHARS]
-            if _TAG.fullmatch(tag) and len(found) < MAX_ADVERTISED_TAGS:
-                found.append(tag)
-    return found
-
-
-def _text(raw: str | bytes | None) -> str | None:
-    if isinstance(raw, bytes):
-        try:
-            return raw.decode("ascii")
-        except UnicodeDecodeError:
-            return None
-    return raw

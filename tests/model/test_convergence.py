@@ -266,7 +266,7 @@ def run_ops(
     # Ids break ties between equal ranks: predictable, so an example replays.
     with (
         mock.patch("model.board.new_id", counting_ids()),
-        mock.patch("model.board.new_client_id", lambda: 1),
+        mock.patch("model.schema.new_client_id", lambda: 1),
     ):
         template = Board.create("Board", ["To do", "Doing", "Done"], actor="user0", clock=clock)
         origin = Board(Doc(client_id=client_ids[0], skip_gc=not gc), actor="user0", clock=clock)

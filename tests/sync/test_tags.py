@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import secrets
 
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
+from sync.discovery import pack_txt, parse_txt
 from sync.tags import (
     EPOCH_SECONDS,
-    MAX_ADVERTISED_TAGS,
     TAG_CHARS,
-    TXT_STRING_MAX_BYTES,
     advertised_tags,
     match_tags,
     next_rotation,
-    pack_tags,
-    unpack_tags,
 )
 
 KEYS = {"roadmap": bytes(range(32)), "chores": bytes(range(1, 33)), "ops": bytes(range(2, 34))}
@@ -77,46 +70,14 @@ def test_advertised_order_does_not_follow_board_order() -> None:
     assert advertised_tags(keys, NOON_ISH) == sorted(advertised_tags(reversed(keys), NOON_ISH))
 
 
-def test_txt_packing_of_100_boards_fits_dns_strings() -> None:
+def test_100_boards_tags_fit_the_advertisement_and_read_back() -> None:
     tags = advertised_tags((secrets.token_bytes(32) for _ in range(100)), NOON_ISH)
-    properties = pack_tags(tags)
+    properties = pack_txt("ab" * 16, tags)
     for name, value in properties.items():
-        assert len(f"{name}={value}".encode()) <= TXT_STRING_MAX_BYTES
+        assert len(f"{name}={value}".encode()) <= 255  # one DNS TXT string
     # RFC 6763 6.2: a TXT record up to 1300 bytes fits one Ethernet frame.
     assert sum(1 + len(f"{name}={value}") for name, value in properties.items()) <= 1300
-    assert sorted(unpack_tags(properties)) == tags
-
-
-def test_unpack_reads_zeroconf_bytes_and_ignores_junk() -> None:
-    tags = advertised_tags(KEYS.values(), NOON_ISH)
-    properties: dict[str | bytes, str | bytes | None] = {
-        name.encode(): value.encode() for name, value in pack_tags(tags).items()
-    }
-    properties[b"v"] = b"1"
-    properties[b"tags99"] = b"not-a-tag"
-    properties[b"tags98"] = None
-    properties[b"tags97"] = b"\xff" * TAG_CHARS
-    assert sorted(unpack_tags(properties)) == tags
-    assert match_tags(unpack_tags(properties), KEYS, NOON_ISH) == set(KEYS)
-
-
-@given(
-    st.dictionaries(
-        st.one_of(st.text(max_size=10), st.binary(max_size=10)),
-        st.one_of(st.none(), st.text(max_size=300), st.binary(max_size=300)),
-        max_size=8,
-    )
-)
-def test_unpack_never_fails_on_whatever_a_peer_advertises(
-    properties: dict[str | bytes, str | bytes | None],
-) -> None:
-    assert all(len(tag) == TAG_CHARS for tag in unpack_tags(properties))
-
-
-def test_pack_refuses_what_is_not_a_tag_or_too_many() -> None:
-    with pytest.raises(ValueError, match="not a discovery tag"):
-        pack_tags(["roadmap"])
-    tags = advertised_tags((secrets.token_bytes(32) for _ in range(MAX_ADVERTISED_TAGS)), 0)
-    assert len(unpack_tags(pack_tags(tags))) == MAX_ADVERTISED_TAGS
-    with pytest.raises(ValueError, match="limit"):
-        pack_tags([*tags, tags[0]])
+    raw = {k.encode(): v.encode() for k, v in properties.items()}
+    _node, _version, read = parse_txt(raw)
+    assert sorted(read) == tags
+    assert match_tags(read, KEYS | {"x": b"\x00" * 32}, NOON_ISH) == set()
