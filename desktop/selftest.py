@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
 SYNC_TIMEOUT_S = 15.0  # on loopback an edit crosses in milliseconds
-STEP_TIMEOUT_S = 30.0
+STEP_TIMEOUT_S = 60.0  # above two SYNC_TIMEOUT_S waits, so those say what stalled
 POLL_S = 0.01
 BOARD_TITLE = "Self-test"
 

@@ -121,6 +121,10 @@ class TicketDialog(QDialog):
         self.delete_button.clicked.connect(self._delete_or_restore)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
+        # Enter in a field must never press a button (it would trash the ticket).
+        for button in (self.delete_button, close):
+            button.setAutoDefault(False)
+            button.setDefault(False)
 
         form = QFormLayout()
         form.addRow("Title:", self.title)

@@ -79,6 +79,7 @@ async def open_app(path: Path, me: dict[str, str] = ADA, **options: object) -> A
     try:
         yield App(window, node, store)
     finally:
+        _generation[0] += 1
         window.close()
         await node.stop()
         window.deleteLater()
@@ -86,27 +87,30 @@ async def open_app(path: Path, me: dict[str, str] = ADA, **options: object) -> A
 
 def send_drag(target: QWidget, mime: QMimeData, pos: QPoint) -> bool:
     """Offscreen, QDrag.exec() returns at once: drive the drop with events."""
-    posf = QPointF(pos)
-    actions = Qt.DropAction.MoveAction
-    enter = QDragEnterEvent(
-        pos, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    at = QPointF(pos)
+    args = (
+        Qt.DropAction.MoveAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
     )
-    QApplication.sendEvent(target, enter)
-    move = QDragMoveEvent(
-        pos, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    )
-    QApplication.sendEvent(target, move)
-    drop = QDropEvent(
-        posf, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    )
+    QApplication.sendEvent(target, QDragEnterEvent(at, *args))
+    QApplication.sendEvent(target, QDragMoveEvent(at, *args))
+    drop = QDropEvent(at, *args)
     QApplication.sendEvent(target, drop)
     return drop.isAccepted()
 
 
-def answer_next_dialog(handle: Callable[[QWidget], None], attempts: int = 200) -> None:
+_generation = [0]  # bumped when an app closes: pollers of an earlier test give up
+
+
+def answer_next_dialog(handle: Callable[[QWidget], None], attempts: int = 500) -> None:
     """Deal with the next modal dialog (QMessageBox, QInputDialog...) when it opens."""
+    generation = _generation[0]
 
     def poll(left: int = attempts) -> None:
+        if generation != _generation[0]:
+            return
         widget = QApplication.activeModalWidget()
         if isinstance(widget, QDialog | QMessageBox):
             handle(widget)
