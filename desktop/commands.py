@@ -402,7 +402,6 @@ def board_invite(ctx: Context) -> None:
 
 
 def board_join(ctx: Context) -> None:
-    from model.board import Board
     from sync.invite import Invite, InviteError
 
     try:
@@ -413,18 +412,7 @@ def board_join(ctx: Context) -> None:
         print("you have this board already", file=sys.stderr)
         out(invite.board_id)
         return
-    bf = ctx.store.add_board(
-        Board(actor=ctx.actor),
-        key=invite.key,
-        board_id=invite.board_id,
-        relay=invite.relay,
-        relay_token=invite.relay_token,
-    )
-    if invite.title:
-        bf.set_meta("title", invite.title)
-    if invite.hints:
-        bf.set_meta("hints", json.dumps(list(invite.hints)))
-    bf.close()
+    ctx.store.join(invite, actor=ctx.actor).close()
     out(invite.board_id)
 
 

@@ -29,8 +29,12 @@ MAX_TEXT_LENGTH = 100_000
 
 
 def new_id() -> str:
-    """A random URL-safe id (72 bits)."""
-    return secrets.token_urlsafe(9)
+    """A random URL-safe id (72 bits) that does not start with "-" (it would
+    read as an option on a command line)."""
+    while True:
+        value = secrets.token_urlsafe(9)
+        if value[0] != "-":
+            return value
 
 
 def new_client_id() -> int:

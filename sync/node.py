@@ -91,6 +91,19 @@ def parse_address(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+async def _connect(uri: str, max_size: int) -> Connection:
+    # Our own heartbeat runs on links (sync/link.py); frames are binary and,
+    # on peer links, encrypted, so compression would only cost time.
+    async with asyncio.timeout(CONNECT_TIMEOUT_S):
+        return await connect(
+            uri,
+            compression=None,
+            ping_interval=None,
+            max_size=max_size,
+            open_timeout=CONNECT_TIMEOUT_S,
+        )
+
+
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
@@ -272,19 +285,7 @@ class Node:
         """Add a board from an invite code; it fills in as peers are found."""
         if invite.board_id in self.boards:
             return invite.board_id
-        empty = Board(actor=self.name)
-        file = self.store.add_board(
-            empty,
-            key=invite.key,
-            board_id=invite.board_id,
-            relay=invite.relay,
-            relay_token=invite.relay_token,
-        )
-        if invite.title:
-            file.set_meta("title", invite.title)
-        if invite.hints:
-            file.set_meta("hints", json.dumps(list(invite.hints)))
-        file.close()
+        self.store.join(invite, actor=self.name).close()
         self._open_board(invite.board_id)
         return invite.board_id
 
@@ -572,14 +573,7 @@ class Node:
     async def _dial_once(self, host: str, port: int, board: BoardSync) -> tuple[str, str | None]:
         uri = f"ws://{_url_host(host)}:{port}/p2p"
         try:
-            async with asyncio.timeout(CONNECT_TIMEOUT_S):
-                ws = await connect(
-                    uri,
-                    compression=None,
-                    ping_interval=None,
-                    max_size=HANDSHAKE_FRAME_BYTES,
-                    open_timeout=CONNECT_TIMEOUT_S,
-                )
+            ws = await _connect(uri, HANDSHAKE_FRAME_BYTES)
         except (OSError, TimeoutError, InvalidHandshake) as exc:
             log.debug("cannot reach %s: %s", uri, exc)
             return "unreachable", None
@@ -636,14 +630,7 @@ class Node:
                 uri += "?token=" + quote(token)
             started = time.monotonic()
             try:
-                async with asyncio.timeout(CONNECT_TIMEOUT_S):
-                    ws = await connect(
-                        uri,
-                        compression=None,
-                        ping_interval=None,
-                        max_size=MAX_FRAME_BYTES,
-                        open_timeout=CONNECT_TIMEOUT_S,
-                    )
+                ws = await _connect(uri, MAX_FRAME_BYTES)
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 log.warning(

@@ -45,6 +45,8 @@ from model.board import Board
 from model.errors import BoardError
 from model.schema import DEFAULT_COLUMNS, LOCAL_SOURCE
 
+from .invite import Invite
+
 log = logging.getLogger("lanban.store")
 
 APPLICATION_ID = 0x4C4E424E  # "LNBN": marks a file as a Lanban board
@@ -212,6 +214,21 @@ class Store:
             tmp.unlink(missing_ok=True)
             raise StoreError(f"cannot create {path}: {exc}") from exc
         return BoardFile(path, actor=board.actor)
+
+    def join(self, invite: Invite, *, actor: str = "") -> BoardFile:
+        """A board from an invite: empty until a peer or the relay fills it in."""
+        bf = self.add_board(
+            Board(actor=actor),
+            key=invite.key,
+            board_id=invite.board_id,
+            relay=invite.relay,
+            relay_token=invite.relay_token,
+        )
+        if invite.title:  # shown until the board's own title arrives
+            bf.set_meta("title", invite.title)
+        if invite.hints:  # addresses the node dials for this board
+            bf.set_meta("hints", json.dumps(list(invite.hints)))
+        return bf
 
     def open(self, board_id: str, *, actor: str = "") -> BoardFile:
         path = self.path_for(board_id)
