@@ -45,8 +45,10 @@ RESOURCES = ROOT / "resources"
 APP_ID = "io.github.lanban.Lanban"
 HOSTS = {"linux": "linux", "windows": "win32", "macos": "darwin"}
 ARCHES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "arm64", "aarch64": "aarch64"}
-ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 TIMING_RUNS = 3
+# What the app imports at run time (pyproject.toml's dependencies), and the builder.
+REQUIRED = ["PySide6", "pycrdt", "platformdirs", "websockets", "zeroconf", "cryptography"]
+REQUIRED += ["qasync", "PyInstaller"]
 SELF_TEST_TIMEOUT_S = 120
 
 
@@ -82,9 +84,10 @@ def executable(target: str) -> Path:
 
 
 def pyinstaller() -> None:
-    if importlib.util.find_spec("PyInstaller") is None:
+    missing = [name for name in REQUIRED if importlib.util.find_spec(name) is None]
+    if missing:
         raise BuildError(
-            f"PyInstaller is not installed for {sys.executable}: pip install '.[packaging]'"
+            f"{', '.join(missing)} not installed for {sys.executable}: pip install '.[packaging]'"
         )
     for old in (DIST / "lanban", DIST / "Lanban.app"):
         shutil.rmtree(old, ignore_errors=True)
@@ -135,9 +138,9 @@ def linux_package(ver: str) -> Path:
         (ROOT / "packaging" / "linux" / "install.sh", "install.sh"),
         (RESOURCES / "lanban.svg", f"icons/hicolor/scalable/apps/{APP_ID}.svg"),
     ]
-    members += [
-        (RESOURCES / "app-icon" / f"{n}.png", f"icons/hicolor/{n}x{n}/apps/{APP_ID}.png")
-        for n in ICON_SIZES
+    members += [  # packaging/make_icons.py made them: app-icon/16.png ... 512.png
+        (png, f"icons/hicolor/{png.stem}x{png.stem}/apps/{APP_ID}.png")
+        for png in sorted((RESOURCES / "app-icon").glob("*.png"))
     ]
 
     def owned_by_root(info: tarfile.TarInfo) -> tarfile.TarInfo:

@@ -1,4 +1,4 @@
-; Inno Setup 6 script for the Lanban installer. packaging/build.py windows runs it after
+; Inno Setup (6.3 or newer) script for the Lanban installer. packaging/build.py windows runs it after
 ; PyInstaller, passing the version from pyproject.toml:
 ;   iscc /DAppVersion=X.Y.Z packaging\windows\lanban.iss
 ; Installs dist\lanban\ for the current user (no administrator needed; the installer
@@ -21,7 +21,7 @@ DefaultDirName={autopf}\Lanban
 DefaultGroupName=Lanban
 DisableProgramGroupPage=yes
 PrivilegesRequired=lowest
-PrivilegesRequiredOverridesAllowed=dialog
+PrivilegesRequiredOverridesAllowed=commandline dialog
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
 OutputDir={#Root}\dist
