@@ -8,6 +8,7 @@ without paying for a deep observer on its own edits.
 
 from __future__ import annotations
 
+import inspect
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
@@ -816,34 +817,21 @@ class Board:
     def _observing(self, origin: Origin) -> Iterator[None]:
         """Record what a transaction we did not write changes, then report it."""
         idx = self._idx()
-        touched: dict[str, set[str]] = {}
-        roots_changed: set[str] = set()
-
-        def on_tickets(events: list[Any]) -> None:
-            for ev in events:
-                path = ev.path
-                if not path:
-                    for tid in ev.keys:
-                        touched.setdefault(tid, set()).add("*")
-                elif len(path) == 1:
-                    touched.setdefault(str(path[0]), set()).update(getattr(ev, "keys", {}) or {})
-                else:
-                    touched.setdefault(str(path[0]), set()).add(str(path[1]))
-
-        def on_root(name: str) -> Callable[[list[Any]], None]:
-            return lambda events: roots_changed.add(name)
-
+        tickets = _TicketEvents()
+        roots = _RootEvents()
         subs = [
-            (self._tickets, self._tickets.observe_deep(on_tickets)),
-            (self._columns_map, self._columns_map.observe_deep(on_root(COLUMNS))),
-            (self._labels, self._labels.observe_deep(on_root(LABELS))),
-            (self._board, self._board.observe_deep(on_root(BOARD))),
+            (self._tickets, self._tickets.observe_deep(tickets)),
+            (self._columns_map, self._columns_map.observe_deep(roots.columns)),
+            (self._labels, self._labels.observe_deep(roots.labels)),
+            (self._board, self._board.observe_deep(roots.board)),
         ]
         try:
             yield
         finally:
             for root, sub in subs:
                 root.unobserve(sub)
+        touched = tickets.touched
+        roots_changed = roots.changed
         changes: list[Change] = []
         if COLUMNS in roots_changed:
             self._columns = None
@@ -856,13 +844,15 @@ class Board:
         with self.doc.transaction():
             for tid, fields in touched.items():
                 changes += self._refresh(idx, tid, fields)
+            numbers: set[int] | None = {idx.places[t].number for t in touched if t in idx.places}
             if len(self._tickets) != len(idx.places):
                 # pycrdt can leave a deleted key out of its event when other
                 # updates are pending: then trust the document, not the events.
                 self._maps.clear()
                 self._index = None
                 idx = self._idx()
-        changes += self._repair()
+                numbers = None
+        changes += self._repair(numbers)
         self._emit(origin, changes)
 
     def _refresh(self, idx: TicketIndex, tid: str, fields: set[str]) -> list[Change]:
@@ -899,11 +889,16 @@ class Board:
         self._emit(Origin.REMOTE, changes)
         return bool(changes)
 
-    def _repair(self) -> list[Change]:
-        """Deterministic fixes after a merge (see model.numbers)."""
+    def _repair(self, numbers: set[int] | None = None) -> list[Change]:
+        """Deterministic fixes after a merge (see model.numbers).
+
+        ``numbers``: the only numbers that can clash now (those of the tickets
+        a merge touched); None checks them all.
+        """
         idx = self._idx()
         changes: list[Change] = []
-        clashes = {n: ids for n, ids in idx.by_number.items() if len(ids) > 1 or n < 1}
+        candidates = idx.by_number if numbers is None else {n: idx.holders(n) for n in numbers}
+        clashes = {n: ids for n, ids in candidates.items() if len(ids) > 1 or n < 1}
         if clashes:
             rows = [
                 (tid, n, idx.places[tid].created_at) for n, ids in clashes.items() for tid in ids
@@ -1002,3 +997,53 @@ class _UpdateFanout:
             return
         for listener in list(self.listeners):
             listener(update, self.source)
+
+
+_EVENTS = inspect.Signature([inspect.Parameter("events", inspect.Parameter.POSITIONAL_ONLY)])
+
+
+class _TicketEvents:
+    """Collects which tickets (and fields) a transaction touched.
+
+    A callable with a ready ``__signature__``: pycrdt inspects the signature of
+    every observer it is given, which otherwise costs more than applying a
+    small update.
+    """
+
+    __signature__ = _EVENTS
+
+    def __init__(self) -> None:
+        self.touched: dict[str, set[str]] = {}
+
+    def __call__(self, events: list[Any]) -> None:
+        touched = self.touched
+        for ev in events:
+            path = ev.path
+            if not path:
+                for tid in ev.keys:
+                    touched.setdefault(tid, set()).add("*")
+            elif len(path) == 1:
+                touched.setdefault(str(path[0]), set()).update(getattr(ev, "keys", {}) or {})
+            else:
+                touched.setdefault(str(path[0]), set()).add(str(path[1]))
+
+
+class _RootEvents:
+    """Notes which of the other roots a transaction touched."""
+
+    def __init__(self) -> None:
+        self.changed: set[str] = set()
+        self.columns = _Mark(self.changed, COLUMNS)
+        self.labels = _Mark(self.changed, LABELS)
+        self.board = _Mark(self.changed, BOARD)
+
+
+class _Mark:
+    __signature__ = _EVENTS
+
+    def __init__(self, into: set[str], name: str) -> None:
+        self.into = into
+        self.name = name
+
+    def __call__(self, events: list[Any]) -> None:
+        self.into.add(self.name)
