@@ -845,7 +845,8 @@ class Board:
             for tid, fields in touched.items():
                 changes += self._refresh(idx, tid, fields)
             numbers: set[int] | None = {idx.places[t].number for t in touched if t in idx.places}
-            if len(self._tickets) != len(idx.places):
+            # len() is O(n) in pycrdt: only when tickets came or went
+            if tickets.keys_changed and len(self._tickets) != len(idx.places):
                 # pycrdt can leave a deleted key out of its event when other
                 # updates are pending: then trust the document, not the events.
                 self._maps.clear()
@@ -1014,12 +1015,14 @@ class _TicketEvents:
 
     def __init__(self) -> None:
         self.touched: dict[str, set[str]] = {}
+        self.keys_changed = False  # tickets added or removed (not just edited)
 
     def __call__(self, events: list[Any]) -> None:
         touched = self.touched
         for ev in events:
             path = ev.path
             if not path:
+                self.keys_changed = True
                 for tid in ev.keys:
                     touched.setdefault(tid, set()).add("*")
             elif len(path) == 1:

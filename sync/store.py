@@ -56,7 +56,9 @@ KEY_BYTES = 32
 COMPACT_MIN_BYTES = 64 * 1024
 COMPACT_MAX_ROWS = 2000
 BUSY_TIMEOUT_S = 10.0  # wait this long for another process's write lock
-WAL_CHECKPOINT_PAGES = 64  # SQLite's default (1000 pages) lets the WAL reach 4 MB
+# The write-ahead log is checkpointed from poll() once it passes this size, off
+# the path of an edit; SQLite's own checkpoint (every 1000 pages) is a backstop.
+WAL_CHECKPOINT_BYTES = 256 * 1024
 WAL_LIMIT_BYTES = 256 * 1024  # the WAL is truncated back to this after a checkpoint
 
 STORE_SOURCE = "lanban:store"  # updates read back from the file (another process wrote them)
@@ -284,7 +286,7 @@ class Store:
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB);
 CREATE TABLE updates (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,    -- never reused: a compaction's snapshot takes the next one
     data BLOB NOT NULL,
     local INTEGER NOT NULL,     -- made on this machine (not received from a peer)
     snapshot INTEGER NOT NULL DEFAULT 0
@@ -366,7 +368,6 @@ class BoardFile:
                 )
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
-            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
         except sqlite3.Error as exc:
             conn.close()
@@ -426,6 +427,15 @@ class BoardFile:
         if self.needs_compaction:
             self.compact()
 
+    def _maybe_checkpoint(self) -> None:
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            size = wal.stat().st_size
+        except FileNotFoundError:
+            return
+        if size > WAL_CHECKPOINT_BYTES:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def compact(self) -> None:
         """Replace the log with one snapshot of everything in it."""
         try:
@@ -436,8 +446,11 @@ class BoardFile:
                 covered = self._last_seq
                 unsynced = self._unsynced_rows(covered)
                 self._conn.execute("DELETE FROM updates WHERE seq <= ?", (covered,))
+                # Above every row there was, so readers that missed the
+                # deleted ones find it (rowids would restart at 1).
                 cur = self._conn.execute(
-                    "INSERT INTO updates(data, local, snapshot) VALUES (?, 0, 1)", (snapshot,)
+                    "INSERT INTO updates(seq, data, local, snapshot) VALUES (?, ?, 0, 1)",
+                    (covered + 1, snapshot),
                 )
                 self._set_meta("pending_compacted", self._meta_int("pending_compacted") + unsynced)
                 self._conn.execute("COMMIT")
@@ -461,6 +474,7 @@ class BoardFile:
         """
         try:
             self.maybe_compact()
+            self._maybe_checkpoint()
             version = self._pragma("data_version")
             if version == self._data_version:
                 return 0

@@ -25,17 +25,6 @@ def rows_of(module_name: str) -> list[Row]:
     if isinstance(result, dict):  # a module that reports a plain dict
         if "name" in result:
             return [Row(**result)]
-        if {"ours_median_s", "bare_median_s"} <= result.keys():  # bench_discovery's figures
-            return [
-                Row(
-                    f"discovery, start to resolved, median of {result.get('repeats', '?')}",
-                    result["ours_median_s"],
-                    result["bare_median_s"],
-                    "s",
-                    target=result.get("target_ratio"),
-                    note="ref: bare python-zeroconf register/browse/resolve",
-                )
-            ]
         raise TypeError(f"{module_name}.run() returned a dict the runner cannot read")
     return list(result)
 

@@ -338,8 +338,7 @@ async def hub(data_dir: str) -> None:
     reader = await stdin_reader()
     try:
         while line := (await reader.readline()).decode().split():
-            _, n, count, warmup = line
-            n, count, warmup = int(n), int(count), int(warmup)
+            n, count, warmup = (int(word) for word in line[1:4])  # measure N SAMPLES WARMUP
             await wait_synced(node, n)
             deadline = time.monotonic() + LINK_TIMEOUT_S
             while len(clients) < n:

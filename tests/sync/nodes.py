@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -60,6 +61,9 @@ class ServeProcess:
     def __init__(self, data_dir: Path, *args: str) -> None:
         self.data_dir = data_dir
         env = os.environ | {"PYTHONUNBUFFERED": "1"}
+        # A file, not a pipe: nobody reads the log while the node runs, and a
+        # full pipe would stall a chatty node.
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the node
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -77,7 +81,7 @@ class ServeProcess:
             ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             text=True,
             env=env,
         )
@@ -85,7 +89,8 @@ class ServeProcess:
         line = self.proc.stdout.readline()
         if not line.startswith("listening on "):
             self.proc.kill()
-            raise AssertionError(f"serve did not start: {line!r} {self.proc.stderr.read()}")  # type: ignore[union-attr]
+            self.log.seek(0)
+            raise AssertionError(f"serve did not start: {line!r} {self.log.read()}")
         self.port = int(line.rsplit(":", 1)[1])
 
     @property

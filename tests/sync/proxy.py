@@ -10,6 +10,9 @@ that drives ``lanban`` subprocesses can use them as well as an async one::
         p.restore()
         p.retarget(new_port)             # the node behind it restarted on another port
 
+With ``hub.proxy(port, record=True)`` it also keeps, per connection, every byte the
+dialler sent (``p.recorded``), for replaying a real session later.
+
 While cut, or while it has no target (or the target refuses), a proxy accepts a
 connection and closes it at once: the dialler sees the connection fail, as when a
 peer is unreachable.
@@ -20,13 +23,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
 
 from tests.support import timeout
 
 HOST = "127.0.0.1"
 CHUNK_BYTES = 64 * 1024
 CALL_TIMEOUT_S = 10.0  # a call from the test thread into the proxy loop
+T = TypeVar("T")
 
 
 class ProxyLoop:
@@ -42,13 +47,13 @@ class ProxyLoop:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
-    def call(self, coro: object) -> object:
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the proxy loop and wait for its result."""
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)  # type: ignore[arg-type]
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         return future.result(timeout(CALL_TIMEOUT_S))
 
-    def proxy(self, target_port: int | None = None) -> Proxy:
-        proxy = Proxy(self, target_port)
+    def proxy(self, target_port: int | None = None, *, record: bool = False) -> Proxy:
+        proxy = Proxy(self, target_port, record=record)
         self.call(proxy._start())
         self._proxies.append(proxy)
         return proxy
@@ -64,8 +69,10 @@ class ProxyLoop:
 
 
 class Proxy:
-    def __init__(self, hub: ProxyLoop, target_port: int | None) -> None:
+    def __init__(self, hub: ProxyLoop, target_port: int | None, *, record: bool = False) -> None:
         self._hub = hub
+        self._record = record
+        self.recorded: list[bytearray] = []  # per connection: what the dialler sent
         self.target_port = target_port
         self.port = 0
         self.up = True
@@ -88,7 +95,7 @@ class Proxy:
 
     def retarget(self, port: int | None) -> None:
         """Forward new connections to ``port`` (open ones are dropped)."""
-        self._hub.call(self._set(up=self.up, drop=True, target=port))
+        self._hub.call(self._retarget(port))
 
     @property
     def open_connections(self) -> int:
@@ -106,16 +113,16 @@ class Proxy:
             self._server.close()
             await self._server.wait_closed()
 
-    _UNSET: object = object()
-
-    async def _set(self, *, up: bool, drop: bool, target: object = _UNSET) -> None:
+    async def _set(self, *, up: bool, drop: bool) -> None:
         self.up = up
-        if target is not Proxy._UNSET:
-            self.target_port = target  # type: ignore[assignment]
         if drop:
             for pipe in list(self._pipes):
                 pipe.drop()
             self._pipes.clear()
+
+    async def _retarget(self, port: int | None) -> None:
+        self.target_port = port
+        await self._set(up=self.up, drop=True)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         target = self.target_port
@@ -132,7 +139,11 @@ class Proxy:
             up_writer.transport.abort()
             return
         self.accepted += 1
-        pipe = _Pipe(writer, up_writer)
+        recording = None
+        if self._record:
+            recording = bytearray()
+            self.recorded.append(recording)
+        pipe = _Pipe(writer, up_writer, recording)
         self._pipes.add(pipe)
         try:
             await pipe.run(reader, up_reader)
@@ -143,24 +154,31 @@ class Proxy:
 class _Pipe:
     """Both directions of one forwarded connection; either end closing drops both."""
 
-    def __init__(self, down: asyncio.StreamWriter, up: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, down: asyncio.StreamWriter, up: asyncio.StreamWriter, recording: bytearray | None
+    ) -> None:
         self._writers = (down, up)
+        self._recording = recording
         self._tasks: list[asyncio.Task[None]] = []
 
     async def run(self, down_reader: asyncio.StreamReader, up_reader: asyncio.StreamReader) -> None:
         down, up = self._writers
         self._tasks = [
-            asyncio.create_task(self._copy(down_reader, up)),
-            asyncio.create_task(self._copy(up_reader, down)),
+            asyncio.create_task(self._copy(down_reader, up, self._recording)),
+            asyncio.create_task(self._copy(up_reader, down, None)),
         ]
         await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
         self.drop()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     @staticmethod
-    async def _copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    async def _copy(
+        src: asyncio.StreamReader, dst: asyncio.StreamWriter, recording: bytearray | None
+    ) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await src.read(CHUNK_BYTES):
+                if recording is not None:
+                    recording += data
                 dst.write(data)
                 await dst.drain()
 

@@ -28,6 +28,7 @@ import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -396,9 +397,16 @@ async def mutated_sync(
             frame = mutate(rng, frame)
         node_id = secrets.token_bytes(16)
         ws, channel = await link_up(target, node_id)
-        await ws.send(channel.seal(frame))
-        await ws.send(channel.seal(encode(SyncStep1(EMPTY_STATE_VECTOR))))  # the probe
-        stats["frames"] += 2
+        # Our (empty) step 2 makes the node apply live updates instead of holding
+        # them; the garbage goes before it (held, then applied) or after it.
+        frames = [frame, encode(SyncStep2(b"\x00\x00"))]
+        if rng.random() < 0.5:
+            frames.reverse()
+        frames.append(encode(SyncStep1(EMPTY_STATE_VECTOR)))  # the probe
+        for plaintext in frames:
+            with contextlib.suppress(ConnectionClosed):
+                await ws.send(channel.seal(plaintext))
+        stats["frames"] += len(frames)
         if await answer(ws, channel):
             stats["sync:accepted"] += 1
             update = accepted_update(frame)
@@ -408,8 +416,9 @@ async def mutated_sync(
             await ws.close()
         else:
             stats["sync:refused"] += 1
+            down = f"{node_id.hex()[:8]}> down: protocol error"
             await async_wait_until(
-                lambda node_id=node_id: log.about(f"{node_id.hex()[:8]}> down: protocol error"),
+                partial(log.about, down),
                 what="a logged reason for closing a link that sent a bad message",
             )
 
@@ -476,13 +485,12 @@ async def floods(target: Target, rng: random.Random, log: Log, stats: Counter[st
         )
 
     # Too many awareness entries in one message, and one state that is too big.
-    for entries, reason in (
-        ([AwarenessEntry(i, 1, {"n": i}) for i in range(257)], "awareness update with 257"),
-        ([AwarenessEntry(1, 1, {"big": "x" * 20_000})], "over the limit"),
-    ):
+    too_many = tuple(AwarenessEntry(i, 1, {"n": i}) for i in range(257))
+    too_big = (AwarenessEntry(1, 1, {"big": "x" * 20_000}),)
+    for entries, reason in ((too_many, "awareness update with 257"), (too_big, "over the limit")):
         node_id = secrets.token_bytes(16)
         ws, channel = await link_up(target, node_id)
-        await ws.send(channel.seal(encode(Awareness(tuple(entries)))))
+        await ws.send(channel.seal(encode(Awareness(entries))))
         stats["frames"] += 1
         await expect_closed(node_id, reason, ws)
 
@@ -490,8 +498,8 @@ async def floods(target: Target, rng: random.Random, log: Log, stats: Counter[st
     node_id = secrets.token_bytes(16)
     ws, channel = await link_up(target, node_id)
     for batch in range(MAX_CLIENTS // 256 + 2):
-        entries = tuple(AwarenessEntry(batch * 256 + i + 1, 1, {"n": i}) for i in range(256))
-        await ws.send(channel.seal(encode(Awareness(entries))))
+        crowd = tuple(AwarenessEntry(batch * 256 + i + 1, 1, {"n": i}) for i in range(256))
+        await ws.send(channel.seal(encode(Awareness(crowd))))
         stats["frames"] += 1
     await ws.send(channel.seal(encode(SyncStep1(EMPTY_STATE_VECTOR))))
     assert await answer(ws, channel), "an awareness flood within the limits closed the link"
@@ -503,6 +511,7 @@ async def floods(target: Target, rng: random.Random, log: Log, stats: Counter[st
     # Far more messages than the rate limit allows in a burst.
     node_id = secrets.token_bytes(16)
     ws, channel = await link_up(target, node_id)
+    await ws.send(channel.seal(encode(SyncStep2(b"\x00\x00"))))  # synced: updates apply now
     nothing = encode(SyncUpdate(b"\x00\x00"))  # valid, and as cheap as a message gets
     limit = RateLimit()
     with contextlib.suppress(ConnectionClosed):

@@ -91,7 +91,8 @@ async def test_three_nodes_in_a_line_see_each_other(tmp_path: Path) -> None:
     a_store, b_store, c_store = stores(tmp_path, "a", "b", "c")
     board_id = share_board(a_store, b_store, c_store)
     async with (
-        running(b_store, name="B") as b, running(a_store, name="A", peers=[peer_of(b)]) as a,
+        running(b_store, name="B") as b,
+        running(a_store, name="A", peers=[peer_of(b)]) as a,
         running(c_store, name="C", peers=[peer_of(b)]) as c,
     ):
         a.set_presence(board_id, ADA)
