@@ -93,7 +93,9 @@ class Presence:
         """Publish (or, with None, withdraw) this client's state."""
         me = self._clients.get(self.client_id)
         before = None if me is None else me.state
-        clock = 0 if me is None else me.clock + 1
+        # y-protocols ignores a client's first state at clock 0 (its own start at
+        # 0 and publish from 1), so ours start at 1.
+        clock = 1 if me is None else me.clock + 1
         self._clients[self.client_id] = _Client(clock, state, self._now())
         self._outbox.append((self.entries([self.client_id]), None))
         added = [self.client_id] if before is None and state is not None else []
