@@ -133,7 +133,8 @@ class Toasts(QWidget):
         self._place()
         label.show()
         label.raise_()
-        QTimer.singleShot(TOAST_MS, lambda: self._drop(label))
+        # The label is the timer's context: if the window goes first, so does the timer.
+        QTimer.singleShot(TOAST_MS, label, lambda: self._drop(label))
 
     def _drop(self, label: QLabel) -> None:
         if label in self._labels:
