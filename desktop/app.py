@@ -96,18 +96,23 @@ def main(args: argparse.Namespace) -> int:
     node = Node(store, options)
 
     async def session() -> None:
-        window = await run_app(store, node, me)
         closed = asyncio.Event()
-        window.closed.connect(closed.set)
+        window: MainWindow | None = None
 
         def stop(*_: object) -> None:
-            loop.call_soon_threadsafe(window.close)
+            # Also during start-up (the node runs before the window exists): end then.
+            loop.call_soon_threadsafe(window.close if window is not None else closed.set)
 
+        # Before the node starts: a signal must never leave it running (node.json behind).
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, stop)
         keepalive = QTimer()
         keepalive.start(SIGNAL_POLL_MS)
         try:
+            window = await run_app(store, node, me)
+            window.closed.connect(closed.set)
+            if closed.is_set():
+                window.close()
             await closed.wait()
         finally:
             keepalive.stop()

@@ -17,7 +17,7 @@ from model.schema import Ticket
 from .card_delegate import FRESH_SECONDS
 from .column_view import COLUMN_MIME, ColumnWidget
 from .controller import BoardController
-from .icons import icon
+from .icons import retint, set_icon
 from .theme import Palette
 
 ANIMATION_FRAME_MS = 16
@@ -119,7 +119,8 @@ class BoardView(QScrollArea):
         self.strip = ColumnsStrip(controller.board_id)
         self.strip.columnDropped.connect(self._move_column)
         self.setWidget(self.strip)
-        self.add_column_button = QPushButton(icon("plus", Palette().text), "Add column")
+        self.add_column_button = QPushButton("Add column")
+        set_icon(self.add_column_button, "plus")
         self.add_column_button.setObjectName("addColumn")
         self.add_column_button.clicked.connect(self.add_column)
         self.add_column_button.setSizePolicy(
@@ -181,6 +182,7 @@ class BoardView(QScrollArea):
         self.strip.setAutoFillBackground(True)
         for widget in self.column_widgets():
             widget.apply_palette()
+        retint(self)
 
     def add_column(self) -> None:
         title, ok = QInputDialog.getText(self, "Add column", "Column title:")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from model.schema import Ticket
@@ -24,6 +24,7 @@ CARD_MARGIN = 4  # around each card, inside the row
 PADDING = 10
 FRESH_SECONDS = 0.9  # a card a peer just changed glows this long
 SLIDE_PIXELS = 14.0  # and slides in from this far
+AVATAR_TEXT = 0.8  # initials take at most this share of an avatar's width
 
 
 class CardDelegate(QStyledItemDelegate):
@@ -201,8 +202,12 @@ class CardDelegate(QStyledItemDelegate):
         tiny = QFont(font)
         tiny.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
         tiny.setBold(True)
+        text = initials(name)
+        width = QFontMetricsF(tiny).horizontalAdvance(text)
+        if width > size * AVATAR_TEXT:  # two wide letters: shrink them into the circle
+            tiny.setPointSizeF(max(5.0, tiny.pointSizeF() * size * AVATAR_TEXT / width))
         painter.setFont(tiny)
-        painter.drawText(circle, Qt.AlignmentFlag.AlignCenter, initials(name))
+        painter.drawText(circle, Qt.AlignmentFlag.AlignCenter, text)
         painter.setFont(font)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         return circle.left()

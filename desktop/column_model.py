@@ -140,8 +140,8 @@ class ColumnModel(QAbstractListModel):
             return "\n".join(lines)
         if role == BadgesRole:
             return self.controller.badges(tid)
-        if role == LabelsRole:
-            return [self._labels[lid] for lid in ticket.labels if lid in self._labels]
+        if role == LabelsRole:  # in the board's label order (by name), the same for everyone
+            return [label for lid, label in self._labels.items() if lid in ticket.labels]
         if role == FreshRole:
             return self._fresh.get(tid)
         if role == Qt.ItemDataRole.AccessibleTextRole:

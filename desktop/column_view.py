@@ -42,7 +42,7 @@ from model.schema import Column
 from .card_delegate import CARD_HEIGHT, CARD_MARGIN, CardDelegate
 from .column_model import ColumnModel, IdRole
 from .controller import BoardController
-from .icons import icon
+from .icons import set_icon
 from .theme import Palette, safe_color
 
 COLUMN_WIDTH = 300
@@ -373,7 +373,7 @@ class ColumnHeader(QWidget):
         self.editor.editingFinished.connect(self._finish_rename)
         self.menu_button = QToolButton()
         self.menu_button.setAutoRaise(True)
-        self.menu_button.setIcon(icon("menu", Palette().text))
+        set_icon(self.menu_button, "menu")
         self.menu_button.setToolTip("Column actions")
         self.menu_button.setAccessibleName("Column actions")
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -406,10 +406,11 @@ class ColumnHeader(QWidget):
         self.count.setText(f"{count} / {limit}" if limit else str(count))
         over = bool(limit) and count > limit
         color = pal.warning.name() if over else pal.muted.name(QColor.NameFormat.HexArgb)
-        self.count.setStyleSheet(
-            f"color: {'white' if over else color}; padding: 1px 7px; border-radius: 8px;"
-            + (f"background: {pal.warning.name()};" if over else "")
+        style = f"color: {'white' if over else color}; padding: 1px 7px; border-radius: 8px;" + (
+            f"background: {pal.warning.name()};" if over else ""
         )
+        if style != self.count.styleSheet():  # a style sheet change re-polishes: not per event
+            self.count.setStyleSheet(style)
         self.count.setToolTip(
             f"Over the WIP limit of {limit}"
             if over

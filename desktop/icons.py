@@ -5,11 +5,15 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from PySide6.QtCore import QByteArray, QRectF, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtCore import QByteArray, QObject, QRectF, Qt
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QAbstractButton
+
+from .theme import Palette
 
 ICON_SIZES = (16, 20, 24, 32, 48)
+TINT = "lanbanIcon"  # property naming a tinted icon, so retint() can redraw it
 
 
 @cache
@@ -42,6 +46,22 @@ def icon(name: str, color: QColor | str) -> QIcon:
             cached.addPixmap(pixmap(name, color, size, 2.0))
         _cache[key] = cached
     return cached
+
+
+def set_icon(target: QAbstractButton | QAction, name: str, muted: bool = False) -> None:
+    """Give ``target`` the icon ``name`` in the palette's text (or muted) colour."""
+    target.setProperty(TINT, f"{name}:{int(muted)}")
+    pal = Palette()
+    target.setIcon(icon(name, pal.muted if muted else pal.text))
+
+
+def retint(root: QObject) -> None:
+    """Redraw the icons set_icon() gave to ``root``'s children in the current palette."""
+    for child in root.findChildren(QObject):
+        value = child.property(TINT)
+        if isinstance(value, str) and isinstance(child, QAbstractButton | QAction):
+            name, muted = value.split(":")
+            set_icon(child, name, muted == "1")
 
 
 def app_icon() -> QIcon:

@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     QSize,
@@ -15,7 +16,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from model.errors import BoardError
+from model.events import BoardEvent, Kind
 from model.schema import Ticket
 from sync.invite import Invite, InviteError
 from sync.node import Node, NodeError
@@ -42,7 +44,7 @@ from sync.store import Store, StoreError
 from .board_view import BoardView
 from .controller import BoardController
 from .dialogs import IdentityDialog, InviteDialog, JoinDialog, NewBoardDialog, TrashDialog
-from .icons import app_icon, icon
+from .icons import app_icon, icon, retint, set_icon
 from .presence_bar import PresenceBar, Toasts
 from .status_widget import PeersDialog, SyncStatus, summarize
 from .theme import Palette
@@ -58,6 +60,15 @@ class AppContext:
     store: Store
     me: dict[str, Any]  # {"id", "name", "color"}
     local_only: str = ""  # set when another process syncs this data directory
+
+
+def changes_assignees(event: BoardEvent) -> bool:
+    """Whether the assignee menu may change: a ticket came or went, or an assignee changed.
+    (Filling it reads every ticket: too slow to do for each move on a big board.)"""
+    return any(
+        c.kind in (Kind.TICKET_ADDED, Kind.TICKET_REMOVED) or {"assignee", "*"} & c.fields
+        for c in event.changes
+    )
 
 
 class BoardsModel(QAbstractListModel):
@@ -162,6 +173,7 @@ class MainWindow(QMainWindow):
         self.views: dict[str, BoardView] = {}
         self.dialogs: dict[tuple[str, str], TicketDialog] = {}
         self.current: str | None = None
+        self._dark = Palette().dark
 
         self.boards_model = BoardsModel(self.node)
         self.sidebar = QListView()
@@ -175,9 +187,11 @@ class MainWindow(QMainWindow):
                 self.show_board(index.data(BoardsModel.IdRole)) if index.isValid() else None
             )
         )
-        new_board = QPushButton(icon("plus", Palette().text), "New board")
+        new_board = QPushButton("New board")
+        set_icon(new_board, "plus")
         new_board.clicked.connect(self.new_board)
-        join = QPushButton(icon("join", Palette().text), "Join…")
+        join = QPushButton("Join…")
+        set_icon(join, "join")
         join.clicked.connect(self.join_board)
         side = QWidget()
         side_layout = QVBoxLayout(side)
@@ -202,8 +216,10 @@ class MainWindow(QMainWindow):
         self.search.setObjectName("search")
         self.search.setPlaceholderText("Filter tickets")
         self.search.setClearButtonEnabled(True)
-        self.search.addAction(
-            icon("search", Palette().muted), QLineEdit.ActionPosition.LeadingPosition
+        set_icon(
+            self.search.addAction(QIcon(), QLineEdit.ActionPosition.LeadingPosition),
+            "search",
+            muted=True,
         )
         self.search.textChanged.connect(self.apply_filter)
         self.search.setFixedWidth(220)
@@ -213,7 +229,8 @@ class MainWindow(QMainWindow):
         self.assignee_filter = QComboBox()
         self.assignee_filter.setObjectName("assigneeFilter")
         self.assignee_filter.currentIndexChanged.connect(self.apply_filter)
-        invite = QPushButton(icon("invite", Palette().text), "Invite")
+        invite = QPushButton("Invite")
+        set_icon(invite, "invite")
         invite.setObjectName("inviteButton")
         invite.clicked.connect(self.invite)
         top = QHBoxLayout()
@@ -267,8 +284,6 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- menus
 
     def _build_menus(self) -> None:
-        pal = Palette()
-
         def action(
             menu: QMenu,
             text: str,
@@ -278,7 +293,7 @@ class MainWindow(QMainWindow):
         ) -> QAction:
             act = QAction(text, self)
             if icon_name:
-                act.setIcon(icon(icon_name, pal.text))
+                set_icon(act, icon_name)
             if shortcut is not None:
                 act.setShortcut(QKeySequence(shortcut))
             act.triggered.connect(slot)
@@ -334,7 +349,9 @@ class MainWindow(QMainWindow):
             controller = BoardController(self.node, board_id, self.context.me)
             controller.titleChanged.connect(self._titles_changed)
             controller.labelsChanged.connect(self._fill_filters)
-            controller.ticketsChanged.connect(lambda _e: self._fill_filters())
+            controller.ticketsChanged.connect(
+                lambda e: self._fill_filters() if changes_assignees(e) else None
+            )
             controller.peerJoined.connect(
                 lambda p, b=board_id: self._toast(b, f"{p.name} joined the board")
             )
@@ -667,6 +684,21 @@ class MainWindow(QMainWindow):
     def show_error(self, message: str) -> None:
         """A plain message across the top of the window (never a traceback)."""
         self.error_bar.show_message(message)
+
+    def apply_palette(self) -> None:
+        """Follow a light/dark switch: icons, board colours, status."""
+        retint(self)
+        for view in self.views.values():
+            view.apply_palette()
+        self.refresh_status()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            dark = Palette().dark
+            if dark != self._dark:
+                self._dark = dark
+                self.apply_palette()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -60,14 +60,57 @@ def text_on(background: QColor) -> QColor:
 
 
 def apply_scheme(app: QGuiApplication, scheme: str | None) -> None:
-    """Follow the system ("system"/None), or force "light" or "dark"."""
+    """Follow the system ("system"/None), or force "light" or "dark".
+
+    Platforms without a colour-scheme setting (offscreen, X11 without a desktop
+    theme) ignore the request: there the application palette is set instead.
+    """
     hints = app.styleHints()
-    if scheme == "dark":
-        hints.setColorScheme(Qt.ColorScheme.Dark)
-    elif scheme == "light":
-        hints.setColorScheme(Qt.ColorScheme.Light)
-    else:
+    wanted = {"dark": Qt.ColorScheme.Dark, "light": Qt.ColorScheme.Light}.get(scheme or "")
+    if wanted is None:
         hints.unsetColorScheme()
+    else:
+        hints.setColorScheme(wanted)
+    app.setPalette(QPalette())  # the platform's (and the style's) own
+    dark = wanted == Qt.ColorScheme.Dark
+    if wanted is not None and hints.colorScheme() != wanted and is_dark() != dark:
+        app.setPalette(dark_palette() if dark else light_palette())
+
+
+def light_palette() -> QPalette:
+    """A light palette (Fusion's colours), for a dark platform that cannot switch."""
+    pal = QPalette(QColor("#efefef"))  # derives the other roles from the window colour
+    pal.setColor(QPalette.ColorRole.Highlight, QColor("#308cc6"))
+    pal.setColor(QPalette.ColorRole.Accent, QColor("#308cc6"))
+    return pal
+
+
+def dark_palette() -> QPalette:
+    """A dark palette in the board's colours, for platforms that have none."""
+    text, muted, disabled = QColor("#e8e9ec"), QColor("#9a9da4"), QColor("#6b6e75")
+    pal = QPalette(QColor("#34373d"), QColor("#2b2d31"))  # button, window: derives the rest
+    Role, Group = QPalette.ColorRole, QPalette.ColorGroup
+    for role, color in (
+        (Role.WindowText, text),
+        (Role.Text, text),
+        (Role.ButtonText, text),
+        (Role.BrightText, QColor("#ffffff")),
+        (Role.Base, QColor("#1f2023")),
+        (Role.AlternateBase, QColor("#2b2d31")),
+        (Role.ToolTipBase, QColor("#34373d")),
+        (Role.ToolTipText, text),
+        (Role.PlaceholderText, muted),
+        (Role.Highlight, QColor("#3d7fd9")),
+        (Role.Accent, QColor("#3d7fd9")),
+        (Role.HighlightedText, QColor("#ffffff")),
+        (Role.Link, QColor("#7ab3ff")),
+        (Role.LinkVisited, QColor("#b39ddb")),
+    ):
+        pal.setColor(role, color)
+    for role in (Role.WindowText, Role.Text, Role.ButtonText, Role.PlaceholderText):
+        pal.setColor(Group.Disabled, role, disabled)
+    pal.setColor(Group.Disabled, Role.Highlight, QColor("#44484f"))
+    return pal
 
 
 class Palette:

@@ -92,6 +92,7 @@ class TicketDialog(QDialog):
         self.assignee.editingFinished.connect(self._save_assignee)
         self.labels = QHBoxLayout()
         self.labels.setSpacing(4)
+        self.labels.setContentsMargins(0, 0, 0, 0)  # in line with the fields above
         labels_row = QWidget()
         labels_row.setLayout(self.labels)
         self.description = QPlainTextEdit()
@@ -105,8 +106,11 @@ class TicketDialog(QDialog):
         self.editors_note.setObjectName("editorsNote")
         self.info = QLabel()
         self.info.setObjectName("ticketInfo")
+        self.info.setWordWrap(True)  # long names and dates must not widen the panel
         self.comments = QListWidget()
         self.comments.setWordWrap(True)
+        self.comments.setAlternatingRowColors(True)  # where one comment ends
+        self.comments.setSpacing(2)
         self.comment_input = QLineEdit()
         self.comment_input.setPlaceholderText("Write a comment and press Enter")
         self.comment_input.returnPressed.connect(self._add_comment)
@@ -219,7 +223,7 @@ class TicketDialog(QDialog):
             chip.setEnabled(not self.read_only)
             chip.setStyleSheet(
                 f"QToolButton {{ border: 1px solid {label.color}; border-radius: 9px;"
-                " padding: 1px 8px; }}"
+                " padding: 1px 8px; }"
                 f" QToolButton:checked {{ background: {label.color}; color: white; }}"
             )
             chip.toggled.connect(lambda on, lid=label.id: self._toggle_label(lid, on))
