@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QPushButton, QScrollArea, QWidget
 
@@ -260,6 +260,3 @@ class BoardView(QScrollArea):
                 widget.view.viewport().update()
         if not busy:
             self._animation.stop()
-
-    def visible_rect(self) -> QRect:
-        return self.viewport().rect()

@@ -15,7 +15,6 @@ BOARD = "board"
 COLUMNS = "columns"
 TICKETS = "tickets"
 LABELS = "labels"
-ROOTS = (BOARD, COLUMNS, TICKETS, LABELS)
 
 # Transaction origins. pycrdt needs hashable origins; these strings never
 # leave the process.

@@ -18,19 +18,9 @@ import pytest
 
 from sync.store import COMPACT_MIN_BYTES, WAL_LIMIT_BYTES, Store, StoreError
 from tests.support import timeout, wait_until
+from tests.sync.nodes import lanban
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "desktop.cli", "--data-dir", str(data_dir), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout(30),
-        check=False,
-    )
 
 
 def titles(store_dir: Path, board_id: str) -> list[str]:
@@ -95,7 +85,7 @@ def test_another_process_sees_a_cli_change_within_200ms(tmp_path: Path) -> None:
     store = Store(tmp_path)
     bf = store.create_board("Shared")
     try:
-        done = run_cli(tmp_path, "ticket", "add", bf.board_id, "From the CLI")
+        done = lanban(tmp_path, "ticket", "add", bf.board_id, "From the CLI")
         assert done.returncode == 0, done.stderr
         start = time.monotonic()
         wait_until(lambda: bf.poll() > 0, seconds=0.2, what="the CLI's ticket to be read")
@@ -103,7 +93,7 @@ def test_another_process_sees_a_cli_change_within_200ms(tmp_path: Path) -> None:
         assert [t.title for t in bf.board.tickets()] == ["From the CLI"]
         # and the other way round: what this process writes, a new CLI run shows
         bf.board.add_ticket("From the app")
-        listed = run_cli(tmp_path, "ticket", "list", bf.board_id)
+        listed = lanban(tmp_path, "ticket", "list", bf.board_id)
         assert "From the app" in listed.stdout
     finally:
         bf.close()
@@ -131,7 +121,7 @@ def test_concurrent_writers_in_several_processes_all_land(tmp_path: Path) -> Non
     assert sorted(got) == sorted(f"{n}-{i}" for n in "abc" for i in range(40))
     # Racing processes may hand out one number twice; the merge rule fixes that
     # as soon as a board is opened for work (here: by the CLI).
-    listed = run_cli(tmp_path, "ticket", "list", board_id, "--json")
+    listed = lanban(tmp_path, "ticket", "list", board_id, "--json")
     numbers = [t["number"] for t in json.loads(listed.stdout)]
     assert len(numbers) == 120
     assert len(set(numbers)) == len(numbers), "ticket numbers must be unique after merging"
@@ -224,7 +214,7 @@ def test_a_bad_board_file_is_named_and_never_overwritten(tmp_path: Path, kind: s
     assert summaries["Bad_board"].error is not None
     assert summaries[good_id].error is None
     assert titles(tmp_path, good_id) == ["still here"]
-    listed = run_cli(tmp_path, "board", "list")
+    listed = lanban(tmp_path, "board", "list")
     assert listed.returncode == 0
     assert "Good one" in listed.stdout
     assert "Bad_board.lanban" in listed.stderr and "Traceback" not in listed.stderr
