@@ -370,11 +370,8 @@ def add_sharing_commands(cmd: CommandAdder, group: Any) -> None:
 
 
 def board_invite(ctx: Context) -> None:
-    from zeroconf import InterfaceChoice
-
-    from sync.discovery import local_addresses
     from sync.invite import Invite, InviteError
-    from sync.node import read_node_file
+    from sync.node import address_hints, read_node_file
 
     with ctx.board() as bf:
         relay = ctx.args.relay or bf.relay
@@ -382,16 +379,9 @@ def board_invite(ctx: Context) -> None:
         if ctx.args.relay:  # this machine uses it for the board too
             bf.set_meta("relay", ctx.args.relay)
             bf.set_meta("relay_token", ctx.args.relay_token)
-        hints: tuple[str, ...] = ()
         try:
             node = read_node_file(ctx.store.root)
-            port, host = int(node["port"]), str(node.get("host", ""))
-            hosts = (
-                [host]
-                if host not in ("", "0.0.0.0", "::")
-                else local_addresses(InterfaceChoice.All)
-            )
-            hints = tuple(f"[{h}]:{port}" if ":" in h else f"{h}:{port}" for h in hosts)[:8]
+            hints = address_hints(str(node.get("host", "")), int(node["port"]))
         except Exception:  # no node running here: peers find us by mDNS or the relay
             hints = ()
         try:

@@ -68,6 +68,7 @@ class Link:
         self._stop = asyncio.Event()
         self.close_reason = ""
         self.closed = asyncio.Event()
+        self.sync_announced = False  # the node has told its listeners this link synced
 
     def __repr__(self) -> str:
         peer = self.info.peer_name or self.info.peer_node[:8] or self.info.address

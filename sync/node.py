@@ -37,11 +37,12 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.http11 import Request, Response
+from zeroconf import InterfaceChoice
 
 from model.board import Board
 
 from .backoff import Backoff
-from .discovery import Discovery, PeerAd
+from .discovery import Discovery, PeerAd, local_addresses
 from .invite import Invite
 from .link import Link, LinkInfo, LinkKind, describe
 from .lock import DirLock, LockedError
@@ -89,6 +90,18 @@ def parse_address(text: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise NodeError(f"{text!r} is not HOST:PORT")
     return host.strip("[]"), int(port)
+
+
+MAX_HINTS = 8  # addresses an invite suggests dialling
+
+
+def address_hints(host: str, port: int, interfaces: list[str] | None = None) -> tuple[str, ...]:
+    """Where peers can reach a node listening on ``host:port``, for invites."""
+    if host in ("", "0.0.0.0", "::"):
+        hosts = local_addresses(interfaces if interfaces is not None else InterfaceChoice.All)
+    else:
+        hosts = (host,)
+    return tuple(f"{_url_host(h)}:{port}" for h in hosts)[:MAX_HINTS]
 
 
 async def _connect(uri: str, max_size: int) -> Connection:
@@ -293,7 +306,7 @@ class Node:
         self, board_id: str, relay: str | None = None, relay_token: str | None = None
     ) -> Invite:
         board = self.boards[board_id]
-        hints = tuple(f"{_url_host(h)}:{self.address[1]}" for h in self._advertised_hosts())
+        hints = address_hints(self.options.host, self.address[1], self.options.interfaces)
         return Invite(
             board_id=board_id,
             key=board.file.key,
@@ -392,8 +405,8 @@ class Node:
         session = link.session
         if session is not None and session.synced:
             board.last_sync = time.time()
-            if not getattr(link, "announced_sync", False):
-                link.announced_sync = True  # type: ignore[attr-defined]
+            if not link.sync_announced:
+                link.sync_announced = True
                 board.synced_dirty = True
                 self._notify("links", board.id)
 
@@ -682,19 +695,6 @@ class Node:
             await self._refresh_discovery()
             for ad in list(self._ads.values()):
                 self._on_ad(ad)
-
-    def _advertised_hosts(self) -> list[str]:
-        host = self.options.host
-        if host not in ("0.0.0.0", "::", ""):
-            return [host]
-        from .discovery import local_addresses
-
-        interfaces: Any = self.options.interfaces
-        if interfaces is None:
-            from zeroconf import InterfaceChoice
-
-            interfaces = InterfaceChoice.All
-        return list(local_addresses(interfaces))
 
     # -------------------------------------------------------- housekeeping
 
