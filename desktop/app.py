@@ -18,8 +18,8 @@ os.environ.setdefault("QT_API", "pyside6")  # for qasync: PySide6, not PyQt
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from sync.node import Node, NodeError
-from sync.store import Store, StoreError
+from lanban.sync.node import Node, NodeError
+from lanban.sync.store import Store, StoreError
 
 from .dialogs import IdentityDialog
 from .icons import app_icon

@@ -10,9 +10,9 @@ from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QPushButton, QScrollArea, QWidget
 
-from model.errors import BoardError
-from model.events import BoardEvent, Kind, Origin
-from model.schema import Ticket
+from lanban.model.errors import BoardError
+from lanban.model.events import BoardEvent, Kind, Origin
+from lanban.model.schema import Ticket
 
 from .card_delegate import FRESH_SECONDS
 from .column_view import COLUMN_MIME, ColumnWidget
@@ -39,8 +39,8 @@ class ColumnsStrip(QWidget):
         self._indicator: int | None = None
 
     def columns(self) -> list[ColumnWidget]:
-        items = (self.layout_.itemAt(i).widget() for i in range(self.layout_.count()))
-        return [w for w in items if isinstance(w, ColumnWidget)]
+        items = (self.layout_.itemAt(i) for i in range(self.layout_.count()))
+        return [w for item in items if item and isinstance(w := item.widget(), ColumnWidget)]
 
     def _drop_index(self, pos: QPoint) -> int:
         for i, column in enumerate(self.columns()):
@@ -160,8 +160,8 @@ class BoardView(QScrollArea):
         while layout.count():
             layout.takeAt(0)
         for column in columns:
-            widget = self._widgets.get(column.id)
-            if widget is None:
+            existing = self._widgets.get(column.id)
+            if existing is None:
                 widget = ColumnWidget(self.controller, column)
                 widget.openTicket.connect(self.openTicket)
                 widget.failed.connect(self.failed)
@@ -169,6 +169,7 @@ class BoardView(QScrollArea):
                 widget.model.set_filter(self._matches)
                 self._widgets[column.id] = widget
             else:
+                widget = existing
                 widget.set_column(column)
                 widget.model.refresh()
             layout.addWidget(widget)

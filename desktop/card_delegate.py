@@ -12,7 +12,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, 
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from model.schema import Ticket
+from lanban.model.schema import Ticket
 
 from .column_model import BadgesRole, FreshRole, LabelsRole, TicketRole
 from .controller import Peer

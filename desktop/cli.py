@@ -12,8 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from model.errors import BoardError
-from sync.store import StoreError
+from lanban.model.errors import BoardError
+from lanban.sync.store import StoreError
 
 from . import commands
 from .version import VersionAction

@@ -21,8 +21,8 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from model.errors import BoardError
-from model.schema import Ticket
+from lanban.model.errors import BoardError
+from lanban.model.schema import Ticket
 
 from .controller import BoardController
 

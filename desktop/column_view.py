@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from model.errors import BoardError
-from model.schema import Column
+from lanban.model.errors import BoardError
+from lanban.model.schema import Column
 
 from .card_delegate import CARD_HEIGHT, CARD_MARGIN, CardDelegate
 from .column_model import ColumnModel, IdRole

@@ -14,10 +14,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from model.board import Board
-from model.exchange import export_board, import_board
-from model.schema import Ticket
-from sync.store import BoardFile, Store
+from lanban.model.board import Board
+from lanban.model.exchange import export_board, import_board
+from lanban.model.schema import Ticket
+from lanban.sync.store import BoardFile, Store
 
 
 class CommandError(Exception):
@@ -370,8 +370,8 @@ def add_sharing_commands(cmd: CommandAdder, group: Any) -> None:
 
 
 def board_invite(ctx: Context) -> None:
-    from sync.invite import Invite, InviteError
-    from sync.node import address_hints, read_node_file
+    from lanban.sync.invite import Invite, InviteError
+    from lanban.sync.node import address_hints, read_node_file
 
     with ctx.board() as bf:
         relay = ctx.args.relay or bf.relay
@@ -392,7 +392,7 @@ def board_invite(ctx: Context) -> None:
 
 
 def board_join(ctx: Context) -> None:
-    from sync.invite import Invite, InviteError
+    from lanban.sync.invite import Invite, InviteError
 
     try:
         invite = Invite.decode(ctx.args.code)
@@ -418,7 +418,7 @@ def add_network_commands(cmd: CommandAdder, sub: Any, network_options: Callable[
 
 
 def node_options(args: argparse.Namespace) -> Any:
-    from sync.node import NodeError, NodeOptions, parse_address
+    from lanban.sync.node import NodeError, NodeOptions, parse_address
 
     for peer in args.peer:
         try:
@@ -439,7 +439,7 @@ def node_options(args: argparse.Namespace) -> Any:
 
 
 def serve(ctx: Context) -> int:
-    from sync.serve import run_serve
+    from lanban.sync.serve import run_serve
 
     options = node_options(ctx.args)
     options.name = options.name or ctx.actor
@@ -447,8 +447,8 @@ def serve(ctx: Context) -> int:
 
 
 def status(ctx: Context) -> None:
-    from sync.node import NodeError
-    from sync.serve import fetch_status, format_status
+    from lanban.sync.node import NodeError
+    from lanban.sync.serve import fetch_status, format_status
 
     try:
         data = fetch_status(ctx.store.root)
@@ -461,7 +461,7 @@ def status(ctx: Context) -> None:
 
 
 def relay(ctx: Context) -> int:
-    from sync.relay import default_data_dir, run_relay
+    from lanban.sync.relay import default_data_dir, run_relay
 
     data_dir = ctx.data_dir or default_data_dir()
     return run_relay(ctx.args.host, ctx.args.port, data_dir, ctx.args.token)

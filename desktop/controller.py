@@ -8,9 +8,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from model.board import Board
-from model.events import BoardEvent, Kind
-from sync.node import Node
+from lanban.model.board import Board
+from lanban.model.events import BoardEvent, Kind
+from lanban.sync.node import Node
 
 MAX_NAME = 60
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from model.board import Board
+from lanban.model.board import Board
 
 from .theme import USER_COLORS, text_on
 

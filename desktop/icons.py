@@ -18,7 +18,9 @@ TINT = "lanbanIcon"  # property naming a tinted icon, so retint() can redraw it
 
 @cache
 def svg_text(name: str) -> str:
-    return (resources.files("resources") / "icons" / f"{name}.svg").read_text(encoding="utf-8")
+    return (resources.files("lanban.resources") / "icons" / f"{name}.svg").read_text(
+        encoding="utf-8"
+    )
 
 
 def pixmap(name: str, color: QColor | str, size: int, ratio: float = 1.0) -> QPixmap:
@@ -66,7 +68,7 @@ def retint(root: QObject) -> None:
 
 def app_icon() -> QIcon:
     result = QIcon()
-    data = QByteArray((resources.files("resources") / "lanban.svg").read_bytes())
+    data = QByteArray((resources.files("lanban.resources") / "lanban.svg").read_bytes())
     renderer = QSvgRenderer(data)
     for size in (16, 32, 48, 64, 128, 256):
         pm = QPixmap(size, size)

@@ -34,12 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from model.errors import BoardError
-from model.events import BoardEvent, Kind
-from model.schema import Ticket
-from sync.invite import Invite, InviteError
-from sync.node import Node, NodeError
-from sync.store import Store, StoreError
+from lanban.model.errors import BoardError
+from lanban.model.events import BoardEvent, Kind
+from lanban.model.schema import Ticket
+from lanban.sync.invite import Invite, InviteError
+from lanban.sync.node import Node, NodeError
+from lanban.sync.store import Store, StoreError
 
 from .board_view import BoardView
 from .controller import BoardController
@@ -655,8 +655,8 @@ class MainWindow(QMainWindow):
         self.node.set_relay(
             dialog.relay.text().strip() or None, dialog.token.text().strip() or None
         )
-        for controller in self.controllers.values():
-            controller.board.actor = name
+        for each in self.controllers.values():
+            each.board.actor = name
         controller = self.controller()
         if controller is not None:
             controller.deactivate()

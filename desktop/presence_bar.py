@@ -77,13 +77,13 @@ class PresenceBar(QWidget):
         self.refresh()
 
     def avatars(self) -> list[Avatar]:
-        items = (self.layout_.itemAt(i).widget() for i in range(self.layout_.count()))
-        return [w for w in items if isinstance(w, Avatar)]
+        items = (self.layout_.itemAt(i) for i in range(self.layout_.count()))
+        return [w for item in items if item and isinstance(w := item.widget(), Avatar)]
 
     def refresh(self) -> None:
         while self.layout_.count():
             item = self.layout_.takeAt(0)
-            widget = item.widget()
+            widget = item.widget() if item is not None else None
             if widget is not None and widget is not self.count:
                 widget.deleteLater()
         if self.controller is None:

@@ -1,6 +1,6 @@
 """The README's screenshots: two people on one board, light and dark, and a ticket.
 
-python -m desktop.screenshots [--out resources/screenshots]
+python -m lanban.desktop.screenshots [--out resources/screenshots]
 
 Runs two real app windows in this process (Ada and Grace, each with her own
 node and data directory in a temporary folder, peered on 127.0.0.1, no mDNS),
@@ -26,9 +26,9 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QImageWriter, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
 
-from model.board import Board
-from sync.node import Node, NodeOptions
-from sync.store import Store
+from lanban.model.board import Board
+from lanban.sync.node import Node, NodeOptions
+from lanban.sync.store import Store
 
 from .app import make_application, run_app
 from .card_delegate import FRESH_SECONDS
@@ -272,7 +272,9 @@ async def shoot(app: QApplication, tmp: Path, out: Path) -> list[tuple[Path, int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m desktop.screenshots", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m lanban.desktop.screenshots", description=__doc__
+    )
     parser.add_argument(
         "--out",
         type=Path,

@@ -23,9 +23,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from model.board import Board
-from sync.node import Node, NodeOptions
-from sync.store import Store, default_data_dir
+from lanban.model.board import Board
+from lanban.sync.node import Node, NodeOptions
+from lanban.sync.store import Store, default_data_dir
 
 from .version import version
 

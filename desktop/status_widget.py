@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sync.node import Node, NodeError
+from lanban.sync.node import Node, NodeError
 
 from .icons import icon
 from .theme import Palette

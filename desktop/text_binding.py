@@ -9,13 +9,15 @@ board's undo (only this user's changes) is the one that counts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit
 
-from model.board import Board
-from model.errors import BoardError
-from model.text import text_diff
+from lanban.model.board import Board
+from lanban.model.errors import BoardError
+from lanban.model.text import text_diff
 
 PARAGRAPH = "\u2029"  # how QTextDocument stores line breaks in raw text
 
@@ -42,7 +44,7 @@ class DescriptionBinding(QObject):
         editor.setPlainText(self._mirror)
         self._applying = False
         editor.document().contentsChanged.connect(self._local_edit)
-        self.on_error = lambda message: None
+        self.on_error: Callable[[str], None] = lambda message: None
 
     @property
     def text(self) -> str:

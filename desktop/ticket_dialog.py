@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from model.errors import BoardError
-from model.events import BoardEvent, Kind
+from lanban.model.errors import BoardError
+from lanban.model.events import BoardEvent, Kind
 
 from .controller import BoardController
 from .text_binding import DescriptionBinding
@@ -208,7 +208,8 @@ class TicketDialog(QDialog):
 
     def _fill_labels(self) -> None:
         while self.labels.count():
-            widget = self.labels.takeAt(0).widget()
+            item = self.labels.takeAt(0)
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
         try:

@@ -10,7 +10,7 @@ Other Yjs clients may write any string. :func:`rank_between` accepts any pair
 of strings and falls back to a plain code-point midpoint when either key is
 not in that format. It returns ``None`` only when no string lies strictly
 between the two (equal keys, or ``"x"`` and ``"x\\x00"``); callers then
-re-rank a neighbour (see :mod:`model.ordering`).
+re-rank a neighbour (see :mod:`lanban.model.ordering`).
 """
 
 from __future__ import annotations

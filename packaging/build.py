@@ -277,8 +277,8 @@ def self_test(target: str, ver: str, packages: list[Path]) -> None:
         raise BuildError(f"--version printed {printed.strip()!r}, expected 'lanban {ver}'")
     results["--version"] = timings([*cmd, "--version"], env)
     results["--help"] = timings([*cmd, "--help"], env)
-    source = [sys.executable, "-m", "desktop.cli", "--help"]
-    results["python -m desktop.cli --help"] = timings(source, env, cwd=ROOT)
+    source = [sys.executable, "-m", "lanban.desktop.cli", "--help"]
+    results["python -m lanban.desktop.cli --help"] = timings(source, env, cwd=ROOT)
 
     if target != "windows":  # Windows' known-folder API ignores a changed environment
         check_default_data_dir(cmd, env)

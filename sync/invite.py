@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from model.schema import MAX_TITLE_LENGTH
+from lanban.model.schema import MAX_TITLE_LENGTH
 
 PREFIX = "lanban:"
 INVITE_VERSION = 1

@@ -1,6 +1,6 @@
 """A websocket carrying one board's session: a secure peer link or a relay link.
 
-The link owns the I/O around a :class:`~sync.session.Session`: an ordered
+The link owns the I/O around a :class:`~lanban.sync.session.Session`: an ordered
 send queue drained by one writer task, the reader loop, and a heartbeat
 (websocket ping/pong) that closes a link whose peer went silent.
 """

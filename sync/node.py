@@ -39,7 +39,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.http11 import Request, Response
 from zeroconf import InterfaceChoice
 
-from model.board import Board
+from lanban.model.board import Board
 
 from .backoff import Backoff
 from .discovery import Discovery, PeerAd, local_addresses

@@ -12,7 +12,7 @@ and the removal is announced to the other links.
 
 pycrdt ships an ``Awareness`` class, but it encodes string lengths in
 characters rather than UTF-8 bytes and has no notion of links, so the
-bookkeeping is done here and the bytes in :mod:`sync.messages`.
+bookkeeping is done here and the bytes in :mod:`lanban.sync.messages`.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from model.board import Board
+from lanban.model.board import Board
 
 from .messages import (
     DEFAULT_LIMITS,

@@ -41,9 +41,9 @@ from typing import Any
 import platformdirs
 from pycrdt import merge_updates
 
-from model.board import Board
-from model.errors import BoardError
-from model.schema import DEFAULT_COLUMNS, LOCAL_SOURCE
+from lanban.model.board import Board
+from lanban.model.errors import BoardError
+from lanban.model.schema import DEFAULT_COLUMNS, LOCAL_SOURCE
 
 from .invite import Invite
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.cli import main
+from lanban.desktop.cli import main
 from tests.support import timeout
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,7 +211,7 @@ def test_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
         ["board"],
     ):
         done = subprocess.run(
-            [sys.executable, "-m", "desktop.cli", "--data-dir", str(tmp_path), *args],
+            [sys.executable, "-m", "lanban.desktop.cli", "--data-dir", str(tmp_path), *args],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -19,6 +19,7 @@ def test_readme_opens_with_install_run_and_test_commands() -> None:
     run, test = readme_commands()
     assert "pip install ." in run and run.endswith("lanban")
     assert "pytest" in test and ".[test]" in test
+    assert "python -m tools.check &&" in test, "static checks run before the tests"
     assert run.startswith("python3.12 -m venv") and test.startswith("python3.12 -m venv")
 
 
@@ -38,9 +39,21 @@ def test_python_version_file_pins_312_for_ci() -> None:
 def test_layer_rule() -> None:
     """model/ imports neither sync/ nor desktop/; sync/ imports no Qt and no desktop/."""
     forbidden = {
-        "model": re.compile(r"^\s*(from|import)\s+(sync|desktop|PySide6|qasync)\b", re.M),
-        "sync": re.compile(r"^\s*(from|import)\s+(desktop|PySide6|qasync)\b", re.M),
+        "model": re.compile(
+            r"^\s*(from|import)\s+((lanban\.)?(sync|desktop)|PySide6|qasync)\b", re.M
+        ),
+        "sync": re.compile(r"^\s*(from|import)\s+((lanban\.)?desktop|PySide6|qasync)\b", re.M),
     }
     for folder, pattern in forbidden.items():
         for path in (ROOT / folder).rglob("*.py"):
             assert not pattern.search(path.read_text(encoding="utf-8")), path
+
+
+def test_shipped_code_uses_the_lanban_namespace() -> None:
+    """Only ``lanban.*`` imports: a bare ``import model`` works from a checkout but not
+    once installed, where nothing but ``lanban`` sits at the top level."""
+    bare = re.compile(r"^\s*(from|import)\s+(model|sync|desktop|resources)\b", re.M)
+    for folder in ("lanban", "model", "sync", "desktop", "resources", "tests", "packaging"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if "node_modules" not in path.parts:
+                assert not bare.search(path.read_text(encoding="utf-8")), path

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def lanban(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "desktop.cli", *args],
+        [sys.executable, "-m", "lanban.desktop.cli", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -27,7 +27,7 @@ if __package__ in (None, ""):
 from zeroconf import ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
-from sync.discovery import RESOLVE_TIMEOUT_MS, SERVICE_TYPE, Discovery, PeerAd, pack_txt
+from lanban.sync.discovery import RESOLVE_TIMEOUT_MS, SERVICE_TYPE, Discovery, PeerAd, pack_txt
 
 LOOPBACK = ["127.0.0.1"]  # never mDNS on the real network (DESIGN.md 6)
 REPEATS = 9

@@ -22,8 +22,8 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text, UndoManager
 
-from model.board import Board
-from sync.store import Store
+from lanban.model.board import Board
+from lanban.sync.store import Store
 from tests.benchmarks.common import Row, median_time
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,7 +144,7 @@ def _raw_big_doc() -> Doc[Any]:
 _LOAD = """
 import sqlite3, sys, time
 from pycrdt import Doc
-from sync.store import Store
+from lanban.sync.store import Store
 
 def peak_mib():  # VmHWM starts afresh at exec (ru_maxrss is inherited from the parent)
     for line in open("/proc/self/status"):

@@ -2,7 +2,7 @@
 
     python -m tests.benchmarks.run sync          (or: python -m tests.benchmarks.bench_sync)
 
-Every node here is a :class:`~sync.node.Node` on its own data directory (SQLite board
+Every node here is a :class:`~lanban.sync.node.Node` on its own data directory (SQLite board
 files, fsynced as the product does it), in a process of its own (``sync_peer.py``), on
 loopback. The board has 100 tickets in a backlog column besides the two that move.
 Percentiles are over all samples after warm-ups; p99 of 1,000 samples is about their
@@ -73,9 +73,9 @@ from typing import Any
 
 from pycrdt import merge_updates
 
-from model.board import Board
-from sync.node import Node, NodeOptions
-from sync.store import Store
+from lanban.model.board import Board
+from lanban.sync.node import Node, NodeOptions
+from lanban.sync.store import Store
 from tests.benchmarks.common import Row
 from tests.interop.harness import NodeUnavailable, RelayProcess, StockRelay, ensure_node_modules
 

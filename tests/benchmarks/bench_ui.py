@@ -50,10 +50,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QListView, QWidget
 
-from model.board import Board
-from model.schema import Ticket
-from sync.node import Node, NodeOptions
-from sync.store import Store
+from lanban.model.board import Board
+from lanban.model.schema import Ticket
+from lanban.sync.node import Node, NodeOptions
+from lanban.sync.store import Store
 from tests.benchmarks.common import Row
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +100,7 @@ class PlainModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self.tickets)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        from desktop.column_model import IdRole, LabelsRole, TicketRole
+        from lanban.desktop.column_model import IdRole, LabelsRole, TicketRole
 
         if not index.isValid():
             return None
@@ -130,7 +130,7 @@ class PlainModel(QAbstractListModel):
 def reference_window(
     board: Board, size: QSize
 ) -> tuple[QWidget, list[QListView], list[PlainModel]]:
-    from desktop.card_delegate import CardDelegate
+    from lanban.desktop.card_delegate import CardDelegate
 
     labels = {lb.id: (lb.name, lb.color) for lb in board.labels()}
     window = QWidget()
@@ -176,7 +176,7 @@ def repaint(window: QWidget, views: list[QListView]) -> None:
 
 
 async def remote_moves(cards: int, tmp: Path) -> tuple[list[float], list[float]]:
-    from desktop.app import run_app
+    from lanban.desktop.app import run_app
 
     store = Store(tmp)
     board_id = fill(store, cards)
@@ -251,7 +251,7 @@ async def remote_moves(cards: int, tmp: Path) -> tuple[list[float], list[float]]
 
 
 def bench_remote_moves(sizes: tuple[int, ...] = (500, 5000)) -> list[Row]:
-    from desktop.app import make_application
+    from lanban.desktop.app import make_application
 
     app = make_application()
     import qasync

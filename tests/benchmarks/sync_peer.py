@@ -1,6 +1,6 @@
 """One benchmark peer in a process of its own, driven by ``bench_sync``.
 
-Each role runs a real :class:`~sync.node.Node` on a real data directory (SQLite board
+Each role runs a real :class:`~lanban.sync.node.Node` on a real data directory (SQLite board
 files), prints ``ready {json}`` once listening, and then does its part:
 
 - ``pong DATA_DIR [--echo]``: whenever a peer moves the ticket titled "ping" (a board
@@ -45,12 +45,12 @@ import websockets
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 
-from model.board import Board
-from model.events import BoardEvent, Kind, Origin
-from sync.messages import SyncUpdate, encode
-from sync.node import Node, NodeOptions
-from sync.secure import AEAD_TAG_BYTES
-from sync.store import Store
+from lanban.model.board import Board
+from lanban.model.events import BoardEvent, Kind, Origin
+from lanban.sync.messages import SyncUpdate, encode
+from lanban.sync.node import Node, NodeOptions
+from lanban.sync.secure import AEAD_TAG_BYTES
+from lanban.sync.store import Store
 
 LINK_TIMEOUT_S = 30.0  # links up and synced, generous for 20 peers starting on 2 cores
 SAMPLE_TIMEOUT_S = 5.0  # one round trip or fan-out; far above any real one

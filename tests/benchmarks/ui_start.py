@@ -56,10 +56,10 @@ class FirstPaint(QObject):
 
 
 def run_app(data_dir: str) -> int:
-    from desktop.app import make_application
-    from desktop.cli import main
-    from desktop.column_view import TicketListView
-    from desktop.main_window import MainWindow
+    from lanban.desktop.app import make_application
+    from lanban.desktop.cli import main
+    from lanban.desktop.column_view import TicketListView
+    from lanban.desktop.main_window import MainWindow
 
     app = make_application()
 

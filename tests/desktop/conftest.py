@@ -15,7 +15,7 @@ os.environ.setdefault("QT_API", "pyside6")
 
 from PySide6.QtWidgets import QApplication
 
-from desktop.app import make_application
+from lanban.desktop.app import make_application
 from tests.support import timeout
 
 T = TypeVar("T")

@@ -12,13 +12,13 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
-from desktop.app import run_app
-from desktop.board_view import BoardView
-from desktop.column_view import ColumnWidget
-from desktop.main_window import MainWindow
-from model.board import Board
-from sync.node import Node, NodeOptions
-from sync.store import Store
+from lanban.desktop.app import run_app
+from lanban.desktop.board_view import BoardView
+from lanban.desktop.column_view import ColumnWidget
+from lanban.desktop.main_window import MainWindow
+from lanban.model.board import Board
+from lanban.sync.node import Node, NodeOptions
+from lanban.sync.store import Store
 from tests.support import async_wait_until
 
 ADA = {"id": "ada", "name": "Ada Lovelace", "color": "#e91e63"}

@@ -15,12 +15,12 @@ import pytest
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QPushButton, QWidget
 
-from desktop.app import who_am_i
-from desktop.dialogs import IdentityDialog
-from desktop.theme import USER_COLORS, Palette, apply_scheme
-from model.board import Board
-from sync.node import Node, NodeOptions
-from sync.store import Store
+from lanban.desktop.app import who_am_i
+from lanban.desktop.dialogs import IdentityDialog
+from lanban.desktop.theme import USER_COLORS, Palette, apply_scheme
+from lanban.model.board import Board
+from lanban.sync.node import Node, NodeOptions
+from lanban.sync.store import Store
 from tests.desktop import harness
 from tests.desktop.harness import answer_next_dialog, make_board, open_app, pause_events
 from tests.support import async_wait_until, timeout, wait_until
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def lanban_command() -> list[str]:
     """The installed ``lanban`` entry point next to this Python, else its module."""
     script = Path(sys.executable).with_name("lanban")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "desktop.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lanban.desktop.cli"]
 
 
 def start_app(data_dir: Path) -> subprocess.Popen[str]:

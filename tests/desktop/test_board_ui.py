@@ -12,10 +12,10 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
-from desktop.column_model import TICKET_MIME, ColumnModel
-from desktop.column_view import COLUMN_MIME
-from desktop.main_window import BoardsModel
-from sync.store import Store
+from lanban.desktop.column_model import TICKET_MIME, ColumnModel
+from lanban.desktop.column_view import COLUMN_MIME
+from lanban.desktop.main_window import BoardsModel
+from lanban.sync.store import Store
 from tests.desktop.harness import (
     answer_next_dialog,
     from_event_loop,

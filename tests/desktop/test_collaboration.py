@@ -12,10 +12,10 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
-from desktop.column_model import BadgesRole
-from desktop.ticket_dialog import TicketDialog
-from model.board import Board
-from sync.store import Store
+from lanban.desktop.column_model import BadgesRole
+from lanban.desktop.ticket_dialog import TicketDialog
+from lanban.model.board import Board
+from lanban.sync.store import Store
 from tests.desktop.harness import (
     ADA,
     GRACE,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.store import Store
+from lanban.sync.store import Store
 from tests.desktop.harness import make_board
 from tests.support import timeout
 

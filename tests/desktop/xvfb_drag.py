@@ -28,10 +28,10 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from desktop.app import make_application, run_app
-from desktop.column_view import ColumnWidget, TicketListView
-from sync.node import Node, NodeOptions
-from sync.store import Store
+from lanban.desktop.app import make_application, run_app
+from lanban.desktop.column_view import ColumnWidget, TicketListView
+from lanban.sync.node import Node, NodeOptions
+from lanban.sync.store import Store
 from tests.support import async_wait_until, timeout
 
 ME = {"id": "ada", "name": "Ada Lovelace", "color": "#e91e63"}

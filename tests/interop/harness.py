@@ -1,6 +1,6 @@
 """Real Node processes for interop tests: the stock y-websocket relay and Yjs clients.
 
-Also runs ``lanban relay`` as a real subprocess (``python -m sync.relay``), so that stock
+Also runs ``lanban relay`` as a real subprocess (``python -m lanban.sync.relay``), so that stock
 clients can be tested against it. Pytest fixtures over these live in ``fixtures.py``.
 """
 
@@ -187,10 +187,10 @@ class StockRelay(_Process):
 
 
 class RelayProcess(_Process):
-    """``lanban relay`` as a subprocess (``python -m sync.relay``) on a free loopback port."""
+    """``lanban relay`` (``python -m lanban.sync.relay``) on a free loopback port."""
 
     def __init__(self, data_dir: Path, *, token: str | None = None) -> None:
-        argv = [sys.executable, "-m", "sync.relay", "--host", "127.0.0.1", "--port", "0"]
+        argv = [sys.executable, "-m", "lanban.sync.relay", "--host", "127.0.0.1", "--port", "0"]
         argv += ["--data-dir", str(data_dir)]
         env = dict(os.environ)
         env.pop("LANBAN_RELAY_TOKEN", None)

@@ -16,7 +16,7 @@ import websockets
 from pycrdt import Doc, Map
 from websockets.asyncio.client import ClientConnection
 
-from sync.messages import (
+from lanban.sync.messages import (
     Awareness,
     AwarenessEntry,
     Message,

@@ -10,9 +10,9 @@ from typing import Any
 
 from pycrdt import Doc
 
-from model.board import Board
-from model.events import BoardEvent
-from model.schema import REMOTE_SOURCE, Column, Ticket
+from lanban.model.board import Board
+from lanban.model.events import BoardEvent
+from lanban.model.schema import REMOTE_SOURCE, Column, Ticket
 
 
 def titles(board: Board, column: str) -> list[str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from model.board import Board
-from model.errors import BoardError
-from model.schema import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH
+from lanban.model.board import Board
+from lanban.model.errors import BoardError
+from lanban.model.schema import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH
 
 from .helpers import Clock, layout
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pycrdt import Array, Doc, Map, Text
 
-from model.board import Board
+from lanban.model.board import Board
 
 from .helpers import Clock, layout, snapshot, titles
 

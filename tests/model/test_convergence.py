@@ -28,9 +28,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pycrdt import Doc
 
-from model.board import Board
-from model.errors import BoardError
-from model.events import Kind, Origin
+from lanban.model.board import Board
+from lanban.model.errors import BoardError
+from lanban.model.events import Kind, Origin
 
 from .helpers import Clock, Delivery, Network, counting_ids, snapshot
 
@@ -265,8 +265,8 @@ def run_ops(
     client_ids = client_ids or range(1000, 1000 + replicas)
     # Ids break ties between equal ranks: predictable, so an example replays.
     with (
-        mock.patch("model.board.new_id", counting_ids()),
-        mock.patch("model.schema.new_client_id", lambda: 1),
+        mock.patch("lanban.model.board.new_id", counting_ids()),
+        mock.patch("lanban.model.schema.new_client_id", lambda: 1),
     ):
         template = Board.create("Board", ["To do", "Doing", "Done"], actor="user0", clock=clock)
         origin = Board(Doc(client_id=client_ids[0], skip_gc=not gc), actor="user0", clock=clock)

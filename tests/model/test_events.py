@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from model.board import Board
-from model.events import BoardEvent, Change, Kind, Origin
-from model.schema import LOCAL_SOURCE, REMOTE_SOURCE
+from lanban.model.board import Board
+from lanban.model.events import BoardEvent, Change, Kind, Origin
+from lanban.model.schema import LOCAL_SOURCE, REMOTE_SOURCE
 
 from .helpers import Clock, two_replicas
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pycrdt import Doc, Map
 
-from model.board import Board
-from model.numbers import renumbering
+from lanban.model.board import Board
+from lanban.model.numbers import renumbering
 
 from .helpers import Clock, Network
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.board import Board
+from lanban.model.board import Board
 
 from .helpers import Clock, two_replicas
 

@@ -6,9 +6,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pycrdt import Map
 
-from model.board import Board
-from model.ordering import MAX_RANK_LENGTH, place
-from model.ranks import is_wellformed, rank_between, ranks_between
+from lanban.model.board import Board
+from lanban.model.ordering import MAX_RANK_LENGTH, place
+from lanban.model.ranks import is_wellformed, rank_between, ranks_between
 
 from .helpers import Clock, titles
 

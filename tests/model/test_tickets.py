@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.board import Board
-from model.errors import BoardError
+from lanban.model.board import Board
+from lanban.model.errors import BoardError
 
 from .helpers import Clock, layout, titles
 

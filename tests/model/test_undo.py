@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.board import Board
-from model.schema import LOCAL_SOURCE
+from lanban.model.board import Board
+from lanban.model.schema import LOCAL_SOURCE
 
 from .helpers import Clock, layout, snapshot, titles, two_replicas
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import ifaddr
 
-from sync.discovery import Discovery, PeerAd
+from lanban.sync.discovery import Discovery, PeerAd
 
 
 def emit(event: str, **fields: Any) -> None:

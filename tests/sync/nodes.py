@@ -12,9 +12,9 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-from model.board import Board
-from sync.node import Node, NodeOptions
-from sync.store import Store
+from lanban.model.board import Board
+from lanban.sync.node import Node, NodeOptions
+from lanban.sync.store import Store
 from tests.support import timeout
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,7 @@ def peer_of(node: Node) -> str:
 
 def lanban(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "desktop.cli", "--data-dir", str(data_dir), *args],
+        [sys.executable, "-m", "lanban.desktop.cli", "--data-dir", str(data_dir), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -68,7 +68,7 @@ class ServeProcess:
             [
                 sys.executable,
                 "-m",
-                "desktop.cli",
+                "lanban.desktop.cli",
                 "--data-dir",
                 str(data_dir),
                 "serve",

@@ -38,8 +38,8 @@ from typing import Any
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from sync.secure import Handshake
-from sync.store import Store
+from lanban.sync.secure import Handshake
+from lanban.sync.store import Store
 from tests.support import async_wait_until, timeout
 from tests.sync.nodes import ROOT, running, share_board
 from tests.sync.proxy import Proxy, ProxyLoop, proxies
@@ -54,7 +54,7 @@ CONVERGE_S = 60.0
 # second (HOUSEKEEPING_INTERVAL_S in sync/node.py).
 SETTLE_S = 15.0
 CLI_S = 30.0
-CLI = (sys.executable, "-m", "desktop.cli")
+CLI = (sys.executable, "-m", "lanban.desktop.cli")
 
 
 def seed_for(default: int) -> int:

@@ -20,8 +20,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
-import sync.discovery
-from sync.discovery import (
+import lanban.sync.discovery
+from lanban.sync.discovery import (
     SERVICE_TYPE,
     TXT_MAX_BYTES,
     TXT_STRING_MAX_BYTES,
@@ -50,7 +50,7 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         assert interfaces == LOOPBACK, f"mDNS outside loopback: {interfaces!r}"
         return real(interfaces=interfaces)
 
-    monkeypatch.setattr(sync.discovery, "AsyncZeroconf", guarded)
+    monkeypatch.setattr(lanban.sync.discovery, "AsyncZeroconf", guarded)
 
 
 @pytest.fixture(autouse=True)
@@ -152,7 +152,7 @@ async def test_two_nodes_find_each_other(make_node: MakeNode) -> None:
 async def test_own_advertisement_is_ignored(
     make_node: MakeNode, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="sync.discovery")
+    caplog.set_level(logging.DEBUG, logger="lanban.sync.discovery")
     a = make_node()
     await start(a)
     await until(lambda: "ignoring our own advertisement" in caplog.text, "a to see itself")
@@ -230,7 +230,7 @@ async def test_node_is_gone_only_when_its_last_instance_leaves(make_node: MakeNo
 async def test_malformed_strangers_are_ignored(
     make_node: MakeNode, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="sync.discovery")
+    caplog.set_level(logging.DEBUG, logger="lanban.sync.discovery")
     good_id, other_id = secrets.token_hex(16), secrets.token_hex(16)
     bad_txt: dict[str, bytes | dict[str, Any] | None] = {
         "no-txt": None,
@@ -282,7 +282,7 @@ async def test_malformed_strangers_are_ignored(
     assert node.about(other_id) == [PeerAd(other_id, ("127.0.0.1",), 5001, frozenset("xy"), 7)]
     assert node.about(good_id) == []
     problems = [
-        r for r in caplog.records if r.name == "sync.discovery" and r.levelno > logging.DEBUG
+        r for r in caplog.records if r.name == "lanban.sync.discovery" and r.levelno > logging.DEBUG
     ]
     assert problems == []
 

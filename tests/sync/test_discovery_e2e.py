@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 
-from model.exchange import export_board
-from sync.store import Store
+from lanban.model.exchange import export_board
+from lanban.sync.store import Store
 from tests.netns import Host, lan
 from tests.support import async_wait_until, timeout
 from tests.sync.nodes import ROOT, lanban, running, share_board
@@ -56,7 +56,7 @@ class NamespacedNode:
         self.host = host
         self.data_dir = data_dir
         self.log = data_dir.parent / f"{name}.log"
-        argv = [sys.executable, "-m", "desktop.cli", "--data-dir", str(data_dir), "serve"]
+        argv = [sys.executable, "-m", "lanban.desktop.cli", "--data-dir", str(data_dir), "serve"]
         argv += ["--host", "0.0.0.0", "--port", "0", "--name", name]
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(
@@ -77,7 +77,7 @@ class NamespacedNode:
 
     def status(self) -> dict[str, Any]:
         """``lanban status --json`` inside the namespace (it asks 127.0.0.1 there)."""
-        argv = [sys.executable, "-m", "desktop.cli", "--data-dir", str(self.data_dir)]
+        argv = [sys.executable, "-m", "lanban.desktop.cli", "--data-dir", str(self.data_dir)]
         done = subprocess.run(
             self.host.command(*argv, "status", "--json"),
             cwd=ROOT,

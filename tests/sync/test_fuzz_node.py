@@ -36,9 +36,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from model.board import Board
-from model.exchange import export_board
-from sync.messages import (
+from lanban.model.board import Board
+from lanban.model.exchange import export_board
+from lanban.sync.messages import (
     Awareness,
     AwarenessEntry,
     QueryAwareness,
@@ -49,11 +49,11 @@ from sync.messages import (
     encode,
     var_uint,
 )
-from sync.node import MAX_FRAME_BYTES, Node
-from sync.presence import MAX_CLIENTS, OUTDATED_MS, Presence
-from sync.secure import HANDSHAKE_TIMEOUT_SECONDS, HELLO_BYTES, Handshake, SecureChannel
-from sync.session import NODE_INFO, RateLimit
-from sync.store import Store
+from lanban.sync.node import MAX_FRAME_BYTES, Node
+from lanban.sync.presence import MAX_CLIENTS, OUTDATED_MS, Presence
+from lanban.sync.secure import HANDSHAKE_TIMEOUT_SECONDS, HELLO_BYTES, Handshake, SecureChannel
+from lanban.sync.session import NODE_INFO, RateLimit
+from lanban.sync.store import Store
 from tests.support import async_wait_until, timeout
 from tests.sync.nodes import peer_of, running, share_board
 

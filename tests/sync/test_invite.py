@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.invite import Invite, InviteError
+from lanban.sync.invite import Invite, InviteError
 
 KEY = bytes(range(32))
 FULL = Invite(

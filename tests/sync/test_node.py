@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from model.board import Board
-from sync.node import Node, NodeError, NodeOptions
-from sync.store import Store
+from lanban.model.board import Board
+from lanban.sync.node import Node, NodeError, NodeOptions
+from lanban.sync.store import Store
 from tests.support import async_holds, async_wait_until, timeout
 from tests.sync.nodes import lanban, peer_of, running, serving, share_board
 

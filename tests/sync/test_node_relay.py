@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sync.invite import Invite
-from sync.store import Store
+from lanban.sync.invite import Invite
+from lanban.sync.store import Store
 from tests.interop.harness import NodeClient, RelayProcess, StockRelay
 from tests.support import async_holds, async_wait_until
 from tests.sync.nodes import running, share_board

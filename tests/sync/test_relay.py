@@ -18,7 +18,7 @@ from pycrdt import Doc, Map, Text
 from websockets.exceptions import InvalidStatus
 from websockets.frames import CloseCode
 
-from sync.messages import (
+from lanban.sync.messages import (
     Awareness,
     AwarenessEntry,
     Limits,
@@ -27,8 +27,8 @@ from sync.messages import (
     encode,
     var_bytes,
 )
-from sync.relay import Relay, RelaySettings
-from sync.relay_store import RelayStore
+from lanban.sync.relay import Relay, RelaySettings
+from lanban.sync.relay_store import RelayStore
 from tests.interop.yclient import YClient
 from tests.support import async_wait_until, timeout, within
 

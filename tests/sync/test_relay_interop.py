@@ -12,7 +12,7 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
-from sync.relay_store import RelayStore
+from lanban.sync.relay_store import RelayStore
 from tests.interop.harness import (
     PROCESS_START_S,
     REPO_ROOT,
@@ -156,7 +156,7 @@ async def test_python_and_node_clients_through_the_stock_server(
 
 def test_cli_reports_a_busy_port(lanban_relay: StartRelay, tmp_path: Path) -> None:
     running = lanban_relay()
-    argv = [sys.executable, "-m", "sync.relay", "--host", "127.0.0.1"]
+    argv = [sys.executable, "-m", "lanban.sync.relay", "--host", "127.0.0.1"]
     argv += ["--port", str(running.port), "--data-dir", str(tmp_path / "other")]
     result = subprocess.run(
         argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout(PROCESS_START_S)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.secure import (
+from lanban.sync.secure import (
     AEAD_TAG_BYTES,
     HELLO_BYTES,
     MAX_FRAMES_PER_DIRECTION,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.store import COMPACT_MIN_BYTES, WAL_LIMIT_BYTES, Store, StoreError
+from lanban.sync.store import COMPACT_MIN_BYTES, WAL_LIMIT_BYTES, Store, StoreError
 from tests.support import timeout, wait_until
 from tests.sync.nodes import lanban
 
@@ -49,7 +49,7 @@ def test_a_killed_writer_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
     writer = textwrap.dedent(
         f"""
         import sys
-        from sync.store import Store
+        from lanban.sync.store import Store
         bf = Store({str(tmp_path)!r}).open({board_id!r})
         i = 0
         while True:
@@ -106,7 +106,7 @@ def test_concurrent_writers_in_several_processes_all_land(tmp_path: Path) -> Non
     script = textwrap.dedent(
         f"""
         import sys
-        from sync.store import Store
+        from lanban.sync.store import Store
         bf = Store({str(tmp_path)!r}).open({board_id!r})
         for i in range(40):
             bf.board.add_ticket(f"{{sys.argv[1]}}-{{i}}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from sync.discovery import pack_txt, parse_txt
-from sync.tags import (
+from lanban.sync.discovery import pack_txt, parse_txt
+from lanban.sync.tags import (
     EPOCH_SECONDS,
     TAG_CHARS,
     advertised_tags,

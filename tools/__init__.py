@@ -1,0 +1,1 @@
+"""Developer tools: never shipped (pyproject.toml installs only ``lanban``)."""
