@@ -1,6 +1,6 @@
 """The README's screenshots: two people on one board, light and dark, and a ticket.
 
-python -m lanban.desktop.screenshots [--out resources/screenshots]
+python -m tools.screenshots [--out resources/screenshots]
 
 Runs two real app windows in this process (Ada and Grace, each with her own
 node and data directory in a temporary folder, peered on 127.0.0.1, no mDNS),
@@ -26,16 +26,15 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QImageWriter, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
 
+from lanban.desktop.app import make_application, run_app
+from lanban.desktop.card_delegate import FRESH_SECONDS
+from lanban.desktop.column_model import BadgesRole
+from lanban.desktop.main_window import MainWindow
+from lanban.desktop.theme import Palette, apply_scheme
+from lanban.desktop.ticket_dialog import TicketDialog
 from lanban.model.board import Board
 from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
-
-from .app import make_application, run_app
-from .card_delegate import FRESH_SECONDS
-from .column_model import BadgesRole
-from .main_window import MainWindow
-from .theme import Palette, apply_scheme
-from .ticket_dialog import TicketDialog
 
 WINDOW = QSize(1280, 800)
 MAX_BYTES = 250_000  # per PNG, to keep the repository small
@@ -272,9 +271,7 @@ async def shoot(app: QApplication, tmp: Path, out: Path) -> list[tuple[Path, int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m lanban.desktop.screenshots", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m tools.screenshots", description=__doc__)
     parser.add_argument(
         "--out",
         type=Path,
