@@ -11,20 +11,24 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 os.environ.setdefault("QT_API", "pyside6")  # for qasync: PySide6, not PyQt
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from lanban.sync.node import Node, NodeError
 from lanban.sync.store import Store, StoreError
 
+from .app_state import Messages, Settings
 from .dialogs import IdentityDialog
 from .icons import app_icon
 from .main_window import AppContext, MainWindow
-from .theme import apply_scheme, color_for
+from .node_facade import NodeFacade
+from .prompts import finished, message_box
+from .theme import apply_scheme
 
 SIGNAL_POLL_MS = 200  # lets Python run its signal handlers while Qt waits
 
@@ -44,21 +48,23 @@ def make_application() -> QApplication:
     return app
 
 
-def who_am_i(store: Store, args: argparse.Namespace) -> dict[str, str] | None:
+async def who_am_i(store: Store, args: argparse.Namespace) -> Settings | None:
     """Name and colour: --name, LANBAN_USER_NAME, the saved ones, or ask (first start)."""
-    identity = store.identity()
-    name = getattr(args, "name", None) or os.environ.get("LANBAN_USER_NAME") or identity.name
-    color = identity.color or color_for(identity.user_id)
-    if not name:
-        dialog = IdentityDialog(color=color, first_start=True)
-        if not dialog.exec():
+    settings = Settings.load(store, getattr(args, "name", None))
+    if settings.needs_name:
+        dialog = IdentityDialog(color=settings.color, first_start=True)
+        answer = await finished(dialog)
+        dialog.deleteLater()
+        if answer != QDialog.DialogCode.Accepted:
             return None
-        name, color = dialog.name.text().strip(), dialog.colors.color()
-        store.set_user(name, color)
-    return {"id": identity.user_id, "name": name[:60], "color": color}
+        settings.set_identity(dialog.name.text(), dialog.colors.color())
+    return settings
 
 
-async def run_app(store: Store, node: Node, me: dict[str, str]) -> MainWindow:
+async def run_app(store: Store, node: Node, me: Settings | Mapping[str, str]) -> MainWindow:
+    """Start the node and show the window; ``me`` is the user's Settings, or (tests,
+    tools) a {"id", "name", "color"} to be for this run."""
+    settings = me if isinstance(me, Settings) else Settings.of(store, me)
     local_only = ""
     try:
         await node.start()
@@ -67,49 +73,50 @@ async def run_app(store: Store, node: Node, me: dict[str, str]) -> MainWindow:
             raise
         await node.start_local()
         local_only = "Synced by another Lanban process on this computer"
-    window = MainWindow(AppContext(node, store, me, local_only))
+    context = AppContext(NodeFacade(node, settings), settings, Messages(), local_only)
+    window = MainWindow(context)
     window.show()
     return window
 
 
-def main(args: argparse.Namespace) -> int:
+async def fatal(message: str) -> int:
+    await finished(message_box(None, "Lanban", message, QMessageBox.Icon.Critical))
+    return 1
+
+
+async def run_session(args: argparse.Namespace) -> int:
+    """The whole app, as one coroutine on Qt's loop: ask who the user is (first
+    start), run the node and the window until the window closes, stop the node."""
     from .commands import CommandError, node_options
 
-    app = make_application()
-    import qasync  # after PySide6, so it picks the right binding
-
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     try:
         store = Store(Path(args.data_dir) if args.data_dir else None)
-        me = who_am_i(store, args)
-        if me is None:
+        settings = await who_am_i(store, args)
+        if settings is None:
             return 0
         options = node_options(args)
     except (StoreError, CommandError) as exc:
-        QMessageBox.critical(None, "Lanban", str(exc))
-        return 1
-    settings = store.settings()
-    if options.relay is None and settings.get("relay"):
-        options.relay, options.relay_token = settings["relay"], settings.get("relay_token")
-    options.name = me["name"]
+        return await fatal(str(exc))
+    if options.relay is None and settings.relay:
+        options.relay, options.relay_token = settings.relay, settings.relay_token
+    options.name = settings.name
     node = Node(store, options)
+    loop = asyncio.get_running_loop()
+    closed = asyncio.Event()
+    window: MainWindow | None = None
 
-    async def session() -> None:
-        closed = asyncio.Event()
-        window: MainWindow | None = None
+    def stop(*_: object) -> None:
+        # Also during start-up (the node runs before the window exists): end then.
+        loop.call_soon_threadsafe(window.close if window is not None else closed.set)
 
-        def stop(*_: object) -> None:
-            # Also during start-up (the node runs before the window exists): end then.
-            loop.call_soon_threadsafe(window.close if window is not None else closed.set)
-
-        # Before the node starts: a signal must never leave it running (node.json behind).
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, stop)
-        keepalive = QTimer()
-        keepalive.start(SIGNAL_POLL_MS)
+    # Before the node starts: a signal must never leave it running (node.json behind).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    keepalive = QTimer()
+    keepalive.start(SIGNAL_POLL_MS)
+    try:
         try:
-            window = await run_app(store, node, me)
+            window = await run_app(store, node, settings)
             window.closed.connect(closed.set)
             if closed.is_set():
                 window.close()
@@ -117,11 +124,17 @@ def main(args: argparse.Namespace) -> int:
         finally:
             keepalive.stop()
             await node.stop()
-
-    try:
-        with loop:
-            loop.run_until_complete(session())
     except (NodeError, StoreError) as exc:
-        QMessageBox.critical(None, "Lanban", str(exc))
-        return 1
+        return await fatal(str(exc))
     return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    app = make_application()
+    import qasync  # after PySide6, so it picks the right binding
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        status: int = loop.run_until_complete(run_session(args))
+    return status

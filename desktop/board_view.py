@@ -8,9 +8,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QPushButton, QScrollArea, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QWidget
 
-from lanban.model.errors import BoardError
 from lanban.model.events import BoardEvent, Kind, Origin
 from lanban.model.schema import Ticket
 
@@ -18,6 +17,7 @@ from .card_delegate import FRESH_SECONDS
 from .column_view import COLUMN_MIME, ColumnWidget
 from .controller import BoardController
 from .icons import retint, set_icon
+from .prompts import ask_text
 from .theme import Palette
 
 ANIMATION_FRAME_MS = 16
@@ -109,7 +109,6 @@ class ColumnsStrip(QWidget):
 
 class BoardView(QScrollArea):
     openTicket = Signal(str)
-    failed = Signal(str)
 
     def __init__(self, controller: BoardController) -> None:
         super().__init__()
@@ -164,7 +163,6 @@ class BoardView(QScrollArea):
             if existing is None:
                 widget = ColumnWidget(self.controller, column)
                 widget.openTicket.connect(self.openTicket)
-                widget.failed.connect(self.failed)
                 widget.moveAcross.connect(self._move_across)
                 widget.model.set_filter(self._matches)
                 self._widgets[column.id] = widget
@@ -186,12 +184,18 @@ class BoardView(QScrollArea):
         retint(self)
 
     def add_column(self) -> None:
-        title, ok = QInputDialog.getText(self, "Add column", "Column title:")
-        if ok and title.strip():
-            self._do(lambda: self.controller.board.add_column(title.strip()))
+        def add(title: str) -> None:
+            if title.strip():
+                self.controller.messages.attempt(
+                    lambda: self.controller.board.add_column(title.strip())
+                )
+
+        ask_text(self, "Add column", "Column title:", add)
 
     def _move_column(self, column_id: str, index: int) -> None:
-        self._do(lambda: self.controller.board.move_column(column_id, index))
+        self.controller.messages.attempt(
+            lambda: self.controller.board.move_column(column_id, index)
+        )
 
     def _move_across(self, ticket: str, step: int) -> None:
         widgets = self.column_widgets()
@@ -203,14 +207,10 @@ class BoardView(QScrollArea):
             return
         target = widgets[position]
         index = min(source.model.all_ids().index(ticket), len(target.model.all_ids()))
-        self._do(lambda: self.controller.board.move_ticket(ticket, target.column.id, index))
+        self.controller.messages.attempt(
+            lambda: self.controller.board.move_ticket(ticket, target.column.id, index)
+        )
         target.view.select_ticket(ticket)
-
-    def _do(self, action: Callable[[], object]) -> None:
-        try:
-            action()
-        except BoardError as exc:
-            self.failed.emit(str(exc))
 
     # -------------------------------------------------------------- filter
 

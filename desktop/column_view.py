@@ -24,12 +24,10 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListView,
     QMenu,
-    QMessageBox,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -37,12 +35,14 @@ from PySide6.QtWidgets import (
 )
 
 from lanban.model.errors import BoardError
+from lanban.model.limits import MAX_WIP_LIMIT
 from lanban.model.schema import Column
 
 from .card_delegate import CARD_HEIGHT, CARD_MARGIN, CardDelegate
 from .column_model import ColumnModel, IdRole
 from .controller import BoardController
 from .icons import set_icon
+from .prompts import ask_int, confirm, popup
 from .theme import Palette, safe_color
 
 COLUMN_WIDTH = 300
@@ -52,7 +52,6 @@ COLUMN_MIME = "application/x-lanban-column"
 class TicketListView(QListView):
     openTicket = Signal(str)
     moveAcross = Signal(str, int)  # ticket id, -1 = left column, +1 = right
-    failed = Signal(str)
 
     def __init__(self, model: ColumnModel, controller: BoardController) -> None:
         super().__init__()
@@ -104,7 +103,9 @@ class TicketListView(QListView):
             full = model.all_ids()
             step = -1 if key == Qt.Key.Key_Up else 1
             target = max(0, min(len(full) - 1, full.index(ticket) + step))
-            self._guard(lambda: model.controller.board.move_ticket(ticket, model.column_id, target))
+            self.controller.messages.attempt(
+                lambda: model.controller.board.move_ticket(ticket, model.column_id, target)
+            )
             self.select_ticket(ticket)
             return
         if ticket and ctrl and key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
@@ -121,12 +122,6 @@ class TicketListView(QListView):
             self.openTicket.emit(index.data(IdRole))
             return
         super().mouseDoubleClickEvent(event)
-
-    def _guard(self, action: object) -> None:
-        try:
-            action()  # type: ignore[operator]
-        except BoardError as exc:
-            self.failed.emit(str(exc))
 
     # ---------------------------------------------------------- drag & drop
 
@@ -186,10 +181,7 @@ class TicketListView(QListView):
             return
         row = self._drop_row(event.position().toPoint())
         model = self.column_model()
-        try:
-            model.drop_ticket(ticket, row)
-        except BoardError as exc:
-            self.failed.emit(str(exc))
+        if not self.controller.messages.attempt(lambda: model.drop_ticket(ticket, row)):
             event.ignore()
             return
         # Accept as a copy: the board moved the ticket; Qt must not remove the source rows.
@@ -250,7 +242,6 @@ class TicketListView(QListView):
 class ColumnWidget(QFrame):
     openTicket = Signal(str)
     moveAcross = Signal(str, int)
-    failed = Signal(str)
 
     def __init__(self, controller: BoardController, column: Column) -> None:
         super().__init__()
@@ -263,7 +254,6 @@ class ColumnWidget(QFrame):
         self.view = TicketListView(self.model, controller)
         self.view.openTicket.connect(self.openTicket)
         self.view.moveAcross.connect(self.moveAcross)
-        self.view.failed.connect(self.failed)
 
         self.header = ColumnHeader(self)
         self.quick_add = QLineEdit()
@@ -302,15 +292,15 @@ class ColumnWidget(QFrame):
         title = self.quick_add.text().strip()
         if not title:
             return
-        try:
+
+        def add() -> None:
             ticket = self.controller.board.add_ticket(title, self.column.id)
-        except BoardError as exc:
-            self.failed.emit(str(exc))
-            return
-        self.quick_add.clear()
-        self.view.select_ticket(ticket)
-        self.view.scrollToBottom()
-        self.quick_add.setFocus()
+            self.quick_add.clear()
+            self.view.select_ticket(ticket)
+            self.view.scrollToBottom()
+            self.quick_add.setFocus()
+
+        self.controller.messages.attempt(add)
 
     # --------------------------------------------------------- column menu
 
@@ -318,40 +308,42 @@ class ColumnWidget(QFrame):
         self.header.start_rename()
 
     def set_wip(self) -> None:
-        limit, ok = QInputDialog.getInt(
+        column_id = self.column.id
+        ask_int(
             self,
             "WIP limit",
             f"Most tickets in {self.column.title!r} (0 = no limit):",
-            self.column.wip_limit,
-            0,
-            10_000,
+            lambda limit: self.controller.messages.attempt(
+                lambda: self.controller.board.set_wip_limit(column_id, limit)
+            ),
+            value=self.column.wip_limit,
+            maximum=MAX_WIP_LIMIT,
         )
-        if ok:
-            self._do(lambda: self.controller.board.set_wip_limit(self.column.id, limit))
 
     def move_by(self, step: int) -> None:
         columns = [c.id for c in self.controller.board.columns()]
         target = max(0, min(len(columns) - 1, columns.index(self.column.id) + step))
-        self._do(lambda: self.controller.board.move_column(self.column.id, target))
+        self.controller.messages.attempt(
+            lambda: self.controller.board.move_column(self.column.id, target)
+        )
 
     def delete(self) -> None:
-        count = len(self.model.all_ids())
-        if count:
-            answer = QMessageBox.question(
-                self,
-                "Delete column",
-                f"Delete {self.column.title!r}? Its {count} ticket(s) will show in the first "
-                "column until someone moves them; you can restore the column with Undo.",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        self._do(lambda: self.controller.board.delete_column(self.column.id))
+        column_id = self.column.id
 
-    def _do(self, action: object) -> None:
-        try:
-            action()  # type: ignore[operator]
-        except BoardError as exc:
-            self.failed.emit(str(exc))
+        def delete() -> None:
+            self.controller.messages.attempt(lambda: self.controller.board.delete_column(column_id))
+
+        count = len(self.model.all_ids())
+        if not count:
+            delete()
+            return
+        confirm(
+            self,
+            "Delete column",
+            f"Delete {self.column.title!r}? Its {count} ticket(s) will show in the first "
+            "column until someone moves them; you can restore the column with Undo.",
+            delete,
+        )
 
 
 class ColumnHeader(QWidget):
@@ -376,15 +368,8 @@ class ColumnHeader(QWidget):
         set_icon(self.menu_button, "menu")
         self.menu_button.setToolTip("Column actions")
         self.menu_button.setAccessibleName("Column actions")
-        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self)
-        menu.addAction("Rename", column.rename)
-        menu.addAction("Set WIP limit…", column.set_wip)
-        menu.addAction("Move left", lambda: column.move_by(-1))
-        menu.addAction("Move right", lambda: column.move_by(1))
-        menu.addSeparator()
-        menu.addAction("Delete column", column.delete)
-        self.menu_button.setMenu(menu)
+        # A plain button with popup(): a QToolButton menu would run QMenu.exec().
+        self.menu_button.clicked.connect(self.show_menu)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 0, 0)
         layout.addWidget(self.title, 1)
@@ -394,6 +379,18 @@ class ColumnHeader(QWidget):
         self._press: QPoint | None = None
         self.setCursor(Qt.CursorShape.OpenHandCursor)
         self.update_title()
+
+    def show_menu(self) -> QMenu:
+        column = self.column
+        menu = QMenu(self)
+        menu.addAction("Rename", column.rename)
+        menu.addAction("Set WIP limit…", column.set_wip)
+        menu.addAction("Move left", lambda: column.move_by(-1))
+        menu.addAction("Move right", lambda: column.move_by(1))
+        menu.addSeparator()
+        menu.addAction("Delete column", column.delete)
+        button = self.menu_button
+        return popup(menu, button.mapToGlobal(button.rect().bottomLeft()))
 
     def update_title(self) -> None:
         self.title.setText(self.column.column.title)
@@ -432,7 +429,7 @@ class ColumnHeader(QWidget):
         self.editor.hide()
         self.title.show()
         if text and text != self.column.column.title:
-            self.column._do(
+            self.column.controller.messages.attempt(
                 lambda: self.column.controller.board.rename_column(self.column.column.id, text)
             )
 

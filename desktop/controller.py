@@ -1,4 +1,8 @@
-"""One open board, as the widgets see it: the Board, who else is here, Qt signals."""
+"""One open board, as the widgets see it: the Board, who else is here, Qt signals.
+
+The widgets of a board reach the app through its controller: the node (facade),
+the user's settings and the message channel.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,9 @@ from PySide6.QtCore import QObject, Signal
 
 from lanban.model.board import Board
 from lanban.model.events import BoardEvent, Kind
-from lanban.sync.node import Node
 
-MAX_NAME = 60
+from .app_state import MAX_NAME, Messages, Settings
+from .node_facade import NodeFacade
 
 
 @dataclass(frozen=True)
@@ -62,29 +66,29 @@ class BoardController(QObject):
     peerJoined = Signal(object)  # Peer
     peerLeft = Signal(object)  # Peer
 
-    def __init__(self, node: Node, board_id: str, me: dict[str, Any]) -> None:
+    def __init__(
+        self, node: NodeFacade, board_id: str, settings: Settings, messages: Messages
+    ) -> None:
         super().__init__()
         self.node = node
-        sync = self.sync = node.boards[board_id]
-        self.board: Board = sync.board
-        self.me = me
+        self.board_id = board_id
+        self.board: Board = node.board(board_id)
+        self.settings = settings
+        self.messages = messages
         self._peers: dict[int, Peer] = {}
         self._active = False
-        self._unsubscribe: list[Callable[[], None]] = [
-            self.board.subscribe(self._on_event),
-            sync.presence.subscribe(self._on_presence),
-        ]
+        self._unsubscribe: Callable[[], None] | None = self.board.subscribe(self._on_event)
+        node.presenceChanged.connect(self._on_presence)
+        settings.identityChanged.connect(self._republish)
         self._refresh_peers(announce=False)
-
-    @property
-    def board_id(self) -> str:
-        return self.sync.id
 
     def close(self) -> None:
         self.deactivate()
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe.clear()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+            self.node.presenceChanged.disconnect(self._on_presence)
+            self.settings.identityChanged.disconnect(self._republish)
 
     # ------------------------------------------------------------ my presence
 
@@ -92,7 +96,9 @@ class BoardController(QObject):
         """I am looking at this board: tell the others."""
         if not self._active:
             self._active = True
-            self._publish({"user": self.me, "editing": None, "dragging": None, "typing": None})
+            self._publish(
+                {"user": self.settings.user(), "editing": None, "dragging": None, "typing": None}
+            )
 
     def deactivate(self) -> None:
         if self._active:
@@ -113,13 +119,18 @@ class BoardController(QObject):
     def set_typing(self, ticket_id: str | None) -> None:
         self._field("typing", ticket_id)
 
+    def _republish(self) -> None:
+        """My name or colour changed: tell the others afresh."""
+        if self._active:
+            self.deactivate()
+            self.activate()
+
     def _field(self, key: str, value: Any) -> None:
-        if self._active and self.board_id in self.node.boards:
+        if self._active:
             self.node.set_presence_field(self.board_id, key, value)
 
     def _publish(self, state: dict[str, Any] | None) -> None:
-        if self.board_id in self.node.boards:
-            self.node.set_presence(self.board_id, state)
+        self.node.set_presence(self.board_id, state)
 
     # ---------------------------------------------------------- their presence
 
@@ -145,18 +156,15 @@ class BoardController(QObject):
     def drags_into(self, column_id: str) -> list[Peer]:
         return [p for p in self.peers() if p.dragging is not None and p.dragging[1] == column_id]
 
-    def _on_presence(
-        self, added: list[int], updated: list[int], removed: list[int], via: object
-    ) -> None:
-        self._refresh_peers(announce=True)
+    def _on_presence(self, board_id: str) -> None:
+        if board_id == self.board_id:
+            self._refresh_peers(announce=True)
 
     def _refresh_peers(self, announce: bool) -> None:
-        mine = self.sync.presence.client_id
         before = self._peers
         self._peers = {
             cid: parse_peer(cid, state)
-            for cid, state in self.sync.presence.states.items()
-            if cid != mine
+            for cid, state in self.node.presence_states(self.board_id).items()
         }
         if announce:
             for cid in self._peers.keys() - before.keys():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -139,6 +139,11 @@ class NewBoardDialog(QDialog):
 
 
 class JoinDialog(QDialog):
+    """OK hands the code to whoever listens to ``submitted``; they ``accept()`` the
+    dialog, or ``refuse()`` the code and it stays open with the reason."""
+
+    submitted = Signal(str)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Join a board")
@@ -150,7 +155,7 @@ class JoinDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.accepted.connect(self.accept)
+        buttons.accepted.connect(lambda: self.submitted.emit(self.code.toPlainText()))
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Invite code:"))
@@ -158,6 +163,9 @@ class JoinDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.resize(460, 220)
+
+    def refuse(self, reason: str) -> None:
+        self.error.setText(reason)
 
 
 class InviteDialog(QDialog):

@@ -20,7 +20,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QResizeEven
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListView,
@@ -34,18 +33,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lanban.model.errors import BoardError
 from lanban.model.events import BoardEvent, Kind
 from lanban.model.schema import Ticket
-from lanban.sync.invite import Invite, InviteError
-from lanban.sync.node import Node, NodeError
-from lanban.sync.store import Store, StoreError
 
+from .app_state import Messages, Settings
 from .board_view import BoardView
 from .controller import BoardController
 from .dialogs import IdentityDialog, InviteDialog, JoinDialog, NewBoardDialog, TrashDialog
 from .icons import app_icon, icon, retint, set_icon
+from .node_facade import NodeFacade
 from .presence_bar import PresenceBar, Toasts
+from .prompts import ask_text, confirm, message_box, open_dialog, popup
 from .status_widget import PeersDialog, SyncStatus, summarize
 from .theme import Palette
 from .ticket_dialog import TicketDialog, confirm_edit
@@ -56,9 +54,9 @@ Index = QModelIndex | QPersistentModelIndex
 
 @dataclass
 class AppContext:
-    node: Node
-    store: Store
-    me: dict[str, Any]  # {"id", "name", "color"}
+    node: NodeFacade
+    settings: Settings
+    messages: Messages
     local_only: str = ""  # set when another process syncs this data directory
 
 
@@ -76,14 +74,14 @@ class BoardsModel(QAbstractListModel):
 
     IdRole = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeFacade) -> None:
         super().__init__()
         self.node = node
         self._ids: list[str] = []
         self.reload()
 
     def reload(self) -> None:
-        ids = sorted(self.node.boards, key=lambda b: (self._title(b).casefold(), b))
+        ids = sorted(self.node.board_ids(), key=lambda b: (self._title(b).casefold(), b))
         if ids != self._ids:
             self.beginResetModel()
             self._ids = ids
@@ -92,10 +90,9 @@ class BoardsModel(QAbstractListModel):
             self.dataChanged.emit(self.index(0), self.index(len(ids) - 1))
 
     def _title(self, board_id: str) -> str:
-        sync = self.node.boards.get(board_id)
-        if sync is None:
+        if not self.node.has_board(board_id):
             return board_id
-        return sync.board.title or str(sync.file.meta("title") or "") or "(waiting for a peer)"
+        return self.node.title(board_id) or "(waiting for a peer)"
 
     def board_id(self, row: int) -> str:
         return self._ids[row]
@@ -166,6 +163,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.context = context
         self.node = context.node
+        self.settings = context.settings
+        self.messages = context.messages
         self.setWindowTitle("Lanban")
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
@@ -269,12 +268,15 @@ class MainWindow(QMainWindow):
         self.toasts = Toasts(self)
         self._build_menus()
 
-        self.node.subscribe(self._on_node)
+        self.node.boardsChanged.connect(self._on_boards)
+        self.node.linksChanged.connect(lambda _board: self.refresh_status())
+        self.messages.error.connect(self.show_error)
+        self.messages.info.connect(self.statusBar().showMessage)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_REFRESH_MS)
         self._status_timer.timeout.connect(self.refresh_status)
         self._status_timer.start()
-        for problem in self.node.problems:
+        for problem in self.node.problems():
             self.show_error(problem)
         self.boards_model.reload()
         if self.boards_model.rowCount():
@@ -307,7 +309,9 @@ class MainWindow(QMainWindow):
         action(file, "&Rename board…", self.rename_board)
         action(file, "&Leave board…", self.leave_board)
         file.addSeparator()
-        action(file, "&Settings…", self.settings, QKeySequence.StandardKey.Preferences, "settings")
+        action(
+            file, "&Settings…", self.edit_settings, QKeySequence.StandardKey.Preferences, "settings"
+        )
         file.addSeparator()
         self.quit_action = action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = self.menuBar().addMenu("&Edit")
@@ -339,14 +343,14 @@ class MainWindow(QMainWindow):
         return self.views.get(self.current) if self.current else None
 
     def show_board(self, board_id: str | None) -> None:
-        if board_id is None or board_id not in self.node.boards or board_id == self.current:
+        if board_id is None or not self.node.has_board(board_id) or board_id == self.current:
             return
         old = self.controller()
         if old is not None:
             old.deactivate()
         controller = self.controllers.get(board_id)
         if controller is None:
-            controller = BoardController(self.node, board_id, self.context.me)
+            controller = BoardController(self.node, board_id, self.settings, self.messages)
             controller.titleChanged.connect(self._titles_changed)
             controller.labelsChanged.connect(self._fill_filters)
             controller.ticketsChanged.connect(
@@ -361,7 +365,6 @@ class MainWindow(QMainWindow):
             self.controllers[board_id] = controller
             view = BoardView(controller)
             view.openTicket.connect(self.open_ticket)
-            view.failed.connect(self.show_error)
             self.views[board_id] = view
             self.stack.addWidget(view)
         self.current = board_id
@@ -378,9 +381,8 @@ class MainWindow(QMainWindow):
 
     def _titles_changed(self) -> None:
         self.boards_model.reload()
-        if self.current and self.current in self.node.boards:
-            sync = self.node.boards[self.current]
-            title = sync.board.title or str(sync.file.meta("title") or "")
+        if self.current and self.node.has_board(self.current):
+            title = self.node.title(self.current)
             self.board_title.setText(title or "Waiting for a peer to share this board…")
             self.setWindowTitle(f"{title} — Lanban" if title else "Lanban")
 
@@ -388,15 +390,12 @@ class MainWindow(QMainWindow):
         if board_id == self.current:
             self.toasts.show_message(text)
 
-    def _on_node(self, what: str, board_id: str | None) -> None:
-        if what == "boards":
-            self.boards_model.reload()
-            if board_id and board_id not in self.node.boards:
-                self._forget(board_id)
-            if self.current is None and self.boards_model.rowCount():
-                self.sidebar.setCurrentIndex(self.boards_model.index(0))
-        elif what == "links":
-            self.refresh_status()
+    def _on_boards(self, board_id: str) -> None:
+        self.boards_model.reload()
+        if board_id and not self.node.has_board(board_id):
+            self._forget(board_id)
+        if self.current is None and self.boards_model.rowCount():
+            self.sidebar.setCurrentIndex(self.boards_model.index(0))
 
     def _forget(self, board_id: str) -> None:
         controller = self.controllers.pop(board_id, None)
@@ -412,81 +411,86 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.empty)
             self.board_title.clear()
 
-    def new_board(self) -> None:
+    def new_board(self) -> NewBoardDialog:
         dialog = NewBoardDialog(self)
-        if dialog.exec() and dialog.title.text().strip():
-            try:
-                board_id = self.node.create_board(
-                    dialog.title.text().strip(), dialog.column_titles() or None
+
+        def create() -> None:
+            title = dialog.title.text().strip()
+            if title:
+                self.messages.attempt(
+                    lambda: self._opened(
+                        self.node.create_board(title, dialog.column_titles() or None)
+                    )
                 )
-            except (BoardError, StoreError) as exc:
-                self.show_error(str(exc))
-                return
-            self.boards_model.reload()
-            self.show_board(board_id)
 
-    def join_board(self) -> None:
+        return open_dialog(dialog, create)
+
+    def join_board(self) -> JoinDialog:
         dialog = JoinDialog(self)
-        while dialog.exec():
-            try:
-                invite = Invite.decode(dialog.code.toPlainText())
-                board_id = self.node.join(invite)
-            except (InviteError, StoreError) as exc:
-                dialog.error.setText(str(exc))
-                continue
-            self.boards_model.reload()
-            self.show_board(board_id)
-            return
 
-    def invite(self) -> None:
+        def join(code: str) -> None:
+            if self.messages.attempt(lambda: self._opened(self.node.join(code)), dialog.refuse):
+                dialog.accept()
+
+        dialog.submitted.connect(join)
+        return open_dialog(dialog)
+
+    def _opened(self, board_id: str) -> None:
+        self.boards_model.reload()
+        self.show_board(board_id)
+
+    def invite(self) -> InviteDialog | None:
         if self.current is None:
-            return
+            return None
         invite = self.node.invite(self.current)
         note = (
             f"It also tells them to use the relay {invite.relay}."
             if invite.relay
             else "They will find this computer on the local network."
         )
-        InviteDialog(self.board_title.text(), invite.encode(), note, self).exec()
+        return open_dialog(InviteDialog(self.board_title.text(), invite.code, note, self))
 
     def rename_board(self) -> None:
         controller = self.controller()
         if controller is None:
             return
-        title, ok = QInputDialog.getText(
-            self, "Rename board", "New title:", text=controller.board.title
+        board = controller.board
+        ask_text(
+            self,
+            "Rename board",
+            "New title:",
+            lambda title: self.messages.attempt(lambda: board.rename(title)),
+            text=board.title,
         )
-        if ok:
-            self._do(lambda: controller.board.rename(title))
 
     def leave_board(self) -> None:
-        if self.current is None:
+        board_id = self.current
+        if board_id is None:
             return
-        answer = QMessageBox.question(
+
+        def leave() -> None:
+            self._forget(board_id)
+            self.messages.attempt(lambda: self.node.leave(board_id))
+            self.boards_model.reload()
+
+        confirm(
             self,
             "Leave board",
             f"Stop keeping {self.board_title.text()!r} on this computer? Others keep their "
             "copies; the file is moved aside, not deleted.",
+            leave,
         )
-        if answer == QMessageBox.StandardButton.Yes:
-            board_id = self.current
-            self._forget(board_id)
-            try:
-                self.node.leave(board_id)
-            except StoreError as exc:
-                self.show_error(str(exc))
-            self.boards_model.reload()
 
-    def _sidebar_menu(self, pos: Any) -> None:
+    def _sidebar_menu(self, pos: Any) -> QMenu | None:
         index = self.sidebar.indexAt(pos)
         if not index.isValid():
-            return
+            return None
         self.show_board(index.data(BoardsModel.IdRole))
         menu = QMenu(self)
         menu.addAction("Invite…", self.invite)
         menu.addAction("Rename…", self.rename_board)
         menu.addAction("Leave…", self.leave_board)
-        menu.exec(self.sidebar.viewport().mapToGlobal(pos))
+        return popup(menu, self.sidebar.viewport().mapToGlobal(pos))
 
     # -------------------------------------------------------------- tickets
 
@@ -505,6 +509,8 @@ class MainWindow(QMainWindow):
         return None
 
     def open_ticket(self, ticket_id: str) -> TicketDialog | None:
+        """The ticket's panel; None while the user is asked first (someone else
+        is editing it), and the panel opens when they answer."""
         controller = self.controller()
         if controller is None:
             return None
@@ -514,15 +520,20 @@ class MainWindow(QMainWindow):
             existing.raise_()
             existing.activateWindow()
             return existing
-        mode = confirm_edit(self, controller, ticket_id)
-        if mode is None:
-            return None
-        dialog = TicketDialog(controller, ticket_id, read_only=mode == "read-only", parent=self)
-        self.dialogs[key] = dialog
-        dialog.destroyed.connect(lambda *_: self.dialogs.pop(key, None))
-        dialog.finished.connect(lambda *_: self.dialogs.pop(key, None))
-        dialog.show()
-        return dialog
+        opened: list[TicketDialog] = []
+
+        def show(mode: str) -> None:
+            if key in self.dialogs or not self.node.has_board(key[0]):
+                return
+            dialog = TicketDialog(controller, ticket_id, read_only=mode == "read-only", parent=self)
+            self.dialogs[key] = dialog
+            dialog.destroyed.connect(lambda *_: self.dialogs.pop(key, None))
+            dialog.finished.connect(lambda *_: self.dialogs.pop(key, None))
+            dialog.show()
+            opened.append(dialog)
+
+        confirm_edit(self, controller, ticket_id, show)
+        return opened[0] if opened else None
 
     def open_current(self) -> None:
         ticket = self.current_ticket()
@@ -541,30 +552,29 @@ class MainWindow(QMainWindow):
         ticket = self.current_ticket()
         if controller is not None and ticket:
             number = controller.board.ticket(ticket).number
-            if self._do(lambda: controller.board.delete_ticket(ticket)):
-                self.statusBar().showMessage(
-                    f"#{number} moved to the trash (Undo brings it back)", 5000
-                )
+            if self.messages.attempt(lambda: controller.board.delete_ticket(ticket)):
+                self.messages.notify(f"#{number} moved to the trash (Undo brings it back)", 5000)
 
     def add_column(self) -> None:
         view = self.view()
         if view is not None:
             view.add_column()
 
-    def show_trash(self) -> None:
+    def show_trash(self) -> TrashDialog | None:
         controller = self.controller()
-        if controller is not None:
-            TrashDialog(controller.board, self).exec()
+        if controller is None:
+            return None
+        return open_dialog(TrashDialog(controller.board, self))
 
     def undo(self) -> None:
         controller = self.controller()
         if controller is not None and not controller.board.undo():
-            self.statusBar().showMessage("Nothing to undo", 2000)
+            self.messages.notify("Nothing to undo", 2000)
 
     def redo(self) -> None:
         controller = self.controller()
         if controller is not None and not controller.board.redo():
-            self.statusBar().showMessage("Nothing to redo", 2000)
+            self.messages.notify("Nothing to redo", 2000)
 
     # --------------------------------------------------------------- filter
 
@@ -624,62 +634,43 @@ class MainWindow(QMainWindow):
     # --------------------------------------------------------------- status
 
     def refresh_status(self) -> None:
-        board = self.node.board_status(self.current) if self.current else None
-        dialing = bool(self.current) and self.node.is_dialing(self.current or "")
-        state, text = summarize(board, dialing, self.context.local_only)
+        board = self.node.board_state(self.current) if self.current else None
+        state, text = summarize(board, self.context.local_only)
         self.sync_status.show_state(state, text)
 
-    def show_peers(self) -> None:
-        PeersDialog(self.node, self.current, self).exec()
-        self.refresh_status()
+    def show_peers(self) -> PeersDialog:
+        dialog = PeersDialog(self.node, self.messages, self.current, self)
+        dialog.finished.connect(self.refresh_status)
+        return open_dialog(dialog)
 
-    def settings(self) -> None:
-        me = self.context.me
+    def edit_settings(self) -> IdentityDialog:
+        settings = self.settings
         dialog = IdentityDialog(
-            me["name"],
-            me["color"],
-            self.node.options.relay or "",
-            self.node.options.relay_token or "",
+            settings.name,
+            settings.color,
+            settings.relay or "",
+            settings.relay_token or "",
             parent=self,
         )
-        if not dialog.exec():
-            return
-        name, color = dialog.name.text().strip(), dialog.colors.color()
-        self.context.store.set_user(name, color)
-        self.context.store.set_settings(
-            relay=dialog.relay.text().strip() or None,
-            relay_token=dialog.token.text().strip() or None,
-        )
-        me.update(name=name, color=color)
-        self.node.name = name
-        self.node.set_relay(
-            dialog.relay.text().strip() or None, dialog.token.text().strip() or None
-        )
-        for each in self.controllers.values():
-            each.board.actor = name
-        controller = self.controller()
-        if controller is not None:
-            controller.deactivate()
-            controller.activate()
-        self.presence.refresh()
 
-    def about(self) -> None:
-        QMessageBox.about(
+        def save() -> None:
+            settings.set_identity(dialog.name.text(), dialog.colors.color())
+            settings.set_relay(dialog.relay.text().strip(), dialog.token.text().strip())
+
+        return open_dialog(dialog, lambda: self.messages.attempt(save))
+
+    def about(self) -> QMessageBox:
+        box = message_box(
             self,
             "About Lanban",
             "Lanban: a kanban board for small teams on one network.\n"
             "Boards sync peer to peer; nothing needs a server.",
+            QMessageBox.Icon.NoIcon,
         )
+        box.setIconPixmap(app_icon().pixmap(64, 64))
+        return open_dialog(box)
 
     # ---------------------------------------------------------------- misc
-
-    def _do(self, action: Callable[[], object]) -> bool:
-        try:
-            action()
-            return True
-        except (BoardError, NodeError, StoreError) as exc:
-            self.show_error(str(exc))
-            return False
 
     def show_error(self, message: str) -> None:
         """A plain message across the top of the window (never a traceback)."""
@@ -710,6 +701,7 @@ class MainWindow(QMainWindow):
         for controller in self.controllers.values():
             controller.close()
         self._status_timer.stop()
+        self.node.close()
         super().closeEvent(event)
         self.closed.emit()
 

@@ -71,9 +71,11 @@ class PresenceBar(QWidget):
     def set_controller(self, controller: BoardController | None) -> None:
         if self.controller is not None:
             self.controller.presenceChanged.disconnect(self.refresh)
+            self.controller.settings.identityChanged.disconnect(self.refresh)
         self.controller = controller
         if controller is not None:
             controller.presenceChanged.connect(self.refresh)
+            controller.settings.identityChanged.connect(self.refresh)
         self.refresh()
 
     def avatars(self) -> list[Avatar]:
@@ -88,11 +90,9 @@ class PresenceBar(QWidget):
                 widget.deleteLater()
         if self.controller is None:
             return
-        me = self.controller.me
+        me = self.controller.settings
         self.layout_.addWidget(
-            Avatar(
-                me["name"], safe_color(me.get("color"), me["id"]), f"{me['name']} (you)", ring=True
-            )
+            Avatar(me.name, safe_color(me.color, me.user_id), f"{me.name} (you)", ring=True)
         )
         peers = self.controller.peers()
         for peer in peers[:MAX_AVATARS]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QMouseEvent
@@ -12,9 +11,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -22,9 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lanban.sync.node import Node, NodeError
-
+from .app_state import Messages
 from .icons import icon
+from .node_facade import BoardState, NodeFacade
+from .prompts import ask_text
 from .theme import Palette
 
 
@@ -39,23 +37,22 @@ def ago(at: float | None) -> str:
     return f"{seconds / 60:.0f} min ago"
 
 
-def summarize(board: dict[str, Any] | None, dialing: bool, local_only: str = "") -> tuple[str, str]:
+def summarize(board: BoardState | None, local_only: str = "") -> tuple[str, str]:
     """(state, text): state is "live", "reconnecting" or "offline"."""
     if local_only:
         return "live", local_only
     if board is None:
         return "offline", "No board open"
-    links = board.get("links", [])
-    synced = [lk for lk in links if lk.get("synced")]
-    peers = {lk.get("node_id") or lk.get("address") for lk in synced if lk.get("kind") == "lan"}
-    relays = [lk for lk in synced if lk.get("kind") == "relay"]
-    pending = int(board.get("local_changes_not_seen_by_peers", 0))
+    synced = [lk for lk in board.links if lk.synced]
+    peers = {lk.node_id or lk.address for lk in synced if lk.kind == "lan"}
+    relays = [lk for lk in synced if lk.kind == "relay"]
+    pending = board.local_changes_not_seen_by_peers
     if synced:
         parts = [f"{len(peers)} peer{'s' if len(peers) != 1 else ''}"]
         if relays:
             parts.append("relay")
         return "live", "Live (" + ", ".join(parts) + ")"
-    if links or dialing:
+    if board.links or board.dialing:
         return "reconnecting", "Reconnecting…" + (
             f" {pending} change{'s' if pending != 1 else ''} saved locally" if pending else ""
         )
@@ -95,9 +92,16 @@ class SyncStatus(QWidget):
 class PeersDialog(QDialog):
     """Who we are linked with for this board, and adding a peer by address."""
 
-    def __init__(self, node: Node, board_id: str | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        node: NodeFacade,
+        messages: Messages,
+        board_id: str | None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.node = node
+        self.messages = messages
         self.board_id = board_id
         self.setWindowTitle("Peers")
         self.table = QTableWidget(0, 4)
@@ -106,47 +110,59 @@ class PeersDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.summary = QLabel()
-        add = QPushButton("Add peer by address…")
-        add.clicked.connect(self.add_peer)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #e5484d")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.add_button = QPushButton("Add peer by address…")
+        self.add_button.clicked.connect(self.ask_for_peer)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
-        buttons.addButton(add, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.add_button, QDialogButtonBox.ButtonRole.ActionRole)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.table)
+        layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.resize(560, 300)
+        node.linksChanged.connect(self._links_changed)
         self.refresh()
+
+    def _links_changed(self, board_id: str) -> None:
+        if board_id in ("", self.board_id):
+            self.refresh()
 
     def refresh(self) -> None:
-        status = self.node.status()
-        boards = [b for b in status["boards"] if b["id"] == self.board_id]
-        links = boards[0]["links"] if boards else []
+        board = self.node.board_state(self.board_id) if self.board_id else None
+        links = board.links if board is not None else ()
         self.table.setRowCount(len(links))
         for row, link in enumerate(links):
-            who = link.get("name") or (link.get("node_id", "")[:12] or "relay")
+            who = link.name or (link.node_id[:12] or "relay")
             cells = [
                 who,
-                link.get("address", ""),
-                ago(link.get("last_heard")),
-                "LAN" if link.get("kind") == "lan" else "relay",
+                link.address,
+                ago(link.last_heard),
+                "LAN" if link.kind == "lan" else "relay",
             ]
             for col, text in enumerate(cells):
-                self.table.setItem(row, col, QTableWidgetItem(str(text)))
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        node = self.node.node_state()
         self.summary.setText(
-            f"You are {status['name'] or 'unnamed'}; this computer listens on "
-            f"{status['listening']}." + ("" if status["discovery"] else " LAN discovery is off.")
+            f"You are {node.name or 'unnamed'}; this computer listens on "
+            f"{node.listening}." + ("" if node.discovery else " LAN discovery is off.")
         )
 
-    def add_peer(self) -> None:
-        text, ok = QInputDialog.getText(
-            self, "Add peer", "Address of another Lanban computer (host:port):"
-        )
-        if not ok or not text.strip():
+    def ask_for_peer(self) -> None:
+        ask_text(self, "Add peer", "Address of another Lanban computer (host:port):", self.add_peer)
+
+    def add_peer(self, text: str) -> None:
+        if not text.strip():
             return
-        try:
-            self.node.add_peer(text.strip())
-        except NodeError as exc:
-            QMessageBox.warning(self, "Add peer", str(exc))
-            return
-        self.refresh()
+        address = text.strip()
+        if self.messages.attempt(lambda: self.node.add_peer(address), self._show_error):
+            self.error.hide()
+            self.refresh()
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer
@@ -11,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -28,6 +28,7 @@ from lanban.model.errors import BoardError
 from lanban.model.events import BoardEvent, Kind
 
 from .controller import BoardController
+from .prompts import ask_text, open_dialog
 from .text_binding import DescriptionBinding
 from .theme import USER_COLORS
 
@@ -40,11 +41,15 @@ def when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
 
 
-def confirm_edit(parent: QWidget, controller: BoardController, ticket_id: str) -> str | None:
-    """Warn when someone else is editing: "edit", "read-only", or None (cancel)."""
+def confirm_edit(
+    parent: QWidget, controller: BoardController, ticket_id: str, then: Callable[[str], object]
+) -> QMessageBox | None:
+    """Warn when someone else is editing, then ``then("edit" | "read-only")``; nothing
+    on Cancel. Without other editors, ``then("edit")`` at once (and no box)."""
     editors = controller.editors(ticket_id)
     if not editors:
-        return "edit"
+        then("edit")
+        return None
     names = ", ".join(p.name for p in editors)
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
@@ -58,13 +63,15 @@ def confirm_edit(parent: QWidget, controller: BoardController, ticket_id: str) -
     edit = box.addButton("Edit anyway", QMessageBox.ButtonRole.DestructiveRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(read_only)
-    box.exec()
-    clicked = box.clickedButton()
-    if clicked is edit:
-        return "edit"
-    if clicked is read_only:
-        return "read-only"
-    return None
+
+    def clicked(button: object) -> None:
+        if button is edit:
+            then("edit")
+        elif button is read_only:
+            then("read-only")
+
+    box.buttonClicked.connect(clicked)
+    return open_dialog(box)
 
 
 class TicketDialog(QDialog):
@@ -101,7 +108,13 @@ class TicketDialog(QDialog):
             "Describe the ticket. Several people can type here at once."
         )
         self.binding = DescriptionBinding(self.description, self.board, ticket_id)
-        self.binding.on_error = self._warn
+        self.binding.on_error = self._show_error
+        # This panel is a window of its own: its errors show here, not in the main window.
+        self.error_note = QLabel()
+        self.error_note.setObjectName("errorNote")
+        self.error_note.setWordWrap(True)
+        self.error_note.setStyleSheet("color: #e5484d")
+        self.error_note.hide()
         self.editors_note = QLabel()
         self.editors_note.setObjectName("editorsNote")
         self.info = QLabel()
@@ -135,6 +148,7 @@ class TicketDialog(QDialog):
         form.addRow("Assignee:", self.assignee)
         form.addRow("Labels:", labels_row)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.error_note)
         layout.addWidget(self.editors_note)
         layout.addLayout(form)
         layout.addWidget(QLabel("Description:"))
@@ -238,17 +252,18 @@ class TicketDialog(QDialog):
 
     # ---------------------------------------------------------------- saving
 
-    def _do(self, action: object) -> bool:
-        try:
-            action()  # type: ignore[operator]
-            return True
-        except BoardError as exc:
-            self._warn(str(exc))
+    def _do(self, action: Callable[[], object]) -> bool:
+        """An edit from this panel; if it fails, the panel shows the board again."""
+        ok = self.controller.messages.attempt(action, shown_in=self._show_error)
+        if ok:
+            self.error_note.hide()
+        else:
             self._fill()
-            return False
+        return ok
 
-    def _warn(self, message: str) -> None:
-        QMessageBox.warning(self, "Lanban", message)
+    def _show_error(self, message: str) -> None:
+        self.error_note.setText(message)
+        self.error_note.show()
 
     def _save_title(self) -> None:
         if (
@@ -268,17 +283,19 @@ class TicketDialog(QDialog):
             self._do(lambda: self.board.edit_ticket(self.ticket_id, labels=sorted(wanted)))
 
     def _new_label(self) -> None:
-        name, ok = QInputDialog.getText(self, "New label", "Label name:")
-        if not ok or not name.strip():
-            return
-        color = USER_COLORS[len(self.board.labels()) % len(USER_COLORS)]
+        def add(name: str) -> None:
+            if not name.strip():
+                return
+            color = USER_COLORS[len(self.board.labels()) % len(USER_COLORS)]
 
-        def add() -> None:
-            label = self.board.ensure_label(name.strip(), color)
-            labels = set(self.board.ticket(self.ticket_id).labels) | {label}
-            self.board.edit_ticket(self.ticket_id, labels=sorted(labels))
+            def add_label() -> None:
+                label = self.board.ensure_label(name.strip(), color)
+                labels = set(self.board.ticket(self.ticket_id).labels) | {label}
+                self.board.edit_ticket(self.ticket_id, labels=sorted(labels))
 
-        self._do(add)
+            self._do(add_label)
+
+        ask_text(self, "New label", "Label name:", add)
 
     def _add_comment(self) -> None:
         text = self.comment_input.text().strip()

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 
 from lanban.desktop.app import run_app
 from lanban.desktop.board_view import BoardView
@@ -79,7 +79,6 @@ async def open_app(path: Path, me: dict[str, str] = ADA, **options: object) -> A
     try:
         yield App(window, node, store)
     finally:
-        _generation[0] += 1
         window.close()
         await node.stop()
         window.deleteLater()
@@ -101,23 +100,21 @@ def send_drag(target: QWidget, mime: QMimeData, pos: QPoint) -> bool:
     return drop.isAccepted()
 
 
-_generation = [0]  # bumped when an app closes: pollers of an earlier test give up
+def shown[W: QWidget](kind: type[W], parent: QWidget | None = None) -> W:
+    """The one visible dialog (or menu) of this type, of ``parent``'s window or of
+    the app. Dialogs open with open()/popup() and return at once: no poller needed."""
+    pool = parent.findChildren(kind) if parent is not None else QApplication.topLevelWidgets()
+    found = [w for w in pool if isinstance(w, kind) and w.isVisible()]
+    assert len(found) == 1, f"{len(found)} visible {kind.__name__} windows, wanted 1"
+    return found[0]
 
 
-def answer_next_dialog(handle: Callable[[QWidget], None], attempts: int = 500) -> None:
-    """Deal with the next modal dialog (QMessageBox, QInputDialog...) when it opens."""
-    generation = _generation[0]
-
-    def poll(left: int = attempts) -> None:
-        if generation != _generation[0]:
-            return
-        widget = QApplication.activeModalWidget()
-        if isinstance(widget, QDialog | QMessageBox):
-            handle(widget)
-        elif left:
-            QTimer.singleShot(10, lambda: poll(left - 1))
-
-    QTimer.singleShot(0, poll)
+def button(dialog: QWidget, text: str) -> QAbstractButton:
+    """A dialog's button by its text (QMessageBox, QDialogButtonBox)."""
+    for candidate in dialog.findChildren(QAbstractButton):
+        if candidate.text().replace("&", "") == text and candidate.isVisible():
+            return candidate
+    raise AssertionError(f"no button {text!r} in {dialog.windowTitle()!r}")
 
 
 async def settle(condition: Callable[[], object], seconds: float = 5.0, what: str = "") -> None:
@@ -128,11 +125,3 @@ async def pause_events(seconds: float = 0.05) -> None:
     """Let Qt lay out and paint. Never QApplication.processEvents() inside a
     coroutine: with qasync that would step other asyncio tasks re-entrantly."""
     await asyncio.sleep(seconds)
-
-
-async def from_event_loop(action: Callable[[], object]) -> None:
-    """Run ``action`` from Qt's event loop rather than inside this coroutine:
-    it may open a modal dialog, whose nested event loop must not run inside a
-    task step (see pause_events)."""
-    QTimer.singleShot(0, action)
-    await asyncio.sleep(0.05)

@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QPushButton, QWidget
 
 from lanban.desktop.app import who_am_i
+from lanban.desktop.app_state import Settings
 from lanban.desktop.dialogs import IdentityDialog
 from lanban.desktop.theme import USER_COLORS, Palette, apply_scheme
 from lanban.model.board import Board
 from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
-from tests.desktop import harness
-from tests.desktop.harness import answer_next_dialog, make_board, open_app, pause_events
+from tests.desktop.harness import make_board, open_app, pause_events, shown
 from tests.support import async_wait_until, timeout, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
+Run = Callable[[Awaitable[Any]], Any]
 
 
 def lanban_command() -> list[str]:
@@ -135,23 +138,19 @@ def stop(proc: subprocess.Popen[str]) -> None:
         proc.communicate()
 
 
-# First start, in-process: who_am_i() opens the dialog from Qt's event loop
-# (not inside a coroutine; no asyncio loop runs here) and answer_next_dialog
-# fills it in when it appears.
+# First start, in-process: who_am_i() is a coroutine on the app's loop; its dialog
+# opens without a nested event loop, so the test fills it in while it waits.
 
 
 @pytest.fixture
-def first_start(
-    tmp_path: Path, qapp: QApplication, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Store]:
+def first_start(tmp_path: Path, qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.delenv("LANBAN_USER_NAME", raising=False)
     store = Store(tmp_path / "fresh")
     assert store.identity().name == ""
-    yield store
-    harness._generation[0] += 1  # a poller left over must not answer a later test's dialog
+    return store
 
 
-def button(dialog: QWidget, which: QDialogButtonBox.StandardButton) -> QPushButton:
+def ok_cancel(dialog: QWidget, which: QDialogButtonBox.StandardButton) -> QPushButton:
     box = dialog.findChild(QDialogButtonBox)
     assert isinstance(box, QDialogButtonBox)
     return box.button(which)
@@ -161,48 +160,70 @@ def no_name() -> argparse.Namespace:
     return argparse.Namespace(name=None)
 
 
-def test_first_start_asks_for_a_name_and_colour_and_keeps_them(first_start: Store) -> None:
-    seen: list[tuple[str, str]] = []
+async def asking(store: Store) -> tuple[asyncio.Task[Settings | None], IdentityDialog]:
+    """who_am_i() started, and the dialog it shows."""
+    task = asyncio.ensure_future(who_am_i(store, no_name()))
+    await async_wait_until(
+        lambda: any(
+            isinstance(w, IdentityDialog) and w.isVisible() for w in QApplication.topLevelWidgets()
+        ),
+        5,
+        "the first-start dialog",
+    )
+    return task, shown(IdentityDialog)
 
-    def fill_in(widget: QWidget) -> None:
-        assert isinstance(widget, IdentityDialog)
-        seen.append((widget.windowTitle(), widget.name.placeholderText()))
+
+def test_first_start_asks_for_a_name_and_colour_and_keeps_them(
+    first_start: Store, run: Run
+) -> None:
+    async def go() -> Settings | None:
+        task, widget = await asking(first_start)
+        assert (widget.windowTitle(), widget.name.placeholderText()) == (
+            "Welcome to Lanban",
+            "How others see you, e.g. Ada",
+        )
+        assert widget.isModal()
         widget.name.setText("  Grace Hopper ")
         widget.colors.group.button(USER_COLORS.index("#009688")).click()
-        button(widget, QDialogButtonBox.StandardButton.Ok).click()
+        ok_cancel(widget, QDialogButtonBox.StandardButton.Ok).click()
+        return await task
 
-    answer_next_dialog(fill_in)
-    me = who_am_i(first_start, no_name())
-    assert seen == [("Welcome to Lanban", "How others see you, e.g. Ada")]
+    settings = run(go())
+    assert settings is not None
     identity = first_start.identity()
-    assert me == {"id": identity.user_id, "name": "Grace Hopper", "color": "#009688"}
+    assert settings.user() == {"id": identity.user_id, "name": "Grace Hopper", "color": "#009688"}
     assert (identity.name, identity.color) == ("Grace Hopper", "#009688")
+
     # the next start does not ask again
-    asked: list[str] = []
-    answer_next_dialog(lambda w: (asked.append(w.windowTitle()), w.close()))
-    assert who_am_i(Store(first_start.root), no_name()) == me
-    assert asked == []
+    async def again() -> Settings | None:
+        task = asyncio.ensure_future(who_am_i(Store(first_start.root), no_name()))
+        await pause_events()
+        assert task.done(), "it asked again"
+        return task.result()
+
+    later = run(again())
+    assert later is not None and later.user() == settings.user()
 
 
-def test_first_start_refuses_an_empty_name_and_cancel_quits(first_start: Store) -> None:
+def test_first_start_refuses_an_empty_name_and_cancel_quits(first_start: Store, run: Run) -> None:
     errors: list[str] = []
 
-    def empty_then_cancel(widget: QWidget) -> None:
-        assert isinstance(widget, IdentityDialog)
+    async def go() -> Settings | None:
+        task, widget = await asking(first_start)
         widget.name.setText("   ")
-        button(widget, QDialogButtonBox.StandardButton.Ok).click()
+        ok_cancel(widget, QDialogButtonBox.StandardButton.Ok).click()
         errors.append(widget.error.text())
         assert widget.isVisible()  # still asking
-        button(widget, QDialogButtonBox.StandardButton.Cancel).click()
+        ok_cancel(widget, QDialogButtonBox.StandardButton.Cancel).click()
+        return await task
 
-    answer_next_dialog(empty_then_cancel)
-    assert who_am_i(first_start, no_name()) is None  # main() then exits 0
+    assert run(go()) is None  # main() then exits 0
     assert errors == ["Please enter a name."]
     assert first_start.identity().name == ""
 
 
 def test_the_window_follows_a_switch_to_dark_and_back(
-    tmp_path: Path, qapp: QApplication, run: Callable[[Awaitable[object]], object]
+    tmp_path: Path, qapp: QApplication, run: Run
 ) -> None:
     """LANBAN_THEME=dark, or the desktop switching: the board and its icons follow,
     also where the platform cannot switch schemes itself (offscreen, bare X11)."""

@@ -10,20 +10,20 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QPoint, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from lanban.desktop.column_model import TICKET_MIME, ColumnModel
 from lanban.desktop.column_view import COLUMN_MIME
 from lanban.desktop.main_window import BoardsModel
 from lanban.sync.store import Store
 from tests.desktop.harness import (
-    answer_next_dialog,
-    from_event_loop,
+    button,
     make_board,
     open_app,
     pause_events,
     send_drag,
     settle,
+    shown,
 )
 
 Run = Callable[[Awaitable[Any]], Any]
@@ -236,17 +236,16 @@ def test_add_column_and_delete_one_with_tickets(tmp_path: Path, run: Run) -> Non
 
     async def go() -> None:
         async with open_app(tmp_path) as app:
-
-            def type_title(widget: QWidget) -> None:
-                assert isinstance(widget, QInputDialog)
-                widget.setTextValue("Review")
-                widget.accept()
-
-            answer_next_dialog(type_title)
-            await from_event_loop(app.view().add_column_button.click)
+            app.view().add_column_button.click()
+            ask = shown(QInputDialog, app.window)
+            assert ask.windowTitle() == "Add column" and ask.isModal()
+            ask.setTextValue("Review")
+            ask.accept()
             await settle(lambda: "Review" in [c.title for c in app.board.columns()])
-            answer_next_dialog(lambda w: w.button(QMessageBox.StandardButton.Yes).click())  # type: ignore[attr-defined]
-            await from_event_loop(app.column("Doing").delete)
+            app.column("Doing").delete()
+            question = shown(QMessageBox, app.window)
+            assert "Its 1 ticket(s) will show in the first column" in question.text()
+            button(question, "Yes").click()
             await settle(lambda: "Doing" not in [c.title for c in app.board.columns()])
             assert "Review PR" in app.shown("To do")  # shown in the first column, marked
             misplaced = app.board.ticket("#4")
@@ -268,8 +267,10 @@ def test_errors_show_as_plain_messages(tmp_path: Path, run: Run) -> None:
             message = app.window.error_bar.text()
             assert "Broken.lanban" in message and "Traceback" not in message
             # a failing action: moving a ticket nobody can find
-            app.view().failed.emit("no ticket #99 on board 'Team board'")
-            assert "no ticket #99" in app.window.error_bar.text()
+            worked = app.window.messages.attempt(lambda: app.board.move_ticket("#99", "Done"))
+            assert not worked
+            assert "#99" in app.window.error_bar.text()
+            assert "Traceback" not in app.window.error_bar.text()
 
     run(go())
 

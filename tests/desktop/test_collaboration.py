@@ -10,9 +10,10 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox
 
 from lanban.desktop.column_model import BadgesRole
+from lanban.desktop.dialogs import JoinDialog
 from lanban.desktop.ticket_dialog import TicketDialog
 from lanban.model.board import Board
 from lanban.sync.store import Store
@@ -20,11 +21,11 @@ from tests.desktop.harness import (
     ADA,
     GRACE,
     App,
-    answer_next_dialog,
-    from_event_loop,
+    button,
     make_board,
     open_app,
     settle,
+    shown,
 )
 
 Run = Callable[[Awaitable[Any]], Any]
@@ -123,11 +124,11 @@ def test_editing_badge_and_warning_before_editing(tmp_path: Path, run: Run) -> N
             )
             assert "Grace Hopper is editing" in index.data(Qt.ItemDataRole.ToolTipRole)
             # Ada opens it too: she is warned first and picks read-only
-            answer_next_dialog(
-                lambda box: next(b for b in box.buttons() if b.text() == "Open read-only").click()
-            )  # type: ignore[attr-defined]
-            await from_event_loop(lambda: ada.window.open_ticket(review))
-            await settle(lambda: (ada.board_id, review) in ada.window.dialogs)
+            assert ada.window.open_ticket(review) is None  # not yet: she is asked first
+            warning = shown(QMessageBox, ada.window)
+            assert warning.text() == "Grace Hopper is editing this ticket."
+            button(warning, "Open read-only").click()
+            assert (ada.board_id, review) in ada.window.dialogs
             mine = ada.window.dialogs[(ada.board_id, review)]
             assert mine.read_only and mine.description.isReadOnly()
             assert "Grace Hopper is editing this ticket too" in mine.editors_note.text()
@@ -149,11 +150,9 @@ def test_both_type_in_one_description(tmp_path: Path, run: Run) -> None:
                 lambda: grace.window.controller().editors(review),  # type: ignore[union-attr]
                 what="Grace to see Ada editing",
             )
-            answer_next_dialog(
-                lambda box: next(b for b in box.buttons() if b.text() == "Edit anyway").click()
-            )  # type: ignore[attr-defined]
-            await from_event_loop(lambda: grace.window.open_ticket(review))
-            await settle(lambda: (grace.board_id, review) in grace.window.dialogs)
+            assert grace.window.open_ticket(review) is None
+            button(shown(QMessageBox, grace.window), "Edit anyway").click()
+            assert (grace.board_id, review) in grace.window.dialogs
             g = grace.window.dialogs[(grace.board_id, review)]
             assert isinstance(a, TicketDialog)
             # Ada types at the start, Grace at the end, at the same time
@@ -222,24 +221,14 @@ def test_join_with_an_invite_code_and_refuse_a_bad_one(tmp_path: Path, run: Run)
         async with open_app(ada_dir, ADA) as ada, open_app(bob_dir, GRACE) as bob:
             code = ada.node.invite(ada.board_id).encode()
             errors: list[str] = []
-
-            def paste(
-                text: str, then: Callable[[], None] | None = None
-            ) -> Callable[[QWidget], None]:
-                def handle(dialog: QWidget) -> None:
-                    errors.append(dialog.error.text())  # type: ignore[attr-defined]
-                    dialog.code.setPlainText(text)  # type: ignore[attr-defined]
-                    if then is not None:
-                        then()
-                    dialog.accept()  # type: ignore[attr-defined]
-
-                return handle
-
+            dialog = bob.window.join_board()
+            assert shown(JoinDialog, bob.window) is dialog and dialog.isModal()
             # a damaged code keeps the dialog open with the reason; then a good one
-            answer_next_dialog(
-                paste("lanban:not-really-a-code", then=lambda: answer_next_dialog(paste(code)))
-            )
-            await from_event_loop(bob.window.join_board)
+            for text in ("lanban:not-really-a-code", code):
+                errors.append(dialog.error.text())
+                dialog.code.setPlainText(text)
+                button(dialog, "OK").click()
+            assert not dialog.isVisible()
             await settle(lambda: bob.window.current == ada.board_id, what="Bob to open it")
             assert errors[0] == "" and "invite code" in errors[1]
             await settle(lambda: len(bob.board.tickets()) == 3, what="the board to fill in")

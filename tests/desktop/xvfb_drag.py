@@ -129,7 +129,7 @@ def main(data_dir: Path) -> int:
                 raise RuntimeError(f"xdotool failed: {mouse.stderr.read().decode()}")
             with contextlib.suppress(AssertionError):  # the test judges the outcome
                 await async_wait_until(lambda: shown(columns[SOURCE]) != before, 2)
-            board = window.node.boards[window.current or ""].board
+            board = node.boards[window.current or ""].board
             return {
                 "shown": {title: shown(w) for title, w in columns.items()},
                 "board": {c.title: [t.title for t in board.tickets(c.id)] for c in board.columns()},

@@ -1,0 +1,126 @@
+"""The app's shared state: who the user is (Settings) and what to tell them (Messages).
+
+Settings is the only desktop code that reads or writes the Store's identity and
+settings; widgets that show the user's name or colour listen to its signals.
+Messages is the one channel for errors and notices: widgets report there and
+the main window shows them (error bar, status bar). ``Messages.attempt`` is the
+one wrapper that turns an expected failure into a plain message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+
+from PySide6.QtCore import QObject, Signal
+
+from lanban.model.errors import BoardError
+from lanban.sync.invite import InviteError
+from lanban.sync.node import NodeError
+from lanban.sync.store import Store, StoreError
+
+from .theme import color_for
+
+MAX_NAME = 60
+# What a user action may raise that is the user's news, not a bug.
+EXPECTED_ERRORS = (BoardError, NodeError, StoreError, InviteError)
+
+
+class Settings(QObject):
+    """Name, colour and relay of this user, saved in the data directory."""
+
+    identityChanged = Signal()  # name or colour
+    relayChanged = Signal()
+
+    def __init__(
+        self,
+        store: Store,
+        user_id: str,
+        name: str,
+        color: str,
+    ) -> None:
+        super().__init__()
+        self._store = store
+        self._user_id = user_id
+        self._name = name[:MAX_NAME]
+        self._color = color
+        saved = store.settings()
+        self._relay = str(saved.get("relay") or "") or None
+        self._relay_token = str(saved.get("relay_token") or "") or None
+
+    @classmethod
+    def load(cls, store: Store, name: str | None = None) -> Settings:
+        """From the store; ``name`` (--name, LANBAN_USER_NAME) overrides the saved one
+        for this run. ``needs_name`` says whether to ask (first start)."""
+        identity = store.identity()
+        chosen = name or os.environ.get("LANBAN_USER_NAME") or identity.name
+        return cls(store, identity.user_id, chosen, identity.color or color_for(identity.user_id))
+
+    @classmethod
+    def of(cls, store: Store, me: Mapping[str, str]) -> Settings:
+        """For a given user (tests, tools): {"id", "name", "color"}; not saved."""
+        return cls(store, me["id"], me["name"], me["color"])
+
+    @property
+    def user_id(self) -> str:
+        return self._user_id
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def color(self) -> str:
+        return self._color
+
+    @property
+    def relay(self) -> str | None:
+        return self._relay
+
+    @property
+    def relay_token(self) -> str | None:
+        return self._relay_token
+
+    @property
+    def needs_name(self) -> bool:
+        return not self._name
+
+    def user(self) -> dict[str, str]:
+        """How others see me in presence ("user" of the awareness state)."""
+        return {"id": self._user_id, "name": self._name, "color": self._color}
+
+    def set_identity(self, name: str, color: str) -> None:
+        name = name.strip()[:MAX_NAME]
+        self._store.set_user(name, color)
+        if (name, color) != (self._name, self._color):
+            self._name, self._color = name, color
+            self.identityChanged.emit()
+
+    def set_relay(self, url: str | None, token: str | None) -> None:
+        url, token = url or None, token or None
+        self._store.set_settings(relay=url, relay_token=token)
+        if (url, token) != (self._relay, self._relay_token):
+            self._relay, self._relay_token = url, token
+            self.relayChanged.emit()
+
+
+class Messages(QObject):
+    """Errors and notices for the user, from anywhere in the app."""
+
+    error = Signal(str)  # something failed: a plain sentence, never a traceback
+    info = Signal(str, int)  # a passing notice, and how long to show it (ms)
+
+    def attempt(
+        self, action: Callable[[], object], shown_in: Callable[[str], object] | None = None
+    ) -> bool:
+        """Run ``action``; an expected failure becomes an error message, for the main
+        window or for ``shown_in`` (a dialog that shows it in place). True if it worked."""
+        try:
+            action()
+        except EXPECTED_ERRORS as exc:
+            (shown_in or self.error.emit)(str(exc))
+            return False
+        return True
+
+    def notify(self, text: str, ms: int = 4000) -> None:
+        self.info.emit(text, ms)

@@ -1,0 +1,107 @@
+"""Dialogs without nested event loops.
+
+asyncio runs on Qt's loop (qasync): ``QDialog.exec()``, ``QInputDialog.getText()``,
+the static ``QMessageBox`` calls and ``QMenu.exec()`` would each start a second
+loop that steps asyncio re-entrantly. Here every dialog opens with ``open()``
+(window-modal, returns at once) and its answer arrives by signal, or, for code
+that runs as a coroutine, by an awaited future. tests/desktop/test_no_nested_loops.py
+keeps it so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QDialog, QInputDialog, QMenu, QMessageBox, QWidget
+
+
+def open_dialog[D: QDialog](dialog: D, on_accept: Callable[[], object] | None = None) -> D:
+    """Show ``dialog`` window-modal; ``on_accept`` runs when the user accepts it.
+    The dialog deletes itself when it closes."""
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if on_accept is not None:
+        dialog.accepted.connect(on_accept)
+    dialog.open()
+    return dialog
+
+
+async def finished(dialog: QDialog) -> int:
+    """Show ``dialog`` and wait, without a second event loop, until it closes:
+    its result (QDialog.DialogCode)."""
+    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def done(result: int) -> None:
+        if not future.done():
+            future.set_result(result)
+
+    dialog.finished.connect(done)
+    dialog.open()
+    return await future
+
+
+def ask_text(
+    parent: QWidget,
+    title: str,
+    label: str,
+    on_text: Callable[[str], object],
+    text: str = "",
+) -> QInputDialog:
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setTextValue(text)
+    dialog.textValueSelected.connect(on_text)
+    return open_dialog(dialog)
+
+
+def ask_int(
+    parent: QWidget,
+    title: str,
+    label: str,
+    on_value: Callable[[int], object],
+    value: int = 0,
+    minimum: int = 0,
+    maximum: int = 10_000,
+) -> QInputDialog:
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setInputMode(QInputDialog.InputMode.IntInput)
+    dialog.setIntRange(minimum, maximum)
+    dialog.setIntValue(value)
+    dialog.intValueSelected.connect(on_value)
+    return open_dialog(dialog)
+
+
+def confirm(parent: QWidget, title: str, text: str, on_yes: Callable[[], object]) -> QMessageBox:
+    """A Yes/No question; ``on_yes`` runs only for Yes."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        title,
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        parent,
+    )
+
+    def clicked(button: object) -> None:
+        if box.standardButton(button) == QMessageBox.StandardButton.Yes:  # type: ignore[arg-type]
+            on_yes()
+
+    box.buttonClicked.connect(clicked)
+    return open_dialog(box)
+
+
+def message_box(
+    parent: QWidget | None, title: str, text: str, icon: QMessageBox.Icon
+) -> QMessageBox:
+    """A message with an OK button, not shown yet: ``open_dialog`` or ``finished`` it."""
+    return QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
+
+
+def popup(menu: QMenu, at: QPoint) -> QMenu:
+    """Show a context menu at a global position; it goes away by itself."""
+    menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    menu.popup(at)
+    return menu
