@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lanban.model.errors import BoardError
+from lanban.model.limits import DEFAULT_COLUMNS, DEFAULT_LABEL_COLOR
 from lanban.sync.store import StoreError
 
 from . import commands
@@ -97,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = board.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = cmd(bsub, "create", commands.board_create, "create a board and print its id")
     p.add_argument("title")
-    p.add_argument("--columns", default="To do,Doing,Done", help="comma-separated column titles")
+    p.add_argument(
+        "--columns", default=",".join(DEFAULT_COLUMNS), help="comma-separated column titles"
+    )
     listing(cmd(bsub, "list", commands.board_list, "list the boards in the data directory"))
     p = listing(cmd(bsub, "show", commands.board_show, "show a board's columns and tickets"))
     p.add_argument("board", metavar="BOARD")
@@ -218,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd(lsub, "add", commands.label_add, "add a label and print its id")
     p.add_argument("board", metavar="BOARD")
     p.add_argument("name")
-    p.add_argument("--color", default="#8888aa", help="#rrggbb")
+    p.add_argument("--color", default=DEFAULT_LABEL_COLOR, help="#rrggbb")
     p = cmd(lsub, "delete", commands.label_delete, "delete a label (and take it off tickets)")
     p.add_argument("board", metavar="BOARD")
     p.add_argument("name")

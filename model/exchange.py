@@ -17,20 +17,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Doc, Map
 
+from . import codec
 from .board import Board
 from .errors import BoardError
+from .limits import (
+    DEFAULT_COLUMNS,
+    DEFAULT_LABEL_COLOR,
+    MAX_LABEL_NAME_LENGTH,
+    MAX_TEXT_LENGTH,
+    MAX_TITLE_LENGTH,
+    MAX_WIP_LIMIT,
+)
 from .ranks import ranks_between
 from .schema import (
     BOARD,
     COLUMNS,
     LABELS,
-    MAX_TEXT_LENGTH,
-    MAX_TITLE_LENGTH,
-    SCHEMA_VERSION,
     SYSTEM_SOURCE,
     TICKETS,
+    Column,
+    Comment,
+    Label,
+    Ticket,
     new_doc,
     new_id,
     now_ms,
@@ -48,7 +58,6 @@ TRELLO_COLORS = {
     "pink": "#ff78cb",
     "black": "#344563",
 }
-DEFAULT_LABEL_COLOR = "#8888aa"
 
 
 def export_board(board: Board, *, include_deleted: bool = False) -> dict[str, Any]:
@@ -332,7 +341,7 @@ def _plan_trello(data: dict[str, Any]) -> _Plan:
 
 def _build(plan: _Plan, actor: str) -> Board:
     if not any(not c.deleted for c in plan.columns):
-        plan.columns.insert(0, _Column("To do"))
+        plan.columns.insert(0, _Column(DEFAULT_COLUMNS[0]))
     doc: Doc[Any] = new_doc()
     now = now_ms()
     used = {t.number for c in plan.columns for t in c.tickets if t.number and t.number > 0}
@@ -345,28 +354,23 @@ def _build(plan: _Plan, actor: str) -> Board:
         root_columns = doc.get(COLUMNS, type=Map)
         root_tickets = doc.get(TICKETS, type=Map)
         root_labels = doc.get(LABELS, type=Map)
-        root_board.update(
-            {
-                "id": new_id(),
-                "title": plan.title[:MAX_TITLE_LENGTH],
-                "schema": SCHEMA_VERSION,
-                "created_at": now,
-            }
-        )
+        root_board.update(codec.board_fields(new_id(), plan.title[:MAX_TITLE_LENGTH], now))
         label_ids = {}
         for name, color in plan.labels.items():
-            label_ids[name] = new_id()
-            root_labels[label_ids[name]] = Map({"name": name[:100], "color": color})
+            label = Label(new_id(), name[:MAX_LABEL_NAME_LENGTH], color)
+            label_ids[name] = label.id
+            root_labels[label.id] = codec.label_map(label)
         column_ranks = ranks_between(None, None, len(plan.columns)) or []
         for column, column_rank in zip(plan.columns, column_ranks, strict=True):
             column_id = new_id()
-            root_columns[column_id] = Map(
-                {
-                    "title": column.title[:MAX_TITLE_LENGTH],
-                    "rank": column_rank,
-                    "wip_limit": min(column.wip_limit, 10_000),
-                    "deleted": column.deleted,
-                }
+            root_columns[column_id] = codec.column_map(
+                Column(
+                    column_id,
+                    column.title[:MAX_TITLE_LENGTH],
+                    column_rank,
+                    min(column.wip_limit, MAX_WIP_LIMIT),
+                    column.deleted,
+                )
             )
             ticket_ranks = ranks_between(None, None, len(column.tickets)) or []
             for ticket, rank in zip(column.tickets, ticket_ranks, strict=True):
@@ -378,28 +382,25 @@ def _build(plan: _Plan, actor: str) -> Board:
                         next_number += 1
                     number = next_number
                     used.add(number)
-                root_tickets[new_id()] = Map(
-                    {
-                        "number": number,
-                        "title": ticket.title,
-                        "description": Text(ticket.description),
-                        "column": column_id,
-                        "rank": rank,
-                        "assignee": ticket.assignee,
-                        "labels": Map(
-                            {label_ids[n]: True for n in ticket.labels if n in label_ids}
-                        ),
-                        "comments": Array(
-                            [
-                                Map({"id": new_id(), "author": a, "text": t, "at": at})
-                                for a, t, at in ticket.comments
-                            ]
-                        ),
-                        "created_by": ticket.created_by or actor,
-                        "created_at": ticket.created_at or now,
-                        "updated_by": actor,
-                        "updated_at": ticket.updated_at or ticket.created_at or now,
-                        "deleted": ticket.deleted,
-                    }
+                created_at = ticket.created_at or now
+                ticket_id = new_id()
+                root_tickets[ticket_id] = codec.ticket_map(
+                    Ticket(
+                        id=ticket_id,
+                        number=number,
+                        title=ticket.title,
+                        description=ticket.description,
+                        column=column_id,
+                        stored_column=column_id,
+                        rank=rank,
+                        assignee=ticket.assignee,
+                        labels=tuple(label_ids[n] for n in ticket.labels if n in label_ids),
+                        comments=tuple(Comment(new_id(), a, t, at) for a, t, at in ticket.comments),
+                        created_by=ticket.created_by or actor,
+                        created_at=created_at,
+                        updated_by=actor,
+                        updated_at=ticket.updated_at or created_at,
+                        deleted=ticket.deleted,
+                    )
                 )
     return Board(doc, actor=actor)

@@ -9,6 +9,8 @@ from typing import Any
 
 from pycrdt import Doc
 
+from .limits import ID_BYTES
+
 SCHEMA_VERSION = 1
 
 BOARD = "board"
@@ -22,16 +24,12 @@ LOCAL_SOURCE = "lanban:local"  # this user's edits (tracked by undo)
 SYSTEM_SOURCE = "lanban:system"  # creation, import, fixes after a merge (not undoable)
 REMOTE_SOURCE = "lanban:remote"  # default for updates from elsewhere
 
-DEFAULT_COLUMNS = ("To do", "Doing", "Done")
-MAX_TITLE_LENGTH = 500
-MAX_TEXT_LENGTH = 100_000
-
 
 def new_id() -> str:
-    """A random URL-safe id (72 bits) that does not start with "-" (it would
-    read as an option on a command line)."""
+    """A random URL-safe id that does not start with "-" (it would read as an
+    option on a command line)."""
     while True:
-        value = secrets.token_urlsafe(9)
+        value = secrets.token_urlsafe(ID_BYTES)
         if value[0] != "-":
             return value
 

@@ -17,14 +17,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from lanban.model.schema import MAX_TITLE_LENGTH
+from lanban.model.limits import BOARD_ID_PATTERN, MAX_BOARD_ID_LENGTH, MAX_TITLE_LENGTH
+
+from .secure import BOARD_KEY_BYTES
 
 PREFIX = "lanban:"
 INVITE_VERSION = 1
-BOARD_KEY_BYTES = 32
 CHECKSUM_BYTES = 4  # SHA-256 truncated; catches typos, not an attacker
 LENGTH_BYTES = 2  # big-endian length before each string
-MAX_BOARD_ID_CHARS = 64
 MAX_URL_BYTES = 1024
 MAX_TOKEN_BYTES = 1024
 MAX_HINTS = 16
@@ -34,7 +34,6 @@ MAX_CODE_CHARS = 32 * 1024
 
 NOT_AN_INVITE = 'this is not a Lanban invite code (it should start with "lanban:")'
 
-_BOARD_ID = re.compile(r"[A-Za-z0-9_-]+")
 _PORT = re.compile(r"[0-9]{1,5}")
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*")
@@ -159,12 +158,10 @@ def _base32(text: str) -> bytes:
 
 
 def _check_board_id(board_id: object) -> None:
-    if (
-        not isinstance(board_id, str)
-        or len(board_id) > MAX_BOARD_ID_CHARS
-        or not _BOARD_ID.fullmatch(board_id)
-    ):
-        raise InviteError(f"bad board id {board_id!r}: use 1 to 64 of A-Z a-z 0-9 _ -")
+    if not isinstance(board_id, str) or not BOARD_ID_PATTERN.fullmatch(board_id):
+        raise InviteError(
+            f"bad board id {board_id!r}: use 1 to {MAX_BOARD_ID_LENGTH} of A-Z a-z 0-9 _ -"
+        )
 
 
 def _check_title(title: object) -> None:

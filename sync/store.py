@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import secrets
 import sqlite3
 import time
@@ -43,16 +42,18 @@ from pycrdt import merge_updates
 
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
-from lanban.model.schema import DEFAULT_COLUMNS, LOCAL_SOURCE
+from lanban.model.limits import BOARD_ID_PATTERN, DEFAULT_COLUMNS
+from lanban.model.schema import LOCAL_SOURCE
 
 from .invite import Invite
+from .secure import BOARD_KEY_BYTES
 
 log = logging.getLogger("lanban.store")
 
 APPLICATION_ID = 0x4C4E424E  # "LNBN": marks a file as a Lanban board
 FILE_VERSION = 1
 BOARD_SUFFIX = ".lanban"
-KEY_BYTES = 32
+KEY_BYTES = BOARD_KEY_BYTES
 COMPACT_MIN_BYTES = 64 * 1024
 COMPACT_MAX_ROWS = 2000
 BUSY_TIMEOUT_S = 10.0  # wait this long for another process's write lock
@@ -62,7 +63,7 @@ WAL_CHECKPOINT_BYTES = 256 * 1024
 WAL_LIMIT_BYTES = 256 * 1024  # the WAL is truncated back to this after a checkpoint
 
 STORE_SOURCE = "lanban:store"  # updates read back from the file (another process wrote them)
-_BOARD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_BOARD_ID = BOARD_ID_PATTERN
 
 
 class StoreError(Exception):

@@ -6,7 +6,7 @@ import pytest
 
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
-from lanban.model.schema import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH
+from lanban.model.limits import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH
 
 from .helpers import Clock, layout
 

@@ -264,8 +264,10 @@ def run_ops(
     clock = Clock()
     client_ids = client_ids or range(1000, 1000 + replicas)
     # Ids break ties between equal ranks: predictable, so an example replays.
+    ids = counting_ids()
     with (
-        mock.patch("lanban.model.board.new_id", counting_ids()),
+        mock.patch("lanban.model.board.new_id", ids),
+        mock.patch("lanban.model.commands.new_id", ids),
         mock.patch("lanban.model.schema.new_client_id", lambda: 1),
     ):
         template = Board.create("Board", ["To do", "Doing", "Done"], actor="user0", clock=clock)

@@ -1,0 +1,191 @@
+"""Board events: telling listeners what each transaction changed.
+
+The board's own commands say what they changed (:meth:`ChangeTracker.emit`).
+For transactions it did not write itself (updates from peers, undo and redo)
+the tracker observes the document while they run (:meth:`ChangeTracker.observing`),
+turns the document events into typed changes, brings the cache (model.cache)
+up to date and runs the post-merge repair (model.repair). The board pays for
+no deep observer on its own edits.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from pycrdt import Map
+
+from .cache import BoardCache
+from .codec import MOVE_FIELDS, PLACE_FIELDS, board_id, read_placement
+from .events import BoardEvent, Change, Kind, Origin
+from .index import TicketIndex
+from .schema import BOARD, COLUMNS, LABELS
+
+EventListener = Callable[[BoardEvent], None]
+# Fixes after a merge: given the ticket numbers that may clash now (None: all).
+Repair = Callable[[set[int] | None], list[Change]]
+
+
+class ChangeTracker:
+    def __init__(self, cache: BoardCache, repair: Repair) -> None:
+        self._cache = cache
+        self._repair = repair
+        self.listeners: list[EventListener] = []
+
+    def subscribe(self, listener: EventListener) -> Callable[[], None]:
+        self.listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self.listeners:
+                self.listeners.remove(listener)
+
+        return remove
+
+    def emit(self, origin: Origin, changes: list[Change]) -> None:
+        if not changes or not self.listeners:
+            return
+        event = BoardEvent(origin, tuple(changes))
+        for listener in list(self.listeners):
+            listener(event)
+
+    def observing(self, origin: Origin) -> _Observing:
+        """Around a transaction the board did not write: afterwards, the cache
+        is up to date, merge fixes are made, and listeners hear of it all."""
+        return _Observing(self, origin)
+
+    def translate(self, origin: Origin, tickets: _TicketEvents, roots_changed: set[str]) -> None:
+        cache = self._cache
+        idx = cache.idx()
+        changes: list[Change] = []
+        if COLUMNS in roots_changed:
+            cache.columns_changed()
+            idx = cache.idx()
+            changes.append(Change(Kind.COLUMNS_CHANGED))
+        if LABELS in roots_changed:
+            changes.append(Change(Kind.LABELS_CHANGED))
+        if BOARD in roots_changed:
+            changes.append(Change(Kind.BOARD_CHANGED, board_id(cache.board)))
+        touched = tickets.touched
+        numbers: set[int] | None
+        with cache.doc.transaction():
+            for tid, fields in touched.items():
+                changes += self._refresh(idx, tid, fields)
+            numbers = {idx.places[t].number for t in touched if t in idx.places}
+            # len() is O(n) in pycrdt: only when tickets came or went
+            if tickets.keys_changed and len(cache.tickets) != len(idx.places):
+                # pycrdt can leave a deleted key out of its event when other
+                # updates are pending: then trust the document, not the events.
+                cache.forget_tickets()
+                cache.idx()
+                numbers = None
+        changes += self._repair(numbers)
+        self.emit(origin, changes)
+
+    def _refresh(self, idx: TicketIndex, tid: str, fields: set[str]) -> list[Change]:
+        old = idx.places.get(tid)
+        cache = self._cache
+        if "*" in fields:  # added, purged or replaced as a whole
+            cache.maps.pop(tid, None)
+        m = cache.tickets.get(tid)
+        new = read_placement(m) if isinstance(m, Map) else None
+        idx.put(tid, new)
+        was_live = old is not None and not old.deleted
+        is_live = new is not None and not new.deleted
+        if was_live and not is_live:
+            return [Change(Kind.TICKET_REMOVED, tid, frozenset(fields))]
+        if is_live and not was_live:
+            return [Change(Kind.TICKET_ADDED, tid, frozenset(fields))]
+        if not is_live:
+            return []
+        assert old is not None and new is not None
+        changes = []
+        if (old.column, old.rank) != (new.column, new.rank):
+            changes.append(Change(Kind.TICKET_MOVED, tid, MOVE_FIELDS))
+        other = fields - PLACE_FIELDS
+        if "*" in fields or other:
+            changes.append(Change(Kind.TICKET_CHANGED, tid, frozenset(other)))
+        return changes
+
+
+class _Observing:
+    """Observers on the four roots for the length of one ``with`` block.
+
+    A class rather than @contextmanager: it wraps every update from a peer.
+    """
+
+    __slots__ = ("_origin", "_roots", "_subs", "_tickets", "_tracker")
+
+    def __init__(self, tracker: ChangeTracker, origin: Origin) -> None:
+        self._tracker = tracker
+        self._origin = origin
+        self._tickets = _TicketEvents()
+        self._roots: set[str] = set()
+        self._subs: list[tuple[Map[Any], Any]] = []
+
+    def __enter__(self) -> None:
+        cache = self._tracker._cache
+        cache.idx()  # the index must hold the state before the transaction
+        marks = self._roots
+        self._subs = [
+            (cache.tickets, cache.tickets.observe_deep(self._tickets)),
+            (cache.columns, cache.columns.observe_deep(_Mark(marks, COLUMNS))),
+            (cache.labels, cache.labels.observe_deep(_Mark(marks, LABELS))),
+            (cache.board, cache.board.observe_deep(_Mark(marks, BOARD))),
+        ]
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for root, sub in self._subs:
+            root.unobserve(sub)
+        if exc_type is None:
+            self._tracker.translate(self._origin, self._tickets, self._roots)
+
+
+_EVENTS = inspect.Signature([inspect.Parameter("events", inspect.Parameter.POSITIONAL_ONLY)])
+
+
+class _TicketEvents:
+    """Collects which tickets (and fields) a transaction touched.
+
+    A callable with a ready ``__signature__``: pycrdt inspects the signature of
+    every observer it is given, which otherwise costs more than applying a
+    small update.
+    """
+
+    __signature__ = _EVENTS
+
+    def __init__(self) -> None:
+        self.touched: dict[str, set[str]] = {}
+        self.keys_changed = False  # tickets added or removed (not just edited)
+
+    def __call__(self, events: list[Any]) -> None:
+        touched = self.touched
+        for ev in events:
+            path = ev.path
+            if not path:
+                self.keys_changed = True
+                for tid in ev.keys:
+                    touched.setdefault(tid, set()).add("*")
+            elif len(path) == 1:
+                touched.setdefault(str(path[0]), set()).update(getattr(ev, "keys", {}) or {})
+            else:
+                touched.setdefault(str(path[0]), set()).add(str(path[1]))
+
+
+class _Mark:
+    """Notes that a transaction touched one of the other roots."""
+
+    __signature__ = _EVENTS
+
+    def __init__(self, into: set[str], name: str) -> None:
+        self.into = into
+        self.name = name
+
+    def __call__(self, events: list[Any]) -> None:
+        self.into.add(self.name)

@@ -1,0 +1,213 @@
+"""The write gateway: the one place that opens transactions on a board's document.
+
+Every write runs in one transaction, with the LOCAL origin (this user's edits,
+undo and redo: each its own undo step) or the SYSTEM origin (creation, fixes
+after a merge: not undoable); updates from elsewhere with the source their
+caller names. Each transaction's update then goes to the update listeners
+with that source. Also here: the limits a written value must keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from pycrdt import Doc, Map, Subscription, UndoManager
+
+from .errors import BoardError
+from .limits import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, MAX_WIP_LIMIT
+from .schema import LOCAL_SOURCE, SYSTEM_SOURCE
+
+# Undo groups edits closer together than this (typing); every other operation
+# is its own undo step (see Writes.boundary).
+UNDO_CAPTURE_MS = 500
+UNDO_BOUNDARY_MS = 1_000_000  # far past the capture window
+
+UpdateListener = Callable[[bytes, Hashable], None]
+
+
+# --------------------------------------------------------------------- limits
+
+
+def clean(value: str, what: str, limit: int = MAX_TITLE_LENGTH) -> str:
+    """A title or name with its white space tidied, checked."""
+    value = " ".join(value.split())
+    if not value:
+        raise BoardError(f"{what} cannot be empty")
+    if len(value) > limit:
+        raise BoardError(f"{what} is too long ({len(value)} characters, at most {limit})")
+    return value
+
+
+def check_text(text: str) -> None:
+    if len(text) > MAX_TEXT_LENGTH:
+        raise BoardError(f"text is too long ({len(text)} characters, at most {MAX_TEXT_LENGTH})")
+
+
+def check_wip(limit: int) -> None:
+    if not 0 <= limit <= MAX_WIP_LIMIT:
+        raise BoardError(f"a WIP limit must be between 0 (none) and {MAX_WIP_LIMIT}, not {limit}")
+
+
+# -------------------------------------------------------------------- writing
+
+
+def put(m: Map[Any], key: str, value: str | int | float | bool) -> None:
+    """``m[key] = value`` for a plain value, inside the running transaction.
+
+    pycrdt's ``__setitem__`` enters and leaves the transaction twice and checks
+    the value's type on every call: more than a quarter of what a move costs
+    (tests/benchmarks/bench_model.py). This hands the value to the Rust Map
+    directly; tests/model/test_codec.py checks it writes what ``m[key] = value``
+    writes.
+    """
+    txn = m.doc._txn
+    assert txn is not None and txn._txn is not None, "put() outside a transaction"
+    m.integrated.insert(txn._txn, key, value)
+
+
+class Writes:
+    """Opens the board's transactions; owns its undo history and update listeners."""
+
+    def __init__(self, doc: Doc[Any], scopes: list[Map[Any]], clock: Callable[[], int]) -> None:
+        self.doc = doc
+        # Callbacks handed to pycrdt live in Rust, out of the garbage
+        # collector's sight: they must not refer to the Board, or every Board
+        # would be kept alive by its own Doc. Hence these two small objects.
+        self.updates = _UpdateFanout()
+        self._update_subscription: Subscription | None = None
+        self.undo_clock = _UndoClock(clock)
+        self._undo = UndoManager(capture_timeout_millis=UNDO_CAPTURE_MS, timestamp=self.undo_clock)
+        for scope in scopes:
+            self._undo.expand_scope(scope)
+        self._undo.include_origin(LOCAL_SOURCE)
+
+    def local(self, *, boundary: bool = True) -> Sourced:
+        """This user's edit; ``boundary=False`` lets quick edits (typing) share an undo step."""
+        return Sourced(self, LOCAL_SOURCE, self.doc.transaction(origin=LOCAL_SOURCE), boundary)
+
+    def system(self) -> Sourced:
+        return self.applying(SYSTEM_SOURCE)
+
+    def applying(self, source: Hashable) -> Sourced:
+        """A transaction whose update listeners are told ``source``."""
+        return Sourced(self, source, self.doc.transaction(origin=source), False)
+
+    def boundary(self) -> None:
+        """Make the next change a new undo step.
+
+        pycrdt has no stopCapturing(): jumping the undo clock past the capture
+        window does it.
+        """
+        self.undo_clock.epoch += UNDO_BOUNDARY_MS
+
+    # ---------------------------------------------------------------- undo
+
+    def can_undo(self) -> bool:
+        return self._undo.can_undo()
+
+    def can_redo(self) -> bool:
+        return self._undo.can_redo()
+
+    def undo(self) -> bool:
+        with Sourced(self, LOCAL_SOURCE, None, False):
+            done = self._undo.undo()
+        self.boundary()
+        return done
+
+    def redo(self) -> bool:
+        with Sourced(self, LOCAL_SOURCE, None, False):
+            done = self._undo.redo()
+        self.boundary()
+        return done
+
+    # ------------------------------------------------------------- listeners
+
+    def on_update(self, listener: UpdateListener, *, first: bool = False) -> Callable[[], None]:
+        listeners = self.updates.listeners
+        if first:
+            listeners.insert(0, listener)
+        else:
+            listeners.append(listener)
+        if self._update_subscription is None:
+            self._update_subscription = self.doc.observe(self.updates)
+
+        def remove() -> None:
+            if listener in listeners:
+                listeners.remove(listener)
+
+        return remove
+
+
+class Sourced:
+    """Names the source of the writes inside it and, with a transaction, runs them.
+
+    A class rather than @contextmanager: it wraps every move, and generator
+    context managers cost more than the write itself.
+    """
+
+    __slots__ = ("_boundary", "_previous", "_source", "_txn", "_writes")
+
+    def __init__(self, writes: Writes, source: Hashable, txn: Any, boundary: bool) -> None:
+        self._writes = writes
+        self._source = source
+        self._txn = txn
+        self._boundary = boundary
+        self._previous: Hashable = None
+
+    def __enter__(self) -> None:
+        writes = self._writes
+        if self._boundary:
+            writes.undo_clock.epoch += UNDO_BOUNDARY_MS
+        updates = writes.updates
+        self._previous, updates.source = updates.source, self._source
+        if self._txn is not None:
+            self._txn.__enter__()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        writes = self._writes
+        try:
+            if self._txn is not None:
+                self._txn.__exit__(exc_type, exc, tb)
+        except ExceptionGroup as group:  # a listener failed (e.g. the disk is full)
+            raise group.exceptions[0] from group
+        finally:
+            writes.updates.source = self._previous
+        if isinstance(exc, ExceptionGroup) and exc.exceptions:
+            raise exc.exceptions[0] from exc
+        if self._boundary and exc_type is None:
+            writes.undo_clock.epoch += UNDO_BOUNDARY_MS
+
+
+class _UndoClock:
+    """The UndoManager's clock, which :meth:`Writes.boundary` moves on."""
+
+    __slots__ = ("clock", "epoch")
+
+    def __init__(self, clock: Callable[[], int]) -> None:
+        self.clock = clock
+        self.epoch = 0
+
+    def __call__(self) -> int:
+        return self.clock() + self.epoch
+
+
+class _UpdateFanout:
+    """Hands each transaction's update to the listeners, with its source.
+
+    pycrdt cannot read a transaction's origin while it commits, which is when
+    this runs; so every write names its source here first (see Sourced).
+    """
+
+    __slots__ = ("listeners", "source")
+
+    def __init__(self) -> None:
+        self.listeners: list[UpdateListener] = []
+        self.source: Hashable = LOCAL_SOURCE
+
+    def __call__(self, event: Any) -> None:
+        update: bytes = event.update
+        if update == b"\x00\x00":
+            return
+        for listener in list(self.listeners):
+            listener(update, self.source)
