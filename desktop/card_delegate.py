@@ -12,6 +12,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, 
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from lanban.model.limits import DEFAULT_LABEL_COLOR
 from lanban.model.schema import Ticket
 
 from .column_model import BadgesRole, FreshRole, LabelsRole, TicketRole
@@ -116,7 +117,7 @@ class CardDelegate(QStyledItemDelegate):
             painter.drawPixmap(int(right - size), int(top), pixmap("lock", pal.text, size, 2.0))
             right -= size + 4
         for name, color in labels:
-            chip = QColor(color) if QColor(color).isValid() else QColor("#8888aa")
+            chip = QColor(color) if QColor(color).isValid() else QColor(DEFAULT_LABEL_COLOR)
             width_chip = fm.horizontalAdvance(name) + 12
             if x + width_chip > right:
                 break

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from lanban.model.board import Board
+from lanban.model.limits import DEFAULT_COLUMNS
 
 from .theme import USER_COLORS, text_on
 
@@ -123,7 +124,7 @@ class NewBoardDialog(QDialog):
         self.setWindowTitle("New board")
         self.title = QLineEdit()
         self.title.setPlaceholderText("e.g. Team board")
-        self.columns = QLineEdit("To do, Doing, Done")
+        self.columns = QLineEdit(", ".join(DEFAULT_COLUMNS))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

@@ -133,9 +133,11 @@ class BoardCommands(BoardQueries):
             updated_at=now,
             deleted=False,
         )
+        m = codec.ticket_map(ticket)
         with self._writes.local():
-            cache.tickets[tid] = codec.ticket_map(ticket)
+            cache.tickets[tid] = m  # m is now the ticket's Map in the document
             self._write_ranks(ranks, skip=tid)
+        cache.maps[tid] = m
         idx.put(tid, Placement(col.id, ticket.rank, False, ticket.number, now))
         changes = [Change(Kind.TICKET_ADDED, tid)]
         changes += _moved_neighbours(ranks, tid)

@@ -43,7 +43,7 @@ from pycrdt import merge_updates
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
 from lanban.model.limits import BOARD_ID_PATTERN, DEFAULT_COLUMNS
-from lanban.model.schema import LOCAL_SOURCE
+from lanban.model.schema import LOCAL_SOURCE, new_id
 
 from .invite import Invite
 from .secure import BOARD_KEY_BYTES
@@ -122,7 +122,7 @@ class Store:
                 raise StoreError(
                     f"{path} is damaged ({exc}); move it away to start afresh"
                 ) from exc
-        fresh = {"node_id": secrets.token_hex(16), "user_id": secrets.token_urlsafe(9)}
+        fresh = {"node_id": secrets.token_hex(16), "user_id": new_id()}
         missing = {k: v for k, v in fresh.items() if not isinstance(data.get(k), str)}
         if missing:
             data.update(missing)
