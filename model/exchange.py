@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pycrdt import Doc, Map
-
 from . import codec
 from .board import Board
 from .errors import BoardError
@@ -31,20 +29,7 @@ from .limits import (
     MAX_WIP_LIMIT,
 )
 from .ranks import ranks_between
-from .schema import (
-    BOARD,
-    COLUMNS,
-    LABELS,
-    SYSTEM_SOURCE,
-    TICKETS,
-    Column,
-    Comment,
-    Label,
-    Ticket,
-    new_doc,
-    new_id,
-    now_ms,
-)
+from .schema import Column, Comment, Label, Ticket, new_id, now_ms
 
 TRELLO_COLORS = {
     "green": "#61bd4f",
@@ -342,28 +327,25 @@ def _plan_trello(data: dict[str, Any]) -> _Plan:
 def _build(plan: _Plan, actor: str) -> Board:
     if not any(not c.deleted for c in plan.columns):
         plan.columns.insert(0, _Column(DEFAULT_COLUMNS[0]))
-    doc: Doc[Any] = new_doc()
+    board = Board(actor=actor)
+    cache = board._cache
     now = now_ms()
     used = {t.number for c in plan.columns for t in c.tickets if t.number and t.number > 0}
     duplicate = len(used) != sum(
         1 for c in plan.columns for t in c.tickets if t.number and t.number > 0
     )
     next_number = 1
-    with doc.transaction(origin=SYSTEM_SOURCE):
-        root_board = doc.get(BOARD, type=Map)
-        root_columns = doc.get(COLUMNS, type=Map)
-        root_tickets = doc.get(TICKETS, type=Map)
-        root_labels = doc.get(LABELS, type=Map)
-        root_board.update(codec.board_fields(new_id(), plan.title[:MAX_TITLE_LENGTH], now))
+    with board._writes.system():
+        cache.board.update(codec.board_fields(new_id(), plan.title[:MAX_TITLE_LENGTH], now))
         label_ids = {}
         for name, color in plan.labels.items():
             label = Label(new_id(), name[:MAX_LABEL_NAME_LENGTH], color)
             label_ids[name] = label.id
-            root_labels[label.id] = codec.label_map(label)
+            cache.labels[label.id] = codec.label_map(label)
         column_ranks = ranks_between(None, None, len(plan.columns)) or []
         for column, column_rank in zip(plan.columns, column_ranks, strict=True):
             column_id = new_id()
-            root_columns[column_id] = codec.column_map(
+            cache.columns[column_id] = codec.column_map(
                 Column(
                     column_id,
                     column.title[:MAX_TITLE_LENGTH],
@@ -384,7 +366,7 @@ def _build(plan: _Plan, actor: str) -> Board:
                     used.add(number)
                 created_at = ticket.created_at or now
                 ticket_id = new_id()
-                root_tickets[ticket_id] = codec.ticket_map(
+                cache.tickets[ticket_id] = codec.ticket_map(
                     Ticket(
                         id=ticket_id,
                         number=number,
@@ -403,4 +385,4 @@ def _build(plan: _Plan, actor: str) -> Board:
                         deleted=ticket.deleted,
                     )
                 )
-    return Board(doc, actor=actor)
+    return board
