@@ -55,7 +55,7 @@ class ChangeTracker:
         is up to date, merge fixes are made, and listeners hear of it all."""
         return _Observing(self, origin)
 
-    def translate(self, origin: Origin, tickets: _TicketEvents, roots_changed: set[str]) -> None:
+    def _translate(self, origin: Origin, tickets: _TicketEvents, roots_changed: set[str]) -> None:
         cache = self._cache
         idx = cache.idx()
         changes: list[Change] = []
@@ -144,7 +144,7 @@ class _Observing:
         for root, sub in self._subs:
             root.unobserve(sub)
         if exc_type is None:
-            self._tracker.translate(self._origin, self._tickets, self._roots)
+            self._tracker._translate(self._origin, self._tickets, self._roots)
 
 
 _EVENTS = inspect.Signature([inspect.Parameter("events", inspect.Parameter.POSITIONAL_ONLY)])
