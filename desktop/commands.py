@@ -455,7 +455,7 @@ def status(ctx: Context) -> None:
     except NodeError as exc:
         raise CommandError(str(exc)) from exc
     if ctx.args.json:
-        out_json(data)
+        out_json(data.to_json())
     else:
         out(format_status(data))
 

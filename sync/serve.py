@@ -12,9 +12,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 from .node import Node, NodeError, NodeOptions, read_node_file
+from .status import NodeStatus
 from .store import Store, StoreError
 
 STATUS_TIMEOUT_S = 5.0
@@ -52,7 +52,7 @@ def run_serve(store: Store, options: NodeOptions) -> int:
     return 0
 
 
-def fetch_status(data_dir: Path) -> dict[str, Any]:
+def fetch_status(data_dir: Path) -> NodeStatus:
     info = read_node_file(data_dir)
     url = f"http://127.0.0.1:{int(info['port'])}/status"
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {info['token']}"})
@@ -64,9 +64,10 @@ def fetch_status(data_dir: Path) -> dict[str, Any]:
             f"the node for {data_dir} (pid {info.get('pid')}) does not answer: {exc}; "
             "it may have stopped"
         ) from exc
-    if not isinstance(data, dict):
-        raise NodeError("the node sent a status that is not a JSON object")
-    return data
+    try:
+        return NodeStatus.from_json(data)
+    except ValueError as exc:
+        raise NodeError(f"the node sent a status this version cannot read: {exc}") from exc
 
 
 def _ago(at: float | None) -> str:
@@ -80,27 +81,26 @@ def _ago(at: float | None) -> str:
     return f"{seconds / 3600:.1f} h ago"
 
 
-def format_status(status: dict[str, Any]) -> str:
+def format_status(status: NodeStatus) -> str:
     lines = [
-        f"node {status.get('name') or '(no name)'} ({str(status.get('node_id', ''))[:12]}) "
-        f"listening on {status.get('listening')}"
-        + ("" if status.get("discovery") else ", LAN discovery off")
+        f"node {status.name or '(no name)'} ({status.node_id[:12]}) "
+        f"listening on {status.listening}" + ("" if status.discovery else ", LAN discovery off")
     ]
-    peers = status.get("peers", [])
+    peers = status.peers
     lines.append(f"{len(peers)} peer(s) connected" + (":" if peers else ""))
     for p in peers:
         lines.append(
-            f"  {p.get('name') or p.get('node_id', '')[:12]} at {p.get('address')}, "
-            f"connected {_ago(p.get('connected_since'))}, last heard {_ago(p.get('last_heard'))}"
+            f"  {p.name or p.node_id[:12]} at {p.address}, "
+            f"connected {_ago(p.connected_since)}, last heard {_ago(p.last_heard)}"
         )
-    for b in status.get("boards", []):
-        relay = ", relay linked" if b.get("relay") else ""
+    for b in status.boards:
+        relay = ", relay linked" if b.relay else ""
         lines.append(
-            f"board {b.get('title') or '(not synced yet)'} ({b.get('id')}): "
-            f"{b.get('connected_peers', 0)} peer(s){relay}, "
-            f"{b.get('local_changes_not_seen_by_peers', 0)} local change(s) not seen by any peer, "
-            f"last sync {_ago(b.get('last_sync'))}"
+            f"board {b.title or '(not synced yet)'} ({b.id}): "
+            f"{b.connected_peers} peer(s){relay}, "
+            f"{b.local_changes_not_seen_by_peers} local change(s) not seen by any peer, "
+            f"last sync {_ago(b.last_sync)}"
         )
-    for problem in status.get("problems", []):
+    for problem in status.problems:
         lines.append(f"problem: {problem}")
     return "\n".join(lines)

@@ -49,8 +49,8 @@ async def test_two_nodes_sync_through_the_stock_server(
             ),
             what="A to see B's presence via the relay",
         )
-        status = a.status()["boards"][0]
-        assert status["relay"] and status["connected_peers"] == 0
+        status = a.status().boards[0]
+        assert status.relay and status.connected_peers == 0
 
 
 async def test_a_stock_yjs_client_reads_and_edits_a_board(

@@ -1,0 +1,175 @@
+"""One board's live links in the node, and what passes between them.
+
+The hub runs each link's session, forwards every update and awareness change
+to the board's other links (so three peers in a line see each other), keeps
+one LAN link per peer (when both sides dial at once, the link dialled by the
+lower node id wins) and the sync bookkeeping behind ``lanban status``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lanban.model.board import Board
+
+from .link import Link, LinkKind
+from .presence import Presence
+from .session import Session
+from .status import BoardStatus, NodeEvent, NodeListener
+from .store import BoardFile
+
+log = logging.getLogger("lanban.node")  # one log for the node and its parts
+
+
+class BoardHub:
+    def __init__(self, file: BoardFile, node_id: str, notify: NodeListener) -> None:
+        self.file = file
+        self.node_id = node_id  # ours, hex
+        self.presence = Presence(file.board.doc.client_id)
+        self.links: dict[int, Link] = {}
+        self.last_sync: float | None = None
+        self._notify = notify
+        self._lan: dict[str, Link] = {}  # peer node id (hex) -> its live link
+        self._synced_dirty = False  # mark the store synced at the next tick
+        self._announced: set[int] = set()  # links whose sync the listeners know of
+        self._unlisten: list[Callable[[], None]] = [
+            # Before the store's listener: an edit leaves for peers, then is fsynced.
+            file.board.on_update(self._forward, first=True),
+            self.presence.subscribe(lambda *_: notify(NodeEvent.PRESENCE, self.id)),
+        ]
+
+    @property
+    def board(self) -> Board:
+        return self.file.board
+
+    @property
+    def id(self) -> str:
+        return self.file.board_id
+
+    def lan_link(self, peer_node: str) -> Link | None:
+        """The live LAN link to this peer, if any."""
+        return self._lan.get(peer_node)
+
+    def close(self, reason: str) -> None:
+        """Close every link and stop listening to the board (the file stays open)."""
+        for link in list(self.links.values()):
+            link.close(reason)
+        for unlisten in self._unlisten:
+            unlisten()
+
+    # ------------------------------------------------------------- presence
+
+    def set_presence(self, state: dict[str, Any] | None) -> None:
+        self.presence.set_local(state)
+        self.flush_presence()
+
+    def set_presence_field(self, key: str, value: Any) -> None:
+        self.presence.set_local_field(key, value)
+        self.flush_presence()
+
+    def flush_presence(self) -> None:
+        for entries, skip in self.presence.take_outbox():
+            for link in list(self.links.values()):
+                if link.id != skip and link.session is not None:
+                    link.session.send_awareness(entries)
+
+    # ------------------------------------------------------------- updates
+
+    def _forward(self, update: bytes, source: object) -> None:
+        for link in list(self.links.values()):
+            session = link.session
+            if link.id != source and session is not None:
+                session.send_update(update)
+                if session.synced:
+                    self._synced_dirty = True
+                    self.last_sync = time.time()
+
+    def _after_frame(self, link: Link) -> None:
+        self.flush_presence()
+        if link.synced:
+            self.last_sync = time.time()
+            if link.id not in self._announced:
+                self._announced.add(link.id)
+                self._synced_dirty = True
+                self._notify(NodeEvent.LINKS, self.id)
+
+    def tick(self) -> None:
+        """Housekeeping, every second or so: presence renewal, sync bookkeeping."""
+        self.presence.tick()
+        self.flush_presence()
+        if self._synced_dirty:
+            self._synced_dirty = False
+            try:
+                self.file.mark_synced()
+            except Exception as exc:  # sqlite busy: next round
+                log.debug("mark_synced: %s", exc)
+                self._synced_dirty = True
+
+    # --------------------------------------------------------------- links
+
+    async def run_link(self, link: Link, node_info: dict[str, Any] | None) -> bool:
+        """Carry the board over this link until it closes.
+
+        False at once if it is a second LAN link to a peer that lost the
+        duplicate rule. ``node_info`` goes to LAN peers first.
+        """
+        peer = link.info.peer_node
+        if link.info.kind == LinkKind.LAN:
+            existing = self._lan.get(peer)
+            if existing is not None and not existing.closed.is_set():
+                if self._dialled_by(link) <= self._dialled_by(existing) and (
+                    link.info.initiator != existing.info.initiator
+                ):
+                    existing.close("replaced by a link dialled by the lower node id")
+                else:
+                    await link.ws.close(1000, "duplicate link")
+                    return False
+            self._lan[peer] = link
+        session = Session(
+            self.board,
+            self.presence,
+            link.id,
+            link.send,
+            on_node_info=lambda info: self._on_node_info(link, info),
+        )
+        self.links[link.id] = link
+        session.start(node_info if link.info.kind == LinkKind.LAN else None)
+        self._notify(NodeEvent.LINKS, self.id)
+        log.info("%r up for board %s", link, self.id)
+        try:
+            reason = await link.run(session, on_frame=self._after_frame)
+        finally:
+            self.links.pop(link.id, None)
+            self._announced.discard(link.id)
+            if link.info.kind == LinkKind.LAN and self._lan.get(peer) is link:
+                del self._lan[peer]
+            self.flush_presence()
+            self._notify(NodeEvent.LINKS, self.id)
+        log.info("%r down: %s", link, reason)
+        return True
+
+    def _dialled_by(self, link: Link) -> str:
+        return self.node_id if link.info.initiator else link.info.peer_node
+
+    def _on_node_info(self, link: Link, info: dict[str, Any]) -> None:
+        name = info.get("name")
+        if isinstance(name, str):
+            link.info.peer_name = name[:100]
+            self._notify(NodeEvent.LINKS, self.id)
+
+    # -------------------------------------------------------------- status
+
+    def status(self) -> BoardStatus:
+        links = tuple(link.status() for link in self.links.values())
+        return BoardStatus(
+            id=self.id,
+            title=self.board.title or str(self.file.meta("title") or ""),
+            connected_peers=len({lk.node_id for lk in links if lk.kind == LinkKind.LAN}),
+            relay=any(lk.kind == LinkKind.RELAY for lk in links),
+            local_changes_not_seen_by_peers=self.file.pending_local_changes(),
+            last_sync=self.last_sync,
+            links=links,
+        )

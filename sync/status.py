@@ -1,0 +1,236 @@
+"""What a node tells about itself: change notices and a typed status.
+
+The status is what ``lanban status`` prints, what the local ``/status`` HTTP
+endpoint answers (as JSON: :meth:`NodeStatus.to_json`, read back with
+:meth:`NodeStatus.from_json`), and what the desktop shows. Times are Unix
+seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+
+class NodeEvent(StrEnum):
+    """What changed, for ``Node.subscribe`` listeners (with the board id, or None)."""
+
+    BOARDS = "boards"  # a board was opened or closed
+    LINKS = "links"  # a board's links came, went, synced, or a peer told its name
+    PRESENCE = "presence"  # someone's awareness state on a board changed
+
+
+NodeListener = Callable[[NodeEvent, str | None], None]
+
+
+def _str(data: dict[str, Any], key: str) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"status field {key!r} is not a string")
+    return value
+
+
+def _num(data: dict[str, Any], key: str) -> float:
+    value = data.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"status field {key!r} is not a number")
+    return float(value)
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ValueError(f"status field {key!r} is not a list")
+    return value
+
+
+def _object(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("status entry is not an object")
+    return value
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    """One websocket carrying a board: to a LAN peer or to a relay."""
+
+    kind: str  # "lan" | "relay"
+    address: str  # host:port of the other end, or the relay URL
+    node_id: str  # the peer's node id (hex; "" for a relay)
+    name: str  # the name the peer gave ("" for a relay or before it told)
+    connected_since: float
+    last_heard: float
+    initiator: bool  # we dialled
+    synced: bool  # both ends have what the other had when the link opened
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "address": self.address,
+            "node_id": self.node_id,
+            "name": self.name,
+            "connected_since": self.connected_since,
+            "last_heard": self.last_heard,
+            "initiator": self.initiator,
+            "synced": self.synced,
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> LinkStatus:
+        data = _object(value)
+        return cls(
+            kind=_str(data, "kind"),
+            address=_str(data, "address"),
+            node_id=_str(data, "node_id"),
+            name=_str(data, "name"),
+            connected_since=_num(data, "connected_since"),
+            last_heard=_num(data, "last_heard"),
+            initiator=bool(data.get("initiator")),
+            synced=bool(data.get("synced")),
+        )
+
+
+@dataclass(frozen=True)
+class PeerStatus:
+    """A peer node we have LAN links with, over all the boards it shares with us."""
+
+    kind: str
+    address: str
+    node_id: str
+    name: str
+    connected_since: float  # its oldest link's
+    last_heard: float  # its latest link's
+    initiator: bool
+    boards: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "address": self.address,
+            "node_id": self.node_id,
+            "name": self.name,
+            "connected_since": self.connected_since,
+            "last_heard": self.last_heard,
+            "initiator": self.initiator,
+            "boards": list(self.boards),
+        }
+
+    @classmethod
+    def of_boards(cls, boards: Iterable[BoardStatus]) -> tuple[PeerStatus, ...]:
+        """Every LAN peer linked for any of these boards, once."""
+        peers: dict[str, PeerStatus] = {}
+        for board in boards:
+            for link in board.links:
+                if link.kind != "lan":
+                    continue
+                seen = peers.get(link.node_id)
+                peers[link.node_id] = (
+                    cls(
+                        link.kind,
+                        link.address,
+                        link.node_id,
+                        link.name,
+                        link.connected_since,
+                        link.last_heard,
+                        link.initiator,
+                        (board.id,),
+                    )
+                    if seen is None
+                    else replace(
+                        seen,
+                        boards=(*seen.boards, board.id),
+                        last_heard=max(seen.last_heard, link.last_heard),
+                        connected_since=min(seen.connected_since, link.connected_since),
+                    )
+                )
+        return tuple(peers.values())
+
+    @classmethod
+    def from_json(cls, value: object) -> PeerStatus:
+        data = _object(value)
+        return cls(
+            kind=_str(data, "kind"),
+            address=_str(data, "address"),
+            node_id=_str(data, "node_id"),
+            name=_str(data, "name"),
+            connected_since=_num(data, "connected_since"),
+            last_heard=_num(data, "last_heard"),
+            initiator=bool(data.get("initiator")),
+            boards=tuple(str(b) for b in _list(data, "boards")),
+        )
+
+
+@dataclass(frozen=True)
+class BoardStatus:
+    id: str
+    title: str  # "" until the first sync of a joined board (and no invite title)
+    connected_peers: int  # LAN peers with a link for this board
+    relay: bool  # a relay link is up
+    local_changes_not_seen_by_peers: int
+    last_sync: float | None  # None: never
+    links: tuple[LinkStatus, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "connected_peers": self.connected_peers,
+            "relay": self.relay,
+            "local_changes_not_seen_by_peers": self.local_changes_not_seen_by_peers,
+            "last_sync": self.last_sync,
+            "links": [link.to_json() for link in self.links],
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> BoardStatus:
+        data = _object(value)
+        return cls(
+            id=_str(data, "id"),
+            title=_str(data, "title"),
+            connected_peers=int(_num(data, "connected_peers")),
+            relay=bool(data.get("relay")),
+            local_changes_not_seen_by_peers=int(_num(data, "local_changes_not_seen_by_peers")),
+            last_sync=None if data.get("last_sync") is None else _num(data, "last_sync"),
+            links=tuple(LinkStatus.from_json(x) for x in _list(data, "links")),
+        )
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    node_id: str
+    name: str
+    listening: str  # host:port
+    discovery: bool  # mDNS discovery runs
+    peers: tuple[PeerStatus, ...]
+    boards: tuple[BoardStatus, ...]
+    problems: tuple[str, ...]  # boards that could not be opened, as sentences
+
+    def board(self, board_id: str) -> BoardStatus | None:
+        return next((b for b in self.boards if b.id == board_id), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "node_id": self.node_id,
+            "name": self.name,
+            "listening": self.listening,
+            "discovery": self.discovery,
+            "peers": [p.to_json() for p in self.peers],
+            "boards": [b.to_json() for b in self.boards],
+            "problems": list(self.problems),
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> NodeStatus:
+        """ValueError if ``value`` is not a status as :meth:`to_json` makes them."""
+        data = _object(value)
+        return cls(
+            node_id=_str(data, "node_id"),
+            name=_str(data, "name"),
+            listening=_str(data, "listening"),
+            discovery=bool(data.get("discovery")),
+            peers=tuple(PeerStatus.from_json(x) for x in _list(data, "peers")),
+            boards=tuple(BoardStatus.from_json(x) for x in _list(data, "boards")),
+            problems=tuple(str(p) for p in _list(data, "problems")),
+        )
