@@ -61,20 +61,15 @@ async def who_am_i(store: Store, args: argparse.Namespace) -> Settings | None:
     return settings
 
 
-async def run_app(store: Store, node: Node, me: Settings | Mapping[str, str]) -> MainWindow:
+async def run_app(
+    store: Store, node: Node | NodeFacade, me: Settings | Mapping[str, str]
+) -> MainWindow:
     """Start the node and show the window; ``me`` is the user's Settings, or (tests,
     tools) a {"id", "name", "color"} to be for this run."""
     settings = me if isinstance(me, Settings) else Settings.of(store, me)
-    local_only = ""
-    try:
-        await node.start()
-    except NodeError as exc:
-        if "already running" not in str(exc):
-            raise
-        await node.start_local()
-        local_only = "Synced by another Lanban process on this computer"
-    context = AppContext(NodeFacade(node, settings), settings, Messages(), local_only)
-    window = MainWindow(context)
+    facade = node if isinstance(node, NodeFacade) else NodeFacade(node, settings)
+    local_only = await facade.start()
+    window = MainWindow(AppContext(facade, settings, Messages(), local_only))
     window.show()
     return window
 
@@ -97,10 +92,7 @@ async def run_session(args: argparse.Namespace) -> int:
         options = node_options(args)
     except (StoreError, CommandError) as exc:
         return await fatal(str(exc))
-    if options.relay is None and settings.relay:
-        options.relay, options.relay_token = settings.relay, settings.relay_token
-    options.name = settings.name
-    node = Node(store, options)
+    node = NodeFacade.create(store, options, settings)
     loop = asyncio.get_running_loop()
     closed = asyncio.Event()
     window: MainWindow | None = None
@@ -123,7 +115,7 @@ async def run_session(args: argparse.Namespace) -> int:
             await closed.wait()
         finally:
             keepalive.stop()
-            await node.stop()
+            await node.stop()  # also when start-up failed: it may have begun
     except (NodeError, StoreError) as exc:
         return await fatal(str(exc))
     return 0

@@ -317,6 +317,7 @@ class ColumnWidget(QFrame):
                 lambda: self.controller.board.set_wip_limit(column_id, limit)
             ),
             value=self.column.wip_limit,
+            minimum=0,
             maximum=MAX_WIP_LIMIT,
         )
 

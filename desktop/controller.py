@@ -58,13 +58,13 @@ def parse_peer(client_id: int, state: dict[str, Any]) -> Peer:
 
 
 class BoardController(QObject):
-    ticketsChanged = Signal(object)  # BoardEvent
+    ticketsChanged = Signal(BoardEvent)
     columnsChanged = Signal()
     labelsChanged = Signal()
     titleChanged = Signal()
     presenceChanged = Signal()
-    peerJoined = Signal(object)  # Peer
-    peerLeft = Signal(object)  # Peer
+    peerJoined = Signal(Peer)
+    peerLeft = Signal(Peer)
 
     def __init__(
         self, node: NodeFacade, board_id: str, settings: Settings, messages: Messages

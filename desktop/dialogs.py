@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from lanban.model.board import Board
 from lanban.model.limits import DEFAULT_COLUMNS
 
+from .app_state import MAX_NAME
 from .theme import USER_COLORS, text_on
 
 
@@ -71,7 +72,7 @@ class IdentityDialog(QDialog):
         self.setWindowTitle("Welcome to Lanban" if first_start else "Settings")
         self.name = QLineEdit(name)
         self.name.setPlaceholderText("How others see you, e.g. Ada")
-        self.name.setMaxLength(60)
+        self.name.setMaxLength(MAX_NAME)
         self.colors = ColorPicker(color)
         self.relay = QLineEdit(relay)
         self.relay.setPlaceholderText("ws://relay.example:1234 (optional)")

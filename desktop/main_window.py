@@ -634,8 +634,9 @@ class MainWindow(QMainWindow):
     # --------------------------------------------------------------- status
 
     def refresh_status(self) -> None:
-        board = self.node.board_state(self.current) if self.current else None
-        state, text = summarize(board, self.context.local_only)
+        board = self.node.board_status(self.current) if self.current else None
+        dialing = self.node.is_dialing(self.current) if self.current else False
+        state, text = summarize(board, dialing, self.context.local_only)
         self.sync_status.show_state(state, text)
 
     def show_peers(self) -> PeersDialog:

@@ -1,8 +1,8 @@
 """The node, as the desktop sees it: the only desktop module that touches
 ``lanban.sync.node.Node`` (DESIGN.md 2: the app runs the node in-process).
 
-Widgets get typed snapshots (BoardState, LinkState, NodeState) and Qt signals
-with typed arguments; they never reach into the node's boards, links or
+Widgets get the node's typed status (BoardStatus, LinkStatus, NodeStatus) and Qt
+signals with typed arguments; they never reach into the node's boards, links or
 presence. When the node's API changes, this is the one file to adapt.
 """
 
@@ -15,53 +15,20 @@ from PySide6.QtCore import QObject, Signal
 
 from lanban.model.board import Board
 from lanban.sync.invite import Invite
-from lanban.sync.node import Node
+from lanban.sync.node import Node, NodeError, NodeOptions
+from lanban.sync.status import BoardStatus, LinkStatus, NodeEvent, NodeStatus
+from lanban.sync.store import Store
 
 from .app_state import Settings
 
-
-@dataclass(frozen=True)
-class LinkState:
-    """One connection that carries a board: to a LAN peer or to a relay."""
-
-    kind: str  # "lan" | "relay"
-    name: str  # the peer's display name ("" for a relay or an unnamed peer)
-    node_id: str  # the peer node's id (hex; "" for a relay)
-    address: str
-    last_heard: float | None
-    synced: bool
-
-
-@dataclass(frozen=True)
-class BoardState:
-    links: tuple[LinkState, ...]
-    local_changes_not_seen_by_peers: int
-    dialing: bool  # trying to reach someone for this board
-
-
-@dataclass(frozen=True)
-class NodeState:
-    name: str
-    listening: str  # host:port
-    discovery: bool
+# The node's typed status, for the widgets (they import it from here).
+__all__ = ["BoardStatus", "InviteCode", "LinkStatus", "NodeFacade", "NodeStatus"]
 
 
 @dataclass(frozen=True)
 class InviteCode:
     code: str
     relay: str | None  # the relay the invite tells the invited to use
-
-
-def _link(data: dict[str, Any]) -> LinkState:
-    last = data.get("last_heard")
-    return LinkState(
-        kind=str(data.get("kind", "")),
-        name=str(data.get("name") or ""),
-        node_id=str(data.get("node_id") or ""),
-        address=str(data.get("address") or ""),
-        last_heard=float(last) if isinstance(last, int | float) else None,
-        synced=bool(data.get("synced")),
-    )
 
 
 class NodeFacade(QObject):
@@ -77,17 +44,41 @@ class NodeFacade(QObject):
         settings.identityChanged.connect(self._identity_changed)
         settings.relayChanged.connect(self._relay_changed)
 
+    @classmethod
+    def create(cls, store: Store, options: NodeOptions, settings: Settings) -> NodeFacade:
+        """The app's node: the user's name, and their relay unless --relay says otherwise."""
+        if options.relay is None and settings.relay:
+            options.relay, options.relay_token = settings.relay, settings.relay_token
+        options.name = settings.name
+        return cls(Node(store, options), settings)
+
+    async def start(self) -> str:
+        """Start syncing. If another Lanban process already syncs this data
+        directory, only follow the files: then a sentence saying so, else ""."""
+        try:
+            await self._node.start()
+        except NodeError as exc:
+            if "already running" not in str(exc):
+                raise
+            await self._node.start_local()
+            return "Synced by another Lanban process on this computer"
+        return ""
+
+    async def stop(self) -> None:
+        self.close()
+        await self._node.stop()
+
     def close(self) -> None:
+        """Stop listening to the node (the window is going)."""
         self._unsubscribe()
 
-    def _on_node(self, what: str, board_id: str | None) -> None:
+    def _on_node(self, event: NodeEvent, board_id: str | None) -> None:
         signal = {
-            "boards": self.boardsChanged,
-            "links": self.linksChanged,
-            "presence": self.presenceChanged,
-        }.get(what)
-        if signal is not None:
-            signal.emit(board_id or "")
+            NodeEvent.BOARDS: self.boardsChanged,
+            NodeEvent.LINKS: self.linksChanged,
+            NodeEvent.PRESENCE: self.presenceChanged,
+        }[event]
+        signal.emit(board_id or "")
 
     def _identity_changed(self) -> None:
         self._node.name = self._settings.name
@@ -153,19 +144,15 @@ class NodeFacade(QObject):
 
     # -------------------------------------------------------------- status
 
-    def board_state(self, board_id: str) -> BoardState | None:
-        status = self._node.board_status(board_id)
-        if status is None:
-            return None
-        return BoardState(
-            links=tuple(_link(link) for link in status.get("links", [])),
-            local_changes_not_seen_by_peers=int(status.get("local_changes_not_seen_by_peers", 0)),
-            dialing=self._node.is_dialing(board_id),
-        )
+    def board_status(self, board_id: str) -> BoardStatus | None:
+        return self._node.board_status(board_id)
 
-    def node_state(self) -> NodeState:
-        status = self._node.status()
-        return NodeState(str(status["name"] or ""), str(status["listening"]), status["discovery"])
+    def is_dialing(self, board_id: str) -> bool:
+        """Whether the node is trying to reach someone for this board."""
+        return self._node.is_dialing(board_id)
+
+    def node_status(self) -> NodeStatus:
+        return self._node.status()
 
     def add_peer(self, address: str) -> None:
         """Also dial host:port for every board (NodeError if it is not an address)."""

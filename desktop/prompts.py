@@ -61,9 +61,9 @@ def ask_int(
     title: str,
     label: str,
     on_value: Callable[[int], object],
-    value: int = 0,
-    minimum: int = 0,
-    maximum: int = 10_000,
+    value: int,
+    minimum: int,
+    maximum: int,
 ) -> QInputDialog:
     dialog = QInputDialog(parent)
     dialog.setWindowTitle(title)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from .app_state import Messages
 from .icons import icon
-from .node_facade import BoardState, NodeFacade
+from .node_facade import BoardStatus, NodeFacade
 from .prompts import ask_text
 from .theme import Palette
 
@@ -37,7 +37,7 @@ def ago(at: float | None) -> str:
     return f"{seconds / 60:.0f} min ago"
 
 
-def summarize(board: BoardState | None, local_only: str = "") -> tuple[str, str]:
+def summarize(board: BoardStatus | None, dialing: bool, local_only: str = "") -> tuple[str, str]:
     """(state, text): state is "live", "reconnecting" or "offline"."""
     if local_only:
         return "live", local_only
@@ -52,7 +52,7 @@ def summarize(board: BoardState | None, local_only: str = "") -> tuple[str, str]
         if relays:
             parts.append("relay")
         return "live", "Live (" + ", ".join(parts) + ")"
-    if board.links or board.dialing:
+    if board.links or dialing:
         return "reconnecting", "Reconnecting…" + (
             f" {pending} change{'s' if pending != 1 else ''} saved locally" if pending else ""
         )
@@ -133,7 +133,7 @@ class PeersDialog(QDialog):
             self.refresh()
 
     def refresh(self) -> None:
-        board = self.node.board_state(self.board_id) if self.board_id else None
+        board = self.node.board_status(self.board_id) if self.board_id else None
         links = board.links if board is not None else ()
         self.table.setRowCount(len(links))
         for row, link in enumerate(links):
@@ -146,7 +146,7 @@ class PeersDialog(QDialog):
             ]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-        node = self.node.node_state()
+        node = self.node.node_status()
         self.summary.setText(
             f"You are {node.name or 'unnamed'}; this computer listens on "
             f"{node.listening}." + ("" if node.discovery else " LAN discovery is off.")
