@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from lanban.model.board import Board
+from lanban.sync.connect import DialFailed, DialOutcome, PeerAddress, connect_secure
 from lanban.sync.node import Node, NodeError, NodeOptions
+from lanban.sync.status import NodeEvent, NodeStatus
 from lanban.sync.store import Store
 from tests.support import async_holds, async_wait_until, timeout
 from tests.sync.nodes import lanban, peer_of, running, serving, share_board
@@ -172,6 +174,74 @@ async def test_status_api_needs_the_token(tmp_path: Path) -> None:
         assert err.value.code == 401
         status = await asyncio.to_thread(get, {"Authorization": f"Bearer {node.status_token}"})
         assert status["name"] == "Ada" and status["boards"][0]["title"] == "Shared"
+
+
+async def test_typed_status_and_events_of_two_linked_nodes(tmp_path: Path) -> None:
+    a_store, b_store = stores(tmp_path, "a", "b")
+    board_id = share_board(a_store, b_store)
+    events: list[tuple[NodeEvent, str | None]] = []
+    async with running(a_store, name="Ada") as a:
+        a.subscribe(lambda event, board: events.append((event, board)))
+        async with running(b_store, name="Bob", peers=[peer_of(a)]) as b:
+            await async_wait_until(
+                lambda: any(lk.synced and lk.name == "Bob" for lk in a.status().boards[0].links),
+                what="Ada's link to Bob synced and named",
+            )
+            b.set_presence(board_id, ADA)
+            await async_wait_until(lambda: (NodeEvent.PRESENCE, board_id) in events)
+            status = a.status()
+            (peer,) = status.peers
+            assert peer.name == "Bob" and peer.boards == (board_id,) and not peer.initiator
+            board = status.board(board_id)
+            assert board is not None and board == a.board_status(board_id)
+            assert board.connected_peers == 1 and not board.relay and board.last_sync
+            (link,) = board.links
+            assert link.kind == "lan" and link.node_id == peer.node_id and link.synced
+            assert link.connected_since <= link.last_heard <= time.time()
+            # The JSON of the status API and `lanban status --json`: the same fields as
+            # before the status was typed, and read back to the same status.
+            data = json.loads(json.dumps(status.to_json()))
+            assert list(data) == [
+                "node_id", "name", "listening", "discovery", "peers", "boards", "problems"
+            ]  # fmt: skip
+            assert list(data["peers"][0]) == [
+                "kind", "address", "node_id", "name", "connected_since", "last_heard",
+                "initiator", "boards",
+            ]  # fmt: skip
+            assert list(data["boards"][0]) == [
+                "id", "title", "connected_peers", "relay", "local_changes_not_seen_by_peers",
+                "last_sync", "links",
+            ]  # fmt: skip
+            assert set(data["boards"][0]["links"][0]) == set(data["peers"][0]) - {"boards"} | {
+                "synced"
+            }
+            assert NodeStatus.from_json(data) == status
+            with pytest.raises(ValueError):
+                NodeStatus.from_json({**data, "peers": [{"name": 3}]})
+        await async_wait_until(lambda: not a.status().peers, what="Bob gone from the status")
+    assert (NodeEvent.LINKS, board_id) in events
+    assert all(isinstance(event, NodeEvent) for event, _ in events)
+    assert not a_store.root.joinpath("node.json").exists()
+
+
+async def test_dial_outcomes_say_why_no_link_came(tmp_path: Path) -> None:
+    (store,) = stores(tmp_path, "a")
+    share_board(store)
+    node_id = bytes(range(16))
+    async with running(store) as node:
+        here = PeerAddress.parse(peer_of(node))
+        assert here == PeerAddress("127.0.0.1", node.address[1]) and str(here) == peer_of(node)
+        with pytest.raises(DialFailed) as refused:
+            await connect_secure(here, "other-board", b"\x02" * 32, node_id)
+        assert refused.value.outcome is DialOutcome.NO_SUCH_BOARD
+    with pytest.raises(DialFailed) as gone:  # nobody listens there any more
+        await connect_secure(here, "other-board", b"\x02" * 32, node_id)
+    assert gone.value.outcome is DialOutcome.UNREACHABLE
+    assert PeerAddress.parse("[::1]:80") == PeerAddress("::1", 80)
+    assert str(PeerAddress("::1", 80)) == "[::1]:80"
+    for bad in ("nohost", "host:0", "host:70000", ":80"):
+        with pytest.raises(ValueError):
+            PeerAddress.parse(bad)
 
 
 async def test_one_node_per_data_directory(tmp_path: Path) -> None:
