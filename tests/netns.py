@@ -35,6 +35,8 @@ LINK_UP_S = 5.0
 
 def netns_unavailable() -> str | None:
     """Why namespaces cannot be made here, or None if they can."""
+    if sys.platform != "linux":
+        return "network namespaces are Linux's"
     if os.geteuid() != 0:
         return "network namespaces need root"
     if not os.access(IP, os.X_OK):
