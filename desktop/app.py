@@ -61,12 +61,23 @@ async def who_am_i(store: Store, args: argparse.Namespace) -> Settings | None:
     return settings
 
 
+def follow_theme(settings: Settings) -> None:
+    """The saved theme now (make_application applied LANBAN_THEME), and each new choice."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    if settings.theme:
+        apply_scheme(app, settings.theme)
+    settings.themeChanged.connect(lambda: apply_scheme(app, settings.theme))
+
+
 async def run_app(
     store: Store, node: Node | NodeFacade, me: Settings | Mapping[str, str]
 ) -> MainWindow:
     """Start the node and show the window; ``me`` is the user's Settings, or (tests,
     tools) a {"id", "name", "color"} to be for this run."""
     settings = me if isinstance(me, Settings) else Settings.of(store, me)
+    follow_theme(settings)
     facade = node if isinstance(node, NodeFacade) else NodeFacade(node, settings)
     local_only = await facade.start()
     window = MainWindow(AppContext(facade, settings, Messages(), local_only))

@@ -22,15 +22,17 @@ from lanban.sync.store import Store, StoreError
 from .theme import color_for
 
 MAX_NAME = 60
+THEMES = ("light", "dark")
 # What a user action may raise that is the user's news, not a bug.
 EXPECTED_ERRORS = (BoardError, NodeError, StoreError, InviteError)
 
 
 class Settings(QObject):
-    """Name, colour and relay of this user, saved in the data directory."""
+    """Name, colour, relay and theme of this user, saved in the data directory."""
 
     identityChanged = Signal()  # name or colour
     relayChanged = Signal()
+    themeChanged = Signal()
 
     def __init__(
         self,
@@ -47,6 +49,9 @@ class Settings(QObject):
         saved = store.settings()
         self._relay = str(saved.get("relay") or "") or None
         self._relay_token = str(saved.get("relay_token") or "") or None
+        # LANBAN_THEME wins for this run; None follows the system.
+        theme = os.environ.get("LANBAN_THEME") or saved.get("theme")
+        self._theme: str | None = theme if theme in THEMES else None
 
     @classmethod
     def load(cls, store: Store, name: str | None = None) -> Settings:
@@ -82,6 +87,11 @@ class Settings(QObject):
         return self._relay_token
 
     @property
+    def theme(self) -> str | None:
+        """ "light", "dark", or None: as the system is."""
+        return self._theme
+
+    @property
     def needs_name(self) -> bool:
         return not self._name
 
@@ -102,6 +112,13 @@ class Settings(QObject):
         if (url, token) != (self._relay, self._relay_token):
             self._relay, self._relay_token = url, token
             self.relayChanged.emit()
+
+    def set_theme(self, theme: str | None) -> None:
+        theme = theme if theme in THEMES else None
+        self._store.set_settings(theme=theme)
+        if theme != self._theme:
+            self._theme = theme
+            self.themeChanged.emit()
 
 
 class Messages(QObject):

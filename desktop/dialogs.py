@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -67,6 +68,7 @@ class IdentityDialog(QDialog):
         token: str = "",
         first_start: bool = False,
         parent: QWidget | None = None,
+        theme: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to Lanban" if first_start else "Settings")
@@ -78,6 +80,10 @@ class IdentityDialog(QDialog):
         self.relay.setPlaceholderText("ws://relay.example:1234 (optional)")
         self.token = QLineEdit(token)
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.theme = QComboBox()
+        for text, value in (("Same as the system", None), ("Light", "light"), ("Dark", "dark")):
+            self.theme.addItem(text, value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(theme)))
         self.error = QLabel()
         self.error.setStyleSheet("color: #e5484d")
         form = QFormLayout()
@@ -91,6 +97,7 @@ class IdentityDialog(QDialog):
         form.addRow("Your name:", self.name)
         form.addRow("Your colour:", self.colors)
         if not first_start:
+            form.addRow("Appearance:", self.theme)
             form.addRow("Relay URL:", self.relay)
             form.addRow("Relay token:", self.token)
             note = QLabel(
@@ -107,6 +114,10 @@ class IdentityDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+
+    def chosen_theme(self) -> str | None:
+        value = self.theme.currentData()
+        return value if isinstance(value, str) else None
 
     def _accept(self) -> None:
         if not self.name.text().strip():

@@ -652,11 +652,13 @@ class MainWindow(QMainWindow):
             settings.relay or "",
             settings.relay_token or "",
             parent=self,
+            theme=settings.theme,
         )
 
         def save() -> None:
             settings.set_identity(dialog.name.text(), dialog.colors.color())
             settings.set_relay(dialog.relay.text().strip(), dialog.token.text().strip())
+            settings.set_theme(dialog.chosen_theme())
 
         return open_dialog(dialog, lambda: self.messages.attempt(save))
 

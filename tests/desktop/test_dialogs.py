@@ -10,10 +10,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QToolButton
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QMessageBox, QToolButton
 
-from lanban.desktop.theme import USER_COLORS
+from lanban.desktop.app_state import Settings
+from lanban.desktop.theme import USER_COLORS, Palette, apply_scheme
 from lanban.desktop.ticket_dialog import TicketDialog
 from lanban.sync.invite import Invite
 from lanban.sync.store import Store
@@ -189,7 +191,10 @@ def test_peers_dialog_adds_a_peer_and_refuses_a_bad_address(tmp_path: Path, run:
     run(go())
 
 
-def test_settings_change_name_colour_and_relay_everywhere(tmp_path: Path, run: Run) -> None:
+def test_settings_change_name_colour_relay_and_theme_everywhere(
+    tmp_path: Path, run: Run, qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LANBAN_THEME", raising=False)
     store = Store(tmp_path)
     make_board(store, tickets=TICKETS)
 
@@ -204,8 +209,19 @@ def test_settings_change_name_colour_and_relay_everywhere(tmp_path: Path, run: R
             button(dialog, "OK").click()
             assert dialog.isVisible() and "ws://" in dialog.error.text()
             dialog.relay.setText("ws://127.0.0.1:9")
-            button(dialog, "OK").click()
-            assert not dialog.isVisible()
+            assert dialog.theme.currentText() == "Same as the system" and not Palette().dark
+            dialog.theme.setCurrentText("Dark")
+            try:
+                button(dialog, "OK").click()
+                assert not dialog.isVisible()
+                assert Palette().dark
+                await settle(
+                    lambda: Palette().column.name() in app.column("To do").styleSheet(),
+                    what="the board to go dark",
+                )
+                assert Settings.load(Store(tmp_path)).theme == "dark"  # the next start too
+            finally:
+                apply_scheme(qapp, None)
             identity = store.identity()
             assert (identity.name, identity.color) == ("Ada King", "#4caf50")
             assert store.settings()["relay"] == "ws://127.0.0.1:9"
