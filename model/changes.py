@@ -18,7 +18,7 @@ from typing import Any
 from pycrdt import Map
 
 from .cache import BoardCache
-from .codec import MOVE_FIELDS, PLACE_FIELDS, board_id, read_placement
+from .codec import MOVE_FIELDS, PLACE_FIELDS, board_id, read_placement, read_value
 from .events import BoardEvent, Change, Kind, Origin
 from .index import TicketIndex
 from .schema import BOARD, COLUMNS, LABELS
@@ -88,7 +88,7 @@ class ChangeTracker:
         cache = self._cache
         if "*" in fields:  # added, purged or replaced as a whole
             cache.maps.pop(tid, None)
-        m = cache.tickets.get(tid)
+        m = read_value(cache.tickets, tid)
         new = read_placement(m) if isinstance(m, Map) else None
         idx.put(tid, new)
         was_live = old is not None and not old.deleted
