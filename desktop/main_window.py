@@ -1,4 +1,8 @@
-"""The main window: boards sidebar, the board, presence, search, status."""
+"""The main window: boards sidebar, the board, presence, filters, status; its actions.
+
+A little over 500 lines: each menu action is a short method that opens its dialog
+and says what to do with the answer; splitting them off would only scatter them.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QEvent,
-    QModelIndex,
-    QPersistentModelIndex,
     QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListView,
     QMainWindow,
     QMenu,
@@ -33,23 +32,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lanban.model.events import BoardEvent, Kind
-from lanban.model.schema import Ticket
-
 from .app_state import Messages, Settings
 from .board_view import BoardView
+from .boards_model import BoardsModel
 from .controller import BoardController
 from .dialogs import IdentityDialog, InviteDialog, JoinDialog, NewBoardDialog, TrashDialog
-from .icons import app_icon, icon, retint, set_icon
+from .filters import FilterBar, changes_assignees
+from .icons import app_icon, retint, set_icon
 from .node_facade import NodeFacade
-from .presence_bar import PresenceBar, Toasts
+from .notices import ErrorBar, Toasts
+from .presence_bar import PresenceBar
 from .prompts import ask_text, confirm, message_box, open_dialog, popup
 from .status_widget import PeersDialog, SyncStatus, summarize
 from .theme import Palette
 from .ticket_dialog import TicketDialog, confirm_edit
 
 STATUS_REFRESH_MS = 1000
-Index = QModelIndex | QPersistentModelIndex
 
 
 @dataclass
@@ -58,102 +56,6 @@ class AppContext:
     settings: Settings
     messages: Messages
     local_only: str = ""  # set when another process syncs this data directory
-
-
-def changes_assignees(event: BoardEvent) -> bool:
-    """Whether the assignee menu may change: a ticket came or went, or an assignee changed.
-    (Filling it reads every ticket: too slow to do for each move on a big board.)"""
-    return any(
-        c.kind in (Kind.TICKET_ADDED, Kind.TICKET_REMOVED) or {"assignee", "*"} & c.fields
-        for c in event.changes
-    )
-
-
-class BoardsModel(QAbstractListModel):
-    """The boards of the data directory, for the sidebar."""
-
-    IdRole = Qt.ItemDataRole.UserRole + 1
-
-    def __init__(self, node: NodeFacade) -> None:
-        super().__init__()
-        self.node = node
-        self._ids: list[str] = []
-        self.reload()
-
-    def reload(self) -> None:
-        ids = sorted(self.node.board_ids(), key=lambda b: (self._title(b).casefold(), b))
-        if ids != self._ids:
-            self.beginResetModel()
-            self._ids = ids
-            self.endResetModel()
-        elif ids:
-            self.dataChanged.emit(self.index(0), self.index(len(ids) - 1))
-
-    def _title(self, board_id: str) -> str:
-        if not self.node.has_board(board_id):
-            return board_id
-        return self.node.title(board_id) or "(waiting for a peer)"
-
-    def board_id(self, row: int) -> str:
-        return self._ids[row]
-
-    def row_of(self, board_id: str) -> int:
-        return self._ids.index(board_id) if board_id in self._ids else -1
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
-            return None
-        board_id = self._ids[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._title(board_id)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{self._title(board_id)} ({board_id})"
-        if role == self.IdRole:
-            return board_id
-        return None
-
-
-class ErrorBar(QWidget):
-    """A dismissible message at the top of the window."""
-
-    HIDE_AFTER_MS = 12_000
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setObjectName("errorBar")
-        self.label = QLabel()
-        self.label.setObjectName("errorText")
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QPushButton("×")
-        close.setFlat(True)
-        close.setFixedWidth(28)
-        close.setAccessibleName("Dismiss")
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 6, 6, 6)
-        layout.addWidget(QLabel(pixmap=icon("warning", "#ffffff").pixmap(16, 16)))
-        layout.addWidget(self.label, 1)
-        layout.addWidget(close)
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        self.setStyleSheet(
-            "QWidget#errorBar { background: #c53030; } QLabel, QPushButton { color: white; }"
-        )
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.hide)
-        self.hide()
-
-    def show_message(self, message: str) -> None:
-        self.label.setText(message)
-        self.show()
-        self._timer.start(self.HIDE_AFTER_MS)
-
-    def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
 
 
 class MainWindow(QMainWindow):
@@ -211,23 +113,11 @@ class MainWindow(QMainWindow):
         font.setBold(True)
         self.board_title.setFont(font)
         self.presence = PresenceBar()
-        self.search = QLineEdit()
-        self.search.setObjectName("search")
-        self.search.setPlaceholderText("Filter tickets")
-        self.search.setClearButtonEnabled(True)
-        set_icon(
-            self.search.addAction(QIcon(), QLineEdit.ActionPosition.LeadingPosition),
-            "search",
-            muted=True,
-        )
-        self.search.textChanged.connect(self.apply_filter)
-        self.search.setFixedWidth(220)
-        self.label_filter = QComboBox()
-        self.label_filter.setObjectName("labelFilter")
-        self.label_filter.currentIndexChanged.connect(self.apply_filter)
-        self.assignee_filter = QComboBox()
-        self.assignee_filter.setObjectName("assigneeFilter")
-        self.assignee_filter.currentIndexChanged.connect(self.apply_filter)
+        self.filters = FilterBar()
+        self.filters.changed.connect(self.apply_filter)
+        self.search = self.filters.search
+        self.label_filter = self.filters.label_filter
+        self.assignee_filter = self.filters.assignee_filter
         invite = QPushButton("Invite")
         set_icon(invite, "invite")
         invite.setObjectName("inviteButton")
@@ -238,9 +128,7 @@ class MainWindow(QMainWindow):
         top.addSpacing(16)
         top.addWidget(self.presence)
         top.addStretch(1)
-        top.addWidget(self.search)
-        top.addWidget(self.label_filter)
-        top.addWidget(self.assignee_filter)
+        top.addWidget(self.filters)
         top.addWidget(invite)
 
         self.stack = QStackedWidget()
@@ -580,56 +468,14 @@ class MainWindow(QMainWindow):
 
     def _fill_filters(self) -> None:
         controller = self.controller()
-        if controller is None:
-            return
-        for combo, first, values in (
-            (self.label_filter, "All labels", [lb.name for lb in controller.board.labels()]),
-            (
-                self.assignee_filter,
-                "Anyone",
-                sorted(
-                    {t.assignee for t in controller.board.tickets() if t.assignee}, key=str.casefold
-                ),
-            ),
-        ):
-            current = combo.currentText()
-            wanted = [first, *values]
-            if [combo.itemText(i) for i in range(combo.count())] == wanted:
-                continue
-            combo.blockSignals(True)
-            combo.clear()
-            combo.addItems(wanted)
-            combo.setCurrentIndex(max(0, combo.findText(current)))
-            combo.blockSignals(False)
+        if controller is not None:
+            self.filters.fill(controller.board)
 
     def apply_filter(self) -> None:
         view = self.view()
         controller = self.controller()
-        if view is None or controller is None:
-            return
-        text = self.search.text().strip().casefold()
-        label = self.label_filter.currentText() if self.label_filter.currentIndex() > 0 else ""
-        person = (
-            self.assignee_filter.currentText() if self.assignee_filter.currentIndex() > 0 else ""
-        )
-        if not (text or label or person):
-            view.set_filter(None)
-            return
-        label_ids = {lb.id for lb in controller.board.labels() if lb.name == label}
-
-        def matches(ticket: Ticket) -> bool:
-            if (
-                text
-                and text not in ticket.title.casefold()
-                and text not in (ticket.description.casefold())
-                and text != f"#{ticket.number}"
-            ):
-                return False
-            if label and not label_ids & set(ticket.labels):
-                return False
-            return not person or ticket.assignee == person
-
-        view.set_filter(matches)
+        if view is not None and controller is not None:
+            view.set_filter(self.filters.matcher(controller.board))
 
     # --------------------------------------------------------------- status
 

@@ -1,8 +1,8 @@
-"""Avatars of everyone on the board, a count, and join/leave toasts."""
+"""Avatars of everyone on the board, and a count."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
@@ -11,7 +11,6 @@ from .theme import Palette, initials, safe_color, text_on
 
 AVATAR = 28
 MAX_AVATARS = 8
-TOAST_MS = 3500
 
 
 class Avatar(QWidget):
@@ -105,52 +104,3 @@ class PresenceBar(QWidget):
         names = ", ".join(p.name for p in peers) or "nobody else"
         self.count.setToolTip(f"On this board: you, {names}")
         self.layout_.addWidget(self.count)
-
-
-class Toasts(QWidget):
-    """Short notices in the corner of the window ("Ada joined the board")."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.layout_ = QHBoxLayout(self)
-        self.layout_.setContentsMargins(0, 0, 0, 0)
-        self._labels: list[QLabel] = []
-        self.hide()
-
-    def messages(self) -> list[str]:
-        return [label.text() for label in self._labels]
-
-    def show_message(self, text: str) -> None:
-        label = QLabel(text, self.parentWidget())
-        label.setObjectName("toast")
-        label.setStyleSheet(
-            "QLabel#toast { background: rgba(30, 30, 35, 230); color: white;"
-            " padding: 8px 14px; border-radius: 8px; }"
-        )
-        label.adjustSize()
-        self._labels.append(label)
-        self._place()
-        label.show()
-        label.raise_()
-        # The label is the timer's context: if the window goes first, so does the timer.
-        QTimer.singleShot(TOAST_MS, label, lambda: self._drop(label))
-
-    def _drop(self, label: QLabel) -> None:
-        if label in self._labels:
-            self._labels.remove(label)
-            label.deleteLater()
-            self._place()
-
-    def _place(self) -> None:
-        parent = self.parentWidget()
-        if parent is None:
-            return
-        y = parent.height() - 48
-        for label in reversed(self._labels):
-            label.adjustSize()
-            y -= label.height() + 8
-            label.move(parent.width() - label.width() - 20, y)
-
-    def relayout(self) -> None:
-        self._place()

@@ -12,9 +12,9 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
+from lanban.desktop.boards_model import BoardsModel
 from lanban.desktop.column_model import TICKET_MIME, ColumnModel
 from lanban.desktop.column_view import COLUMN_MIME
-from lanban.desktop.main_window import BoardsModel
 from lanban.sync.store import Store
 from tests.desktop.harness import (
     button,

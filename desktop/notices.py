@@ -1,0 +1,99 @@
+"""Where messages show in the window: the error bar and the toasts."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+
+from .icons import icon
+
+TOAST_MS = 3500
+
+
+class ErrorBar(QWidget):
+    """A dismissible message at the top of the window."""
+
+    HIDE_AFTER_MS = 12_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("errorBar")
+        self.label = QLabel()
+        self.label.setObjectName("errorText")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QPushButton("×")
+        close.setFlat(True)
+        close.setFixedWidth(28)
+        close.setAccessibleName("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 6, 6)
+        layout.addWidget(QLabel(pixmap=icon("warning", "#ffffff").pixmap(16, 16)))
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setStyleSheet(
+            "QWidget#errorBar { background: #c53030; } QLabel, QPushButton { color: white; }"
+        )
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.hide)
+        self.hide()
+
+    def show_message(self, message: str) -> None:
+        self.label.setText(message)
+        self.show()
+        self._timer.start(self.HIDE_AFTER_MS)
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+class Toasts(QWidget):
+    """Short notices in the corner of the window ("Ada joined the board")."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.layout_ = QHBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self._labels: list[QLabel] = []
+        self.hide()
+
+    def messages(self) -> list[str]:
+        return [label.text() for label in self._labels]
+
+    def show_message(self, text: str) -> None:
+        label = QLabel(text, self.parentWidget())
+        label.setObjectName("toast")
+        label.setStyleSheet(
+            "QLabel#toast { background: rgba(30, 30, 35, 230); color: white;"
+            " padding: 8px 14px; border-radius: 8px; }"
+        )
+        label.adjustSize()
+        self._labels.append(label)
+        self._place()
+        label.show()
+        label.raise_()
+        # The label is the timer's context: if the window goes first, so does the timer.
+        QTimer.singleShot(TOAST_MS, label, lambda: self._drop(label))
+
+    def _drop(self, label: QLabel) -> None:
+        if label in self._labels:
+            self._labels.remove(label)
+            label.deleteLater()
+            self._place()
+
+    def _place(self) -> None:
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        y = parent.height() - 48
+        for label in reversed(self._labels):
+            label.adjustSize()
+            y -= label.height() + 8
+            label.move(parent.width() - label.width() - 20, y)
+
+    def relayout(self) -> None:
+        self._place()
