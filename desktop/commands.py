@@ -412,9 +412,9 @@ def add_network_commands(cmd: CommandAdder, sub: Any, network_options: Callable[
     p = cmd(sub, "status", status, "ask the running node for peers and sync state")
     p.add_argument("--json", action="store_true", help="print JSON")
     p = cmd(sub, "relay", relay, "run a relay (a y-websocket server) for boards")
-    p.add_argument("--host", default="0.0.0.0")
-    p.add_argument("--port", type=int, default=1234, help="0 = any free port (default 1234)")
-    p.add_argument("--token", help="refuse clients that do not send ?token=TOKEN")
+    from lanban.sync.relay import add_relay_arguments
+
+    add_relay_arguments(p)
 
 
 def node_options(args: argparse.Namespace) -> Any:
@@ -461,10 +461,9 @@ def status(ctx: Context) -> None:
 
 
 def relay(ctx: Context) -> int:
-    from lanban.sync.relay import default_data_dir, run_relay
+    from lanban.sync.relay import run_relay_from_args
 
-    data_dir = ctx.data_dir or default_data_dir()
-    return run_relay(ctx.args.host, ctx.args.port, data_dir, ctx.args.token)
+    return run_relay_from_args(ctx.args, ctx.data_dir)
 
 
 def run_desktop(args: argparse.Namespace) -> int:

@@ -462,24 +462,53 @@ def default_data_dir() -> Path:
     return user_data_path("lanban") / "relay"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="lanban relay", description="Run a y-websocket compatible relay for Lanban boards."
-    )
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535)")
+    return value
+
+
+def add_relay_arguments(parser: argparse.ArgumentParser) -> None:
+    """The relay's options, for ``python -m lanban.sync.relay`` and ``lanban relay`` alike."""
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"default: {DEFAULT_HOST}")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}; 0 picks one"
+        "--port", type=_port, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}; 0 picks one"
     )
     parser.add_argument(
         "--token",
-        default=os.environ.get(TOKEN_ENV),
-        help=f"clients must send ?token=TOKEN (default: ${TOKEN_ENV}, kept out of ps)",
+        default=None,
+        help=f"clients must send ?token=TOKEN (default: ${TOKEN_ENV}, which keeps it out of ps)",
     )
+
+
+def relay_token(args: argparse.Namespace) -> str | None:
+    """``--token``, else ``$LANBAN_RELAY_TOKEN``; empty means none."""
+    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV)
+    return token or None
+
+
+def run_relay_from_args(args: argparse.Namespace, data_dir: Path | None) -> int:
+    return run_relay(args.host, args.port, data_dir or default_data_dir(), relay_token(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lanban relay", description="Run a y-websocket compatible relay for Lanban boards."
+    )
+    add_relay_arguments(parser)
     parser.add_argument(
         "--data-dir", type=Path, default=None, help=f"default: {default_data_dir()}"
     )
-    args = parser.parse_args(argv)
-    return run_relay(args.host, args.port, args.data_dir or default_data_dir(), args.token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_relay_from_args(args, args.data_dir)
 
 
 if __name__ == "__main__":

@@ -57,12 +57,15 @@ def node_client(node_modules: Path) -> Iterator[Callable[..., NodeClient]]:
 
 @pytest.fixture
 def lanban_relay(tmp_path: Path) -> Iterator[Callable[..., RelayProcess]]:
-    """``lanban_relay(*, token=None, data_dir=None) -> RelayProcess``: ``python -m
-    sync.relay`` on a free loopback port; stopped (SIGTERM) after the test if still up."""
+    """``lanban_relay(*, token=None, data_dir=None, cli=False) -> RelayProcess``: ``python -m
+    lanban.sync.relay`` (``lanban relay`` with ``cli``) on a free loopback port;
+    stopped (SIGTERM) after the test if still up."""
     started: list[RelayProcess] = []
 
-    def start(*, token: str | None = None, data_dir: Path | None = None) -> RelayProcess:
-        relay = RelayProcess(data_dir or tmp_path / "relay-data", token=token)
+    def start(
+        *, token: str | None = None, data_dir: Path | None = None, cli: bool = False
+    ) -> RelayProcess:
+        relay = RelayProcess(data_dir or tmp_path / "relay-data", token=token, cli=cli)
         started.append(relay)
         return relay
 

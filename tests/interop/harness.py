@@ -187,11 +187,16 @@ class StockRelay(_Process):
 
 
 class RelayProcess(_Process):
-    """``lanban relay`` (``python -m lanban.sync.relay``) on a free loopback port."""
+    """``python -m lanban.sync.relay`` (or, with ``cli``, ``lanban relay``) on a free loopback
+    port."""
 
-    def __init__(self, data_dir: Path, *, token: str | None = None) -> None:
-        argv = [sys.executable, "-m", "lanban.sync.relay", "--host", "127.0.0.1", "--port", "0"]
-        argv += ["--data-dir", str(data_dir)]
+    def __init__(self, data_dir: Path, *, token: str | None = None, cli: bool = False) -> None:
+        options = ["--host", "127.0.0.1", "--port", "0"]
+        if cli:  # the shipped command: ``lanban --data-dir DIR relay ...``
+            argv = [sys.executable, "-m", "lanban", "--data-dir", str(data_dir), "relay", *options]
+        else:
+            argv = [sys.executable, "-m", "lanban.sync.relay", *options]
+            argv += ["--data-dir", str(data_dir)]
         env = dict(os.environ)
         env.pop("LANBAN_RELAY_TOKEN", None)
         if token is not None:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from lanban.sync.invite import Invite
 from lanban.sync.store import Store
 from tests.interop.harness import NodeClient, RelayProcess, StockRelay
@@ -78,10 +80,12 @@ async def test_a_stock_yjs_client_reads_and_edits_a_board(
         )
 
 
+@pytest.mark.parametrize("cli", [False, True], ids=["python -m lanban.sync.relay", "lanban relay"])
 async def test_lanban_relay_token_and_invite_with_a_relay(
-    tmp_path: Path, lanban_relay: Callable[..., RelayProcess]
+    tmp_path: Path, lanban_relay: Callable[..., RelayProcess], cli: bool
 ) -> None:
-    relay = lanban_relay(token="s3cret")
+    # The token comes from $LANBAN_RELAY_TOKEN (kept out of ps) in both entry points.
+    relay = lanban_relay(token="s3cret", cli=cli)
     a_store, b_store, m_store = (Store(tmp_path / n) for n in ("a", "b", "mallory"))
     with a_store.create_board("Remote team") as bf:
         bf.board.add_ticket("kept on the relay")
