@@ -252,7 +252,7 @@ class TicketDialog(QDialog):
 
     # ---------------------------------------------------------------- saving
 
-    def _do(self, action: Callable[[], object]) -> bool:
+    def _edit(self, action: Callable[[], object]) -> bool:
         """An edit from this panel; if it fails, the panel shows the board again."""
         ok = self.controller.messages.attempt(action, shown_in=self._show_error)
         if ok:
@@ -270,17 +270,19 @@ class TicketDialog(QDialog):
             not self.read_only
             and self.title.text().strip() != self.board.ticket(self.ticket_id).title
         ):
-            self._do(lambda: self.board.edit_ticket(self.ticket_id, title=self.title.text()))
+            self._edit(lambda: self.board.edit_ticket(self.ticket_id, title=self.title.text()))
 
     def _save_assignee(self) -> None:
         if not self.read_only:
-            self._do(lambda: self.board.edit_ticket(self.ticket_id, assignee=self.assignee.text()))
+            self._edit(
+                lambda: self.board.edit_ticket(self.ticket_id, assignee=self.assignee.text())
+            )
 
     def _toggle_label(self, label_id: str, on: bool) -> None:
         current = set(self.board.ticket(self.ticket_id).labels)
         wanted = current | {label_id} if on else current - {label_id}
         if wanted != current:
-            self._do(lambda: self.board.edit_ticket(self.ticket_id, labels=sorted(wanted)))
+            self._edit(lambda: self.board.edit_ticket(self.ticket_id, labels=sorted(wanted)))
 
     def _new_label(self) -> None:
         def add(name: str) -> None:
@@ -293,13 +295,13 @@ class TicketDialog(QDialog):
                 labels = set(self.board.ticket(self.ticket_id).labels) | {label}
                 self.board.edit_ticket(self.ticket_id, labels=sorted(labels))
 
-            self._do(add_label)
+            self._edit(add_label)
 
         ask_text(self, "New label", "Label name:", add)
 
     def _add_comment(self) -> None:
         text = self.comment_input.text().strip()
-        if text and self._do(lambda: self.board.add_comment(self.ticket_id, text)):
+        if text and self._edit(lambda: self.board.add_comment(self.ticket_id, text)):
             self.comment_input.clear()
             self._typing_timer.stop()
             self.controller.set_typing(None)
@@ -311,9 +313,9 @@ class TicketDialog(QDialog):
     def _delete_or_restore(self) -> None:
         ticket = self.board.ticket(self.ticket_id)
         if ticket.deleted:
-            self._do(lambda: self.board.restore_ticket(self.ticket_id))
+            self._edit(lambda: self.board.restore_ticket(self.ticket_id))
         else:
-            self._do(lambda: self.board.delete_ticket(self.ticket_id))
+            self._edit(lambda: self.board.delete_ticket(self.ticket_id))
 
     def _undo(self) -> None:
         self.board.undo()
