@@ -3,7 +3,10 @@
 - moves: 1,000 ``Board.move_ticket`` calls (ordering, index upkeep, undo
   tracking) on a 500-ticket board vs raw pycrdt writing the same two fields
   per move in one transaction each, with an UndoManager tracking them, the
-  rank strings given (raw pycrdt does no ordering work at all).
+  rank strings given (raw pycrdt does no ordering work at all). The board
+  keeps the Maps of the tickets it added or touched, so it skips the lookup
+  that raw pycrdt makes on every move; it still writes through pycrdt
+  transactions, with its undo manager.
 - load: opening a 10,000-ticket board with ``Store.open`` vs reading the same
   SQLite rows and ``Doc.apply_update``.
 - size: encoded update of a 10,000-ticket board made with ``Board`` vs the
