@@ -37,7 +37,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
-from .messages import DEFAULT_LIMITS, Limits, ProtocolError, decode
+from .messages import DEFAULT_LIMITS, Limits, ProtocolError
 from .relay_room import Room, RoomCorrupted
 from .relay_store import RelayStore, StoreError
 
@@ -261,8 +261,7 @@ class Relay:
                     break
                 if isinstance(frame, str):
                     raise ProtocolError("text frame (y-websocket sends binary frames)")
-                reply = room.receive(connection, decode(frame, self.settings.limits))
-                if reply is not None:
+                for reply in room.receive_data(connection, frame):
                     await connection.send(reply)
         except ProtocolError as exc:
             log.warning("%s in room %r sent a bad message, disconnecting: %s", peer, name, exc)
@@ -323,6 +322,7 @@ class Relay:
             doc,
             max_awareness_ids_per_connection=self.settings.max_awareness_ids_per_connection,
             on_change=self._store_change,
+            limits=self.settings.limits,
         )
         self._rooms[name] = room
         self._log_lengths[name] = len(updates)

@@ -6,28 +6,37 @@ and what it changed goes to every connection in the room (the sender included, a
 stock server does: an update can complete structs that another client sent earlier);
 awareness changes go to every connection too (y-websocket clients count that echo as
 traffic, so a client alone in a room does not think its link is dead).
+
+Each connection's messages go through the shared sans-I/O sync core
+(:class:`~lanban.sync.protocol.SyncProtocol` with the relay's rules); the room adds
+what only a room does: the fan-out of changes and awareness to every connection.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, KeysView
 from typing import Any
 
 from pycrdt import Doc, TransactionEvent
 from websockets.asyncio.server import ServerConnection, broadcast
 
 from .messages import (
+    DEFAULT_LIMITS,
     Awareness,
     AwarenessEntry,
-    Message,
+    Limits,
     ProtocolError,
-    QueryAwareness,
-    SyncStep1,
-    SyncStep2,
     SyncUpdate,
     encode,
+)
+from .protocol import (
+    RELAY_RULES,
+    AwarenessQueried,
+    AwarenessReceived,
+    Refused,
+    SyncProtocol,
 )
 from .relay_awareness import AwarenessTable, TooManyClientIds
 
@@ -38,6 +47,24 @@ class RoomCorrupted(RuntimeError):
     """pycrdt rejected an update after applying part of it: the room must be reloaded."""
 
 
+class _RoomDoc:
+    """The room's document as the sync core sees it: updates go through the room."""
+
+    __slots__ = ("room",)
+
+    def __init__(self, room: Room) -> None:
+        self.room = room
+
+    def get_state(self) -> bytes:
+        return self.room.doc.get_state()
+
+    def get_update(self, state_vector: bytes) -> bytes:
+        return self.room.doc.get_update(state_vector)
+
+    def apply_update(self, update: bytes) -> None:
+        self.room.apply(update)
+
+
 class Room:
     def __init__(
         self,
@@ -46,55 +73,58 @@ class Room:
         *,
         max_awareness_ids_per_connection: int,
         on_change: Callable[[Room, bytes], None],
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.name = name
         self.doc = doc
-        self.connections: set[ServerConnection] = set()
+        self.limits = limits
+        self._sessions: dict[ServerConnection, SyncProtocol] = {}
         self.discarded = False
         self._awareness = AwarenessTable(max_awareness_ids_per_connection)
         self._on_change = on_change
         self._changes: list[bytes] = []
         self._subscription = doc.observe(self._record_change)
 
+    @property
+    def connections(self) -> KeysView[ServerConnection]:
+        return self._sessions.keys()
+
     def join(self, connection: ServerConnection) -> list[bytes]:
         """Add a connection; the frames to send it first."""
-        self.connections.add(connection)
-        frames = [encode(SyncStep1(self.doc.get_state()))]
-        states = self._awareness.states()
-        if states:
-            frames.append(encode(Awareness(states)))
-        return frames
+        session = SyncProtocol(_RoomDoc(self), rules=RELAY_RULES, limits=self.limits)
+        self._sessions[connection] = session
+        session.start(self._awareness.states())
+        return session.data_to_send()
 
     def leave(self, connection: ServerConnection) -> None:
-        self.connections.discard(connection)
+        session = self._sessions.pop(connection, None)
+        if session is not None:
+            session.close()
         self._announce(self._awareness.remove_owner(connection))
 
-    def receive(self, sender: ServerConnection, message: Message) -> bytes | None:
-        """Handle one message; the reply for the sender, if any.
+    def receive_data(self, sender: ServerConnection, frame: bytes) -> list[bytes]:
+        """Handle one frame from ``sender``; the frames to send back to it.
 
         Raises ProtocolError for a message the room refuses, and RoomCorrupted when an
         update broke the document.
         """
-        match message:
-            case SyncStep1(state_vector):
-                try:
-                    return encode(SyncStep2(self.doc.get_update(state_vector)))
-                except ValueError as exc:
-                    raise ProtocolError(f"bad state vector: {exc}") from exc
-            case SyncStep2(update) | SyncUpdate(update):
-                self._apply(update)
-            case Awareness(entries):
-                try:
-                    changed = self._awareness.apply(sender, entries, time.monotonic())
-                except TooManyClientIds as exc:
-                    raise ProtocolError(str(exc)) from exc
-                self._announce(changed)
-            case QueryAwareness():
-                states = self._awareness.states()
-                return encode(Awareness(states)) if states else None
-            case _:
-                log.debug("room %r: ignoring %s", self.name, type(message).__name__)
-        return None
+        session = self._sessions[sender]
+        session.receive_data(frame)
+        for event in session.events_received():
+            match event:
+                case AwarenessReceived(entries):
+                    try:
+                        changed = self._awareness.apply(sender, entries, time.monotonic())
+                    except TooManyClientIds as exc:
+                        raise ProtocolError(str(exc)) from exc
+                    self._announce(changed)
+                case AwarenessQueried():
+                    session.send_awareness(self._awareness.states())
+                case Refused():
+                    log.debug("room %r: ignoring a permission-denied message", self.name)
+                case _:
+                    pass
+        return session.data_to_send()
 
     def expire_awareness(self, older_than: float) -> None:
         self._announce(self._awareness.expire(older_than))
@@ -104,7 +134,8 @@ class Room:
         self.discarded = True
         self.doc.unobserve(self._subscription)
 
-    def _apply(self, update: bytes) -> None:
+    def apply(self, update: bytes) -> None:
+        """Apply a client's update and pass on what it changed (ProtocolError, RoomCorrupted)."""
         self._changes.clear()
         try:
             self.doc.apply_update(update)

@@ -1,80 +1,70 @@
-"""One board over one link: y-protocols sync and awareness, sans I/O.
+"""A node's end of one link for one board: the sync core wired to a Board and its Presence.
 
-Every transport (a secure peer link, a relay's websocket, an in-memory pipe
-in tests) feeds received frames to :meth:`Session.receive` and sends what the
-session hands to its ``send`` callable, in order. Both ends send sync step 1
-on start (y-protocols' advice for peer to peer), so after one round trip each
-side has what the other had; later changes travel as updates. A reconnect
-starts a new session and exchanges state vectors again, so only what is
-missing travels and nothing is applied twice.
+The state machine is :class:`~lanban.sync.protocol.SyncProtocol` (sans I/O, shared
+with the relay); this adapter gives the node and its links the push-style API they
+use: frames received go to :meth:`Session.receive`, frames to send go to ``send``
+in order as soon as the core has them, awareness goes to the board's
+:class:`~lanban.sync.presence.Presence` with the link as the states' voucher.
 
-Anything a peer does wrong raises :class:`ProtocolError` (the caller closes
-the link); the board is unharmed, since pycrdt rejects a bad update whole.
+A reconnect starts a new session and exchanges state vectors again, so only what is
+missing travels and nothing is applied twice. Anything a peer does wrong raises
+:class:`ProtocolError` (the caller closes the link) or :class:`LinkRefused`.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from typing import Any
 
 from lanban.model.board import Board
 
-from .messages import (
-    DEFAULT_LIMITS,
-    AuthDenied,
-    Awareness,
-    AwarenessEntry,
-    Limits,
-    Message,
-    ProtocolError,
-    QueryAwareness,
-    SyncStep1,
-    SyncStep2,
-    SyncUpdate,
-    decode,
-    encode,
-)
+from .messages import DEFAULT_LIMITS, AwarenessEntry, Limits, ProtocolError
 from .presence import Presence
+from .protocol import (
+    EMPTY_UPDATE,
+    MAX_HELD_UPDATES,
+    NODE_INFO,
+    PEER_RULES,
+    AwarenessQueried,
+    AwarenessReceived,
+    NodeInfoReceived,
+    RateLimit,
+    Refused,
+    SyncProtocol,
+)
 
-EMPTY_UPDATE = b"\x00\x00"
-MAX_HELD_UPDATES = 10_000
-
-# Node info: a Lanban-only message on peer links (never on relay links), so
-# peers can show each other's names. Outside y-protocols' type range 0-3.
-NODE_INFO = 0x64
+__all__ = [
+    "EMPTY_UPDATE",
+    "MAX_HELD_UPDATES",
+    "NODE_INFO",
+    "LinkRefused",
+    "ProtocolError",
+    "RateLimit",
+    "Session",
+]
 
 
 class LinkRefused(Exception):
     """The other end refused us (a relay's auth message)."""
 
 
-@dataclass
-class RateLimit:
-    """A token bucket: ``burst`` messages at once, ``per_second`` sustained.
+class _BoardDoc:
+    """A Board as the core's document: updates applied with the link as their source."""
 
-    Generous on purpose: a script importing a board makes thousands of
-    updates, and the node batches what it can, but a legitimate peer may
-    still send bursts.
-    """
+    __slots__ = ("board", "link")
 
-    per_second: float = 2000.0
-    burst: float = 10_000.0
+    def __init__(self, board: Board, link: Hashable) -> None:
+        self.board = board
+        self.link = link
 
-    def __post_init__(self) -> None:
-        self._tokens = self.burst
-        self._at = time.monotonic()
+    def get_state(self) -> bytes:
+        return self.board.get_state()
 
-    def take(self) -> bool:
-        now = time.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_second)
-        self._at = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
+    def get_update(self, state_vector: bytes) -> bytes:
+        return self.board.get_update(state_vector)
+
+    def apply_update(self, update: bytes) -> None:
+        self.board.apply_update(update, self.link)
 
 
 class Session:
@@ -93,98 +83,63 @@ class Session:
         self.presence = presence
         self.link = link
         self._send = send
-        self._limits = limits
-        self._rate = rate or RateLimit()
         self._on_node_info = on_node_info
-        self.received_state = False  # we have what the peer had (its step 2 came)
-        self._held: list[bytes] = []  # live updates that came before its step 2
-        self.sent_state = False  # the peer has what we had (we answered its step 1)
-        self.closed = False
+        self.protocol = SyncProtocol(
+            _BoardDoc(board, link), rules=PEER_RULES, limits=limits, rate=rate or RateLimit()
+        )
 
     @property
     def synced(self) -> bool:
-        return self.received_state and self.sent_state
+        return self.protocol.synced
+
+    @property
+    def sent_state(self) -> bool:
+        return self.protocol.sent_state
+
+    @property
+    def received_state(self) -> bool:
+        return self.protocol.received_state
+
+    @property
+    def closed(self) -> bool:
+        return self.protocol.closed
 
     def start(self, node_info: dict[str, Any] | None = None) -> None:
-        if node_info is not None:
-            self._send(bytes([NODE_INFO]) + json.dumps(node_info).encode())
-        self._send(encode(SyncStep1(self.board.get_state())))
-        everyone = self.presence.full_update()
-        if everyone:
-            self._send(encode(Awareness(tuple(everyone))))
+        self.protocol.start(self.presence.full_update(), node_info)
+        self._flush()
 
     def send_update(self, update: bytes) -> None:
-        # Until we have answered the peer's step 1, an update would arrive
-        # ahead of the step 2 that holds the changes it builds on (pycrdt loses
-        # map keys applied out of order); the step 2 will contain it anyway.
-        if not self.closed and self.sent_state:
-            self._send(encode(SyncUpdate(update)))
+        self.protocol.send_update(update)
+        self._flush()
 
     def send_awareness(self, entries: list[AwarenessEntry]) -> None:
-        if not self.closed and entries:
-            self._send(encode(Awareness(tuple(entries))))
+        self.protocol.send_awareness(entries)
+        self._flush()
 
-    def receive(self, frame: bytes) -> Message | None:
+    def receive(self, frame: bytes) -> None:
         """Handle one frame; raises ProtocolError or LinkRefused."""
-        if self.closed:
-            return None
-        if not self._rate.take():
-            raise ProtocolError("sending too many messages")
-        if frame[:1] == bytes([NODE_INFO]):
-            self._node_info(frame[1:])
-            return None
-        message = decode(frame, self._limits)
-        match message:
-            case SyncStep1(state_vector):
-                try:
-                    reply = self.board.get_update(state_vector)
-                except Exception as exc:  # pycrdt: not a state vector
-                    raise ProtocolError(f"bad state vector: {exc}") from exc
-                self._send(encode(SyncStep2(reply)))
-                self.sent_state = True
-            case SyncUpdate(update) if not self.received_state:
-                # Same ordering concern, on our side: hold live updates until
-                # the peer's step 2 has brought what they build on.
-                if len(self._held) >= MAX_HELD_UPDATES:
-                    raise ProtocolError("too many updates before sync step 2")
-                self._held.append(update)
-            case SyncStep2(update) | SyncUpdate(update):
-                self._apply(update)
-                if isinstance(message, SyncStep2) and not self.received_state:
-                    self.received_state = True
-                    held, self._held = self._held, []
-                    for update in held:
-                        self._apply(update)
-            case Awareness(entries):
-                self.presence.apply(entries, self.link)
-            case QueryAwareness():
-                self.send_awareness(self.presence.full_update())
-            case AuthDenied(reason):
-                raise LinkRefused(reason or "permission denied")
-        return message
-
-    def _apply(self, update: bytes) -> None:
-        if update != EMPTY_UPDATE:
-            try:
-                self.board.apply_update(update, self.link)
-            except ValueError as exc:
-                raise ProtocolError(str(exc)) from exc
-
-    def _node_info(self, payload: bytes) -> None:
-        if len(payload) > 4096:
-            raise ProtocolError("node info too large")
         try:
-            info = json.loads(payload)
-        except ValueError as exc:
-            raise ProtocolError("node info is not JSON") from exc
-        if not isinstance(info, dict):
-            raise ProtocolError("node info is not an object")
-        if self._on_node_info is not None:
-            self._on_node_info(info)
+            self.protocol.receive_data(frame)
+        finally:
+            self._flush()
+        for event in self.protocol.events_received():
+            match event:
+                case AwarenessReceived(entries):
+                    self.presence.apply(entries, self.link)
+                case AwarenessQueried():
+                    self.send_awareness(self.presence.full_update())
+                case NodeInfoReceived(info) if self._on_node_info is not None:
+                    self._on_node_info(info)
+                case Refused(reason):
+                    raise LinkRefused(reason)
+
+    def _flush(self) -> None:
+        for frame in self.protocol.data_to_send():
+            self._send(frame)
 
     def close(self) -> list[int]:
         """The link is gone: forget the presence it vouched for."""
-        if self.closed:
+        if self.protocol.closed:
             return []
-        self.closed = True
+        self.protocol.close()
         return self.presence.link_closed(self.link)

@@ -1,0 +1,184 @@
+"""The sans-I/O sync core, driven with bytes alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pycrdt import Doc, Map
+
+from lanban.sync.messages import (
+    Awareness,
+    AwarenessEntry,
+    ProtocolError,
+    QueryAwareness,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    decode,
+    encode,
+)
+from lanban.sync.protocol import (
+    MAX_HELD_UPDATES,
+    NODE_INFO,
+    PEER_RULES,
+    RELAY_RULES,
+    AwarenessQueried,
+    AwarenessReceived,
+    NodeInfoReceived,
+    RateLimit,
+    Refused,
+    Synced,
+    SyncProtocol,
+    SyncRules,
+)
+
+
+class MapDoc:
+    """A pycrdt Doc as the core's document."""
+
+    def __init__(self, client_id: int) -> None:
+        self.doc: Doc[Any] = Doc(client_id=client_id)
+
+    def get_state(self) -> bytes:
+        return self.doc.get_state()
+
+    def get_update(self, state_vector: bytes) -> bytes:
+        return self.doc.get_update(state_vector)
+
+    def apply_update(self, update: bytes) -> None:
+        try:
+            self.doc.apply_update(update)
+        except Exception as exc:
+            raise ValueError(str(exc)) from exc
+
+    def map(self) -> dict[str, Any]:
+        return dict(self.doc.get("m", type=Map).to_py() or {})
+
+
+def edits(n: int) -> tuple[bytes, list[bytes]]:
+    """A first state and ``n`` updates that each set a key building on it."""
+    source: Doc[Any] = Doc(client_id=7)
+    m = source.get("m", type=Map)
+    m["base"] = 0
+    first = source.get_update()
+    updates = []
+    for i in range(n):
+        before = source.get_state()
+        m[f"k{i}"] = i
+        updates.append(source.get_update(before))
+    return first, updates
+
+
+def protocol(rules: SyncRules = PEER_RULES, **kw: Any) -> tuple[MapDoc, SyncProtocol]:
+    doc = MapDoc(1)
+    return doc, SyncProtocol(doc, rules=rules, **kw)
+
+
+def test_start_sends_node_info_step_1_then_awareness() -> None:
+    doc, p = protocol()
+    entry = AwarenessEntry(1, 1, {"user": {"name": "Zoë"}})
+    p.start([entry], {"name": "a", "port": 1, "version": 1})
+    out = p.data_to_send()
+    assert out[0][0] == NODE_INFO
+    assert decode(out[1]) == SyncStep1(doc.get_state())
+    assert decode(out[2]) == Awareness((entry,))
+    assert p.data_to_send() == []
+
+
+def test_no_update_leaves_before_the_peers_step_1_is_answered() -> None:
+    _, p = protocol()
+    p.send_update(b"\x01")
+    assert p.data_to_send() == []
+    p.receive_data(encode(SyncStep1(b"\x00")))
+    assert [type(decode(f)) for f in p.data_to_send()] == [SyncStep2]
+    p.send_update(b"\x01")
+    assert p.data_to_send() == [encode(SyncUpdate(b"\x01"))]
+
+
+def test_updates_before_the_peers_step_2_are_held_then_applied_in_order() -> None:
+    doc, p = protocol()
+    first, updates = edits(3)
+    for update in updates:
+        p.receive_data(encode(SyncUpdate(update)))
+    assert doc.map() == {}
+    p.receive_data(encode(SyncStep1(b"\x00")))
+    assert p.events_received() == []
+    p.receive_data(encode(SyncStep2(first)))
+    assert doc.map() == {"base": 0, "k0": 0, "k1": 1, "k2": 2}
+    assert p.events_received() == [Synced()]
+    assert p.synced
+
+
+def test_too_many_held_updates_is_an_error() -> None:
+    _, p = protocol()
+    frame = encode(SyncUpdate(b"\x00\x00"))
+    for _ in range(MAX_HELD_UPDATES):
+        p.receive_data(frame)
+    with pytest.raises(ProtocolError, match="too many updates"):
+        p.receive_data(frame)
+
+
+def test_relay_rules_apply_at_once_and_refuse_node_info() -> None:
+    doc, p = protocol(RELAY_RULES)
+    first, updates = edits(1)
+    p.receive_data(encode(SyncUpdate(first)))
+    assert doc.map() == {"base": 0}
+    p.send_update(updates[0])  # a relay passes changes on before any step 1
+    assert p.data_to_send() == [encode(SyncUpdate(updates[0]))]
+    with pytest.raises(ProtocolError, match="unknown message type 100"):
+        p.receive_data(bytes([NODE_INFO]) + b"{}")
+
+
+def test_events_for_the_caller() -> None:
+    _, p = protocol()
+    entry = AwarenessEntry(5, 2, None)
+    p.receive_data(encode(Awareness((entry,))))
+    p.receive_data(encode(QueryAwareness()))
+    p.receive_data(bytes([NODE_INFO]) + b'{"name": "b"}')
+    p.receive_data(bytes.fromhex("02000b77726f6e6720746f6b656e"))  # y-protocols' auth denied
+    assert p.events_received() == [
+        AwarenessReceived((entry,)),
+        AwarenessQueried(),
+        NodeInfoReceived({"name": "b"}),
+        Refused("wrong token"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        (b"\x00\x00\x05\x01", "field of 5 bytes"),
+        (bytes([NODE_INFO]) + b"[1]", "not an object"),
+        (bytes([NODE_INFO]) + b"x" * 5000, "too large"),
+        (encode(SyncStep1(b"\xff\xff")), "bad state vector"),
+        (encode(SyncStep2(b"\x05garbage")), None),
+        (encode(SyncUpdate(b"\x00\x00")) + b"\x00", "unexpected bytes"),
+    ],
+)
+def test_bad_bytes_are_protocol_errors_and_leave_the_document_alone(
+    frame: bytes, error: str | None
+) -> None:
+    doc, p = protocol()
+    p.receive_data(encode(SyncStep2(edits(0)[0])))
+    with pytest.raises(ProtocolError, match=error):
+        p.receive_data(frame)
+    assert doc.map() == {"base": 0}
+
+
+def test_rate_limit() -> None:
+    _, p = protocol(rate=RateLimit(per_second=0.0, burst=3))
+    frame = encode(QueryAwareness())
+    for _ in range(3):
+        p.receive_data(frame)
+    with pytest.raises(ProtocolError, match="too many messages"):
+        p.receive_data(frame)
+
+
+def test_a_closed_protocol_ignores_input_and_sends_nothing() -> None:
+    _, p = protocol(RELAY_RULES)
+    p.close()
+    p.receive_data(b"garbage")
+    p.send_update(b"\x01")
+    p.send_awareness([AwarenessEntry(1, 1, None)])
+    assert p.data_to_send() == [] and p.events_received() == []
