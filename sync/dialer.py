@@ -106,7 +106,7 @@ class Dialer:
                 self._dial(address, hub)
         key = DialKey(RELAY, hub.id)
         if self._relay_of(hub) is not None and key not in self._loops and self.running:
-            self._loops[key] = self._spawn(self._relay_loop(hub))
+            self._loops[key] = asyncio.create_task(self._relay_loop(hub))
         for ad in list(self._ads.values()):
             self.on_ad(ad)
 
@@ -136,7 +136,7 @@ class Dialer:
                     else [PeerAddress(a, current.port) for a in current.addresses]
                 )
 
-            self._loops[key] = self._spawn(self._dial_loop(addresses, hub, grace))
+            self._loops[key] = asyncio.create_task(self._dial_loop(addresses, hub, grace))
 
     def on_gone(self, ad_id: str) -> None:
         """mDNS: a node left."""
@@ -163,10 +163,7 @@ class Dialer:
     def _dial(self, address: PeerAddress, hub: BoardHub) -> None:
         key = DialKey(address, hub.id)
         if key not in self._loops and self.running:
-            self._loops[key] = self._spawn(self._dial_loop(lambda: [address], hub, 0.0))
-
-    def _spawn(self, coro: Any) -> asyncio.Task[None]:
-        return asyncio.create_task(coro)
+            self._loops[key] = asyncio.create_task(self._dial_loop(lambda: [address], hub, 0.0))
 
     def _cancel(self, which: Callable[[DialKey], bool]) -> None:
         for key, task in list(self._loops.items()):

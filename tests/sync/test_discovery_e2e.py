@@ -37,7 +37,7 @@ from tests.sync.nodes import ROOT, lanban, running, share_board
 from tests.sync.proxy import proxies
 
 # Start-up, mDNS probing and announcement (~1.6 s, DESIGN.md 5), the higher id's
-# dial grace (2 s, sync/node.py), a handshake: on a slow machine, well within this.
+# dial grace (2 s, sync/dialer.py), a handshake: on a slow machine, well within this.
 FIND_S = 30.0
 SYNC_S = 10.0
 START_S = 20.0
