@@ -37,6 +37,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
+from .awareness import RELAY_OWNERSHIP
 from .messages import DEFAULT_LIMITS, Limits, ProtocolError
 from .relay_room import Room, RoomCorrupted
 from .relay_store import RelayStore, StoreError
@@ -55,7 +56,7 @@ AWARENESS_TIMEOUT_S = 30.0
 ROOM_UNLOAD_DELAY_S = 30.0
 COMPACT_AFTER_UPDATES = 500
 MAX_ROOM_NAME_CHARS = 256
-MAX_AWARENESS_IDS_PER_CONNECTION = 64
+MAX_AWARENESS_IDS_PER_CONNECTION = RELAY_OWNERSHIP.max_ids_per_owner or 64
 CLOSE_REASON_MAX_BYTES = 120  # a close frame's reason must fit in 123 bytes
 
 P = ParamSpec("P")
@@ -386,9 +387,9 @@ class Relay:
         interval_s = self.settings.awareness_timeout_s / 10
         while True:
             await asyncio.sleep(interval_s)
-            older_than = time.monotonic() - self.settings.awareness_timeout_s
+            now = time.monotonic()
             for room in list(self._rooms.values()):
-                room.expire_awareness(older_than)
+                room.expire_awareness(now, self.settings.awareness_timeout_s)
 
 
 def _peer(connection: ServerConnection) -> str:

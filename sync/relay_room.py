@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, KeysView
+from collections.abc import Callable, KeysView, Sequence
+from dataclasses import replace
 from typing import Any
 
 from pycrdt import Doc, TransactionEvent
 from websockets.asyncio.server import ServerConnection, broadcast
 
+from .awareness import RELAY_OWNERSHIP, AwarenessTable, TooManyClientIds
 from .messages import (
     DEFAULT_LIMITS,
     Awareness,
@@ -38,7 +40,6 @@ from .protocol import (
     Refused,
     SyncProtocol,
 )
-from .relay_awareness import AwarenessTable, TooManyClientIds
 
 log = logging.getLogger("lanban.relay")
 
@@ -80,7 +81,9 @@ class Room:
         self.limits = limits
         self._sessions: dict[ServerConnection, SyncProtocol] = {}
         self.discarded = False
-        self._awareness = AwarenessTable(max_awareness_ids_per_connection)
+        self._awareness = AwarenessTable(
+            replace(RELAY_OWNERSHIP, max_ids_per_owner=max_awareness_ids_per_connection)
+        )
         self._on_change = on_change
         self._changes: list[bytes] = []
         self._subscription = doc.observe(self._record_change)
@@ -100,7 +103,7 @@ class Room:
         session = self._sessions.pop(connection, None)
         if session is not None:
             session.close()
-        self._announce(self._awareness.remove_owner(connection))
+        self._announce(self._awareness.drop_owner(connection, time.monotonic()))
 
     def receive_data(self, sender: ServerConnection, frame: bytes) -> list[bytes]:
         """Handle one frame from ``sender``; the frames to send back to it.
@@ -114,10 +117,10 @@ class Room:
             match event:
                 case AwarenessReceived(entries):
                     try:
-                        changed = self._awareness.apply(sender, entries, time.monotonic())
+                        applied = self._awareness.apply(entries, sender, time.monotonic())
                     except TooManyClientIds as exc:
                         raise ProtocolError(str(exc)) from exc
-                    self._announce(changed)
+                    self._announce(applied.forward)
                 case AwarenessQueried():
                     session.send_awareness(self._awareness.states())
                 case Refused():
@@ -126,8 +129,8 @@ class Room:
                     pass
         return session.data_to_send()
 
-    def expire_awareness(self, older_than: float) -> None:
-        self._announce(self._awareness.expire(older_than))
+    def expire_awareness(self, now: float, timeout: float) -> None:
+        self._announce(self._awareness.expire(now, timeout))
 
     def discard(self) -> None:
         """Stop using this room's document (it is unloaded or corrupted)."""
@@ -160,9 +163,9 @@ class Room:
     def _record_change(self, event: TransactionEvent) -> None:
         self._changes.append(event.update)
 
-    def _announce(self, entries: tuple[AwarenessEntry, ...]) -> None:
+    def _announce(self, entries: Sequence[AwarenessEntry]) -> None:
         if entries:
-            broadcast(self.connections, encode(Awareness(entries)))
+            broadcast(self.connections, encode(Awareness(tuple(entries))))
 
 
 def _is_crdt_failure(exc: BaseException) -> bool:
