@@ -40,7 +40,7 @@ from websockets.http11 import Request, Response
 from .awareness import RELAY_OWNERSHIP
 from .messages import DEFAULT_LIMITS, Limits, ProtocolError
 from .relay_room import Room, RoomCorrupted
-from .relay_store import RelayStore, StoreError
+from .update_log import RelayStore, StoreError
 
 log = logging.getLogger("lanban.relay")
 

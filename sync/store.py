@@ -21,7 +21,9 @@ at least ``COMPACT_MIN_BYTES``), or exceeds ``COMPACT_MAX_ROWS`` rows, the
 whole state is written as one snapshot row and the rows it covers are deleted
 in the same transaction, after applying every row other processes wrote. The
 file therefore stays within about twice the snapshot size, and a reader that
-missed the deleted rows reads the snapshot, which contains them.
+missed the deleted rows reads the snapshot, which contains them. The log
+itself (append, read back, replace by a snapshot, count) is
+:class:`~lanban.sync.update_log.UpdateLog`, shared with the relay's rooms.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from lanban.model.schema import LOCAL_SOURCE, new_id
 
 from .invite import Invite
 from .secure import BOARD_KEY_BYTES
+from .update_log import BOARD_LAYOUT, StoreError, UpdateLog, transaction
 
 log = logging.getLogger("lanban.store")
 
@@ -64,10 +67,6 @@ WAL_LIMIT_BYTES = 256 * 1024  # the WAL is truncated back to this after a checkp
 
 STORE_SOURCE = "lanban:store"  # updates read back from the file (another process wrote them)
 _BOARD_ID = BOARD_ID_PATTERN
-
-
-class StoreError(Exception):
-    """A problem with a data directory or board file, naming the file."""
 
 
 def default_data_dir() -> Path:
@@ -194,7 +193,7 @@ class Store:
                 conn.execute("PRAGMA auto_vacuum = FULL")
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {FILE_VERSION}")
-                conn.executescript(_SCHEMA)
+                conn.executescript(_META_SCHEMA + BOARD_LAYOUT.schema)
                 meta = {
                     "board_id": board_id,
                     "key": key,
@@ -207,9 +206,7 @@ class Store:
                 )
                 update = board.get_update()
                 if update != b"\x00\x00":
-                    conn.execute(
-                        "INSERT INTO updates(data, local, snapshot) VALUES (?, 1, 1)", (update,)
-                    )
+                    UpdateLog(conn, BOARD_LAYOUT).append(update, local=True, snapshot=True)
             finally:
                 conn.close()
             os.replace(tmp, path)
@@ -284,14 +281,8 @@ class Store:
         return target
 
 
-_SCHEMA = """
+_META_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB);
-CREATE TABLE updates (
-    seq INTEGER PRIMARY KEY,    -- never reused: a compaction's snapshot takes the next one
-    data BLOB NOT NULL,
-    local INTEGER NOT NULL,     -- made on this machine (not received from a peer)
-    snapshot INTEGER NOT NULL DEFAULT 0
-);
 """
 
 
@@ -307,6 +298,7 @@ class BoardFile:
     def __init__(self, path: Path, *, actor: str = "") -> None:
         self.path = path
         self._conn = self._connect(path)
+        self._log = UpdateLog(self._conn, BOARD_LAYOUT)
         try:
             meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
             self.board_id = str(meta.get("board_id", ""))
@@ -316,9 +308,7 @@ class BoardFile:
             self.key: bytes = key
             self._last_seq = 0
             self._own: set[int] = set()
-            rows = self._conn.execute(
-                "SELECT seq, data, snapshot FROM updates ORDER BY seq"
-            ).fetchall()
+            rows = self._log.rows()
         except sqlite3.Error as exc:
             self._conn.close()
             raise StoreError(f"{path} is damaged ({exc}); it was left untouched") from exc
@@ -329,7 +319,7 @@ class BoardFile:
         self._log_rows = 0
         self._snapshot_bytes = 0
         for seq, data, snapshot in rows:
-            self._count(data, bool(snapshot))
+            self._count(data, snapshot)
             self._last_seq = seq
         try:
             datas = [r[1] for r in rows]
@@ -403,13 +393,9 @@ class BoardFile:
             elif local and not self._synchronous_full:
                 self._conn.execute("PRAGMA synchronous = FULL")
                 self._synchronous_full = True
-            cur = self._conn.execute(
-                "INSERT INTO updates(data, local) VALUES (?, ?)", (update, int(local))
-            )
+            seq = self._log.append(update, local=local)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot save to {self.path}: {exc}") from exc
-        seq = cur.lastrowid
-        assert seq is not None
         if seq == self._last_seq + 1:
             self._last_seq = seq
         else:
@@ -440,29 +426,18 @@ class BoardFile:
     def compact(self) -> None:
         """Replace the log with one snapshot of everything in it."""
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(self._conn):
                 self._apply_new_rows()
                 snapshot = self.board.get_update()
                 covered = self._last_seq
                 unsynced = self._unsynced_rows(covered)
-                self._conn.execute("DELETE FROM updates WHERE seq <= ?", (covered,))
-                # Above every row there was, so readers that missed the
-                # deleted ones find it (rowids would restart at 1).
-                cur = self._conn.execute(
-                    "INSERT INTO updates(seq, data, local, snapshot) VALUES (?, ?, 0, 1)",
-                    (covered + 1, snapshot),
-                )
+                seq = self._log.replace(snapshot, up_to=covered)
                 self._set_meta("pending_compacted", self._meta_int("pending_compacted") + unsynced)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
             log.warning("compaction of %s failed: %s", self.path, exc)
             return
-        self._last_seq = cur.lastrowid or self._last_seq
+        self._last_seq = seq
         self._own = {s for s in self._own if s > covered}
         self._count(snapshot, True)
 
@@ -485,13 +460,11 @@ class BoardFile:
             raise StoreError(f"cannot read {self.path}: {exc}") from exc
 
     def _apply_new_rows(self) -> int:
-        rows = self._conn.execute(
-            "SELECT seq, data, snapshot FROM updates WHERE seq > ? ORDER BY seq", (self._last_seq,)
-        ).fetchall()
+        rows = self._log.rows(after=self._last_seq)
         fresh = [r for r in rows if r[0] not in self._own]
         for seq, data, snapshot in rows:
             self._own.discard(seq)
-            self._count(data, bool(snapshot))
+            self._count(data, snapshot)
             self._last_seq = max(self._last_seq, seq)
         if fresh:
             datas = [r[1] for r in fresh]
@@ -507,25 +480,17 @@ class BoardFile:
     def pending_local_changes(self) -> int:
         """Changes made here that no peer has seen yet."""
         synced = self._meta_int("synced_seq")
-        (count,) = self._conn.execute(
-            "SELECT count(*) FROM updates WHERE local = 1 AND seq > ?", (synced,)
-        ).fetchone()
-        return int(count) + self._meta_int("pending_compacted")
+        return self._log.count(local=True, after=synced) + self._meta_int("pending_compacted")
 
     def mark_synced(self) -> None:
         """A peer now has everything in this file."""
-        (top,) = self._conn.execute("SELECT coalesce(max(seq), 0) FROM updates").fetchone()
-        self._conn.execute("BEGIN IMMEDIATE")
-        self._set_meta("synced_seq", int(top))
-        self._set_meta("pending_compacted", 0)
-        self._conn.execute("COMMIT")
+        top = self._log.last_seq()
+        with transaction(self._conn):
+            self._set_meta("synced_seq", top)
+            self._set_meta("pending_compacted", 0)
 
     def _unsynced_rows(self, up_to: int) -> int:
-        (count,) = self._conn.execute(
-            "SELECT count(*) FROM updates WHERE local = 1 AND seq > ? AND seq <= ?",
-            (self._meta_int("synced_seq"), up_to),
-        ).fetchone()
-        return int(count)
+        return self._log.count(local=True, after=self._meta_int("synced_seq"), up_to=up_to)
 
     def meta(self, key: str) -> Any:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

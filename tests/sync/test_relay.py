@@ -28,7 +28,7 @@ from lanban.sync.messages import (
     var_bytes,
 )
 from lanban.sync.relay import Relay, RelaySettings
-from lanban.sync.relay_store import RelayStore
+from lanban.sync.update_log import RelayStore
 from tests.interop.yclient import YClient
 from tests.support import async_wait_until, timeout, within
 

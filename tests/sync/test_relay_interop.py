@@ -12,7 +12,7 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
-from lanban.sync.relay_store import RelayStore
+from lanban.sync.update_log import RelayStore
 from tests.interop.harness import (
     PROCESS_START_S,
     REPO_ROOT,
