@@ -451,7 +451,7 @@ async def _resync() -> dict[str, int]:
 
             def link_synced(node: Node) -> bool:
                 links = node.boards[board_id].links.values()
-                return any(lk.session is not None and lk.session.synced for lk in links)
+                return any(lk.synced for lk in links)
 
             b_options = NodeOptions(host="127.0.0.1", discovery=False, peers=[proxy.address])
             node_b = Node(b, b_options)

@@ -117,7 +117,7 @@ async def wait_synced(node: Node, links_per_board: int) -> None:
     deadline = time.monotonic() + LINK_TIMEOUT_S
     while True:
         if all(
-            sum(1 for lk in b.links.values() if lk.session and lk.session.synced) >= links_per_board
+            sum(1 for lk in b.links.values() if lk.synced) >= links_per_board
             for b in node.boards.values()
         ):
             return

@@ -15,7 +15,8 @@ import pytest
 from lanban.model.board import Board
 from lanban.sync.connect import DialFailed, DialOutcome, PeerAddress, connect_secure
 from lanban.sync.node import Node, NodeError, NodeOptions
-from lanban.sync.status import NodeEvent, NodeStatus
+from lanban.sync.serve import format_status
+from lanban.sync.status import BoardStatus, NodeEvent, NodeStatus, PeerStatus
 from lanban.sync.store import Store
 from tests.support import async_holds, async_wait_until, timeout
 from tests.sync.nodes import lanban, peer_of, running, serving, share_board
@@ -317,3 +318,29 @@ def test_serve_rejects_bad_arguments(tmp_path: Path) -> None:
     assert done.returncode == 2
     done = lanban(tmp_path, "serve", "--relay", "http://example")
     assert done.returncode == 1 and "ws://" in done.stderr
+
+
+def test_status_text_for_a_user() -> None:
+    now = time.time()
+    peer = PeerStatus("lan", "1.2.3.4:5", "cd" * 16, "", now - 100, now - 3, True, ("b1",))
+    status = NodeStatus(
+        node_id="ab" * 16,
+        name="",
+        listening="0.0.0.0:1",
+        discovery=False,
+        peers=(peer,),
+        boards=(
+            BoardStatus("b1", "", 1, True, 3, None, ()),
+            BoardStatus("b2", "T", 0, False, 0, now - 7000, ()),
+        ),
+        problems=("x is damaged",),
+    )
+    assert format_status(status).splitlines() == [
+        "node (no name) (abababababab) listening on 0.0.0.0:1, LAN discovery off",
+        "1 peer(s) connected:",
+        "  cdcdcdcdcdcd at 1.2.3.4:5, connected 2 min ago, last heard 3 s ago",
+        "board (not synced yet) (b1): 1 peer(s), relay linked, "
+        "3 local change(s) not seen by any peer, last sync never",
+        "board T (b2): 0 peer(s), 0 local change(s) not seen by any peer, last sync 1.9 h ago",
+        "problem: x is damaged",
+    ]
