@@ -114,14 +114,18 @@ class Board(BoardCommands):
             except Exception as exc:  # pycrdt raises bare exceptions for bad bytes
                 raise ValueError(f"not a valid board update: {exc}") from exc
 
-    def on_update(self, listener: UpdateListener, *, first: bool = False) -> Callable[[], None]:
+    def on_update(
+        self, listener: UpdateListener, *, first: bool = False, after_commit: bool = False
+    ) -> Callable[[], None]:
         """Call ``listener(update, source)`` with the bytes of every transaction.
 
         ``source`` is LOCAL_SOURCE for this user's edits and undo/redo,
         SYSTEM_SOURCE for fixes, or what was passed to :meth:`apply_update`.
         Listeners run in order; ``first`` puts this one before the others.
+        They run while pycrdt commits; ``after_commit`` ones once the write has
+        committed, before the call that wrote returns (the board file's fsync).
         """
-        return self._writes.on_update(listener, first=first)
+        return self._writes.on_update(listener, first=first, after_commit=after_commit)
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         """Call ``listener(BoardEvent)`` after every transaction that changed something."""

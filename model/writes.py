@@ -4,18 +4,22 @@ Every write runs in one transaction, with the LOCAL origin (this user's edits,
 undo and redo: each its own undo step) or the SYSTEM origin (creation, fixes
 after a merge: not undoable); updates from elsewhere with the source their
 caller names. Each transaction's update then goes to the update listeners
-with that source. Also here: the limits a written value must keep.
+with that source: while pycrdt commits, or, for listeners registered with
+``after_commit`` (the board file's write and fsync), once the outermost write has
+committed and left pycrdt's commit callback. Also here: the limits a written value
+must keep.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
-from pycrdt import Doc, Map, Subscription, UndoManager
+from pycrdt import Array, Doc, Map, Subscription, Text, UndoManager
 
 from .errors import BoardError
 from .limits import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, MAX_WIP_LIMIT
+from .reading import SHARED_TYPES, read_value
 from .schema import LOCAL_SOURCE, SYSTEM_SOURCE
 
 # Undo groups edits closer together than this (typing); every other operation
@@ -47,6 +51,52 @@ def check_text(text: str) -> None:
 def check_wip(limit: int) -> None:
     if not 0 <= limit <= MAX_WIP_LIMIT:
         raise BoardError(f"a WIP limit must be between 0 (none) and {MAX_WIP_LIMIT}, not {limit}")
+
+
+# ------------------------------------------------------ replacing safely
+
+# Overwriting or deleting a shared value makes yrs delete everything inside it,
+# recursively: a Map nested ~35,000 deep overflows the stack (SIGSEGV), and so
+# does loading any copy of the document after such a delete (issue 9). Values
+# deeper or larger than this are never overwritten or deleted; they stay, and
+# what would have replaced them is refused.
+MAX_REPLACED_DEPTH = 500  # far below the crash, also on small thread stacks
+MAX_REPLACED_NODES = 20_000  # entries visited to prove a value small enough
+
+
+def replaceable(value: Any) -> bool:
+    """Whether overwriting or deleting ``value`` is safe (see above)."""
+    if not isinstance(value, SHARED_TYPES):
+        return True
+    budget = MAX_REPLACED_NODES
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_REPLACED_DEPTH or not isinstance(node, (Map, Array, Text)):
+            return False  # too deep, or an XML type: never Lanban's
+        if isinstance(node, Text):
+            # embedded values: Text.diff() lists each run of content once
+            inner = [run[0] for run in node.diff()]
+        else:
+            size = len(node)
+            budget -= size
+            if budget < 0:
+                return False
+            # reading an Array by index is quadratic: the budget bounds it
+            inner = list(node.values()) if isinstance(node, Map) else list(node)
+        stack.extend((v, depth + 1) for v in inner if isinstance(v, SHARED_TYPES))
+    return True
+
+
+def check_replaceable(m: Map[Any], keys: Iterable[str], what: str) -> None:
+    """Refuse, before anything is written, to overwrite any of ``keys`` of
+    ``m`` that holds a value too deep to replace safely."""
+    for key in keys:
+        if not replaceable(read_value(m, key)):
+            raise BoardError(
+                f"{what}'s {key!r} holds data nested too deep to replace safely "
+                f"(written by another client); it is left as it is"
+            )
 
 
 # -------------------------------------------------------------------- writing
@@ -123,8 +173,11 @@ class Writes:
 
     # ------------------------------------------------------------- listeners
 
-    def on_update(self, listener: UpdateListener, *, first: bool = False) -> Callable[[], None]:
-        listeners = self.updates.listeners
+    def on_update(
+        self, listener: UpdateListener, *, first: bool = False, after_commit: bool = False
+    ) -> Callable[[], None]:
+        updates = self.updates
+        listeners = updates.after_commit if after_commit else updates.listeners
         if first:
             listeners.insert(0, listener)
         else:
@@ -161,6 +214,7 @@ class Sourced:
             writes.undo_clock.epoch += UNDO_BOUNDARY_MS
         updates = writes.updates
         self._previous, updates.source = updates.source, self._source
+        updates.depth += 1
         if self._txn is not None:
             self._txn.__enter__()
 
@@ -172,7 +226,11 @@ class Sourced:
         except ExceptionGroup as group:  # a listener failed (e.g. the disk is full)
             raise group.exceptions[0] from group
         finally:
-            writes.updates.source = self._previous
+            updates = writes.updates
+            updates.source = self._previous
+            updates.depth -= 1
+            if not updates.depth:  # committed: the board file writes it now, out of pycrdt
+                updates.run_after_commit()
         if isinstance(exc, ExceptionGroup) and exc.exceptions:
             raise exc.exceptions[0] from exc
         if self._boundary and exc_type is None:
@@ -196,13 +254,18 @@ class _UpdateFanout:
     """Hands each transaction's update to the listeners, with its source.
 
     pycrdt cannot read a transaction's origin while it commits, which is when
-    this runs; so every write names its source here first (see Sourced).
+    this runs; so every write names its source here first (see Sourced). The
+    ``after_commit`` listeners get the update once the outermost write is done
+    (a commit outside any write, which the board never makes, reaches them at once).
     """
 
-    __slots__ = ("listeners", "source")
+    __slots__ = ("after_commit", "depth", "listeners", "pending", "source")
 
     def __init__(self) -> None:
         self.listeners: list[UpdateListener] = []
+        self.after_commit: list[UpdateListener] = []
+        self.pending: list[tuple[bytes, Hashable]] = []
+        self.depth = 0  # writes (Sourced blocks) open
         self.source: Hashable = LOCAL_SOURCE
 
     def __call__(self, event: Any) -> None:
@@ -211,3 +274,13 @@ class _UpdateFanout:
             return
         for listener in list(self.listeners):
             listener(update, self.source)
+        if self.after_commit:
+            self.pending.append((update, self.source))
+            if not self.depth:
+                self.run_after_commit()
+
+    def run_after_commit(self) -> None:
+        while self.pending:
+            update, source = self.pending.pop(0)
+            for listener in list(self.after_commit):
+                listener(update, source)

@@ -9,7 +9,8 @@ Layout of a data directory::
 Each board file holds the board's CRDT updates in append order. Every update
 this process makes is written (and fsynced, ``synchronous=FULL``) before the
 call that made it returns, so a SIGKILL at any moment loses nothing that was
-acknowledged. Updates received from peers are written without waiting for
+acknowledged (written once pycrdt's transaction has committed, outside its
+commit callback). Updates received from peers are written without waiting for
 the fsync (``synchronous=NORMAL``): they survive a killed process, and a
 power cut can only lose ones that peers still hold and resend on the next
 sync. Several processes may share one data directory (the app and CLI
@@ -324,16 +325,19 @@ class BoardFile:
         try:
             datas = [r[1] for r in rows]
             update = datas[0] if len(datas) == 1 else merge_updates(*datas) if datas else None
-            self.board = Board.from_update(update, actor=actor) if update else Board(actor=actor)
+            self.board = (
+                Board.from_update(update, actor=actor, board_id=self.board_id)
+                if update
+                else Board(actor=actor, board_id=self.board_id)
+            )
         except Exception as exc:
             self._conn.close()
             raise StoreError(f"{path} is damaged: its updates cannot be read ({exc})") from exc
-        if self.board.id and self.board.id != self.board_id:
-            self._conn.close()
-            raise StoreError(f"{path} holds board {self.board.id}, not {self.board_id}")
         self._data_version = self._pragma("data_version")
         self._synchronous_full = True
-        self._unlisten = self.board.on_update(self._persist)
+        # After the commit: the write (and a local edit's fsync) runs outside
+        # pycrdt's commit callback, still before the edit returns.
+        self._unlisten = self.board.on_update(self._persist, after_commit=True)
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -409,8 +413,8 @@ class BoardFile:
         )
 
     def maybe_compact(self) -> None:
-        # Not from _persist: that runs while pycrdt commits, when the document
-        # cannot be read.
+        # Not from _persist: that runs on the edit's path (and inside the
+        # write, when the document may be changing again).
         if self.needs_compaction:
             self.compact()
 

@@ -42,6 +42,23 @@ def test_changes_survive_reopening(tmp_path: Path) -> None:
         assert bf.board.ticket("#1").created_by == "Ada"
 
 
+def test_a_local_edit_is_written_after_its_commit_and_before_it_returns(tmp_path: Path) -> None:
+    """The board file's write (and fsync) is not inside pycrdt's commit callback."""
+    store = Store(tmp_path)
+    with store.create_board("Order") as bf:
+        reader = sqlite3.connect(bf.path)
+        rows = lambda: reader.execute("SELECT count(*) FROM updates").fetchone()[0]  # noqa: E731
+        before = rows()
+        in_commit: list[int] = []
+        bf.board.on_update(lambda _update, _source: in_commit.append(rows()))
+        for edit in (lambda: bf.board.add_ticket("one"), bf.board.undo, bf.board.redo):
+            edit()
+            assert in_commit[-1] == before  # not written yet while pycrdt commits
+            assert rows() == before + 1  # written when the edit returns
+            before += 1
+        reader.close()
+
+
 def test_a_killed_writer_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
     store = Store(tmp_path)
     with store.create_board("Crash test") as bf:
