@@ -142,6 +142,42 @@ def encode(message: Message) -> bytes:
 # ------------------------------------------------------------------ decoding
 
 
+def read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
+    """The varUint at ``data[pos]`` and the position after it (a function, not a
+    :class:`Reader` method, for loops that keep the position in a local)."""
+    try:
+        byte = data[pos]
+        if byte < 0x80:
+            return byte, pos + 1
+        result = byte & 0x7F
+        shift = 7
+        while True:
+            pos += 1
+            byte = data[pos]
+            result |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                break
+            shift += 7
+            if shift > 53:
+                raise ProtocolError("varUint longer than 53 bits")
+    except IndexError:
+        raise ProtocolError("truncated varUint") from None
+    if result > MAX_VAR_UINT:
+        raise ProtocolError("varUint longer than 53 bits")
+    return result, pos + 1
+
+
+def read_var_bytes(data: bytes, pos: int, limit: int) -> tuple[bytes, int]:
+    """The length-prefixed bytes at ``data[pos]`` and the position after them."""
+    length, pos = read_var_uint(data, pos)
+    if length > limit:
+        raise ProtocolError(f"field of {length} bytes is over the limit of {limit}")
+    end = pos + length
+    if end > len(data):
+        raise ProtocolError(f"field of {length} bytes but only {len(data) - pos} left")
+    return data[pos:end], end
+
+
 class Reader:
     """A bounds-checked cursor over bytes."""
 
@@ -156,32 +192,12 @@ class Reader:
         return len(self.data) - self.pos
 
     def var_uint(self) -> int:
-        result = 0
-        shift = 0
-        while True:
-            if self.pos >= len(self.data):
-                raise ProtocolError("truncated varUint")
-            byte = self.data[self.pos]
-            self.pos += 1
-            result |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                break
-            shift += 7
-            if shift > 53:
-                raise ProtocolError("varUint longer than 53 bits")
-        if result > MAX_VAR_UINT:
-            raise ProtocolError("varUint longer than 53 bits")
-        return result
+        value, self.pos = read_var_uint(self.data, self.pos)
+        return value
 
     def var_bytes(self, limit: int) -> bytes:
-        length = self.var_uint()
-        if length > limit:
-            raise ProtocolError(f"field of {length} bytes is over the limit of {limit}")
-        if length > self.left:
-            raise ProtocolError(f"field of {length} bytes but only {self.left} left")
-        start = self.pos
-        self.pos += length
-        return self.data[start : self.pos]
+        value, self.pos = read_var_bytes(self.data, self.pos, limit)
+        return value
 
     def var_string(self, limit: int) -> str:
         raw = self.var_bytes(limit)

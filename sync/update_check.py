@@ -1,0 +1,489 @@
+"""A bounded check of a Yjs V1 update before pycrdt sees it (sans-I/O, no pycrdt).
+
+pycrdt trusts the counts in an update: 5 bytes claiming 2**28 clients make it
+allocate about 550 MB before failing; a forged GC struct moves a client's clock
+to 2**32 - 1 (yrs clocks are 32 bits, so that client's next edits wrap); a Map
+nested 17,500 deep makes its recursive ``to_json`` overflow the stack. This
+module walks the whole encoding (yjs ``readClientsStructRefs``,
+``readItemContent``, lib0 ``readAny``, ``readDeleteSet``) without building
+anything, checks every count against the bytes that remain *before* anything
+proportional to it is allocated, and applies the caps of :class:`UpdateLimits`.
+It returns an :class:`UpdateSummary` for a later schema check, or raises
+:class:`UpdateRefused` (a :class:`~lanban.sync.messages.ProtocolError`).
+
+Where to call it: on every update bytes that came from outside this process,
+before ``Doc.apply_update`` / ``Board.apply_update`` - a peer's sync step 2 and
+sync update, a relay's, and an update read back from a store file (a file can
+be edited or truncated). Pass ``known_clock`` from the receiving document's
+state vector (see :func:`state_vector_clocks`) so that a clock jump is measured
+from what the document holds. The caller still bounds what accumulates over
+many updates (the document's state vector size, nesting built one update at a
+time): one update's check cannot see those.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .messages import DEFAULT_LIMITS, ProtocolError, Reader, read_var_bytes, read_var_uint
+from .update_nesting import (
+    FROM_ORIGIN,
+    IS_TYPE,
+    NO_PARENT,
+    PARENT_ID,
+    ROOT,
+    Nesting,
+    NestingRefused,
+    Section,
+)
+
+# ------------------------------------------------------------------ caps
+
+# A 10,000-ticket board (tests/benchmarks) is ~3.6 MB and 140,000 structs as one
+# update (151,000 after 3,000 moves, 1,000 comments and 500 description edits).
+# 1,000,000 leaves room for a board six times that; walking that many structs
+# takes about 2.5 s here, the most a refused update can cost.
+MAX_STRUCTS = 1_000_000
+# Every app start makes a new client id (model.schema.new_client_id), so an old
+# board holds one per session. 16,384 clients make a state vector of ~150 KB,
+# far under the 1 MiB state-vector limit of sync.messages.Limits.
+MAX_CLIENTS = 16_384
+# One String / Binary / Embed / Format content or string value: a description
+# or comment is at most model.limits.MAX_TEXT_LENGTH (100,000) characters, up to
+# 4 UTF-8 bytes each.
+MAX_CONTENT_BYTES = 1024 * 1024
+# Names: root type names, Map keys (ticket, column, label ids, field names),
+# XML node names, format attributes, lib0 Any object keys, sub-document guids.
+MAX_KEY_BYTES = 1024
+# lib0 Any nesting (arrays/objects inside a value). Board values are scalars.
+MAX_ANY_DEPTH = 32
+# Types created inside one update nested in each other: the board's deepest is
+# root "tickets" > ticket Map > comments Array > comment Map (3).
+MAX_TYPE_DEPTH = 8
+# Types one update puts into one container: the tickets root of a 10,000-ticket
+# board receives 10,000 ticket Maps; 200,000 comment Maps prepended to one ticket
+# are an attack.
+MAX_TYPES_PER_CONTAINER = 50_000
+# Distinct Map keys (and root names) in one update: ticket, column and label ids
+# and field names, about 10,050 for a 10,000-ticket board.
+MAX_KEYS = 100_000
+# A client's clock after this update. yrs keeps clocks in 32 bits; half of that
+# leaves every honest client room to keep editing.
+MAX_CLOCK = 2**31
+# How far one update may move a client's clock past what the receiver knows.
+# Lanban documents keep deleted content (skip_gc), so every clock unit costs at
+# least one byte of update: a whole client history fits the update size limit.
+# (A forger can still move a victim's clock by this much per update, up to
+# MAX_CLOCK; only authenticated updates would stop that.)
+MAX_CLOCK_JUMP = DEFAULT_LIMITS.update_bytes
+
+# Struct kinds: the low 5 bits of a struct's info byte.
+_GC = 0
+_SKIP = 10
+_TYPE = 7
+# The other info bits.
+_HAS_ORIGIN = 0x80
+_HAS_RIGHT_ORIGIN = 0x40
+_HAS_PARENT_SUB = 0x20
+_TYPE_REFS = 7  # Array, Map, Text, XmlElement, XmlFragment, XmlHook, XmlText
+_XML_ELEMENT = 3  # carries a node name
+# yrs (pycrdt 0.14.13) reads these two unlike Yjs: JSON content with one string
+# more than its count, an XmlHook without its name. Past one of them pycrdt reads
+# every following byte as something else than this check did, so it refuses them
+# (Lanban never writes them; Yjs writes neither unless asked to).
+_JSON = 2
+_XML_HOOK = 5
+# lib0 Any tags of fixed size -> bytes after the tag: undefined, null, float32,
+# float64, bigint, false, true.
+_SCALARS = {127: 0, 126: 0, 124: 4, 123: 8, 122: 8, 121: 0, 120: 0}
+
+
+class UpdateRefused(ProtocolError):
+    """Update bytes that are malformed or break a cap; ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateLimits:
+    structs: int = MAX_STRUCTS
+    clients: int = MAX_CLIENTS
+    content_bytes: int = MAX_CONTENT_BYTES
+    key_bytes: int = MAX_KEY_BYTES
+    any_depth: int = MAX_ANY_DEPTH
+    type_depth: int = MAX_TYPE_DEPTH
+    types_per_container: int = MAX_TYPES_PER_CONTAINER
+    keys: int = MAX_KEYS
+    clock: int = MAX_CLOCK
+    clock_jump: int = MAX_CLOCK_JUMP
+
+
+DEFAULT_UPDATE_LIMITS = UpdateLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateSummary:
+    clients: frozenset[int]  # clients with structs in the update
+    clock_ends: dict[int, int]  # client -> its clock after the update's structs
+    deleted_clients: frozenset[int]  # clients named by the delete set
+    structs: int  # GC, Skip and Item structs
+    type_depth: int  # deepest nesting of types created in the update (0: none)
+    content_bytes: int  # bytes of item contents
+    root_keys: frozenset[str]  # root type names items are put in
+    parent_subs: frozenset[str]  # Map keys items are written under
+
+
+def check_update(
+    update: bytes,
+    limits: UpdateLimits = DEFAULT_UPDATE_LIMITS,
+    *,
+    known_clock: Callable[[int], int] | None = None,
+) -> UpdateSummary:
+    """Walk ``update`` (Yjs V1) and summarize it, or raise :class:`UpdateRefused`.
+
+    ``known_clock(client)``: the receiving document's clock for ``client``
+    (0 when unknown); without it every client counts as unknown.
+    """
+    try:
+        return _Walk(bytes(update), limits, known_clock or _unknown).run()
+    except UpdateRefused:
+        raise
+    except ProtocolError as exc:  # from the shared varUint and field readers
+        raise UpdateRefused(str(exc)) from None
+    except IndexError:  # a struct's or value's first byte is past the end
+        raise UpdateRefused("truncated update") from None
+
+
+def state_vector_clocks(state: bytes) -> dict[int, int]:
+    """A document's encoded state vector (``Doc.get_state()``) as client -> clock."""
+    r = Reader(state)
+    count = r.var_uint()
+    if count > r.left // 2:
+        raise ProtocolError(f"state vector claims {count} clients in {r.left} bytes")
+    clocks = {r.var_uint(): r.var_uint() for _ in range(count)}
+    r.end()
+    return clocks
+
+
+def _unknown(client: int) -> int:
+    return 0
+
+
+class _Walk:
+    """One pass over the update; the struct loop keeps its position in a local."""
+
+    def __init__(self, data: bytes, limits: UpdateLimits, known_clock: Callable[[int], int]):
+        if limits.clock > MAX_CLOCK:
+            raise ValueError(f"clocks over {MAX_CLOCK} do not fit yrs")
+        self.data = data
+        self.pos = 0
+        self.limits = limits
+        self.known_clock = known_clock
+        self.sections: dict[int, Section] = {}
+        self.roots: dict[str, int] = {}  # root type name -> its number
+        self.parent_subs: set[str] = set()
+        self.structs = 0
+
+    def run(self) -> UpdateSummary:
+        count = self.count(3, "client sections")
+        if count > self.limits.clients:
+            raise UpdateRefused(f"{count} clients (limit {self.limits.clients})")
+        content = 0
+        for _ in range(count):
+            content += self.section()
+        deleted = self.delete_set()
+        if self.pos != len(self.data):
+            raise UpdateRefused(f"{len(self.data) - self.pos} bytes after the update")
+        clients = frozenset(self.sections)
+        if len(clients | deleted) > self.limits.clients:
+            raise UpdateRefused(f"{len(clients | deleted)} clients (limit {self.limits.clients})")
+        if len(self.roots) > self.limits.keys:
+            raise UpdateRefused(f"over {self.limits.keys} root types")
+        nesting = Nesting(self.sections, self.limits.type_depth, self.limits.types_per_container)
+        try:
+            type_depth = nesting.depth()
+        except NestingRefused as exc:
+            raise UpdateRefused(str(exc)) from None
+        return UpdateSummary(
+            clients=clients,
+            clock_ends={c: s.end for c, s in self.sections.items()},
+            deleted_clients=deleted,
+            structs=self.structs,
+            type_depth=type_depth,
+            content_bytes=content,
+            root_keys=frozenset(self.roots),
+            parent_subs=frozenset(self.parent_subs),
+        )
+
+    # ---------------------------------------------------------------- bounds
+
+    def uint(self) -> int:
+        value, self.pos = read_var_uint(self.data, self.pos)
+        return value
+
+    def count(self, min_bytes: int, what: str) -> int:
+        """A count of things each at least ``min_bytes`` long, checked against what is left."""
+        n = self.uint()
+        if n * min_bytes > len(self.data) - self.pos:
+            raise UpdateRefused(f"claims {n} {what} in {len(self.data) - self.pos} bytes")
+        return n
+
+    def check_clock(self, client: int, end: int) -> None:
+        if end > self.limits.clock:
+            raise UpdateRefused(f"client {client} clock {end} is past {self.limits.clock}")
+        known = self.known_clock(client)
+        section = self.sections.get(client)
+        if section is not None:
+            known = max(known, section.end)
+        if end - known > self.limits.clock_jump:
+            raise UpdateRefused(f"client {client} clock jumps from {known} to {end}")
+
+    # ---------------------------------------------------------------- structs
+
+    def section(self) -> int:
+        """One client's structs; returns their content bytes."""
+        n = self.count(2, "structs")
+        self.structs += n
+        limits = self.limits
+        if self.structs > limits.structs:
+            raise UpdateRefused(f"over {limits.structs} structs")
+        client = self.uint()
+        if client in self.sections:
+            raise UpdateRefused(f"client {client} has two sections")
+        clock = self.uint()
+        if clock >= limits.clock:
+            raise UpdateRefused(f"client {client} starts at clock {clock}")
+        sec = Section(client)
+        add_start, add_kind = sec.starts.append, sec.kinds.append
+        add_ref_client, add_ref_clock = sec.ref_client.append, sec.ref_clock.append
+        key_bytes, max_clock = limits.key_bytes, limits.clock
+        roots, subs = self.roots, self.parent_subs
+        data = self.data
+        pos = self.pos
+        content = 0
+        for _ in range(n):
+            info = data[pos]
+            pos += 1
+            kind = info & 0x1F
+            add_start(clock)
+            if kind in (_GC, _SKIP):
+                length, pos = read_var_uint(data, pos)
+                add_kind(NO_PARENT)
+                add_ref_client(0)
+                add_ref_clock(0)
+            elif 0 < kind < _SKIP:
+                if info & 0xC0:  # an origin: the parent is the origin's
+                    ref_client, pos = read_var_uint(data, pos)
+                    ref_clock, pos = read_var_uint(data, pos)
+                    if ref_clock >= max_clock or (ref_client == client and ref_clock >= clock):
+                        _bad_id(client, clock, ref_client, ref_clock, max_clock)
+                    if info & 0xC0 == 0xC0:  # and a right origin
+                        right_client, pos = read_var_uint(data, pos)
+                        right_clock, pos = read_var_uint(data, pos)
+                        if right_clock >= max_clock or (
+                            right_client == client and right_clock >= clock
+                        ):
+                            _bad_id(client, clock, right_client, right_clock, max_clock)
+                    add_kind(FROM_ORIGIN)
+                else:
+                    has_key, pos = read_var_uint(data, pos)
+                    if has_key == 1:
+                        raw, pos = read_var_bytes(data, pos, key_bytes)
+                        ref_client = 0
+                        ref_clock = roots.setdefault(_utf8(raw), len(roots))
+                        add_kind(ROOT)
+                    elif has_key == 0:
+                        ref_client, pos = read_var_uint(data, pos)
+                        ref_clock, pos = read_var_uint(data, pos)
+                        if ref_clock >= max_clock or (ref_client == client and ref_clock >= clock):
+                            _bad_id(client, clock, ref_client, ref_clock, max_clock)
+                        add_kind(PARENT_ID)
+                    else:
+                        raise UpdateRefused(f"bad parent info {has_key}")
+                    if info & _HAS_PARENT_SUB:
+                        raw, pos = read_var_bytes(data, pos, key_bytes)
+                        try:
+                            subs.add(raw.decode())
+                        except UnicodeDecodeError:
+                            raise UpdateRefused("a key is not UTF-8") from None
+                        if len(subs) > limits.keys:
+                            raise UpdateRefused(f"over {limits.keys} distinct keys")
+                add_ref_client(ref_client)
+                add_ref_clock(ref_clock)
+                start = pos
+                if kind == 4:  # String: its length counts UTF-16 units, as Yjs does
+                    raw, pos = read_var_bytes(data, pos, limits.content_bytes)
+                    length = len(raw) if raw.isascii() else _utf16_length(raw)
+                elif kind == 8 and data[pos] == 1 and data[pos + 1] in _SCALARS:
+                    # the common Any: one scalar value (a Map entry of a board)
+                    length = 1
+                    pos += 2 + _SCALARS[data[pos + 1]]
+                else:
+                    self.pos = pos
+                    length = self.content(sec, clock, kind)
+                    pos = self.pos
+                content += pos - start
+            else:
+                raise UpdateRefused(f"unknown struct kind {kind}")
+            if length == 0:
+                raise UpdateRefused("empty struct")
+            clock += length
+            if clock > max_clock:  # before the next struct: no huge sums
+                raise UpdateRefused(f"client {client} clock {clock} is past {max_clock}")
+        if pos > len(data):
+            raise UpdateRefused("truncated value")
+        self.pos = pos
+        self.check_clock(client, clock)
+        sec.end = clock
+        self.sections[client] = sec
+        return content
+
+    def content(self, sec: Section, clock: int, kind: int) -> int:
+        """An item's content other than a string; returns its length in clock units."""
+        limits = self.limits
+        if kind == 8:  # Any
+            n = self.count(1, "values")
+            for _ in range(n):
+                self.any(limits.any_depth)
+            return n
+        if kind == 1:  # Deleted
+            return self.uint()
+        if kind == _TYPE:
+            type_ref = self.uint()
+            if type_ref >= _TYPE_REFS:
+                raise UpdateRefused(f"unknown type {type_ref}")
+            if type_ref == _XML_HOOK:
+                raise UpdateRefused("an XmlHook (pycrdt reads it unlike Yjs)")
+            if type_ref == _XML_ELEMENT:
+                self.string(limits.key_bytes)
+            sec.kinds[-1] |= IS_TYPE
+            return 1
+        if kind == _JSON:  # legacy Yjs
+            raise UpdateRefused("JSON content (pycrdt reads it unlike Yjs)")
+        if kind == 3:  # Binary
+            self.bytes(limits.content_bytes)
+            return 1
+        if kind == 5:  # Embed
+            self.json(self.string(limits.content_bytes))
+            return 1
+        if kind == 6:  # Format
+            self.string(limits.key_bytes)
+            self.json(self.string(limits.content_bytes))
+            return 1
+        # 9: a sub-document: its guid and options
+        self.string(limits.key_bytes)
+        self.any(limits.any_depth)
+        return 1
+
+    # ---------------------------------------------------------------- values
+
+    def bytes(self, limit: int) -> bytes:
+        value, self.pos = read_var_bytes(self.data, self.pos, limit)
+        return value
+
+    def string(self, limit: int) -> str:
+        return _utf8(self.bytes(limit))
+
+    def json(self, text: str) -> None:
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            raise UpdateRefused("JSON content is not JSON") from None
+        _check_json_depth(value, self.limits.any_depth)
+
+    def skip(self, n: int) -> None:
+        if n > len(self.data) - self.pos:
+            raise UpdateRefused("truncated value")
+        self.pos += n
+
+    def any(self, depth: int) -> None:
+        """One lib0 Any value, at most ``depth`` levels of arrays/objects deep."""
+        tag = self.data[self.pos]
+        self.pos += 1
+        if tag in _SCALARS:
+            self.skip(_SCALARS[tag])
+        elif tag == 125:
+            self.var_int()
+        elif tag == 119:
+            self.string(self.limits.content_bytes)
+        elif tag in (118, 117):
+            if depth == 0:
+                raise UpdateRefused(f"value nested over {self.limits.any_depth} deep")
+            is_object = tag == 118
+            for _ in range(self.count(1 + is_object, "entries")):
+                if is_object:
+                    self.string(self.limits.key_bytes)
+                self.any(depth - 1)
+        elif tag == 116:
+            self.bytes(self.limits.content_bytes)
+        else:
+            raise UpdateRefused(f"unknown value type {tag}")
+
+    def var_int(self) -> None:
+        """Skip a lib0 signed varInt: 8 bytes hold the 53 bits a JavaScript number has."""
+        data = self.data
+        for _ in range(8):
+            byte = data[self.pos]
+            self.pos += 1
+            if byte < 0x80:
+                return
+        raise UpdateRefused("varInt longer than 8 bytes")
+
+    # ---------------------------------------------------------------- deletes
+
+    def delete_set(self) -> frozenset[int]:
+        clients = set()
+        ranges = 0
+        count = self.count(2, "delete set clients")
+        if count > self.limits.clients:
+            raise UpdateRefused(f"deletes for {count} clients (limit {self.limits.clients})")
+        for _ in range(count):
+            client = self.uint()
+            clients.add(client)
+            n = self.count(2, "deleted ranges")
+            ranges += n
+            if ranges > self.limits.structs:
+                raise UpdateRefused(f"over {self.limits.structs} deleted ranges")
+            end = 0
+            for _ in range(n):
+                clock = self.uint()
+                end = max(end, clock + self.uint())
+                if end > self.limits.clock:
+                    raise UpdateRefused(f"deletes client {client} past clock {self.limits.clock}")
+            if n:
+                self.check_clock(client, end)
+        return frozenset(clients)
+
+
+def _bad_id(client: int, clock: int, ref_client: int, ref_clock: int, max_clock: int) -> None:
+    """An origin or parent ID must name a struct made before its item."""
+    if ref_clock >= max_clock:
+        raise UpdateRefused(f"reference {ref_client}:{ref_clock} is past clock {max_clock}")
+    raise UpdateRefused(f"reference {ref_client}:{ref_clock} is not before its item")
+
+
+def _utf8(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UpdateRefused("string is not UTF-8") from None
+
+
+def _utf16_length(raw: bytes) -> int:
+    return len(_utf8(raw).encode("utf-16-le")) // 2
+
+
+def _check_json_depth(value: object, limit: int) -> None:
+    todo = [(value, 0)]
+    while todo:
+        value, depth = todo.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            if depth == limit:
+                raise UpdateRefused(f"JSON nested over {limit} deep")
+            todo += [(v, depth + 1) for v in value]

@@ -1,0 +1,145 @@
+"""Which container each type created in one update lives in, for sync/update_check.py.
+
+An item names its parent one of three ways: a root type by name, a type item
+by ID, or nothing - then Yjs takes the parent of its origin (left, else right)
+item. Origins may point at any struct of any client in the update, so
+containers are followed through the update's structs, remembered per struct
+(one byte and one int each, allocated only for the sections a type's chain
+reaches). Two things come out: how deep types of the update nest in each other
+(``depth``), and how many types one container receives (``per_container``).
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from bisect import bisect_right
+
+from .messages import ProtocolError
+
+# How a struct names its parent (the low bits of Section.kinds).
+NO_PARENT = 0  # GC / Skip: Yjs drops an item whose origin is one of these
+ROOT = 1  # a root type: ref_clock is the root name's number
+PARENT_ID = 2  # a type item, by ID
+FROM_ORIGIN = 3  # its origin's parent
+IS_TYPE = 4  # flag: the struct's content is a type
+_TYPE_KINDS = re.compile(rb"[\x04-\x07]")
+_UNKNOWN = 0xFF
+
+
+class NestingRefused(ProtocolError):
+    """Types that nest too deep, or too many in one container (a reason in words)."""
+
+
+class Section:
+    """One client's structs: where each starts and how it names its parent."""
+
+    __slots__ = (
+        "client",
+        "containers",
+        "end",
+        "kinds",
+        "levels",
+        "ref_client",
+        "ref_clock",
+        "starts",
+    )
+
+    def __init__(self, client: int) -> None:
+        self.client = client
+        # clocks are below update_check.MAX_CLOCK (2**31): 32-bit arrays
+        self.starts = array("i")
+        self.kinds = bytearray()
+        self.ref_client = array("q")
+        self.ref_clock = array("i")
+        self.end = 0
+        self.levels: bytearray | None = None  # filled by Nesting
+        self.containers: array[int] | None = None
+
+    def find(self, clock: int) -> int:
+        """Index of the struct holding ``clock``, or -1."""
+        if clock >= self.end or not self.starts or clock < self.starts[0]:
+            return -1
+        return bisect_right(self.starts, clock) - 1
+
+    def is_type_at(self, clock: int) -> bool:
+        at = self.find(clock)
+        return at >= 0 and self.starts[at] == clock and bool(self.kinds[at] & IS_TYPE)
+
+
+class Nesting:
+    def __init__(self, sections: dict[int, Section], max_depth: int, max_per_container: int):
+        if not 0 < max_depth < _UNKNOWN:
+            raise ValueError(f"a type depth limit is 1 to {_UNKNOWN - 1}")
+        self.sections = sections
+        self.max_depth = max_depth
+        self.max_per_container = max_per_container
+        self.container_ids: dict[tuple[int, ...], int] = {}
+        self.per_container: dict[int, int] = {}
+
+    def depth(self) -> int:
+        """The deepest type of the update (0: it makes none); raises NestingRefused."""
+        deepest = 0
+        for sec in self.sections.values():
+            for match in _TYPE_KINDS.finditer(sec.kinds):
+                level, container = self.resolve(sec, match.start(), self.max_depth - 1)
+                count = self.per_container.get(container, 0) + 1
+                if count > self.max_per_container:
+                    raise NestingRefused(f"over {self.max_per_container} types in one container")
+                self.per_container[container] = count
+                deepest = max(deepest, level + 1)
+        return deepest
+
+    def container(self, key: tuple[int, ...]) -> int:
+        return self.container_ids.setdefault(key, len(self.container_ids))
+
+    def resolve(self, sec: Section, index: int, budget: int) -> tuple[int, int]:
+        """The struct's container: (types of this update around it, container id).
+
+        ``budget``: how many more enclosing types of this update are allowed.
+        """
+        path: list[tuple[Section, int]] = []
+        on_path: set[tuple[int, int]] = set()
+        while True:
+            levels, containers = _memo(sec)
+            if levels[index] != _UNKNOWN:
+                level, container = levels[index], containers[index]
+                break
+            if (sec.client, index) in on_path:
+                raise NestingRefused("items are their own origins")
+            path.append((sec, index))
+            on_path.add((sec.client, index))
+            kind = sec.kinds[index] & 3
+            client, clock = sec.ref_client[index], sec.ref_clock[index]
+            target = self.sections.get(client)
+            if kind == FROM_ORIGIN:
+                at = target.find(clock) if target is not None else -1
+                if at >= 0 and target is not None:
+                    sec, index = target, at
+                    continue
+                level, container = 0, self.container((FROM_ORIGIN, client, clock))
+            elif kind == PARENT_ID:
+                level, container = 0, self.container((PARENT_ID, client, clock))
+                if target is not None and target.find(clock) >= 0:
+                    if not target.is_type_at(clock):
+                        raise NestingRefused(f"parent {client}:{clock} is not a type")
+                    if budget <= 0:
+                        raise NestingRefused(f"types nested over {self.max_depth} deep")
+                    level = self.resolve(target, target.find(clock), budget - 1)[0] + 1
+            else:  # ROOT or NO_PARENT
+                level, container = 0, self.container((kind, clock))
+            break
+        if level >= self.max_depth:
+            raise NestingRefused(f"types nested over {self.max_depth} deep")
+        for s, i in path:
+            levels, containers = _memo(s)
+            levels[i] = level
+            containers[i] = container
+        return level, container
+
+
+def _memo(sec: Section) -> tuple[bytearray, array[int]]:
+    if sec.levels is None or sec.containers is None:
+        sec.levels = bytearray([_UNKNOWN]) * len(sec.kinds)
+        sec.containers = array("i", bytes(4 * len(sec.kinds)))
+    return sec.levels, sec.containers
