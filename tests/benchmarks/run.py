@@ -16,6 +16,7 @@ SUITES = {
     "sync": "tests.benchmarks.bench_sync",
     "discovery": "tests.benchmarks.bench_discovery",
     "ui": "tests.benchmarks.bench_ui",
+    "update_check": "tests.benchmarks.bench_update_check",
 }
 
 
