@@ -98,6 +98,8 @@ _XML_HOOK = 5
 # lib0 Any tags of fixed size -> bytes after the tag: undefined, null, float32,
 # float64, bigint, false, true.
 _SCALARS = {127: 0, 126: 0, 124: 4, 123: 8, 122: 8, 121: 0, 120: 0}
+_ONE_VALUE = frozenset([*_SCALARS, 119])  # and a string
+_UNNAMED_TYPES = frozenset([0, 1, 2, 4, 6])  # Array, Map, Text, XmlFragment, XmlText
 
 
 class UpdateRefused(ProtocolError):
@@ -318,10 +320,22 @@ class _Walk:
                 if kind == 4:  # String: its length counts UTF-16 units, as Yjs does
                     raw, pos = read_var_bytes(data, pos, limits.content_bytes)
                     length = len(raw) if raw.isascii() else _utf16_length(raw)
-                elif kind == 8 and data[pos] == 1 and data[pos + 1] in _SCALARS:
-                    # the common Any: one scalar value (a Map entry of a board)
+                elif kind == 8 and data[pos] == 1 and data[pos + 1] in _ONE_VALUE:
+                    # the common Any: one scalar or string (a Map entry of a board)
                     length = 1
-                    pos += 2 + _SCALARS[data[pos + 1]]
+                    tag = data[pos + 1]
+                    if tag == 119:
+                        raw, pos = read_var_bytes(data, pos + 2, limits.content_bytes)
+                        try:
+                            raw.decode()
+                        except UnicodeDecodeError:
+                            raise UpdateRefused("string is not UTF-8") from None
+                    else:
+                        pos += 2 + _SCALARS[tag]
+                elif kind == _TYPE and data[pos] in _UNNAMED_TYPES:
+                    length = 1
+                    pos += 1
+                    sec.kinds[-1] |= IS_TYPE
                 else:
                     self.pos = pos
                     length = self.content(sec, clock, kind)

@@ -6,12 +6,14 @@
   every other ticket, a move for every seventh, a comment for every eleventh), as one update
   (``get_update()``, what a peer's sync step 2 carries). Ours: ``check_update`` of it;
   reference: ``Doc().apply_update`` of the same bytes into a fresh document (the Rust decode
-  and integration the check runs before). Rows for 1,000 tickets (target: at most 10x) and
-  10,000 tickets (no target: the same ratio at the size of bench_model's big board).
+  and integration the check runs before). Samples alternate; medians are compared. Rows
+  for 1,000 tickets (target: at most 10x) and 10,000 tickets (no target: the ratio at the
+  size of bench_model's big board).
 """
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from pycrdt import Doc
@@ -43,8 +45,12 @@ def _row(tickets: int, target: float | None, repeat: int) -> Row:
         doc.apply_update(update)
 
     structs = check_update(update).structs
-    ours = median_time(lambda: check_update(update), repeat)
-    reference = median_time(apply, repeat)
+    # rounds alternate check and apply, so both see the same load on a shared machine
+    ours_samples, reference_samples = [], []
+    for _ in range(repeat):
+        ours_samples.append(median_time(lambda: check_update(update), 1))
+        reference_samples.append(median_time(apply, 1))
+    ours, reference = statistics.median(ours_samples), statistics.median(reference_samples)
     return Row(
         name=f"check {tickets:,}-ticket board vs apply_update",
         ours=ours * 1000,
