@@ -18,7 +18,6 @@ from enum import StrEnum
 
 from websockets.asyncio.connection import Connection, broadcast
 from websockets.exceptions import ConnectionClosed
-from websockets.protocol import State
 
 from .connect import CLOSE_REFUSED, PING_INTERVAL_S
 from .messages import ProtocolError
@@ -92,9 +91,9 @@ class Link:
         if transport is not None and transport.get_write_buffer_size() > MAX_BUFFERED_BYTES:
             self.close("peer too slow: send buffer full")
             return
-        if self.ws.protocol.state is State.OPEN:
-            # websockets' synchronous write path; a socket that fails here ends the reader
-            broadcast((self.ws,), frame)
+        # websockets' synchronous write path: it skips a socket that is closing (the
+        # reader then ends the link) and does not wait for the buffer to drain.
+        broadcast((self.ws,), frame)
 
     def close(self, reason: str) -> None:
         if not self.close_reason:
