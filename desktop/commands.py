@@ -63,6 +63,13 @@ def out_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False), flush=True)
 
 
+def warn_ignored(board: Board) -> None:
+    """Say on stderr how much of the board's document was ignored (issue 9)."""
+    summary = board.ignored().summary()
+    if summary:
+        print(f"lanban: warning: {summary}", file=sys.stderr)
+
+
 def ticket_json(board: Board, t: Ticket, labels: dict[str, str]) -> dict[str, Any]:
     column = board.column(t.column, include_deleted=True).title if t.column else None
     return {
@@ -133,6 +140,7 @@ def board_list(ctx: Context) -> None:
 def board_show(ctx: Context) -> None:
     with ctx.board() as bf:
         board = bf.board
+        warn_ignored(board)
         if ctx.args.json:
             out_json(export_board(board))
             return
@@ -156,6 +164,7 @@ def board_rename(ctx: Context) -> None:
 
 def board_export(ctx: Context) -> None:
     with ctx.board() as bf:
+        warn_ignored(bf.board)
         out_json(export_board(bf.board, include_deleted=ctx.args.include_deleted))
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
-from pycrdt import Doc
+from pycrdt import Doc, Snapshot
 
 from . import codec
+from .audit import audit
 from .cache import BoardCache
 from .changes import ChangeTracker, EventListener
 from .commands import BoardCommands
@@ -25,7 +26,9 @@ from .errors import BoardError
 from .events import Origin
 from .limits import DEFAULT_COLUMNS
 from .ordering import rank_after
+from .reading import Ignored
 from .repair import repair
+from .restore import Restored, restore
 from .schema import REMOTE_SOURCE, Column, new_doc, new_id, now_ms
 from .writes import UpdateListener, Writes, clean
 
@@ -34,12 +37,20 @@ class Board(BoardCommands):
     """One kanban board. Not thread-safe: use it from one thread (DESIGN.md 2)."""
 
     def __init__(
-        self, doc: Doc[Any] | None = None, *, actor: str = "", clock: Callable[[], int] = now_ms
+        self,
+        doc: Doc[Any] | None = None,
+        *,
+        actor: str = "",
+        clock: Callable[[], int] = now_ms,
+        board_id: str = "",
     ) -> None:
+        """``board_id``: the id this board is known by (its file's); by default
+        the first the document states. See :attr:`id`."""
         self.doc = doc if doc is not None else new_doc()
         self.actor = actor
         self._clock = clock
         cache = self._cache = BoardCache(self.doc)
+        cache.known_id = board_id
         writes = self._writes = Writes(self.doc, cache.roots(), clock)
         self._changes = ChangeTracker(cache, lambda numbers: repair(cache, writes, numbers))
 
@@ -55,12 +66,12 @@ class Board(BoardCommands):
         board_id: str | None = None,
         clock: Callable[[], int] = now_ms,
     ) -> Board:
-        board = cls(actor=actor, clock=clock)
+        board = cls(actor=actor, clock=clock, board_id=board_id or new_id())
         title = clean(title, "A board title")
         names = [clean(c, "A column title") for c in columns]
         cache = board._cache
         with board._writes.system():
-            cache.board.update(codec.board_fields(board_id or new_id(), title, clock()))
+            cache.board.update(codec.board_fields(board.id, title, clock()))
             rank = None
             for name in names:
                 rank = rank_after(rank)
@@ -69,10 +80,39 @@ class Board(BoardCommands):
         return board
 
     @classmethod
-    def from_update(cls, update: bytes, *, actor: str = "") -> Board:
-        board = cls(actor=actor)
+    def from_update(cls, update: bytes, *, actor: str = "", board_id: str = "") -> Board:
+        board = cls(actor=actor, board_id=board_id)
         board.doc.apply_update(update)
         return board
+
+    # ------------------------------------------------------- trust (issue 9)
+
+    def ignored(self) -> Ignored:
+        """What of the document the board ignores (values of the wrong type,
+        out of range, too long or too many, another board id), by field and
+        reason. Reads the whole document: call it once, not per query."""
+        return audit(self._cache)
+
+    def snapshot(self) -> bytes:
+        """A small token for the board as it is now; see :meth:`as_of`."""
+        return Snapshot.from_doc(self.doc).encode()
+
+    def as_of(self, snapshot: bytes) -> Board:
+        """This board as it was when :meth:`snapshot` gave ``snapshot``: a
+        separate board to read, or to :meth:`restore_from`.
+
+        Raises ``ValueError`` for bytes that are no snapshot.
+        """
+        try:
+            earlier = Doc.from_snapshot(Snapshot.decode(snapshot), self.doc)
+        except Exception as exc:  # pycrdt raises bare exceptions for bad bytes
+            raise ValueError(f"not a board snapshot: {exc}") from exc
+        return Board(earlier, actor=self.actor, board_id=self.id)
+
+    def restore_from(self, earlier: Board) -> Restored:
+        """Bring back what ``earlier`` (this board at an earlier point) had and
+        this board lacks or has deleted, as this user's change (see model.restore)."""
+        return restore(self, earlier)
 
     # ---------------------------------------------------------------- undo / redo
 

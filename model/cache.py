@@ -12,8 +12,9 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
-from .codec import read_column, read_placement, read_ticket
+from .codec import board_id, read_column, read_placement, read_ticket
 from .index import TicketIndex
+from .reading import entries
 from .schema import BOARD, COLUMNS, LABELS, TICKETS, Column, Ticket
 
 
@@ -29,6 +30,15 @@ class BoardCache:
         self.maps: dict[str, Map[Any]] = {}
         self.column_list: list[Column] | None = None  # every column, in order
         self.columns_by_id: dict[str, Column] = {}
+        self.known_id = ""
+
+    def board_id(self) -> str:
+        """The board's id: the one its owner (a board file) names, else the
+        first the document stated. The document's ``board.id`` is data any key
+        holder can rewrite; a later value is never taken (issue 9)."""
+        if not self.known_id:
+            self.known_id = board_id(self.board)
+        return self.known_id
 
     def roots(self) -> list[Map[Any]]:
         return [self.board, self.columns, self.tickets, self.labels]
@@ -37,9 +47,7 @@ class BoardCache:
         """Every column, deleted ones too, in display order."""
         if self.column_list is None:
             with self.doc.transaction():
-                cols = [
-                    read_column(cid, m) for cid, m in self.columns.items() if isinstance(m, Map)
-                ]
+                cols = [read_column(cid, m) for cid, m in entries(self.columns, "column")]
             cols.sort(key=lambda c: (c.rank, c.id))
             self.column_list = cols
             self.columns_by_id = {c.id: c for c in cols}
@@ -51,9 +59,7 @@ class BoardCache:
     def idx(self) -> TicketIndex:
         if self.index is None:
             with self.doc.transaction():
-                places = {
-                    tid: read_placement(m) for tid, m in self.tickets.items() if isinstance(m, Map)
-                }
+                places = {tid: read_placement(m) for tid, m in entries(self.tickets, "ticket")}
             self.index = TicketIndex(places, [c.id for c in self.live_columns()])
         return self.index
 

@@ -18,9 +18,11 @@ from typing import Any
 from pycrdt import Map
 
 from .cache import BoardCache
-from .codec import MOVE_FIELDS, PLACE_FIELDS, board_id, read_placement, read_value
+from .codec import MOVE_FIELDS, PLACE_FIELDS, read_placement
 from .events import BoardEvent, Change, Kind, Origin
 from .index import TicketIndex
+from .limits import MAX_ID_LENGTH
+from .reading import read_value
 from .schema import BOARD, COLUMNS, LABELS
 
 EventListener = Callable[[BoardEvent], None]
@@ -66,7 +68,7 @@ class ChangeTracker:
         if LABELS in roots_changed:
             changes.append(Change(Kind.LABELS_CHANGED))
         if BOARD in roots_changed:
-            changes.append(Change(Kind.BOARD_CHANGED, board_id(cache.board)))
+            changes.append(Change(Kind.BOARD_CHANGED, cache.board_id()))
         touched = tickets.touched
         numbers: set[int] | None
         with cache.doc.transaction():
@@ -89,7 +91,8 @@ class ChangeTracker:
         if "*" in fields:  # added, purged or replaced as a whole
             cache.maps.pop(tid, None)
         m = read_value(cache.tickets, tid)
-        new = read_placement(m) if isinstance(m, Map) else None
+        usable = isinstance(m, Map) and len(tid) <= MAX_ID_LENGTH  # as reading.entries
+        new = read_placement(m) if usable else None
         idx.put(tid, new)
         was_live = old is not None and not old.deleted
         is_live = new is not None and not new.deleted

@@ -15,20 +15,41 @@ from typing import Any
 from pycrdt import Array, Map, Text
 
 from .index import Placement
-from .schema import SCHEMA_VERSION, Column, Comment, Label, Ticket, as_int, as_str
+from .limits import (
+    BOARD_ID_PATTERN,
+    MAX_COMMENTS_READ,
+    MAX_LABEL_NAME_LENGTH,
+    MAX_LABELS_PER_TICKET,
+    MAX_RANK_LENGTH_READ,
+    MAX_TEXT_LENGTH,
+    MAX_TICKET_NUMBER,
+    MAX_TIME_MS,
+    MAX_TITLE_LENGTH,
+    MAX_WIP_LIMIT,
+)
+from .reading import (
+    NOT_COUNTED,
+    SHARED_TYPES,
+    WRONG_TYPE,
+    Ignored,
+    flag,
+    items,
+    key_set,
+    read_value,
+    reference,
+    string,
+    text,
+    whole,
+)
+from .schema import SCHEMA_VERSION, Column, Comment, Label, Ticket
 
 # Event field names for a ticket's place (the Map keys of the same names).
 MOVE_FIELDS = frozenset({"column", "rank"})
 PLACE_FIELDS = MOVE_FIELDS | {"deleted"}
 
 
-def read_value(m: Map[Any], key: str) -> Any:
-    """``m.get(key)`` at two thirds of the cost: pycrdt's ``get`` looks the key
-    up twice before reading it."""
-    try:
-        return m[key]
-    except KeyError:
-        return None
+def _time(m: Map[Any], key: str, field: str, ignored: Ignored) -> int:
+    return whole(read_value(m, key), field, 0, MAX_TIME_MS, ignored) or 0
 
 
 # ------------------------------------------------------------------ the board
@@ -39,32 +60,41 @@ def board_fields(board_id: str, title: str, created_at: int) -> dict[str, Any]:
     return {"id": board_id, "title": title, "schema": SCHEMA_VERSION, "created_at": created_at}
 
 
-def board_id(root: Map[Any]) -> str:
-    return as_str(read_value(root, "id"))
+def board_id(root: Map[Any], ignored: Ignored = NOT_COUNTED) -> str:
+    """The id the document states (display only: a board's id is the one its
+    file and peers know, see Board.id)."""
+    value = read_value(root, "id")
+    if type(value) is str and BOARD_ID_PATTERN.fullmatch(value):
+        return value
+    if value is not None:
+        ignored.add("board.id", WRONG_TYPE)
+    return ""
 
 
-def board_title(root: Map[Any]) -> str:
-    return as_str(read_value(root, "title"))
+def board_title(root: Map[Any], ignored: Ignored = NOT_COUNTED) -> str:
+    return string(read_value(root, "title"), "board.title", MAX_TITLE_LENGTH, ignored)
 
 
-def board_schema(root: Map[Any]) -> int:
-    return as_int(read_value(root, "schema"), SCHEMA_VERSION)
+def board_schema(root: Map[Any], ignored: Ignored = NOT_COUNTED) -> int:
+    schema = whole(read_value(root, "schema"), "board.schema", 0, MAX_TICKET_NUMBER, ignored)
+    return SCHEMA_VERSION if schema is None else schema
 
 
-def board_created_at(root: Map[Any]) -> int:
-    return as_int(read_value(root, "created_at"))
+def board_created_at(root: Map[Any], ignored: Ignored = NOT_COUNTED) -> int:
+    return _time(root, "created_at", "board.created_at", ignored)
 
 
 # ------------------------------------------------------------ columns, labels
 
 
-def read_column(column_id: str, m: Map[Any]) -> Column:
+def read_column(column_id: str, m: Map[Any], ignored: Ignored = NOT_COUNTED) -> Column:
+    wip = whole(read_value(m, "wip_limit"), "column.wip_limit", 0, MAX_WIP_LIMIT, ignored)
     return Column(
         column_id,
-        as_str(read_value(m, "title")),
-        as_str(read_value(m, "rank")),
-        as_int(read_value(m, "wip_limit")),
-        bool(read_value(m, "deleted")),
+        string(read_value(m, "title"), "column.title", MAX_TITLE_LENGTH, ignored),
+        string(read_value(m, "rank"), "column.rank", MAX_RANK_LENGTH_READ, ignored),
+        wip or 0,
+        flag(read_value(m, "deleted"), "column.deleted", ignored),
     )
 
 
@@ -80,8 +110,12 @@ def column_map(column: Column) -> Map[Any]:
     )
 
 
-def read_label(label_id: str, m: Map[Any]) -> Label:
-    return Label(label_id, as_str(read_value(m, "name")), as_str(read_value(m, "color")))
+def read_label(label_id: str, m: Map[Any], ignored: Ignored = NOT_COUNTED) -> Label:
+    return Label(
+        label_id,
+        string(read_value(m, "name"), "label.name", MAX_LABEL_NAME_LENGTH, ignored),
+        string(read_value(m, "color"), "label.color", MAX_LABEL_NAME_LENGTH, ignored),
+    )
 
 
 def label_map(label: Label) -> Map[Any]:
@@ -91,55 +125,79 @@ def label_map(label: Label) -> Map[Any]:
 # -------------------------------------------------------------------- tickets
 
 
-def read_placement(m: Map[Any]) -> Placement:
-    """The fields of a ticket the index keeps (see model.index)."""
+def read_placement(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> Placement:
+    """The fields of a ticket the index keeps (see model.index). A number
+    that is no whole number in 1..MAX_TICKET_NUMBER reads as 0: missing,
+    which the post-merge repair (model.repair) replaces."""
+    number = read_value(m, "number")
+    column = read_value(m, "column")
+    rank = read_value(m, "rank")
+    deleted = read_value(m, "deleted")
     return Placement(
-        as_str(read_value(m, "column")),
-        as_str(read_value(m, "rank")),
-        bool(read_value(m, "deleted")),
-        as_int(read_value(m, "number")),
-        as_int(read_value(m, "created_at")),
+        reference(column, "ticket.column", ignored),
+        string(rank, "ticket.rank", MAX_RANK_LENGTH_READ, ignored),
+        flag(deleted, "ticket.deleted", ignored),
+        whole(number, "ticket.number", 1, MAX_TICKET_NUMBER, ignored) or 0,
+        _time(m, "created_at", "ticket.created_at", ignored),
+        isinstance(number, SHARED_TYPES)
+        or isinstance(column, SHARED_TYPES)
+        or isinstance(rank, SHARED_TYPES)
+        or isinstance(deleted, SHARED_TYPES),
     )
 
 
-def read_comment(m: Map[Any]) -> Comment:
+def read_comment(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> Comment:
     return Comment(
-        as_str(read_value(m, "id")),
-        as_str(read_value(m, "author")),
-        as_str(read_value(m, "text")),
-        as_int(read_value(m, "at")),
+        reference(read_value(m, "id"), "comment.id", ignored),
+        string(read_value(m, "author"), "comment.author", MAX_TITLE_LENGTH, ignored),
+        string(read_value(m, "text"), "comment.text", MAX_TEXT_LENGTH, ignored),
+        _time(m, "at", "comment.at", ignored),
     )
+
+
+def read_comments(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> tuple[Comment, ...]:
+    """The first MAX_COMMENTS_READ comments (see reading.items)."""
+    result = []
+    for c in items(read_value(m, "comments"), "ticket.comments", MAX_COMMENTS_READ, ignored):
+        if isinstance(c, Map):
+            result.append(read_comment(c, ignored))
+        else:
+            ignored.add("comment", WRONG_TYPE)
+    return tuple(result)
 
 
 def comment_map(comment: Comment) -> Map[Any]:
     return Map({"id": comment.id, "author": comment.author, "text": comment.text, "at": comment.at})
 
 
-def read_ticket(ticket_id: str, m: Map[Any], place: Placement, shown_in: str | None) -> Ticket:
+def read_ticket(
+    ticket_id: str,
+    m: Map[Any],
+    place: Placement,
+    shown_in: str | None,
+    ignored: Ignored = NOT_COUNTED,
+) -> Ticket:
     """A ticket from its Map; ``place`` as the index holds it, ``shown_in``
     the column it shows in."""
-    comments = read_value(m, "comments")
-    labels = read_value(m, "labels")
-    description = read_value(m, "description")
     return Ticket(
         id=ticket_id,
         number=place.number,
-        title=as_str(read_value(m, "title")),
-        description=str(description) if description is not None else "",
+        title=string(read_value(m, "title"), "ticket.title", MAX_TITLE_LENGTH, ignored),
+        description=description_of(m, ignored),
         column=shown_in,
         stored_column=place.column,
         rank=place.rank,
-        assignee=as_str(read_value(m, "assignee")),
-        labels=tuple(sorted(labels.keys())) if isinstance(labels, Map) else (),
-        comments=tuple(
-            read_comment(c)
-            for c in (comments if isinstance(comments, Array) else [])
-            if isinstance(c, Map)
+        assignee=string(read_value(m, "assignee"), "ticket.assignee", MAX_TITLE_LENGTH, ignored),
+        labels=key_set(read_value(m, "labels"), "ticket.labels", MAX_LABELS_PER_TICKET, ignored),
+        comments=read_comments(m, ignored),
+        created_by=string(
+            read_value(m, "created_by"), "ticket.created_by", MAX_TITLE_LENGTH, ignored
         ),
-        created_by=as_str(read_value(m, "created_by")),
         created_at=place.created_at,
-        updated_by=as_str(read_value(m, "updated_by")),
-        updated_at=as_int(read_value(m, "updated_at")),
+        updated_by=string(
+            read_value(m, "updated_by"), "ticket.updated_by", MAX_TITLE_LENGTH, ignored
+        ),
+        updated_at=_time(m, "updated_at", "ticket.updated_at", ignored),
         deleted=place.deleted,
     )
 
@@ -170,9 +228,8 @@ def label_set_map(label_ids: Iterable[str]) -> Map[Any]:
     return Map({label_id: True for label_id in label_ids})
 
 
-def description_of(m: Map[Any]) -> str:
-    value = read_value(m, "description")
-    return str(value) if value is not None else ""
+def description_of(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> str:
+    return text(read_value(m, "description"), "ticket.description", MAX_TEXT_LENGTH, ignored)
 
 
 # Edits go to a ticket's own shared values, made afresh when another client
@@ -180,10 +237,10 @@ def description_of(m: Map[Any]) -> str:
 
 
 def description_text(m: Map[Any]) -> Text:
-    text = read_value(m, "description")
-    if not isinstance(text, Text):
-        text = m["description"] = Text(as_str(text))
-    return text
+    shared = read_value(m, "description")
+    if not isinstance(shared, Text):
+        shared = m["description"] = Text(string(shared, "", MAX_TEXT_LENGTH))
+    return shared
 
 
 def label_set(m: Map[Any]) -> Map[Any]:
@@ -202,7 +259,7 @@ def comment_list(m: Map[Any]) -> Array[Any]:
 
 def comment_id(m: Any) -> str | None:
     """The id of one entry of a ticket's comments (None if it is not a comment)."""
-    return as_str(read_value(m, "id")) if isinstance(m, Map) else None
+    return reference(read_value(m, "id"), "") if isinstance(m, Map) else None
 
 
 def touch(m: Map[Any], actor: str, at: int) -> None:

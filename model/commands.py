@@ -16,14 +16,16 @@ from . import codec
 from .errors import BoardError
 from .events import Change, Kind, Origin
 from .index import Placement
-from .limits import DEFAULT_LABEL_COLOR, MAX_LABEL_NAME_LENGTH
+from .limits import DEFAULT_LABEL_COLOR, MAX_COMMENTS_READ, MAX_LABEL_NAME_LENGTH
 from .ordering import Entry, place
 from .queries import BoardQueries
+from .reading import items, read_value
 from .schema import Column, Comment, Label, Ticket, new_id
 from .text import splice_bytes, text_diff
-from .writes import check_text, check_wip, clean, put
+from .writes import check_replaceable, check_text, check_wip, clean, put, replaceable
 
 _MOVED = frozenset({"rank"})
+MOVE_KEYS = ("column", "rank")
 
 
 class BoardCommands(BoardQueries):
@@ -31,6 +33,7 @@ class BoardCommands(BoardQueries):
 
     def rename(self, title: str) -> None:
         title = clean(title, "A board title")
+        check_replaceable(self._cache.board, ["title"], "the board")
         with self._writes.local():
             self._cache.board["title"] = title
         self._changes.emit(
@@ -45,6 +48,9 @@ class BoardCommands(BoardQueries):
         column_id = new_id()
         ranks = _placement([(c.rank, c.id) for c in self.columns()], index, column_id)
         columns = self._cache.columns
+        for other in ranks:
+            if other != column_id:
+                check_replaceable(columns[other], ["rank"], "a column")
         with self._writes.local():
             columns[column_id] = codec.column_map(
                 Column(column_id, title, ranks.pop(column_id), wip_limit, False)
@@ -66,6 +72,8 @@ class BoardCommands(BoardQueries):
         col = self.column(column)
         others = [(c.rank, c.id) for c in self.columns() if c.id != col.id]
         ranks = _placement(others, index, col.id)
+        for column_id in ranks:
+            check_replaceable(self._cache.columns[column_id], ["rank"], "a column")
         with self._writes.local():
             for column_id, rank in ranks.items():
                 self._cache.columns[column_id]["rank"] = rank
@@ -85,6 +93,7 @@ class BoardCommands(BoardQueries):
         self._set_column(col.id, deleted=False)
 
     def _set_column(self, column_id: str, **fields: Any) -> None:
+        check_replaceable(self._cache.columns[column_id], fields, "a column")
         with self._writes.local():
             m = self._cache.columns[column_id]
             for key, value in fields.items():
@@ -118,7 +127,7 @@ class BoardCommands(BoardQueries):
         now = self._clock()
         ticket = Ticket(
             id=tid,
-            number=idx.highest_number() + 1,
+            number=idx.next_number(),
             title=title,
             description=description,
             column=col.id,
@@ -134,6 +143,7 @@ class BoardCommands(BoardQueries):
             deleted=False,
         )
         m = codec.ticket_map(ticket)
+        self._check_ranks(ranks, skip=tid)
         with self._writes.local():
             cache.tickets[tid] = m  # m is now the ticket's Map in the document
             self._write_ranks(ranks, skip=tid)
@@ -160,8 +170,15 @@ class BoardCommands(BoardQueries):
         if description is not None:
             check_text(description)
         wanted = {self.label(ref).id for ref in labels} if labels is not None else None
+        m = self._cache.ticket_map(tid)
+        keys = [k for k, v in (("title", title), ("assignee", assignee)) if v is not None]
+        keys += ["updated_by", "updated_at"]
+        if description is not None:
+            keys.append("description")
+        if wanted is not None:
+            keys.append("labels")
+        check_replaceable(m, keys, f"ticket {ticket}")
         with self._writes.local():
-            m = self._cache.ticket_map(tid)
             current = codec.read_ticket(tid, m, self._cache.idx().places[tid], None)
             if clean_title is not None and clean_title != current.title:
                 m["title"] = clean_title
@@ -192,8 +209,9 @@ class BoardCommands(BoardQueries):
         concurrent typing elsewhere in the description survives.
         """
         tid = self._resolve_ticket(ticket)
+        m = self._cache.ticket_map(tid)
+        check_replaceable(m, ["description", "updated_by", "updated_at"], f"ticket {ticket}")
         with self._writes.local(boundary=False):
-            m = self._cache.ticket_map(tid)
             text = codec.description_text(m)
             current = str(text)
             if not (0 <= start <= len(current) and 0 <= removed <= len(current) - start):
@@ -230,6 +248,10 @@ class BoardCommands(BoardQueries):
         size = len(order) - (skip is not None)
         ranks = place(order, size if index is None else index, tid, skip)
         rank = ranks[tid]
+        if current.tainted:
+            check_replaceable(cache.ticket_map(tid), MOVE_KEYS, f"ticket #{current.number}")
+        if len(ranks) > 1:
+            self._check_ranks(ranks, skip=tid)
         with self._writes.local():
             m = cache.ticket_map(tid)
             if current.column != column_id:
@@ -258,6 +280,11 @@ class BoardCommands(BoardQueries):
             raise BoardError(
                 f"ticket #{idx.places[tid].number} is not in the trash; delete it before purging"
             )
+        if not replaceable(cache.ticket_map(tid)):
+            raise BoardError(
+                f"ticket #{idx.places[tid].number} holds data nested too deep to delete "
+                "safely (written by another client); it stays in the trash"
+            )
         with self._writes.local():
             del cache.tickets[tid]
         cache.maps.pop(tid, None)
@@ -271,13 +298,21 @@ class BoardCommands(BoardQueries):
         if p.deleted == deleted:
             where = "in the trash" if deleted else "not in the trash"
             raise BoardError(f"ticket #{p.number} is already {where}")
+        m = self._cache.ticket_map(tid)
+        check_replaceable(m, ["deleted", "updated_by", "updated_at"], f"ticket #{p.number}")
         with self._writes.local():
-            m = self._cache.ticket_map(tid)
             m["deleted"] = deleted
             codec.touch(m, self.actor, self._clock())
-        idx.put(tid, Placement(p.column, p.rank, deleted, p.number, p.created_at))
+        idx.put(tid, Placement(p.column, p.rank, deleted, p.number, p.created_at, p.tainted))
         kind = Kind.TICKET_REMOVED if deleted else Kind.TICKET_ADDED
         self._changes.emit(Origin.LOCAL, [Change(kind, tid, frozenset({"deleted"}))])
+
+    def _check_ranks(self, ranks: dict[str, str], skip: str) -> None:
+        """Before :meth:`_write_ranks`: the neighbours' ranks can be replaced."""
+        places = self._cache.idx().places
+        for tid in ranks:
+            if tid != skip and places[tid].tainted:
+                check_replaceable(self._cache.ticket_map(tid), ["rank"], "a neighbouring ticket")
 
     def _write_ranks(self, ranks: dict[str, str], skip: str) -> None:
         """Neighbours' new ranks (inside the caller's transaction)."""
@@ -309,6 +344,12 @@ class BoardCommands(BoardQueries):
     def delete_label(self, ref: str) -> None:
         """Delete a label and take it off every ticket."""
         label = self.label(ref)
+        check_replaceable(self._cache.labels, [label.id], f"label {label.name!r}")
+        for m in self._cache.tickets.values():
+            if isinstance(m, Map):
+                labels = read_value(m, "labels")
+                if isinstance(labels, Map):
+                    check_replaceable(labels, [label.id], "a ticket's labels")
         touched = []
         with self._writes.local():
             del self._cache.labels[label.id]
@@ -330,8 +371,11 @@ class BoardCommands(BoardQueries):
             raise BoardError("a comment cannot be empty")
         check_text(body)
         comment = Comment(new_id(), self.actor, body, self._clock())
+        m = self._cache.ticket_map(tid)
+        if not isinstance(read_value(m, "comments"), Array):  # replaced: see codec.comment_list
+            check_replaceable(m, ["comments"], f"ticket {ticket}")
         with self._writes.local():
-            codec.comment_list(self._cache.ticket_map(tid)).append(codec.comment_map(comment))
+            codec.comment_list(m).append(codec.comment_map(comment))
         self._changes.emit(
             Origin.LOCAL, [Change(Kind.TICKET_CHANGED, tid, frozenset({"comments"}))]
         )
@@ -340,11 +384,13 @@ class BoardCommands(BoardQueries):
     def delete_comment(self, ticket: str, comment_id: str) -> None:
         tid = self._resolve_ticket(ticket)
         with self._writes.local():
-            comments = self._cache.ticket_map(tid).get("comments")
-            items = list(comments) if isinstance(comments, Array) else []
-            for i, c in enumerate(items):
+            comments = read_value(self._cache.ticket_map(tid), "comments")
+            # Only the comments a ticket shows (see codec.read_comments).
+            for i, c in enumerate(items(comments, "", MAX_COMMENTS_READ)):
                 if codec.comment_id(c) == comment_id:
                     assert isinstance(comments, Array)
+                    if not replaceable(c):
+                        raise BoardError("this comment holds data nested too deep to delete")
                     del comments[i]
                     break
             else:

@@ -25,10 +25,13 @@ from .limits import (
     DEFAULT_LABEL_COLOR,
     MAX_LABEL_NAME_LENGTH,
     MAX_TEXT_LENGTH,
+    MAX_TICKET_NUMBER,
+    MAX_TIME_MS,
     MAX_TITLE_LENGTH,
     MAX_WIP_LIMIT,
 )
 from .ranks import ranks_between
+from .reading import whole
 from .schema import Column, Comment, Label, Ticket, new_id, now_ms
 
 TRELLO_COLORS = {
@@ -157,7 +160,10 @@ def _int(value: Any, what: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BoardError(f"{what} must be a number")
-    return int(value)
+    number = whole(value, what, -MAX_TIME_MS, MAX_TIME_MS)
+    if number is None:  # NaN, a fraction, or past what any Yjs client can hold
+        raise BoardError(f"{what} must be a whole number of at most {MAX_TIME_MS}")
+    return number
 
 
 def _list(value: Any, what: str) -> list[Any]:
@@ -330,10 +336,14 @@ def _build(plan: _Plan, actor: str) -> Board:
     board = Board(actor=actor)
     cache = board._cache
     now = now_ms()
-    used = {t.number for c in plan.columns for t in c.tickets if t.number and t.number > 0}
-    duplicate = len(used) != sum(
-        1 for c in plan.columns for t in c.tickets if t.number and t.number > 0
-    )
+    kept = [
+        t.number
+        for c in plan.columns
+        for t in c.tickets
+        if t.number and 0 < t.number <= MAX_TICKET_NUMBER
+    ]
+    used = set(kept)
+    duplicate = len(used) != len(kept)
     next_number = 1
     with board._writes.system():
         cache.board.update(codec.board_fields(new_id(), plan.title[:MAX_TITLE_LENGTH], now))
@@ -357,7 +367,9 @@ def _build(plan: _Plan, actor: str) -> Board:
             ticket_ranks = ranks_between(None, None, len(column.tickets)) or []
             for ticket, rank in zip(column.tickets, ticket_ranks, strict=True):
                 number = (
-                    ticket.number if ticket.number and ticket.number > 0 and not duplicate else None
+                    ticket.number
+                    if ticket.number and 0 < ticket.number <= MAX_TICKET_NUMBER and not duplicate
+                    else None
                 )
                 if number is None:
                     while next_number in used:

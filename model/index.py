@@ -10,6 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from dataclasses import dataclass
 
+from .numbers import free_numbers
 from .ordering import Entry
 
 
@@ -20,6 +21,9 @@ class Placement:
     deleted: bool
     number: int
     created_at: int
+    # One of the fields above holds a shared value (another client wrote it):
+    # check it can be replaced before writing (writes.replaceable).
+    tainted: bool = False
 
 
 class TicketIndex:
@@ -84,6 +88,10 @@ class TicketIndex:
 
     def highest_number(self) -> int:
         return max(self.by_number, default=0)
+
+    def next_number(self) -> int:
+        """The number a new ticket takes (model.numbers)."""
+        return free_numbers(self.by_number, self.highest_number(), 1)[0]
 
     def holders(self, number: int) -> set[str]:
         return self.by_number.get(number, set())

@@ -26,3 +26,22 @@ ID_BYTES = 9
 # URL-safe characters only, so it is also a safe file name.
 MAX_BOARD_ID_LENGTH = 64
 BOARD_ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_BOARD_ID_LENGTH}}}")
+
+# ---------------------------------------------------------------- reading
+# What the model reads of a document any key holder may have written
+# (model.reading): a value outside these is ignored and counted.
+
+# Ticket numbers (#12): 1 up to a 32-bit int, so that any Yjs client's number
+# type (a JS double, a 64-bit int) holds every number Lanban writes.
+MAX_TICKET_NUMBER = 2**31 - 1
+# Times in milliseconds since the epoch: up to the largest exact JS integer.
+MAX_TIME_MS = 2**53 - 1
+# Ids, and the strings that refer to them (a ticket's column, a comment's id).
+MAX_ID_LENGTH = 128
+# A rank: Lanban writes at most 16 characters (model.ordering).
+MAX_RANK_LENGTH_READ = 256
+# Items read of one ticket's comments and labels: reading item i of a pycrdt
+# Array walks i items (and every deleted one before it), so a ticket with
+# 200,000 comments would take minutes; the rest are counted as ignored.
+MAX_COMMENTS_READ = 500
+MAX_LABELS_PER_TICKET = 100

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pycrdt import Doc, Map
+from pycrdt import Doc
 
 from . import codec
 from .cache import BoardCache
 from .changes import ChangeTracker
 from .errors import BoardError
+from .reading import entries
 from .schema import Column, Label, Ticket
 from .writes import Writes
 
@@ -34,7 +35,7 @@ class BoardQueries:
 
     @property
     def id(self) -> str:
-        return codec.board_id(self._cache.board)
+        return self._cache.board_id()
 
     @property
     def title(self) -> str:
@@ -137,11 +138,7 @@ class BoardQueries:
 
     def labels(self) -> list[Label]:
         with self.doc.transaction():
-            result = [
-                codec.read_label(lid, m)
-                for lid, m in self._cache.labels.items()
-                if isinstance(m, Map)
-            ]
+            result = [codec.read_label(lid, m) for lid, m in entries(self._cache.labels, "label")]
         return sorted(result, key=lambda label: (label.name.casefold(), label.id))
 
     def label(self, ref: str) -> Label:

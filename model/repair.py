@@ -11,11 +11,16 @@ Every replica that sees the same state writes the same values.
 
 from __future__ import annotations
 
+from typing import Any
+
+from pycrdt import Map
+
 from .cache import BoardCache
 from .events import Change, Kind
 from .index import Placement
 from .numbers import renumbering
-from .writes import Writes
+from .reading import read_value
+from .writes import Writes, replaceable
 
 
 def repair(cache: BoardCache, writes: Writes, numbers: set[int] | None = None) -> list[Change]:
@@ -26,7 +31,8 @@ def repair(cache: BoardCache, writes: Writes, numbers: set[int] | None = None) -
     """
     changes = _renumber(cache, writes, numbers)
     if not cache.live_columns():
-        deleted = cache.all_columns()
+        # the first deleted column whose flag can be written (writes.replaceable)
+        deleted = [c for c in cache.all_columns() if _writable(cache.columns[c.id], "deleted")]
         if deleted:
             with writes.system():
                 cache.columns[deleted[0].id]["deleted"] = False
@@ -41,14 +47,26 @@ def _renumber(cache: BoardCache, writes: Writes, numbers: set[int] | None) -> li
     clashes = {n: ids for n, ids in candidates.items() if len(ids) > 1 or n < 1}
     if not clashes:
         return []
-    rows = [(tid, n, idx.places[tid].created_at) for n, ids in clashes.items() for tid in ids]
-    fixes = renumbering(rows, idx.highest_number())
+    # A ticket whose number field cannot be replaced keeps what it shows.
+    rows = [
+        (tid, n, idx.places[tid].created_at)
+        for n, ids in clashes.items()
+        for tid in ids
+        if not idx.places[tid].tainted or _writable(cache.ticket_map(tid), "number")
+    ]
+    fixes = renumbering(rows, idx.highest_number(), idx.by_number.keys())
+    if not fixes:
+        return []
     with writes.system():
         for tid, number in fixes.items():
             cache.ticket_map(tid)["number"] = number
     changes = []
     for tid, number in fixes.items():
         p = idx.places[tid]
-        idx.put(tid, Placement(p.column, p.rank, p.deleted, number, p.created_at))
+        idx.put(tid, Placement(p.column, p.rank, p.deleted, number, p.created_at, p.tainted))
         changes.append(Change(Kind.TICKET_CHANGED, tid, frozenset({"number"})))
     return changes
+
+
+def _writable(m: Map[Any], key: str) -> bool:
+    return replaceable(read_value(m, key))

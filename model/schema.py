@@ -54,22 +54,6 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def as_int(value: Any, default: int = 0) -> int:
-    """pycrdt returns numbers as floats; other clients may write anything."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)):
-        try:
-            return int(value)
-        except (OverflowError, ValueError):
-            return default
-    return default
-
-
-def as_str(value: Any) -> str:
-    return value if isinstance(value, str) else ("" if value is None else str(value))
-
-
 @dataclass(frozen=True, slots=True)
 class Column:
     id: str

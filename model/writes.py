@@ -12,13 +12,14 @@ must keep.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
-from pycrdt import Doc, Map, Subscription, UndoManager
+from pycrdt import Array, Doc, Map, Subscription, Text, UndoManager
 
 from .errors import BoardError
 from .limits import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, MAX_WIP_LIMIT
+from .reading import SHARED_TYPES, read_value
 from .schema import LOCAL_SOURCE, SYSTEM_SOURCE
 
 # Undo groups edits closer together than this (typing); every other operation
@@ -50,6 +51,52 @@ def check_text(text: str) -> None:
 def check_wip(limit: int) -> None:
     if not 0 <= limit <= MAX_WIP_LIMIT:
         raise BoardError(f"a WIP limit must be between 0 (none) and {MAX_WIP_LIMIT}, not {limit}")
+
+
+# ------------------------------------------------------ replacing safely
+
+# Overwriting or deleting a shared value makes yrs delete everything inside it,
+# recursively: a Map nested ~35,000 deep overflows the stack (SIGSEGV), and so
+# does loading any copy of the document after such a delete (issue 9). Values
+# deeper or larger than this are never overwritten or deleted; they stay, and
+# what would have replaced them is refused.
+MAX_REPLACED_DEPTH = 500  # far below the crash, also on small thread stacks
+MAX_REPLACED_NODES = 5_000  # entries visited to prove a value small enough
+
+
+def replaceable(value: Any) -> bool:
+    """Whether overwriting or deleting ``value`` is safe (see above)."""
+    if not isinstance(value, SHARED_TYPES):
+        return True
+    budget = MAX_REPLACED_NODES
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_REPLACED_DEPTH or not isinstance(node, (Map, Array, Text)):
+            return False  # too deep, or an XML type: never Lanban's
+        if isinstance(node, Text):
+            # embedded values: Text.diff() lists each run of content once
+            inner = [run[0] for run in node.diff()]
+        else:
+            size = len(node)
+            budget -= size
+            if budget < 0:
+                return False
+            # reading an Array by index is quadratic: the budget bounds it
+            inner = list(node.values()) if isinstance(node, Map) else list(node)
+        stack.extend((v, depth + 1) for v in inner if isinstance(v, SHARED_TYPES))
+    return True
+
+
+def check_replaceable(m: Map[Any], keys: Iterable[str], what: str) -> None:
+    """Refuse, before anything is written, to overwrite any of ``keys`` of
+    ``m`` that holds a value too deep to replace safely."""
+    for key in keys:
+        if not replaceable(read_value(m, key)):
+            raise BoardError(
+                f"{what}'s {key!r} holds data nested too deep to replace safely "
+                f"(written by another client); it is left as it is"
+            )
 
 
 # -------------------------------------------------------------------- writing

@@ -325,13 +325,14 @@ class BoardFile:
         try:
             datas = [r[1] for r in rows]
             update = datas[0] if len(datas) == 1 else merge_updates(*datas) if datas else None
-            self.board = Board.from_update(update, actor=actor) if update else Board(actor=actor)
+            self.board = (
+                Board.from_update(update, actor=actor, board_id=self.board_id)
+                if update
+                else Board(actor=actor, board_id=self.board_id)
+            )
         except Exception as exc:
             self._conn.close()
             raise StoreError(f"{path} is damaged: its updates cannot be read ({exc})") from exc
-        if self.board.id and self.board.id != self.board_id:
-            self._conn.close()
-            raise StoreError(f"{path} holds board {self.board.id}, not {self.board_id}")
         self._data_version = self._pragma("data_version")
         self._synchronous_full = True
         # After the commit: the write (and a local edit's fsync) runs outside

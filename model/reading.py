@@ -1,0 +1,195 @@
+"""Reading a board document that any key holder may have written.
+
+Whoever holds a board's key can write any value of any type under any key, or
+nest Maps thousands deep (issue 9). Every value is read here by its type and
+within the limits of model.limits; anything else is ignored (read as missing)
+and, when the caller passes an :class:`Ignored`, counted by field and reason.
+
+Never convert a value read from the document recursively: ``str()``,
+``to_py()``, ``dict()`` or JSON of a Map or Array recurses in pycrdt's Rust
+code, and a Map nested 17,500 deep overflows the stack (SIGSEGV). ``str()``
+of a Text is safe: it joins the characters and skips embedded values.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pycrdt import Array, Map, Text, XmlElement, XmlFragment, XmlText
+
+from .limits import MAX_ID_LENGTH
+
+WRONG_TYPE = "of the wrong type"
+OUT_OF_RANGE = "out of range"
+CUT = "too long (cut)"
+TOO_LONG = "too long"
+NOT_READ = "beyond what is read"
+
+# Values that hold other values (what a shared document can nest).
+SHARED_TYPES = (Map, Array, Text, XmlElement, XmlFragment, XmlText)
+
+
+class Ignored:
+    """A tally of the values a read ignored: (field, reason) -> how many."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def add(self, field: str, reason: str, count: int = 1) -> None:
+        self.counts[field, reason] += count
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self) -> str:
+        """One line for a user ("" when nothing was ignored)."""
+        if not self.counts:
+            return ""
+        total = self.total
+        parts = ", ".join(
+            f"{field} {reason} ({count:,})"
+            for (field, reason), count in sorted(self.counts.items())
+        )
+        return f"ignored {total:,} malformed value{'s' if total != 1 else ''}: {parts}"
+
+
+class _NotCounted(Ignored):
+    """For the reads that only want the values (every query but the report)."""
+
+    def add(self, field: str, reason: str, count: int = 1) -> None:
+        pass
+
+
+NOT_COUNTED: Ignored = _NotCounted()
+
+
+def read_value(m: Map[Any], key: str) -> Any:
+    """``m.get(key)`` at two thirds of the cost: pycrdt's ``get`` looks the key
+    up twice before reading it."""
+    try:
+        return m[key]
+    except KeyError:
+        return None
+
+
+_PRIMITIVES = (bool, int, float)
+
+
+def string(value: Any, field: str, limit: int, ignored: Ignored = NOT_COUNTED) -> str:
+    """A string field: longer than ``limit`` is cut, a number or boolean is
+    written out, any other type is ""."""
+    if type(value) is str:
+        result: str = value
+    elif value is None:
+        return ""
+    elif type(value) in _PRIMITIVES:
+        result = str(value)
+    else:
+        ignored.add(field, WRONG_TYPE)
+        return ""
+    if len(result) <= limit:
+        return result
+    ignored.add(field, CUT)
+    return result[:limit]
+
+
+def reference(value: Any, field: str, ignored: Ignored = NOT_COUNTED) -> str:
+    """An id (or a reference to one): longer than any id is ""."""
+    if type(value) is str and len(value) <= MAX_ID_LENGTH:
+        return value
+    if value is not None:
+        ignored.add(field, TOO_LONG if type(value) is str else WRONG_TYPE)
+    return ""
+
+
+def text(value: Any, field: str, limit: int, ignored: Ignored = NOT_COUNTED) -> str:
+    """A Text field (a plain string from another client will do)."""
+    return string(str(value) if isinstance(value, Text) else value, field, limit, ignored)
+
+
+def whole(
+    value: Any, field: str, low: int, high: int, ignored: Ignored = NOT_COUNTED
+) -> int | None:
+    """A whole number in ``low..high``; None if missing or anything else
+    (pycrdt returns numbers as floats; NaN, infinities and fractions are no
+    whole numbers)."""
+    kind = type(value)
+    if kind is float:
+        if value.is_integer() and low <= value <= high:
+            return int(value)
+    elif kind is int:
+        if low <= value <= high:
+            return int(value)
+    elif value is None:
+        return None
+    else:
+        ignored.add(field, WRONG_TYPE)
+        return None
+    ignored.add(field, OUT_OF_RANGE)
+    return None
+
+
+def flag(value: Any, field: str, ignored: Ignored = NOT_COUNTED) -> bool:
+    """A boolean: a number or string counts by its truth, anything else is False."""
+    if value is True or value is False:
+        return value
+    if type(value) in _PRIMITIVES or type(value) is str:
+        return bool(value)
+    if value is not None:
+        ignored.add(field, WRONG_TYPE)
+    return False
+
+
+def key_set(value: Any, field: str, limit: int, ignored: Ignored = NOT_COUNTED) -> tuple[str, ...]:
+    """The keys of a Map used as a set (a ticket's labels), sorted, at most ``limit``."""
+    if not isinstance(value, Map):
+        if value is not None:
+            ignored.add(field, WRONG_TYPE)
+        return ()
+    keys = list(value.keys())
+    good = sorted(k for k in keys if len(k) <= MAX_ID_LENGTH)
+    if len(good) < len(keys):
+        ignored.add(field, TOO_LONG, len(keys) - len(good))
+    if len(good) > limit:
+        ignored.add(field, NOT_READ, len(good) - limit)
+        del good[limit:]
+    return tuple(good)
+
+
+def items(value: Any, field: str, limit: int, ignored: Ignored = NOT_COUNTED) -> list[Any]:
+    """The first ``limit`` items of an Array.
+
+    pycrdt has no linear way to read an Array that does not also recurse
+    into its items: ``array[i]`` walks from the start past i items and every
+    deleted one, so reading all of a long Array is quadratic. The first
+    ``limit`` cost at most ``limit`` walks; the rest are counted as ignored.
+    """
+    if not isinstance(value, Array):
+        if value is not None:
+            ignored.add(field, WRONG_TYPE)
+        return []
+    with value.doc.transaction():
+        size = len(value)
+        count = min(size, limit)
+        result = [value[i] for i in range(count)]
+    if size > count:
+        ignored.add(field, NOT_READ, size - count)
+    return result
+
+
+def entries(root: Map[Any], field: str, ignored: Ignored = NOT_COUNTED) -> list[tuple[str, Any]]:
+    """The ``(id, Map)`` entries of one of the board's roots (tickets,
+    columns, labels); entries that are no Map or whose id is too long are
+    ignored."""
+    result = []
+    with root.doc.transaction():
+        for key, value in root.items():
+            if not isinstance(value, Map):
+                ignored.add(field, WRONG_TYPE)
+            elif len(key) > MAX_ID_LENGTH:
+                ignored.add(field, TOO_LONG)
+            else:
+                result.append((key, value))
+    return result
