@@ -44,7 +44,8 @@ from .update_nesting import (
 # A 10,000-ticket board (tests/benchmarks) is ~3.6 MB and 140,000 structs as one
 # update (151,000 after 3,000 moves, 1,000 comments and 500 description edits).
 # 1,000,000 leaves room for a board six times that; walking that many structs
-# takes about 2.5 s here, the most a refused update can cost.
+# takes 1.3 s (bench_update_check's slowest refusal) to 3 s (board-like structs)
+# here: the most one refused update can cost a receiver.
 MAX_STRUCTS = 1_000_000
 # Every app start makes a new client id (model.schema.new_client_id), so an old
 # board holds one per session. 16,384 clients make a state vector of ~150 KB,
