@@ -236,8 +236,8 @@ def test_yjs_skip_structs_pass() -> None:
 
 def test_a_huge_client_count_in_five_bytes_is_refused() -> None:
     attack = var_uint(2**28)
-    assert len(attack) == 4 or len(attack) == 5
-    assert "client sections" in refused(attack + b"\x00")
+    assert len(attack) == 5
+    assert "client sections" in refused(attack)
 
 
 def test_a_hundred_thousand_forged_clients_are_refused() -> None:
@@ -265,6 +265,10 @@ VICTIM = 2_918_273_645  # a 32-bit client id, as every Lanban peer's (awareness 
 def test_a_forged_gc_moving_a_clock_to_the_32_bit_end_is_refused() -> None:
     attack = update(section(VICTIM, 10, [gc(2**32 - 1 - 10)]))
     assert len(attack) <= 15
+    doc: Doc[Any] = Doc()  # what pycrdt makes of it unchecked
+    doc.apply_update(update(section(VICTIM, 0, [gc(10)])))
+    doc.apply_update(attack)
+    assert state_vector_clocks(doc.get_state())[VICTIM] == 2**32 - 1
     assert "past" in refused(attack, known_clock=lambda c: 10)
     assert "past" in refused(attack)
     # deleted content, or a delete range, work as well as a GC struct: refused too
