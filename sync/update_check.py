@@ -260,7 +260,7 @@ class _Walk:
         clock = self.uint()
         if clock >= limits.clock:
             raise UpdateRefused(f"client {client} starts at clock {clock}")
-        sec = Section(client)
+        sec = Section(client, len(self.sections))
         add_start, add_kind = sec.starts.append, sec.kinds.append
         add_ref_client, add_ref_clock = sec.ref_client.append, sec.ref_clock.append
         key_bytes, max_clock = limits.key_bytes, limits.clock

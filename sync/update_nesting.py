@@ -24,7 +24,8 @@ PARENT_ID = 2  # a type item, by ID
 FROM_ORIGIN = 3  # its origin's parent
 IS_TYPE = 4  # flag: the struct's content is a type
 _TYPE_KINDS = re.compile(rb"[\x04-\x07]")
-_UNKNOWN = 0xFF
+_UNKNOWN = 0xFF  # memo marks: not resolved yet, and on the path being resolved
+_ON_PATH = 0xFE
 
 
 class NestingRefused(ProtocolError):
@@ -40,13 +41,15 @@ class Section:
         "end",
         "kinds",
         "levels",
+        "number",
         "ref_client",
         "ref_clock",
         "starts",
     )
 
-    def __init__(self, client: int) -> None:
+    def __init__(self, client: int, number: int) -> None:
         self.client = client
+        self.number = number  # sections are numbered in the order the update has them
         # clocks are below update_check.MAX_CLOCK (2**31): 32-bit arrays
         self.starts = array("i")
         self.kinds = bytearray()
@@ -69,9 +72,10 @@ class Section:
 
 class Nesting:
     def __init__(self, sections: dict[int, Section], max_depth: int, max_per_container: int):
-        if not 0 < max_depth < _UNKNOWN:
-            raise ValueError(f"a type depth limit is 1 to {_UNKNOWN - 1}")
+        if not 0 < max_depth < _ON_PATH:
+            raise ValueError(f"a type depth limit is 1 to {_ON_PATH - 1}")
         self.sections = sections
+        self.numbered = list(sections.values())
         self.max_depth = max_depth
         self.max_per_container = max_per_container
         self.container_ids: dict[tuple[int, ...], int] = {}
@@ -96,19 +100,23 @@ class Nesting:
     def resolve(self, sec: Section, index: int, budget: int) -> tuple[int, int]:
         """The struct's container: (types of this update around it, container id).
 
-        ``budget``: how many more enclosing types of this update are allowed.
+        ``budget``: how many more enclosing types of this update are allowed. An
+        origin chain can be as long as the update: it is followed in a loop, its
+        structs kept in two int arrays and marked in the memo while on the path.
         """
-        path: list[tuple[Section, int]] = []
-        on_path: set[tuple[int, int]] = set()
+        path_sections = array("i")
+        path_indexes = array("i")
         while True:
             levels, containers = _memo(sec)
-            if levels[index] != _UNKNOWN:
-                level, container = levels[index], containers[index]
-                break
-            if (sec.client, index) in on_path:
+            mark = levels[index]
+            if mark == _ON_PATH:
                 raise NestingRefused("items are their own origins")
-            path.append((sec, index))
-            on_path.add((sec.client, index))
+            if mark != _UNKNOWN:
+                level, container = mark, containers[index]
+                break
+            levels[index] = _ON_PATH
+            path_sections.append(sec.number)
+            path_indexes.append(index)
             kind = sec.kinds[index] & 3
             client, clock = sec.ref_client[index], sec.ref_clock[index]
             target = self.sections.get(client)
@@ -131,8 +139,8 @@ class Nesting:
             break
         if level >= self.max_depth:
             raise NestingRefused(f"types nested over {self.max_depth} deep")
-        for s, i in path:
-            levels, containers = _memo(s)
+        for number, i in zip(path_sections, path_indexes, strict=True):
+            levels, containers = _memo(self.numbered[number])
             levels[i] = level
             containers[i] = container
         return level, container

@@ -323,6 +323,23 @@ def test_nesting_hidden_behind_origins_is_refused() -> None:
     assert "nested" in refused(update(section(VICTIM, 0, structs)))
 
 
+def test_a_long_origin_chain_costs_no_memory_per_step() -> None:
+    # 100,000 values, each after the previous one, then a Map after the last: finding
+    # the Map's container follows the whole chain in one go.
+    n = 100_000
+    structs = [item(8, b"\x01\x78", root="r")]
+    structs += [item(8, b"\x01\x78", origin=(VICTIM, i)) for i in range(n - 1)]
+    structs.append(item(7, b"\x01", origin=(VICTIM, n - 1)))
+    data = update(section(VICTIM, 0, structs))
+    tracemalloc.start()
+    try:
+        assert check_update(data).type_depth == 1
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < SMALL_PEAK + PEAK_PER_BYTE * len(data)
+
+
 def test_items_that_are_their_own_origins_are_refused() -> None:
     a = section(500, 0, [item(7, b"\x01", origin=(600, 0))])
     b = section(600, 0, [item(7, b"\x01", origin=(500, 0))])
