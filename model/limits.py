@@ -45,3 +45,7 @@ MAX_RANK_LENGTH_READ = 256
 # 200,000 comments would take minutes; the rest are counted as ignored.
 MAX_COMMENTS_READ = 500
 MAX_LABELS_PER_TICKET = 100
+# ... and at most this long reading one Array: 500 items behind 200,000
+# deleted ones take 1.3 s, the first 500 of an honest Array about 3 ms
+# (model.reading.array_head).
+MAX_ARRAY_READ_SECONDS = 0.25

@@ -13,12 +13,14 @@ of a Text is safe: it joins the characters and skips embedded values.
 
 from __future__ import annotations
 
+import gc
+import time
 from collections import Counter
 from typing import Any
 
 from pycrdt import Array, Map, Text, XmlElement, XmlFragment, XmlText
 
-from .limits import MAX_ID_LENGTH
+from .limits import MAX_ARRAY_READ_SECONDS, MAX_ID_LENGTH
 
 WRONG_TYPE = "of the wrong type"
 OUT_OF_RANGE = "out of range"
@@ -159,23 +161,45 @@ def key_set(value: Any, field: str, limit: int, ignored: Ignored = NOT_COUNTED) 
 
 
 def items(value: Any, field: str, limit: int, ignored: Ignored = NOT_COUNTED) -> list[Any]:
-    """The first ``limit`` items of an Array.
-
-    pycrdt has no linear way to read an Array that does not also recurse
-    into its items: ``array[i]`` walks from the start past i items and every
-    deleted one, so reading all of a long Array is quadratic. The first
-    ``limit`` cost at most ``limit`` walks; the rest are counted as ignored.
-    """
+    """The first items of an Array, at most ``limit`` (see :func:`array_head`);
+    the rest are counted as ignored."""
     if not isinstance(value, Array):
         if value is not None:
             ignored.add(field, WRONG_TYPE)
         return []
     with value.doc.transaction():
         size = len(value)
-        count = min(size, limit)
-        result = [value[i] for i in range(count)]
-    if size > count:
-        ignored.add(field, NOT_READ, size - count)
+        result = array_head(value, limit)
+    if size > len(result):
+        ignored.add(field, NOT_READ, size - len(result))
+    return result
+
+
+def array_head(array: Array[Any], limit: int) -> list[Any]:
+    """Up to ``limit`` items from the start of ``array``, read for at most
+    MAX_ARRAY_READ_SECONDS.
+
+    pycrdt has no linear way to read an Array that does not also recurse
+    into its items: ``array[i]`` walks from the start past i items and every
+    deleted one, so reading a long Array is quadratic. Reading the first
+    ``limit`` items of an honest Array takes milliseconds; one that a peer
+    filled with 200,000 deleted items first would take a second per read, so
+    the time is bounded too (the only read whose result can depend on the
+    machine's speed, and only for such an Array).
+    """
+    result = []
+    # A garbage collection in the middle would count as reading time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        deadline = time.perf_counter() + MAX_ARRAY_READ_SECONDS
+        for i in range(min(len(array), limit)):
+            result.append(array[i])
+            if i % 32 == 31 and time.perf_counter() > deadline:
+                break
+    finally:
+        if collecting:
+            gc.enable()
     return result
 
 

@@ -19,7 +19,7 @@ from pycrdt import Array, Doc, Map, Subscription, Text, UndoManager
 
 from .errors import BoardError
 from .limits import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, MAX_WIP_LIMIT
-from .reading import SHARED_TYPES, read_value
+from .reading import SHARED_TYPES, array_head, read_value
 from .schema import LOCAL_SOURCE, SYSTEM_SOURCE
 
 # Undo groups edits closer together than this (typing); every other operation
@@ -82,8 +82,12 @@ def replaceable(value: Any) -> bool:
             budget -= size
             if budget < 0:
                 return False
-            # reading an Array by index is quadratic: the budget bounds it
-            inner = list(node.values()) if isinstance(node, Map) else list(node)
+            if isinstance(node, Map):
+                inner = list(node.values())
+            else:  # reading an Array is quadratic: read what the time allows
+                inner = array_head(node, size)
+                if len(inner) < size:
+                    return False
         stack.extend((v, depth + 1) for v in inner if isinstance(v, SHARED_TYPES))
     return True
 

@@ -22,6 +22,7 @@ from pycrdt import Array, Doc, Map, Text
 
 from lanban.model.audit import OTHER_ID
 from lanban.model.board import Board
+from lanban.model.errors import BoardError
 from lanban.model.limits import (
     MAX_COMMENTS_READ,
     MAX_ID_LENGTH,
@@ -254,6 +255,29 @@ def test_a_ticket_with_200k_comments_reads_only_the_first_ones() -> None:
     # deleting a comment a user can see still works
     board.delete_comment(tid, shown.comments[0].id)
     assert board.ticket(tid).comments[0].id == f"c{count - 2}"
+
+
+def test_comments_behind_200k_deleted_ones_are_read_for_a_bounded_time() -> None:
+    """Each read walks past every deleted item before it: 500 reads would take
+    over a second, so reading stops early and says how many it left."""
+    board, tid = sample_board()
+
+    def write(doc: Doc[Any]) -> None:
+        comments = root(doc, "tickets")[tid]["comments"]
+        for i in range(200_000):
+            comments.insert(0, Map({"id": f"gone{i}"}))
+        del comments[0 : len(comments)]
+        for i in range(600):
+            comments.append(Map({"id": f"c{i}", "author": "x", "text": "late", "at": i}))
+
+    attack(board, write)
+    shown = board.ticket(tid).comments
+    assert 0 < len(shown) < MAX_COMMENTS_READ
+    assert [c.id for c in shown] == [f"c{i}" for i in range(len(shown))]
+    assert board.ignored().counts["ticket.comments", NOT_READ] >= 600 - len(shown)
+    board.delete_ticket(tid)
+    with pytest.raises(BoardError, match="stays in the trash"):
+        board.purge_ticket(tid)  # too slow to prove it holds nothing deep
 
 
 def test_too_many_labels_and_junk_entries_are_counted() -> None:
