@@ -123,6 +123,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="a JSON file, or - for standard input")
     p = cmd(
         bsub,
+        "snapshot",
+        commands.board_snapshot,
+        "print a token for the board as it is now (keep it to restore from later)",
+    )
+    p.add_argument("board", metavar="BOARD")
+    p = cmd(
+        bsub,
+        "restore",
+        commands.board_restore,
+        "bring back the columns, labels and tickets the board had at a snapshot "
+        "and lacks now (an ordinary change: it syncs and others' later work stays)",
+    )
+    p.add_argument("board", metavar="BOARD")
+    p.add_argument("snapshot", metavar="SNAPSHOT", help="a token from lanban board snapshot")
+    p = cmd(
+        bsub,
         "leave",
         commands.board_leave,
         "stop keeping a board here (its file is moved aside, not deleted)",

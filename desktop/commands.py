@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import getpass
 import json
 import os
@@ -184,6 +185,30 @@ def board_import(ctx: Context) -> None:
     bf = ctx.store.add_board(board)
     out(bf.board_id)
     bf.close()
+
+
+def board_snapshot(ctx: Context) -> None:
+    with ctx.board() as bf:
+        out(base64.urlsafe_b64encode(bf.board.snapshot()).decode("ascii"))
+
+
+def board_restore(ctx: Context) -> None:
+    """Bring back what the board had at a snapshot (issue 9: undo a wipe)."""
+    try:
+        token = base64.urlsafe_b64decode(ctx.args.snapshot.strip())
+    except ValueError as exc:
+        raise CommandError(f"{ctx.args.snapshot!r} is not a snapshot") from exc
+    with ctx.board() as bf:
+        try:
+            earlier = bf.board.as_of(token)
+        except ValueError as exc:
+            raise CommandError(f"{ctx.args.snapshot!r} is not a snapshot of this board") from exc
+        done = bf.board.restore_from(earlier)
+    out(
+        f"brought back {done.columns} columns, {done.labels} labels and {done.tickets} tickets"
+        if done.total
+        else "nothing to bring back: the board has everything it had then"
+    )
 
 
 def board_leave(ctx: Context) -> None:

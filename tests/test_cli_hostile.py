@@ -93,3 +93,48 @@ def test_show_export_and_edit_a_hostile_board(tmp_path: Path) -> None:
     assert {t["id"]: t["number"] for t in listing}[added] == 6
     # and the next start still opens it
     assert "after the attack" in lanban(tmp_path, "board", "show", board_id).stdout
+
+
+_WIPE = textwrap.dedent(
+    """
+    import sys
+    from pycrdt import Doc, Map
+    from lanban.sync.store import Store
+
+    bf = Store(sys.argv[1]).open(sys.argv[2])
+    attacker = Doc(skip_gc=True)
+    attacker.apply_update(bf.board.get_update())
+    with attacker.transaction():
+        for name in ("tickets", "columns", "labels"):
+            root = attacker.get(name, type=Map)
+            for key in list(root.keys()):
+                del root[key]
+    update = attacker.get_update(bf.board.get_state())
+    bf.board.apply_update(update)
+    print(len(update))
+    bf.close()
+    """
+)
+
+
+def test_undo_a_wipe_from_a_snapshot(tmp_path: Path) -> None:
+    board = lanban(tmp_path, "board", "create", "Team").stdout.strip()
+    lanban(tmp_path, "ticket", "add", board, "keep me", "--label", "bug")
+    lanban(tmp_path, "ticket", "add", board, "and me", "--column", "Done")
+    before = lanban(tmp_path, "board", "show", board).stdout
+    token = lanban(tmp_path, "board", "snapshot", board).stdout.strip()
+
+    wipe = run("-c", _WIPE, str(tmp_path), board)
+    assert wipe.returncode == 0, wipe.stderr[-2000:]
+    assert int(wipe.stdout) < 100  # a few dozen bytes empty the board
+    assert "keep me" not in lanban(tmp_path, "board", "show", board).stdout
+
+    restored = lanban(tmp_path, "board", "restore", board, token).stdout
+    assert restored.strip() == "brought back 3 columns, 1 labels and 2 tickets"
+    assert lanban(tmp_path, "board", "show", board).stdout == before
+    again = lanban(tmp_path, "board", "restore", board, token).stdout
+    assert again.startswith("nothing to bring back")
+    refused = run(
+        "-m", "lanban.desktop.cli", "--data-dir", str(tmp_path), "board", "restore", board, "??"
+    )
+    assert refused.returncode == 1 and "is not a snapshot" in refused.stderr
