@@ -67,6 +67,10 @@ MAX_TYPE_DEPTH = 8
 # board receives 10,000 ticket Maps; 200,000 comment Maps prepended to one ticket
 # are an attack.
 MAX_TYPES_PER_CONTAINER = 50_000
+# Containers (roots and types) that types of one update go into: each ticket Map
+# holds three (description, labels, comments): 10,949 for the 10,000-ticket board
+# with history. Each costs the check ~150 bytes.
+MAX_CONTAINERS = 50_000
 # Distinct Map keys (and root names) in one update: ticket, column and label ids
 # and field names, about 10,050 for a 10,000-ticket board.
 MAX_KEYS = 100_000
@@ -120,6 +124,7 @@ class UpdateLimits:
     any_depth: int = MAX_ANY_DEPTH
     type_depth: int = MAX_TYPE_DEPTH
     types_per_container: int = MAX_TYPES_PER_CONTAINER
+    containers: int = MAX_CONTAINERS
     keys: int = MAX_KEYS
     clock: int = MAX_CLOCK
     clock_jump: int = MAX_CLOCK_JUMP
@@ -206,7 +211,10 @@ class _Walk:
             raise UpdateRefused(f"{len(clients | deleted)} clients (limit {self.limits.clients})")
         if len(self.roots) > self.limits.keys:
             raise UpdateRefused(f"over {self.limits.keys} root types")
-        nesting = Nesting(self.sections, self.limits.type_depth, self.limits.types_per_container)
+        limits = self.limits
+        nesting = Nesting(
+            self.sections, limits.type_depth, limits.types_per_container, limits.containers
+        )
         try:
             type_depth = nesting.depth()
         except NestingRefused as exc:

@@ -6,7 +6,8 @@ item. Origins may point at any struct of any client in the update, so
 containers are followed through the update's structs, remembered per struct
 (one byte and one int each, allocated only for the sections a type's chain
 reaches). Two things come out: how deep types of the update nest in each other
-(``depth``), and how many types one container receives (``per_container``).
+(``depth``), and how many types one container receives (``per_container``); the
+number of containers is capped too, as each costs a dict entry.
 """
 
 from __future__ import annotations
@@ -71,15 +72,22 @@ class Section:
 
 
 class Nesting:
-    def __init__(self, sections: dict[int, Section], max_depth: int, max_per_container: int):
+    def __init__(
+        self,
+        sections: dict[int, Section],
+        max_depth: int,
+        max_per_container: int,
+        max_containers: int,
+    ):
         if not 0 < max_depth < _ON_PATH:
             raise ValueError(f"a type depth limit is 1 to {_ON_PATH - 1}")
         self.sections = sections
         self.numbered = list(sections.values())
         self.max_depth = max_depth
         self.max_per_container = max_per_container
-        self.container_ids: dict[tuple[int, ...], int] = {}
-        self.per_container: dict[int, int] = {}
+        self.max_containers = max_containers
+        self.container_ids: dict[int, int] = {}
+        self.per_container: list[int] = []  # types in each container, by its id
 
     def depth(self) -> int:
         """The deepest type of the update (0: it makes none); raises NestingRefused."""
@@ -87,14 +95,22 @@ class Nesting:
         for sec in self.sections.values():
             for match in _TYPE_KINDS.finditer(sec.kinds):
                 level, container = self.resolve(sec, match.start(), self.max_depth - 1)
-                count = self.per_container.get(container, 0) + 1
-                if count > self.max_per_container:
+                self.per_container[container] += 1
+                if self.per_container[container] > self.max_per_container:
                     raise NestingRefused(f"over {self.max_per_container} types in one container")
-                self.per_container[container] = count
                 deepest = max(deepest, level + 1)
         return deepest
 
-    def container(self, key: tuple[int, ...]) -> int:
+    def container(self, kind: int, client: int, clock: int) -> int:
+        """The id of a container: a root by number, a type by ID, or "where this
+        struct outside the update is" (clocks are under 2**31)."""
+        key = (client << 33) | (clock << 2) | kind
+        found = self.container_ids.get(key)
+        if found is not None:
+            return found
+        if len(self.container_ids) == self.max_containers:
+            raise NestingRefused(f"types go into over {self.max_containers} containers")
+        self.per_container.append(0)
         return self.container_ids.setdefault(key, len(self.container_ids))
 
     def resolve(self, sec: Section, index: int, budget: int) -> tuple[int, int]:
@@ -125,9 +141,9 @@ class Nesting:
                 if at >= 0 and target is not None:
                     sec, index = target, at
                     continue
-                level, container = 0, self.container((FROM_ORIGIN, client, clock))
+                level, container = 0, self.container(FROM_ORIGIN, client, clock)
             elif kind == PARENT_ID:
-                level, container = 0, self.container((PARENT_ID, client, clock))
+                level, container = 0, self.container(PARENT_ID, client, clock)
                 if target is not None and target.find(clock) >= 0:
                     if not target.is_type_at(clock):
                         raise NestingRefused(f"parent {client}:{clock} is not a type")
@@ -135,7 +151,7 @@ class Nesting:
                         raise NestingRefused(f"types nested over {self.max_depth} deep")
                     level = self.resolve(target, target.find(clock), budget - 1)[0] + 1
             else:  # ROOT or NO_PARENT
-                level, container = 0, self.container((kind, clock))
+                level, container = 0, self.container(kind, 0, clock)
             break
         if level >= self.max_depth:
             raise NestingRefused(f"types nested over {self.max_depth} deep")

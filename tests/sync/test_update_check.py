@@ -26,6 +26,7 @@ from lanban.model.board import Board
 from lanban.sync.messages import ProtocolError, var_string, var_uint
 from lanban.sync.update_check import (
     MAX_CLIENTS,
+    MAX_CONTAINERS,
     MAX_KEYS,
     MAX_STRUCTS,
     MAX_TYPES_PER_CONTAINER,
@@ -192,6 +193,7 @@ def test_a_big_board_passes_the_default_caps() -> None:
     fifth = UpdateLimits(
         structs=MAX_STRUCTS // 5,
         types_per_container=MAX_TYPES_PER_CONTAINER // 5,
+        containers=MAX_CONTAINERS // 5,
         keys=MAX_KEYS // 5,
     )
     check_update(board.get_update(), fifth)
@@ -352,6 +354,21 @@ def test_two_hundred_thousand_comments_prepended_to_one_ticket_are_refused() -> 
     structs += [item(7, b"\x01", right=(VICTIM, i)) for i in range(200_000 - 1)]
     reason = refused(update(section(VICTIM, 0, structs)))
     assert "one container" in reason
+
+
+def test_types_spread_over_many_containers_are_refused() -> None:
+    # one Map into each of 150,000 types the receiver may hold: each container costs
+    # the check a dict entry, so their number is capped
+    structs = [item(7, b"\x01", parent=(7, i)) for i in range(150_000)]
+    data = update(section(VICTIM, 0, structs))
+    tracemalloc.start()
+    try:
+        with pytest.raises(UpdateRefused, match="containers"):
+            check_update(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < SMALL_PEAK + PEAK_PER_BYTE * len(data) + MAX_CONTAINERS * 200
 
 
 def test_value_nesting_is_bounded() -> None:
