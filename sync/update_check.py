@@ -209,8 +209,6 @@ class _Walk:
         clients = frozenset(self.sections)
         if len(clients | deleted) > self.limits.clients:
             raise UpdateRefused(f"{len(clients | deleted)} clients (limit {self.limits.clients})")
-        if len(self.roots) > self.limits.keys:
-            raise UpdateRefused(f"over {self.limits.keys} root types")
         limits = self.limits
         nesting = Nesting(
             self.sections, limits.type_depth, limits.types_per_container, limits.containers
@@ -306,6 +304,8 @@ class _Walk:
                         raw, pos = read_var_bytes(data, pos, key_bytes)
                         ref_client = 0
                         ref_clock = roots.setdefault(_utf8(raw), len(roots))
+                        if ref_clock == limits.keys:
+                            raise UpdateRefused(f"over {limits.keys} root types")
                         add_kind(ROOT)
                     elif has_key == 0:
                         ref_client, pos = read_var_uint(data, pos)

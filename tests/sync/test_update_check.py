@@ -371,6 +371,15 @@ def test_types_spread_over_many_containers_are_refused() -> None:
     assert peak < SMALL_PEAK + PEAK_PER_BYTE * len(data) + MAX_CONTAINERS * 200
 
 
+def test_keys_and_root_names_are_capped() -> None:
+    limits = UpdateLimits(keys=100)
+    roots = [item(8, b"\x01\x78", root=f"r{i}") for i in range(101)]
+    assert "root types" in refused(update(section(VICTIM, 0, roots)), limits=limits)
+    keys = [item(8, b"\x01\x78", root="r", sub=f"k{i}") for i in range(101)]
+    assert "distinct keys" in refused(update(section(VICTIM, 0, keys)), limits=limits)
+    check_update(update(section(VICTIM, 0, keys[:100])), limits)
+
+
 def test_value_nesting_is_bounded() -> None:
     def nested(depth: int) -> bytes:
         return b"\x75\x01" * depth + b"\x78"  # arrays of arrays of ... true
