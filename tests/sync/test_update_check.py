@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from pycrdt import Doc, Map, merge_updates
 
 from lanban.model.board import Board
+from lanban.model.errors import BoardError
 from lanban.sync.messages import ProtocolError, var_string, var_uint
 from lanban.sync.update_check import (
     MAX_CLIENTS,
@@ -167,6 +168,70 @@ def test_every_update_of_a_real_board_passes() -> None:
         assert summary.clock_ends == {c: clocks[c] for c in summary.clients}, what
         count += 1
     assert count > 50
+
+
+OPS = st.lists(
+    st.tuples(
+        st.booleans(),  # which peer edits
+        st.sampled_from(
+            ["add", "move", "comment", "type", "edit", "delete", "restore", "undo", "redo", "sync"]
+        ),
+        st.integers(0, 1000),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(OPS)
+def test_two_peers_editing_and_syncing_make_only_updates_that_pass(
+    ops: list[tuple[bool, str, int]],
+) -> None:
+    a = Board.create("Shared", ["To do", "Doing"], actor="ann")
+    b = Board.from_update(a.get_update(), actor="bob")
+    made: list[tuple[bytes, Board]] = []  # (update, the peer it goes to)
+    a.on_update(lambda u, _s: made.append((u, b)))
+    b.on_update(lambda u, _s: made.append((u, a)))
+
+    def send(data: bytes, to: Board) -> None:
+        known = state_vector_clocks(to.get_state())
+        check_update(data, known_clock=lambda c: known.get(c, 0))
+        to.apply_update(data)
+
+    for on_a, op, n in ops:
+        peer = a if on_a else b
+        tickets = [t.id for t in peer.tickets(include_deleted=True)]
+        cols = [c.id for c in peer.columns()]
+        tid = tickets[n % len(tickets)] if tickets else None
+        try:
+            if op == "add" or tid is None:
+                peer.add_ticket(f"T{n} ü", cols[n % len(cols)], description="x" * (n % 7))
+            elif op == "move":
+                peer.move_ticket(tid, cols[n % len(cols)], n % 5)
+            elif op == "comment":
+                peer.add_comment(tid, f"c{n} 😀")
+            elif op == "type":
+                peer.splice_description(tid, 0, 0, "typed é")
+            elif op == "edit":
+                peer.edit_ticket(tid, title=f"E{n}", assignee="a" * (n % 3))
+            elif op == "delete":
+                peer.delete_ticket(tid)
+            elif op == "restore":
+                peer.restore_ticket(tid)
+            elif op == "undo":
+                peer.undo()
+            elif op == "redo":
+                peer.redo()
+            else:  # a resync both ways, as after a reconnect
+                send(a.get_update(b.get_state()), b)
+                send(b.get_update(a.get_state()), a)
+        except BoardError:
+            pass
+        while made:  # live updates, each sent on as it was made (fixes included)
+            data, to = made.pop(0)
+            send(data, to)
+    check_update(a.get_update())
+    check_update(b.get_update())
 
 
 def test_summary_of_a_board() -> None:
