@@ -289,7 +289,9 @@ def test_yjs_updates_pass_and_pycrdt_applies_them() -> None:
             assert REFUSED_YJS[name] in refused(data), name
             continue
         check_update(data)
-        Doc().apply_update(data)
+        doc: Doc[Any] = Doc()
+        doc.apply_update(data)
+        check_update(doc.get_update())  # and as pycrdt passes it on
 
 
 def test_yjs_skip_structs_pass() -> None:
