@@ -6,7 +6,9 @@ item. Origins may point at any struct of any client in the update, so
 containers are followed through the update's structs, remembered per struct
 (one byte and one int each, allocated only for the sections a type's chain
 reaches). Two things come out: how deep types of the update nest in each other
-(``depth``), and how many types one container receives (``per_container``); the
+(``depth``), and how many types one container receives (``per_container``; all
+types put next to structs the update does not hold count as one container, so
+that spreading them over many anchors in one real container does not help); the
 number of containers is capped too, as each costs a dict entry.
 """
 
@@ -102,8 +104,8 @@ class Nesting:
         return deepest
 
     def container(self, kind: int, client: int, clock: int) -> int:
-        """The id of a container: a root by number, a type by ID, or "where this
-        struct outside the update is" (clocks are under 2**31)."""
+        """The id of a container: a root by number, a type by ID, or "next to
+        structs outside the update" (clocks are under 2**31)."""
         key = (client << 33) | (clock << 2) | kind
         found = self.container_ids.get(key)
         if found is not None:
@@ -141,7 +143,9 @@ class Nesting:
                 if at >= 0 and target is not None:
                     sec, index = target, at
                     continue
-                level, container = 0, self.container(FROM_ORIGIN, client, clock)
+                # next to a struct the update does not hold: which container that
+                # is only the document knows, so all such types count as one
+                level, container = 0, self.container(FROM_ORIGIN, 0, 0)
             elif kind == PARENT_ID:
                 level, container = 0, self.container(PARENT_ID, client, clock)
                 if target is not None and target.find(clock) >= 0:

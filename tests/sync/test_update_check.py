@@ -423,6 +423,18 @@ def test_two_hundred_thousand_comments_prepended_to_one_ticket_are_refused() -> 
     assert "one container" in reason
 
 
+def test_comments_spread_over_many_existing_neighbours_are_refused() -> None:
+    # chains after four different comments of one ticket (the check cannot tell which
+    # container those are in): still counted together
+    limits = UpdateLimits(types_per_container=1000)
+    structs = []
+    for anchor in range(4):
+        structs.append(item(7, b"\x01", origin=(7, 20 + anchor)))
+        structs += [item(7, b"\x01", origin=(VICTIM, len(structs) - 1)) for _ in range(299)]
+    assert "one container" in refused(update(section(VICTIM, 0, structs)), limits=limits)
+    check_update(update(section(VICTIM, 0, structs[:1000])), limits)
+
+
 def test_types_spread_over_many_containers_are_refused() -> None:
     # one Map into each of 150,000 types the receiver may hold: each container costs
     # the check a dict entry, so their number is capped
