@@ -162,8 +162,6 @@ def check_update(
         raise
     except ProtocolError as exc:  # from the shared varUint and field readers
         raise UpdateRefused(str(exc)) from None
-    except IndexError:  # a struct's or value's first byte is past the end
-        raise UpdateRefused("truncated update") from None
 
 
 def state_vector_clocks(state: bytes) -> dict[int, int]:
@@ -201,9 +199,12 @@ class _Walk:
         if count > self.limits.clients:
             raise UpdateRefused(f"{count} clients (limit {self.limits.clients})")
         content = 0
-        for _ in range(count):
-            content += self.section()
-        deleted = self.delete_set()
+        try:
+            for _ in range(count):
+                content += self.section()
+            deleted = self.delete_set()
+        except IndexError:  # a struct's or value's first byte is past the end
+            raise UpdateRefused("truncated update") from None
         if self.pos != len(self.data):
             raise UpdateRefused(f"{len(self.data) - self.pos} bytes after the update")
         clients = frozenset(self.sections)
