@@ -5,20 +5,27 @@ allocate about 550 MB before failing; a forged GC struct moves a client's clock
 to 2**32 - 1 (yrs clocks are 32 bits, so that client's next edits wrap); a Map
 nested 17,500 deep makes its recursive ``to_json`` overflow the stack. This
 module walks the whole encoding (yjs ``readClientsStructRefs``,
-``readItemContent``, lib0 ``readAny``, ``readDeleteSet``) without building
-anything, checks every count against the bytes that remain *before* anything
-proportional to it is allocated, and applies the caps of :class:`UpdateLimits`.
-It returns an :class:`UpdateSummary` for a later schema check, or raises
-:class:`UpdateRefused` (a :class:`~lanban.sync.messages.ProtocolError`).
+``readItemContent``, lib0 ``readAny``, ``readDeleteSet``), checks every count
+against the bytes that remain *before* anything proportional to it is
+allocated, keeps about 18 bytes per struct (for sync/update_nesting.py), and
+applies the caps of :class:`UpdateLimits`. It returns an :class:`UpdateSummary`
+for a later schema check, or raises :class:`UpdateRefused` (a
+:class:`~lanban.sync.messages.ProtocolError`).
 
-Where to call it: on every update bytes that came from outside this process,
-before ``Doc.apply_update`` / ``Board.apply_update`` - a peer's sync step 2 and
-sync update, a relay's, and an update read back from a store file (a file can
-be edited or truncated). Pass ``known_clock`` from the receiving document's
-state vector (see :func:`state_vector_clocks`) so that a clock jump is measured
-from what the document holds. The caller still bounds what accumulates over
-many updates (the document's state vector size, nesting built one update at a
-time): one update's check cannot see those.
+Where to call it: on every update that came from outside this process, before
+``Doc.apply_update`` / ``Board.apply_update`` - a peer's sync step 2 and sync
+update, a relay's, and an update read back from a store file (a file can be
+edited or truncated)::
+
+    known = state_vector_clocks(board.get_state())
+    check_update(update, known_clock=lambda client: known.get(client, 0))
+    board.apply_update(update)
+
+``known_clock`` measures a clock jump from what the document holds. The caller
+still bounds what accumulates over many updates (the document's state vector
+size, nesting built one update at a time): one update's check cannot see those.
+Cost: about 2.5 us per struct in CPython, 0.35 s for a 10,000-ticket board
+(4-5x pycrdt applying it; tests/benchmarks/bench_update_check.py).
 """
 
 from __future__ import annotations
