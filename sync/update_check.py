@@ -25,7 +25,9 @@ edited or truncated)::
 still bounds what accumulates over many updates (the document's state vector
 size, nesting built one update at a time): one update's check cannot see those.
 Cost: about 2.5 us per struct in CPython, 0.35 s for a 10,000-ticket board
-(4-5x pycrdt applying it; tests/benchmarks/bench_update_check.py).
+(4-5x pycrdt applying it; tests/benchmarks/bench_update_check.py). The walk
+of the format and its caps stay in this one module (~520 lines), with the
+nesting pass apart in sync/update_nesting.py.
 """
 
 from __future__ import annotations
