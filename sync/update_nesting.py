@@ -4,12 +4,12 @@ An item names its parent one of three ways: a root type by name, a type item
 by ID, or nothing - then Yjs takes the parent of its origin (left, else right)
 item. Origins may point at any struct of any client in the update, so
 containers are followed through the update's structs, remembered per struct
-(one byte and one int each, allocated only for the sections a type's chain
-reaches). Two things come out: how deep types of the update nest in each other
-(``depth``), and how many types one container receives (``per_container``; all
-types put next to structs the update does not hold count as one container, so
-that spreading them over many anchors in one real container does not help); the
-number of containers is capped too, as each costs a dict entry.
+(one byte and one 32-bit int each). Two things come out: how deep types of the
+update nest in each other (``depth``), and how many types one container
+receives (``per_container``; all types put next to structs the update does not
+hold count as one container, so that spreading them over many anchors in one
+real container does not help); the number of containers is capped too, as each
+costs a dict entry.
 """
 
 from __future__ import annotations
@@ -59,18 +59,14 @@ class Section:
         self.ref_client = array("q")
         self.ref_clock = array("i")
         self.end = 0
-        self.levels: bytearray | None = None  # filled by Nesting
-        self.containers: array[int] | None = None
+        self.levels = bytearray()  # per struct, filled by Nesting
+        self.containers = array("i")
 
     def find(self, clock: int) -> int:
         """Index of the struct holding ``clock``, or -1."""
         if clock >= self.end or not self.starts or clock < self.starts[0]:
             return -1
         return bisect_right(self.starts, clock) - 1
-
-    def is_type_at(self, clock: int) -> bool:
-        at = self.find(clock)
-        return at >= 0 and self.starts[at] == clock and bool(self.kinds[at] & IS_TYPE)
 
 
 class Nesting:
@@ -85,11 +81,16 @@ class Nesting:
             raise ValueError(f"a type depth limit is 1 to {_ON_PATH - 1}")
         self.sections = sections
         self.numbered = list(sections.values())
+        for sec in self.numbered:  # the memo: 5 bytes per struct
+            sec.levels = bytearray([_UNKNOWN]) * len(sec.kinds)
+            sec.containers = array("i", bytes(4 * len(sec.kinds)))
         self.max_depth = max_depth
         self.max_per_container = max_per_container
         self.max_containers = max_containers
         self.container_ids: dict[int, int] = {}
         self.per_container: list[int] = []  # types in each container, by its id
+        # resolve's path, one pair of arrays per budget (= recursion depth)
+        self.paths = [(array("i"), array("i")) for _ in range(max_depth)]
 
     def depth(self) -> int:
         """The deepest type of the update (0: it makes none); raises NestingRefused."""
@@ -120,54 +121,50 @@ class Nesting:
 
         ``budget``: how many more enclosing types of this update are allowed. An
         origin chain can be as long as the update: it is followed in a loop, its
-        structs kept in two int arrays and marked in the memo while on the path.
+        structs kept in two int arrays (one pair per recursion depth, reused) and
+        marked in the memo while on the path.
         """
-        path_sections = array("i")
-        path_indexes = array("i")
+        path_sections, path_indexes = self.paths[budget]
+        del path_sections[:], path_indexes[:]
+        sections = self.sections
         while True:
-            levels, containers = _memo(sec)
+            levels = sec.levels
             mark = levels[index]
             if mark == _ON_PATH:
                 raise NestingRefused("items are their own origins")
             if mark != _UNKNOWN:
-                level, container = mark, containers[index]
+                level, container = mark, sec.containers[index]
                 break
             levels[index] = _ON_PATH
             path_sections.append(sec.number)
             path_indexes.append(index)
             kind = sec.kinds[index] & 3
+            if kind in (ROOT, NO_PARENT):
+                level, container = 0, self.container(kind, 0, sec.ref_clock[index])
+                break
             client, clock = sec.ref_client[index], sec.ref_clock[index]
-            target = self.sections.get(client)
+            target = sections.get(client)
+            at = target.find(clock) if target is not None else -1
             if kind == FROM_ORIGIN:
-                at = target.find(clock) if target is not None else -1
                 if at >= 0 and target is not None:
                     sec, index = target, at
                     continue
                 # next to a struct the update does not hold: which container that
                 # is only the document knows, so all such types count as one
                 level, container = 0, self.container(FROM_ORIGIN, 0, 0)
-            elif kind == PARENT_ID:
+            else:  # PARENT_ID
                 level, container = 0, self.container(PARENT_ID, client, clock)
-                if target is not None and target.find(clock) >= 0:
-                    if not target.is_type_at(clock):
+                if at >= 0 and target is not None:
+                    if target.starts[at] != clock or not target.kinds[at] & IS_TYPE:
                         raise NestingRefused(f"parent {client}:{clock} is not a type")
                     if budget <= 0:
                         raise NestingRefused(f"types nested over {self.max_depth} deep")
-                    level = self.resolve(target, target.find(clock), budget - 1)[0] + 1
-            else:  # ROOT or NO_PARENT
-                level, container = 0, self.container(kind, 0, clock)
+                    level = self.resolve(target, at, budget - 1)[0] + 1
             break
         if level >= self.max_depth:
             raise NestingRefused(f"types nested over {self.max_depth} deep")
         for number, i in zip(path_sections, path_indexes, strict=True):
-            levels, containers = _memo(self.numbered[number])
-            levels[i] = level
-            containers[i] = container
+            memo = self.numbered[number]
+            memo.levels[i] = level
+            memo.containers[i] = container
         return level, container
-
-
-def _memo(sec: Section) -> tuple[bytearray, array[int]]:
-    if sec.levels is None or sec.containers is None:
-        sec.levels = bytearray([_UNKNOWN]) * len(sec.kinds)
-        sec.containers = array("i", bytes(4 * len(sec.kinds)))
-    return sec.levels, sec.containers
