@@ -7,7 +7,7 @@ nested 17,500 deep makes its recursive ``to_json`` overflow the stack. This
 module walks the whole encoding (yjs ``readClientsStructRefs``,
 ``readItemContent``, lib0 ``readAny``, ``readDeleteSet``), checks every count
 against the bytes that remain *before* anything proportional to it is
-allocated, keeps about 18 bytes per struct (for sync/update_nesting.py), and
+allocated, keeps 22 bytes per struct (for sync/update_nesting.py), and
 applies the caps of :class:`UpdateLimits`. It returns an :class:`UpdateSummary`
 for a later schema check, or raises :class:`UpdateRefused` (a
 :class:`~lanban.sync.messages.ProtocolError`).
