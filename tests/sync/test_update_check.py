@@ -48,7 +48,8 @@ REFUSED_YJS = {
     "json/state": "JSON content",
 }
 # What refusing an attack may allocate: a few MB, plus per byte of the update what the
-# walk keeps for each struct it has read (22 bytes for a struct of 4 bytes or more).
+# walk keeps for each struct it has read (22 bytes a struct; the forged structs below
+# are 5 bytes or more).
 SMALL_PEAK = 4 * 1024 * 1024
 PEAK_PER_BYTE = 5
 
