@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, Protocol
 
 from pycrdt import Array, Map, Text, XmlElement, XmlFragment, XmlText
 
@@ -175,7 +175,15 @@ def items(value: Any, field: str, limit: int, ignored: Ignored = NOT_COUNTED) ->
     return result
 
 
-def array_head(array: Array[Any], limit: int) -> list[Any]:
+class Indexed(Protocol):
+    """An Array, or the children of an XML node."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> Any: ...
+
+
+def array_head(array: Indexed, limit: int) -> list[Any]:
     """Up to ``limit`` items from the start of ``array``, read for at most
     MAX_ARRAY_READ_SECONDS.
 

@@ -15,7 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
-from pycrdt import Array, Doc, Map, Subscription, Text, UndoManager
+from pycrdt import (
+    Array,
+    Doc,
+    Map,
+    Subscription,
+    Text,
+    UndoManager,
+    XmlElement,
+    XmlFragment,
+    XmlText,
+)
 
 from .errors import BoardError
 from .limits import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, MAX_WIP_LIMIT
@@ -72,24 +82,50 @@ def replaceable(value: Any) -> bool:
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_REPLACED_DEPTH or not isinstance(node, (Map, Array, Text)):
-            return False  # too deep, or an XML type: never Lanban's
-        if isinstance(node, Text):
-            # embedded values: Text.diff() lists each run of content once
-            inner = [run[0] for run in node.diff()]
-        else:
-            size = len(node)
-            budget -= size
-            if budget < 0:
-                return False
-            if isinstance(node, Map):
-                inner = list(node.values())
-            else:  # reading an Array is quadratic: read what the time allows
-                inner = array_head(node, size)
-                if len(inner) < size:
-                    return False
+        if depth > MAX_REPLACED_DEPTH:
+            return False
+        budget -= 1 + _size(node)
+        if budget < 0:
+            return False
+        inner = _inside(node)
+        if inner is None:
+            return False
         stack.extend((v, depth + 1) for v in inner if isinstance(v, SHARED_TYPES))
     return True
+
+
+def _size(node: Any) -> int:
+    if isinstance(node, (Map, Array)):
+        return len(node)
+    if isinstance(node, (XmlFragment, XmlElement)):
+        attributes = len(node.attributes) if isinstance(node, XmlElement) else 0
+        return len(node.children) + attributes
+    return 0  # Text and XmlText: see _inside
+
+
+def _inside(node: Any) -> list[Any] | None:
+    """The values a shared value holds; None if reading them all took too long."""
+    if isinstance(node, Map):
+        return list(node.values())
+    if isinstance(node, (Text, XmlText)):
+        # embedded values: diff() lists each run of content once
+        inner = [run[0] for run in node.diff()]
+        if isinstance(node, XmlText):
+            inner += _attribute_values(node)
+        return inner
+    # Array, XmlFragment, XmlElement: reading is quadratic, read what time allows
+    items = node if isinstance(node, Array) else node.children
+    inner = array_head(items, len(items))
+    if len(inner) < len(items):
+        return None
+    if isinstance(node, XmlElement):
+        inner += _attribute_values(node)
+    return inner
+
+
+def _attribute_values(node: XmlElement | XmlText) -> list[Any]:
+    # pycrdt types the view's __iter__ as returning an Iterable: call it
+    return [value for _, value in node.attributes.__iter__()]
 
 
 def check_replaceable(m: Map[Any], keys: Iterable[str], what: str) -> None:

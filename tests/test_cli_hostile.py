@@ -16,7 +16,7 @@ from tests.support import timeout
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Writes the board file through the store's own API: the attacker's update
+# Writes the board file through the store's own API: each attacker's update
 # arrives as a peer's would, and is logged.
 _SETUP = textwrap.dedent(
     """
@@ -31,18 +31,28 @@ _SETUP = textwrap.dedent(
     second = board.add_ticket("second")
     board.add_ticket("third")
     board.add_comment(first, "hello")
-    attacker = Doc(skip_gc=True)
-    attacker.apply_update(board.get_update())
-    with attacker.transaction():
-        tickets = attacker.get("tickets", type=Map)
-        nest(tickets[first], "column", 40_000)
+
+
+    def attack(write):
+        attacker = Doc(skip_gc=True)
+        attacker.apply_update(board.get_update())
+        with attacker.transaction():
+            write(attacker.get("tickets", type=Map), attacker.get("board", type=Map))
+        board.apply_update(attacker.get_update(board.get_state()))
+
+
+    def numbers_id_and_comments(tickets, root):
         tickets[second]["number"] = 1e19
         tickets[first]["number"] = -7
         comments = tickets[second]["comments"]
         for i in range(20_000):
             comments.insert(0, Map({"id": f"c{i}", "author": "spam", "text": "spam", "at": i}))
-        attacker.get("board", type=Map)["id"] = "hijacked"
-    board.apply_update(attacker.get_update(board.get_state()))
+        root["id"] = "hijacked"
+
+
+    attack(numbers_id_and_comments)
+    if sys.argv[2:] == ["deep"]:
+        attack(lambda tickets, root: nest(tickets[first], "column", 40_000))
     print(bf.board_id)
     bf.close()
     """
@@ -66,17 +76,21 @@ def lanban(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def test_show_export_and_edit_a_hostile_board(tmp_path: Path) -> None:
-    setup = run("-c", _SETUP, str(tmp_path))
+def hostile_board(data_dir: Path, *variant: str) -> str:
+    setup = run("-c", _SETUP, str(data_dir), *variant)
     assert setup.returncode == 0, setup.stderr[-2000:]
-    board_id = setup.stdout.strip()
+    return setup.stdout.strip()
+
+
+def test_show_export_and_edit_a_hostile_board(tmp_path: Path) -> None:
+    board_id = hostile_board(tmp_path)
 
     shown = lanban(tmp_path, "board", "show", board_id)
     assert f"Team  ({board_id})" in shown.stdout  # its own id, not "hijacked"
     assert "first" in shown.stdout and "second" in shown.stdout
     warning = shown.stderr.strip()
     assert warning.startswith("lanban: warning: ignored ") and "\n" not in warning
-    for what in ("board.id", "ticket.column of the wrong type", "ticket.comments beyond"):
+    for what in ("board.id", "ticket.comments beyond"):
         assert what in warning, warning
 
     exported = json.loads(lanban(tmp_path, "board", "export", board_id).stdout)
@@ -93,6 +107,17 @@ def test_show_export_and_edit_a_hostile_board(tmp_path: Path) -> None:
     assert {t["id"]: t["number"] for t in listing}[added] == 6
     # and the next start still opens it
     assert "after the attack" in lanban(tmp_path, "board", "show", board_id).stdout
+
+
+def test_a_board_holding_a_map_nested_40000_deep_opens(tmp_path: Path) -> None:
+    """The nesting overflows the stack of any recursive read (issue 9, finding 1)."""
+    board_id = hostile_board(tmp_path, "deep")
+    shown = lanban(tmp_path, "board", "show", board_id)
+    assert "first" in shown.stdout and "third" in shown.stdout
+    assert "ticket.column of the wrong type" in shown.stderr
+    exported = json.loads(lanban(tmp_path, "board", "export", board_id).stdout)
+    assert len([t for c in exported["columns"] for t in c["tickets"]]) == 3
+    lanban(tmp_path, "ticket", "add", board_id, "after the attack")
 
 
 _WIPE = textwrap.dedent(

@@ -98,3 +98,21 @@ def nest(parent: Map[Any], key: str, depth: int = DEPTH) -> None:
         parent[key] = Map()
         parent = parent[key]
         key = "k"
+
+
+def assert_editable(board: Board) -> None:
+    """Values a few levels deep are replaced safely: every edit goes through."""
+    columns = board.columns()
+    for i, column in enumerate(columns):
+        board.rename_column(column.id, f"Column {i}")
+        board.set_wip_limit(column.id, 0)
+    board.rename("Renamed")
+    for t in board.tickets():
+        board.edit_ticket(t.id, title="edited", description="fresh", assignee="", labels=[])
+        board.move_ticket(t.id, columns[-1].id, 0)
+        board.add_comment(t.id, "still here")
+        board.delete_ticket(t.id)
+        board.restore_ticket(t.id)
+    for label in board.labels():
+        board.delete_label(label.id)
+    assert_sane(board)

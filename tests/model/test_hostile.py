@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
 from lanban.model.audit import OTHER_ID
 from lanban.model.board import Board
@@ -33,6 +33,7 @@ from lanban.model.limits import (
 )
 from lanban.model.reading import NOT_READ, OUT_OF_RANGE, WRONG_TYPE
 from tests.model.hostile import (
+    assert_editable,
     assert_sane,
     assert_usable,
     attack,
@@ -274,7 +275,8 @@ def test_comments_behind_200k_deleted_ones_are_read_for_a_bounded_time() -> None
     shown = board.ticket(tid).comments
     assert 0 < len(shown) < MAX_COMMENTS_READ
     assert [c.id for c in shown] == [f"c{i}" for i in range(len(shown))]
-    assert board.ignored().counts["ticket.comments", NOT_READ] >= 600 - len(shown)
+    # another read stops after as long, not necessarily after as many
+    assert 600 - MAX_COMMENTS_READ <= board.ignored().counts["ticket.comments", NOT_READ] < 600
     board.delete_ticket(tid)
     with pytest.raises(BoardError, match="stays in the trash"):
         board.purge_ticket(tid)  # too slow to prove it holds nothing deep
@@ -340,7 +342,7 @@ JSON = st.recursive(
     PRIMITIVES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner)
 )
 # A shape of a shared value: ("map"|"array"|"text", depth).
-SHARED = st.tuples(st.sampled_from(["map", "array", "text"]), st.integers(1, 6))
+SHARED = st.tuples(st.sampled_from(["map", "array", "text", "xml"]), st.integers(1, 6))
 VALUES = st.one_of(PRIMITIVES, JSON, SHARED)
 TICKET_FIELDS = [
     "number",
@@ -371,6 +373,8 @@ def shared(shape: tuple[str, int]) -> Any:
     kind, depth = shape
     if kind == "text":
         return Text("embedded text")
+    if kind == "xml":
+        return XmlFragment([XmlText("x"), XmlElement("p", {}, [XmlText("y")])])
     inner: Any = "leaf"
     for _ in range(depth):
         inner = Map({"k": inner, "n": 1e308}) if kind == "map" else Array([inner, -7])
@@ -407,7 +411,7 @@ def put_value(doc: Doc[Any], board: Board, target: tuple[str, str], pick: int, v
 
 
 @settings(
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -428,3 +432,4 @@ def test_any_value_anywhere_leaves_a_board_that_opens(
     assert_sane(board)
     assert_sane(Board.from_update(board.get_update()))
     assert_usable(board)
+    assert_editable(board)
