@@ -139,6 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("snapshot", metavar="SNAPSHOT", help="a token from lanban board snapshot")
     p = cmd(
         bsub,
+        "repair",
+        commands.board_repair,
+        "check a board file; rebuild a damaged one from what can be read "
+        "(the damaged file is kept beside it)",
+    )
+    p.add_argument("board", metavar="BOARD", help="the board's id (or title, if it opens)")
+    p = cmd(
+        bsub,
         "leave",
         commands.board_leave,
         "stop keeping a board here (its file is moved aside, not deleted)",

@@ -18,7 +18,7 @@ from typing import Any
 from lanban.model.board import Board
 from lanban.model.exchange import export_board, import_board
 from lanban.model.schema import Ticket
-from lanban.sync.store import BoardFile, Store
+from lanban.sync.store import BoardFile, Store, StoreError
 
 
 class CommandError(Exception):
@@ -49,6 +49,8 @@ class Context:
     @contextmanager
     def board(self) -> Iterator[BoardFile]:
         bf = self.store.find(self.args.board, actor=self.actor)
+        if bf.quarantine_notice:  # issue 9: the board opened without these
+            print(f"lanban: warning: {bf.quarantine_notice}", file=sys.stderr)
         try:
             bf.board.repair()  # other processes' writes may have merged just now
             yield bf
@@ -134,6 +136,8 @@ def board_list(ctx: Context) -> None:
                 print(f"lanban: warning: {s.error}", file=sys.stderr)
             else:
                 out(f"{s.id}  {s.title}  ({s.tickets} tickets)")
+            if s.notice:
+                print(f"lanban: warning: board {s.id}: {s.notice}", file=sys.stderr)
         if not summaries:
             print("no boards yet (lanban board create TITLE)", file=sys.stderr)
 
@@ -156,6 +160,30 @@ def board_show(ctx: Context) -> None:
             out(f"\n== {column.title} ({len(tickets)}{limit}){over}")
             for t in tickets:
                 out("  " + ticket_line(t, labels))
+
+
+def board_repair(ctx: Context) -> int:
+    """Check a board file; rebuild a damaged one beside it (issue 9). 0: the board opens."""
+    from lanban.sync.board_repair import repair_board_file
+    from lanban.sync.store import check_board_id
+
+    ref = ctx.args.board.strip()
+    try:
+        path = ctx.store.path_for(check_board_id(ref))
+    except StoreError:
+        path = ctx.store.boards_dir / ref
+    if not path.exists():  # a title: only a board that opens can be found by it
+        bf = ctx.store.find(ref, actor=ctx.actor)
+        path = bf.path
+        bf.close()
+    report = repair_board_file(path)
+    for line in report.lines:
+        print(
+            line if report.ok else f"lanban: {line}", file=sys.stdout if report.ok else sys.stderr
+        )
+    if report.kept is not None and (ctx.store.root / "node.json").exists():
+        out("if the node or the app had this board open, restart it to use the rebuilt file")
+    return 0 if report.ok else 1
 
 
 def board_rename(ctx: Context) -> None:

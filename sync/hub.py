@@ -172,4 +172,5 @@ class BoardHub:
             local_changes_not_seen_by_peers=self.file.pending_local_changes(),
             last_sync=self.last_sync,
             links=links,
+            problem=self.file.problem,
         )

@@ -296,17 +296,22 @@ class Node:
     def _open_board(self, board_id: str) -> BoardHub | None:
         if board_id in self.boards:
             return self.boards[board_id]
-        try:
+        try:  # a damaged or full board file affects only that board
             file = self.store.open(board_id, actor=self.name)
+            try:
+                file.board.repair()
+                hints = file.meta("hints")
+            except StoreError:
+                file.close()
+                raise
         except StoreError as exc:
-            if str(exc) not in self.problems:
-                self.problems.append(str(exc))
-                log.error("%s", exc)
+            self._problem(f"board {board_id}: {exc}")
             return None
-        file.board.repair()
+        self.problems = [p for p in self.problems if not p.startswith(f"board {board_id}: ")]
+        if file.quarantine_notice:
+            self._problem(f"board {board_id}: {file.quarantine_notice}")
         hub = BoardHub(file, self.node_id.hex(), self._notify)
         self.boards[board_id] = hub
-        hints = file.meta("hints")
         if isinstance(hints, str):  # from the invite this board was joined with
             for hint in json.loads(hints):
                 with contextlib.suppress(ValueError):
@@ -316,6 +321,11 @@ class Node:
             self._spawn(self._refresh_discovery())
         self._notify(NodeEvent.BOARDS, board_id)
         return hub
+
+    def _problem(self, text: str) -> None:
+        if text not in self.problems:
+            self.problems.append(text)
+            log.error("%s", text)
 
     def _close_board(self, hub: BoardHub) -> None:
         self.dialer.stop_board(hub.id)
@@ -409,13 +419,18 @@ class Node:
     # -------------------------------------------------------- housekeeping
 
     async def _poll_loop(self) -> None:
+        failing: dict[str, str] = {}  # board id -> the error last logged
         while True:
             await asyncio.sleep(self.options.poll_interval_s)
             for hub in list(self.boards.values()):
                 try:
                     hub.file.poll()
-                except StoreError as exc:
-                    log.error("%s", exc)
+                except StoreError as exc:  # kept in hub.file.problem for the status
+                    if failing.get(hub.id) != str(exc):
+                        failing[hub.id] = str(exc)
+                        log.error("%s", exc)
+                else:
+                    failing.pop(hub.id, None)
 
     async def _housekeeping_loop(self) -> None:
         while True:
@@ -432,10 +447,17 @@ class Node:
 
     def board_status(self, board_id: str) -> BoardStatus | None:
         hub = self.boards.get(board_id)
-        return None if hub is None else hub.status()
+        return None if hub is None else self._board_status(hub)
+
+    @staticmethod
+    def _board_status(hub: BoardHub) -> BoardStatus:
+        try:
+            return hub.status()
+        except StoreError as exc:  # its file cannot be read: say so, the others go on
+            return BoardStatus(hub.id, hub.board.title, 0, False, 0, hub.last_sync, (), str(exc))
 
     def status(self) -> NodeStatus:
-        boards = tuple(hub.status() for hub in self.boards.values())
+        boards = tuple(self._board_status(hub) for hub in self.boards.values())
         return NodeStatus(
             node_id=self.node_id.hex(),
             name=self.name,
@@ -458,10 +480,16 @@ class Node:
             "token": self.status_token,
             "node_id": self.node_id.hex(),
         }
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f)
-        os.replace(tmp, path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(data, f)
+            os.replace(tmp, path)
+        except OSError as exc:  # a full disk must not stop the node serving
+            tmp.unlink(missing_ok=True)
+            self._problem(
+                f"cannot write {path} ({exc.strerror}): lanban status cannot find this node"
+            )
 
     def _running_pid(self) -> str:
         try:

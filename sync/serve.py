@@ -101,6 +101,8 @@ def format_status(status: NodeStatus) -> str:
             f"{b.local_changes_not_seen_by_peers} local change(s) not seen by any peer, "
             f"last sync {_ago(b.last_sync)}"
         )
+        if b.problem:
+            lines.append(f"  PROBLEM: {b.problem}")
     for problem in status.problems:
         lines.append(f"problem: {problem}")
     return "\n".join(lines)

@@ -171,8 +171,12 @@ class BoardStatus:
     local_changes_not_seen_by_peers: int
     last_sync: float | None  # None: never
     links: tuple[LinkStatus, ...]
+    # What is wrong with the board's file (a full disk: changes not saved; a damaged
+    # file), as a sentence; None: nothing. Absent from older nodes' JSON.
+    problem: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        problem = {} if self.problem is None else {"problem": self.problem}  # only when set
         return {
             "id": self.id,
             "title": self.title,
@@ -181,7 +185,7 @@ class BoardStatus:
             "local_changes_not_seen_by_peers": self.local_changes_not_seen_by_peers,
             "last_sync": self.last_sync,
             "links": [link.to_json() for link in self.links],
-        }
+        } | problem
 
     @classmethod
     def from_json(cls, value: object) -> BoardStatus:
@@ -194,6 +198,7 @@ class BoardStatus:
             local_changes_not_seen_by_peers=int(_num(data, "local_changes_not_seen_by_peers")),
             last_sync=None if data.get("last_sync") is None else _num(data, "last_sync"),
             links=tuple(LinkStatus.from_json(x) for x in _list(data, "links")),
+            problem=None if data.get("problem") is None else _str(data, "problem"),
         )
 
 

@@ -1,0 +1,505 @@
+"""One board file: the live :class:`Board` and its durable update log.
+
+The file holds the board's CRDT updates in append order. Every update this
+process makes is written (and fsynced, ``synchronous=FULL``) before the call
+that made it returns, so a SIGKILL at any moment loses nothing that was
+acknowledged (written once pycrdt's transaction has committed, outside its
+commit callback). Updates received from peers are written without waiting for
+the fsync (``synchronous=NORMAL``): they survive a killed process, and a power
+cut can only lose ones that peers still hold and resend on the next sync.
+Several processes may share one data directory (the app and CLI commands):
+each appends its own updates and :meth:`BoardFile.poll` applies the others'
+(WAL mode, one writer at a time). ``PRAGMA synchronous`` is only switched
+outside a transaction (SQLite refuses it inside one).
+
+Compaction: when the log since the last snapshot outgrows the snapshot (and at
+least ``COMPACT_MIN_BYTES``), or exceeds ``COMPACT_MAX_ROWS`` rows, the whole
+state is written as one snapshot row and the rows it covers are deleted in the
+same transaction, after applying every row other processes wrote. The file
+therefore stays within about twice the snapshot size, and a reader that missed
+the deleted rows reads the snapshot, which contains them.
+
+Storage failures stay with this board (issue 9): every SQLite error becomes a
+:class:`StoreError` naming the file, and :attr:`BoardFile.problem` says what is
+wrong for ``lanban status``. An update that cannot be written (a full disk) is
+kept in memory and written by a later :meth:`poll` once there is room; one from
+a peer never raises (the peer did nothing wrong: it is not refused), a local
+edit raises after it is applied (the caller reports it). Stored updates the
+document refuses are quarantined (:mod:`.board_rows`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from lanban.model.board import Board
+from lanban.model.schema import LOCAL_SOURCE
+
+from .board_rows import (
+    Refused,
+    applicable,
+    checked,
+    describe,
+    merged,
+    quarantine,
+    quarantined_count,
+)
+from .secure import BOARD_KEY_BYTES
+from .update_check import state_vector_clocks
+from .update_log import BOARD_LAYOUT, Row, StoreError, UpdateLog, transaction
+
+log = logging.getLogger("lanban.store")
+
+APPLICATION_ID = 0x4C4E424E  # "LNBN": marks a file as a Lanban board
+FILE_VERSION = 1
+BOARD_SUFFIX = ".lanban"
+KEY_BYTES = BOARD_KEY_BYTES
+COMPACT_MIN_BYTES = 64 * 1024
+COMPACT_MAX_ROWS = 2000
+COMPACT_RETRY_S = 10.0  # after a failed compaction (e.g. a full disk)
+BUSY_TIMEOUT_S = 10.0  # wait this long for another process's write lock
+# The write-ahead log is checkpointed from poll() once it passes this size, off
+# the path of an edit; SQLite's own checkpoint (every 1000 pages) is a backstop.
+WAL_CHECKPOINT_BYTES = 256 * 1024
+WAL_LIMIT_BYTES = 256 * 1024  # the WAL is truncated back to this after a checkpoint
+
+STORE_SOURCE = "lanban:store"  # updates read back from the file (another process wrote them)
+
+META_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB);
+"""
+
+
+def failure(path: Path, exc: sqlite3.Error) -> str:
+    """Why SQLite failed on ``path``, as a sentence naming the file: damage or no room."""
+    if getattr(exc, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+        board = path.name.removesuffix(BOARD_SUFFIX)
+        return f"{path} is damaged ({exc}); lanban board repair {board} rebuilds what it can"
+    try:
+        full = os.statvfs(path.parent).f_bavail == 0
+    except (OSError, AttributeError):  # AttributeError: no statvfs on Windows
+        full = False
+    return f"cannot use {path}: {exc}" + ("; the disk is full" if full else "")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """An open connection to a Lanban board file (checked header, WAL mode)."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(16)
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from exc
+    if header != b"SQLite format 3\x00":
+        raise StoreError(f"{path} is not a Lanban board file (not an SQLite database)")
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open {path}: {exc}") from exc
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app_id != APPLICATION_ID:
+            raise StoreError(f"{path} is not a Lanban board file (another program's database)")
+        if version > FILE_VERSION:
+            raise StoreError(
+                f"{path} was written by a newer Lanban (file version {version}); update Lanban"
+            )
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StoreError(failure(path, exc)) from exc
+    except StoreError:
+        conn.close()
+        raise
+    return conn
+
+
+class StoredRow(NamedTuple):
+    seq: int
+    data: bytes
+    local: bool
+    snapshot: bool
+
+
+def write_board_file(path: Path, meta: dict[str, Any], rows: list[StoredRow]) -> None:
+    """Write a new board file at ``path`` atomically (a temporary file beside it, renamed).
+
+    ``meta`` values that are None are left out. StoreError if ``path`` cannot be written.
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA auto_vacuum = FULL")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {FILE_VERSION}")
+            conn.executescript(META_SCHEMA + BOARD_LAYOUT.schema)
+            with transaction(conn):
+                conn.executemany(
+                    "INSERT INTO meta(key, value) VALUES (?, ?)",
+                    [(k, v) for k, v in meta.items() if v is not None],
+                )
+                conn.executemany(
+                    "INSERT INTO updates(seq, data, local, snapshot) VALUES (?, ?, ?, ?)",
+                    [(r.seq, r.data, int(r.local), int(r.snapshot)) for r in rows],
+                )
+        finally:
+            conn.close()
+        os.replace(tmp, path)
+    except (OSError, sqlite3.Error) as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"cannot create {path}: {exc}") from exc
+
+
+class BoardFile:
+    """One open board file: the live :class:`Board` and its durable log."""
+
+    def __init__(self, path: Path, *, actor: str = "") -> None:
+        self.path = path
+        self._conn = connect(path)
+        self._log = UpdateLog(self._conn, BOARD_LAYOUT)
+        self._unsaved: list[tuple[bytes, bool]] = []  # (update, local) the file did not take
+        self._write_error = ""
+        self._read_error: str | None = None
+        self._failures = 0  # writes that failed, ever
+        self._compact_not_before = 0.0
+        self._last_seq = 0
+        self._own: set[int] = set()
+        self._log_bytes = 0
+        self._log_rows = 0
+        self._snapshot_bytes = 0
+        try:
+            meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+            self.board_id = str(meta.get("board_id", ""))
+            key = meta.get("key")
+            if not isinstance(key, bytes) or len(key) != KEY_BYTES or not self.board_id:
+                raise StoreError(f"{path} is damaged: its board id or key is missing")
+            self.key: bytes = key
+            rows = self._log.rows()
+            self.board, refused = self._load(rows, actor)
+            self.quarantined: tuple[Refused, ...] = tuple(refused)  # rows moved aside
+            if refused:
+                self._quarantine(refused)
+            self._data_version = self._pragma("data_version")
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise StoreError(failure(path, exc)) from exc
+        except StoreError:
+            self._conn.close()
+            raise
+        self._synchronous_full = True
+        # After the commit: the write (and a local edit's fsync) runs outside
+        # pycrdt's commit callback, still before the edit returns.
+        self._unlisten = self.board.on_update(self._persist, after_commit=True)
+
+    def _load(self, rows: list[Row], actor: str) -> tuple[Board, list[Refused]]:
+        good, refused = checked(rows, {})
+        try:
+            board = self._board(merged(good), actor)
+        except Exception:
+            good, more = applicable(good)
+            refused += more
+            try:
+                board = self._board(merged(good), actor)
+            except Exception as exc:
+                raise StoreError(
+                    f"{self.path} is damaged: its updates cannot be read ({exc})"
+                ) from exc
+        if refused and not good:
+            raise StoreError(
+                f"{self.path} is damaged: none of its {len(rows)} stored updates can be read "
+                f"({refused[0].reason}); it was left untouched "
+                f"(lanban board repair {self.board_id} rebuilds what it can)"
+            )
+        for _seq, data, snapshot in good:
+            self._count(data, snapshot)
+        self._last_seq = max((r.seq for r in rows), default=0)
+        return board, refused
+
+    def _board(self, update: bytes | None, actor: str) -> Board:
+        if update is None:
+            return Board(actor=actor, board_id=self.board_id)
+        return Board.from_update(update, actor=actor, board_id=self.board_id)
+
+    def _quarantine(self, refused: list[Refused]) -> None:
+        text = describe(refused)
+        try:
+            quarantine(self._conn, refused)
+        except sqlite3.Error as exc:  # read-only or full: they stay skipped in memory
+            text += f" (not moved aside in the file: {exc})"
+        log.warning("%s: %s", self.path, text)
+
+    @property
+    def quarantine_notice(self) -> str | None:
+        """``N update(s) quarantined: ...`` when this open moved rows aside."""
+        return describe(list(self.quarantined)) if self.quarantined else None
+
+    @property
+    def problem(self) -> str | None:
+        """What is wrong with this board's storage now, as a sentence (None: nothing)."""
+        if self._unsaved:
+            n = len(self._unsaved)
+            return (
+                f"not saved: {n} change{'s' if n != 1 else ''} only in memory, "
+                f"{self.path.name} cannot be written ({self._write_error}); "
+                "saved once there is room"
+            )
+        return self._read_error
+
+    def _pragma(self, name: str) -> int:
+        return int(self._conn.execute(f"PRAGMA {name}").fetchone()[0])
+
+    def _count(self, data: bytes, snapshot: bool) -> None:
+        if snapshot:
+            self._snapshot_bytes = len(data)
+            self._log_bytes = 0
+            self._log_rows = 0
+        else:
+            self._log_bytes += len(data)
+            self._log_rows += 1
+
+    # ------------------------------------------------------------- writing
+
+    def _persist(self, update: bytes, source: object) -> None:
+        if source == STORE_SOURCE:
+            return
+        local = source == LOCAL_SOURCE
+        try:
+            self._write(update, local)
+        except sqlite3.Error as exc:
+            self._failures += 1
+            self._unsaved.append((update, local))
+            self._write_error = str(exc)
+            log.error("cannot save to %s: %s", self.path, exc)
+            if local:  # a peer's update is never refused for our disk's sake
+                raise StoreError(
+                    f"cannot save to {self.path}: {exc}; this change is not saved"
+                ) from exc
+
+    def _write(self, update: bytes, local: bool) -> None:
+        conn = self._conn
+        # Not inside a transaction (compaction applying others' rows): SQLite
+        # refuses to change the safety level there; the commit uses the current one.
+        if local != self._synchronous_full and not conn.in_transaction:
+            conn.execute(f"PRAGMA synchronous = {'FULL' if local else 'NORMAL'}")
+            self._synchronous_full = local
+        seq = self._log.append(update, local=local)
+        if seq == self._last_seq + 1:
+            self._last_seq = seq
+        else:
+            self._own.add(seq)
+        self._count(update, False)
+
+    def _save_unsaved(self) -> None:
+        """Write what a full disk refused earlier (merged: one local and one remote row)."""
+        while self._unsaved:
+            local = self._unsaved[0][1]
+            batch = [u for u, loc in self._unsaved if loc == local]
+            update = batch[0] if len(batch) == 1 else merged(Row(0, u, False) for u in batch)
+            assert update is not None
+            try:
+                self._write(update, local)
+            except sqlite3.Error as exc:
+                self._write_error = str(exc)
+                return
+            self._unsaved = [(u, loc) for u, loc in self._unsaved if loc != local]
+            if not self._unsaved:
+                log.info("%s: the changes kept in memory are saved now", self.path)
+
+    @property
+    def needs_compaction(self) -> bool:
+        return self._log_rows >= COMPACT_MAX_ROWS or self._log_bytes > max(
+            self._snapshot_bytes, COMPACT_MIN_BYTES
+        )
+
+    def maybe_compact(self) -> None:
+        # Not from _persist: that runs on the edit's path (and inside the
+        # write, when the document may be changing again).
+        if self.needs_compaction and time.monotonic() >= self._compact_not_before:
+            self.compact()
+
+    def _maybe_checkpoint(self) -> None:
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            size = wal.stat().st_size
+        except FileNotFoundError:
+            return
+        if size > WAL_CHECKPOINT_BYTES:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def compact(self) -> None:
+        """Replace the log with one snapshot of everything in it."""
+        conn = self._conn
+        failures = self._failures
+        try:
+            with transaction(conn):
+                self._apply_new_rows()  # may write merge fixes (number repair)
+                if self._failures != failures or not conn.in_transaction:
+                    raise StoreError("a write failed while compacting")
+                snapshot = self.board.get_update()
+                covered = self._last_seq
+                unsynced = self._unsynced_rows(covered)
+                seq = self._log.replace(snapshot, up_to=covered)
+                self._set_meta("pending_compacted", self._meta_int("pending_compacted") + unsynced)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except (sqlite3.Error, StoreError) as exc:
+            log.warning("compaction of %s failed: %s", self.path, exc)
+            self._compact_not_before = time.monotonic() + COMPACT_RETRY_S
+            return
+        self._last_seq = seq
+        self._own = {s for s in self._own if s > covered}
+        self._unsaved.clear()  # the snapshot holds them
+        self._count(snapshot, True)
+
+    # ------------------------------------------------------------- reading
+
+    def poll(self) -> int:
+        """Apply updates other processes wrote since the last call; return how many.
+
+        Also writes what a full disk refused earlier and compacts the log when
+        it has grown; call it every few tens of ms. StoreError when the file
+        cannot be read (also kept in :attr:`problem`).
+        """
+        try:
+            self._save_unsaved()
+            self.maybe_compact()
+            self._maybe_checkpoint()
+            version = self._pragma("data_version")
+            fresh = 0
+            if version != self._data_version:
+                self._data_version = version
+                fresh = self._apply_new_rows()
+        except sqlite3.Error as exc:
+            self._read_error = failure(self.path, exc)
+            raise StoreError(self._read_error) from exc
+        self._read_error = None
+        return fresh
+
+    def _apply_new_rows(self) -> int:
+        rows = self._log.rows(after=self._last_seq)
+        fresh = [r for r in rows if r.seq not in self._own]
+        for row in rows:
+            self._own.discard(row.seq)
+            self._last_seq = max(self._last_seq, row.seq)
+        if not fresh:
+            return 0
+        good, refused = checked(fresh, state_vector_clocks(self.board.get_state()))
+        try:
+            update = merged(good)
+            if update is not None:
+                self.board.apply_update(update, STORE_SOURCE)
+        except Exception:  # one is bad (pycrdt's merge raises bare exceptions): one by one
+            applied = []
+            for row in good:
+                try:
+                    self.board.apply_update(row.data, STORE_SOURCE)
+                except ValueError as exc:
+                    refused.append(Refused(row, str(exc)))
+                else:
+                    applied.append(row)
+            good = applied
+        for _seq, data, snapshot in good:
+            self._count(data, snapshot)
+        if refused:
+            self.quarantined += tuple(refused)
+            self._quarantine(refused)
+        return len(good)
+
+    # ----------------------------------------------------- sync bookkeeping
+
+    def pending_local_changes(self) -> int:
+        """Changes made here that no peer has seen yet."""
+        try:
+            synced = self._meta_int("synced_seq")
+            count = self._log.count(local=True, after=synced)
+            return count + self._meta_int("pending_compacted")
+        except sqlite3.Error as exc:
+            raise StoreError(failure(self.path, exc)) from exc
+
+    def mark_synced(self) -> None:
+        """A peer now has everything in this file."""
+        try:
+            top = self._log.last_seq()
+            with transaction(self._conn):
+                self._set_meta("synced_seq", top)
+                self._set_meta("pending_compacted", 0)
+        except sqlite3.Error as exc:
+            raise StoreError(failure(self.path, exc)) from exc
+
+    def _unsynced_rows(self, up_to: int) -> int:
+        return self._log.count(local=True, after=self._meta_int("synced_seq"), up_to=up_to)
+
+    def meta(self, key: str) -> Any:
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(failure(self.path, exc)) from exc
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: Any) -> None:
+        try:
+            self._set_meta(key, value)
+        except sqlite3.Error as exc:
+            raise StoreError(failure(self.path, exc)) from exc
+
+    def _set_meta(self, key: str, value: Any) -> None:
+        if value is None:
+            self._conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self._conn.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def _meta_int(self, key: str) -> int:
+        value = self.meta(key)
+        return int(value) if isinstance(value, int) else 0
+
+    @property
+    def relay(self) -> str | None:
+        value = self.meta("relay")
+        return value if isinstance(value, str) else None
+
+    @property
+    def relay_token(self) -> str | None:
+        value = self.meta("relay_token")
+        return value if isinstance(value, str) else None
+
+    def quarantine_size(self) -> int:
+        """How many rows the file's quarantine table holds (all opens, not just this one)."""
+        try:
+            return quarantined_count(self._conn)
+        except sqlite3.Error as exc:
+            raise StoreError(failure(self.path, exc)) from exc
+
+    def size_on_disk(self) -> tuple[int, int]:
+        """Bytes of the board file and of its write-ahead log."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        return self.path.stat().st_size, wal.stat().st_size if wal.exists() else 0
+
+    def close(self) -> None:
+        self._unlisten()
+        try:
+            self._save_unsaved()
+            self.maybe_compact()
+        except sqlite3.Error as exc:
+            log.error("%s: %s", self.path, exc)
+        finally:
+            if self._unsaved:
+                log.error("%s: closed with %s", self.path, self.problem)
+            self._conn.close()
+
+    def __enter__(self) -> BoardFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
