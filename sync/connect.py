@@ -23,6 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from .admission import GatedConnection, RateLimitedLog
 from .messages import DEFAULT_LIMITS
 from .secure import HANDSHAKE_TIMEOUT_SECONDS, Handshake, KeySource, SecureChannel, SecureError
 
@@ -35,6 +36,8 @@ PING_INTERVAL_S = 5.0
 PING_TIMEOUT_S = 7.0
 CLOSE_TIMEOUT_S = 2.0  # then the socket is dropped without the close handshake
 CLOSE_REFUSED = 1008  # websocket close code: policy violation (no such board, bad frame)
+
+_hangups = RateLimitedLog()
 
 # For websockets' connect() and serve(): the settings every link socket shares.
 SOCKET_OPTIONS: Final[dict[str, Any]] = {
@@ -134,17 +137,23 @@ async def connect_secure(
 
 
 async def accept_secure(
-    ws: ServerConnection, keys: KeySource, node_id: bytes
+    ws: ServerConnection, keys: KeySource, node_id: bytes, deadline: float | None = None
 ) -> SecureChannel | None:
-    """Answer a peer that dialled us; None (and the socket closed) if it did not prove a key."""
+    """Answer a peer that dialled us; None (and the socket closed) if it did not prove a key.
+
+    ``deadline`` (loop time) ends the whole exchange; by default
+    ``HANDSHAKE_TIMEOUT_SECONDS`` from now.
+    """
     peer = ws.remote_address
     address = f"{url_host(peer[0])}:{peer[1]}" if peer else "?"
     handshake = Handshake.responder(keys, node_id)
+    if deadline is None:
+        deadline = asyncio.get_running_loop().time() + HANDSHAKE_TIMEOUT_SECONDS
     try:
-        opening = handshake.start()
-        assert opening is not None
-        await ws.send(opening)
-        async with asyncio.timeout(HANDSHAKE_TIMEOUT_SECONDS):
+        async with asyncio.timeout_at(deadline):
+            opening = handshake.start()
+            assert opening is not None
+            await ws.send(opening)
             welcome = handshake.receive(await _binary(ws))
         assert welcome is not None
         await ws.send(welcome)
@@ -152,8 +161,12 @@ async def accept_secure(
         log.info("refused a link from %s: %s", address, str(exc) or "handshake timed out")
         await ws.close(CLOSE_REFUSED, "handshake failed")
         return None
-    except ConnectionClosed as exc:  # hung up, or sent a frame over the size limit
-        log.info("link from %s closed during the handshake: %s", address, exc)
+    except ConnectionClosed as exc:
+        if exc.sent is not None or exc.rcvd is not None:  # e.g. a frame over the size limit
+            log.info("link from %s closed during the handshake: %s", address, exc)
+        elif not (isinstance(ws, GatedConnection) and ws.shed):  # the gate logs those
+            # Anyone can hang up at no cost to themselves: a line each would be a flood.
+            _hangups.log(logging.INFO, "hangup", "a peer hung up during the handshake")
         return None
     ws.protocol.max_message_size = MAX_FRAME_BYTES
     return handshake.channel

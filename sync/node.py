@@ -39,6 +39,7 @@ from zeroconf import InterfaceChoice
 
 from lanban.model.limits import DEFAULT_COLUMNS
 
+from .admission import PreAuthGate, raise_open_file_limit
 from .connect import (
     HANDSHAKE_FRAME_BYTES,
     MAX_FRAME_BYTES,
@@ -70,7 +71,6 @@ log = logging.getLogger("lanban.node")
 
 POLL_INTERVAL_S = 0.05  # board files: CLI edits reach peers within ~this
 HOUSEKEEPING_INTERVAL_S = 1.0  # new/left boards, presence renewal, sync bookkeeping
-MAX_PENDING_HANDSHAKES = 64
 MAX_HINTS = 8  # addresses an invite suggests dialling
 NODE_FILE = "node.json"
 
@@ -128,7 +128,7 @@ class Node:
         self._server: Server | None = None
         self._discovery: Discovery | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._handshakes = asyncio.Semaphore(MAX_PENDING_HANDSHAKES)
+        self._gate = PreAuthGate()  # unauthenticated connections (sized at start)
         self._listeners: list[NodeListener] = []
         self._running = False
 
@@ -158,6 +158,8 @@ class Node:
             self._running = True
             for board_id in self.store.board_ids():
                 self._open_board(board_id)
+            self._gate = PreAuthGate.for_file_limit(raise_open_file_limit())
+            self._gate.watch_accept_errors(asyncio.get_running_loop())
             try:
                 self._server = await serve(
                     self._accept,
@@ -166,7 +168,7 @@ class Node:
                     process_request=self._http,
                     max_size=HANDSHAKE_FRAME_BYTES,
                     server_header=None,
-                    **SOCKET_OPTIONS,
+                    **(SOCKET_OPTIONS | self._gate.serve_options()),
                 )
             except OSError as exc:
                 raise NodeError(
@@ -205,6 +207,7 @@ class Node:
             self._server.close()
             await self._server.wait_closed()
         await asyncio.gather(dialer, *tasks, return_exceptions=True)
+        self._gate.unwatch_accept_errors()
         for hub in list(self.boards.values()):
             self._close_board(hub)
         if self._lock.held:
@@ -299,6 +302,7 @@ class Node:
         try:  # a damaged or full board file affects only that board
             file = self.store.open(board_id, actor=self.name)
             try:
+                file.check()
                 file.board.repair()
                 hints = file.meta("hints")
             except StoreError:
@@ -351,10 +355,10 @@ class Node:
     # ------------------------------------------------------- incoming links
 
     async def _accept(self, ws: ServerConnection) -> None:
-        async with self._handshakes:
-            channel = await accept_secure(ws, self._keys, self.node_id)
+        channel = await accept_secure(ws, self._keys, self.node_id, self._gate.deadline(ws))
         if channel is None:
             return
+        self._gate.passed(ws)
         hub = self.boards.get(channel.board_id)
         if hub is None:  # left meanwhile
             await ws.close(1000, "board gone")
