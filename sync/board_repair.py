@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .board_file import APPLICATION_ID, BoardFile, StoredRow, write_board_file
+from .board_file import BoardFile
+from .board_format import APPLICATION_ID, StoredRow, write_board_file
 from .update_log import StoreError
 
 # After a damaged page, look this many sequence numbers ahead for the next

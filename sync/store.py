@@ -7,9 +7,11 @@ Layout of a data directory::
     identity.json              this installation's node id and user
 
 :class:`Store` is the directory (identity and settings, the list of boards,
-creating, finding and leaving them); one board file is
+creating, finding and leaving them); one open board file is
 :class:`~lanban.sync.board_file.BoardFile` (durability, several processes,
-compaction, storage failures); the log itself (append, read back, replace by a
+compaction, storage failures), its format :mod:`~lanban.sync.board_format`,
+quarantined rows :mod:`~lanban.sync.board_rows`, ``lanban board repair``
+:mod:`~lanban.sync.board_repair`; the log itself (append, read back, replace by a
 snapshot, count) is :class:`~lanban.sync.update_log.UpdateLog`, shared with the
 relay's rooms. A damaged or full board file affects only that board: it is
 named in :meth:`Store.summaries` and the others stay usable.
@@ -33,16 +35,8 @@ from lanban.model.errors import BoardError
 from lanban.model.limits import BOARD_ID_PATTERN, DEFAULT_COLUMNS
 from lanban.model.schema import new_id
 
-from .board_file import (
-    BOARD_SUFFIX,
-    COMPACT_MIN_BYTES,
-    KEY_BYTES,
-    STORE_SOURCE,
-    WAL_LIMIT_BYTES,
-    BoardFile,
-    StoredRow,
-    write_board_file,
-)
+from .board_file import COMPACT_MIN_BYTES, STORE_SOURCE, BoardFile
+from .board_format import BOARD_SUFFIX, KEY_BYTES, WAL_LIMIT_BYTES, StoredRow, write_board_file
 from .invite import Invite
 from .update_log import StoreError
 
@@ -201,6 +195,7 @@ class Store:
             path = self.path_for(board_id)
             try:
                 with BoardFile(path) as bf:
+                    bf.check()
                     tickets = sum(len(bf.board.ticket_ids(c.id)) for c in bf.board.columns())
                     title = bf.board.title or str(bf.meta("title") or "")  # joined, not synced
                     notice = bf.quarantine_notice

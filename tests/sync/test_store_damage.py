@@ -57,11 +57,16 @@ def test_a_corrupt_page_in_one_board_leaves_the_others_served(tmp_path: Path) ->
         hurt.board.add_ticket("me too")
         hurt_id, hurt_path = hurt.board_id, hurt.path
     _smash(hurt_path, *_page_of(hurt_path, "sqlite_autoindex_meta_1"))
+    listed = lanban(tmp_path, "board", "list")
+    assert listed.returncode == 0 and "Healthy" in listed.stdout
+    assert f"{hurt_id}.lanban is damaged" in listed.stderr and "Traceback" not in listed.stderr
 
     with serving(tmp_path) as node:
         status = node.status()
         assert [b["id"] for b in status["boards"]] == [good_id]
-        assert any(hurt_id in p and "malformed" in p for p in status["problems"]), status
+        problems = [p for p in status["problems"] if hurt_id in p]
+        assert len(problems) == 1 and "is damaged" in problems[0], status["problems"]
+        assert f"lanban board repair {hurt_id}" in problems[0]
         text = lanban(tmp_path, "status")
         assert text.returncode == 0 and f"board {hurt_id}" in text.stdout, text.stdout
         assert lanban(tmp_path, "ticket", "add", good_id, "still works").returncode == 0
