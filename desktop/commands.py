@@ -127,6 +127,7 @@ def board_list(ctx: Context) -> None:
             [
                 {"id": s.id, "title": s.title, "tickets": s.tickets, "path": str(s.path)}
                 | ({"error": s.error} if s.error else {})
+                | ({"notice": s.notice} if s.notice else {})
                 for s in summaries
             ]
         )

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import sqlite3
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from lanban.sync import board_file
 from lanban.sync.board_file import COMPACT_MIN_BYTES
+from lanban.sync.serve import format_status
+from lanban.sync.status import BoardStatus, NodeStatus
 from lanban.sync.store import Store, StoreError
 from tests.support import async_wait_until, timeout, wait_until
 from tests.sync.nodes import lanban, peer_of, running, serving, share_board
@@ -347,3 +351,17 @@ def test_serve_starts_on_a_full_disk_and_names_the_board(tmp_path: Path) -> None
             log = node.log.read()
         assert "Traceback" not in log, log
         assert "lanban serve: warning" in log, log
+
+
+def test_a_boards_problem_is_in_the_status_text_and_json() -> None:
+    problem = "not saved: 2 changes only in memory, x.lanban cannot be written (full)"
+    board = BoardStatus("b1", "T", 1, False, 0, None, (), problem)
+    status = NodeStatus("ab" * 16, "", "0.0.0.0:1", False, (), (board,), ())
+    assert f"  PROBLEM: {problem}" in format_status(status).splitlines()
+    data = json.loads(json.dumps(status.to_json()))
+    assert data["boards"][0]["problem"] == problem
+    assert NodeStatus.from_json(data) == status
+    # An older node's JSON has no such field; a healthy board's has none either.
+    del data["boards"][0]["problem"]
+    assert NodeStatus.from_json(data).boards[0].problem is None
+    assert "problem" not in replace(board, problem=None).to_json()
