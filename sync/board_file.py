@@ -57,6 +57,7 @@ log = logging.getLogger("lanban.store")
 COMPACT_MIN_BYTES = 64 * 1024
 COMPACT_MAX_ROWS = 2000
 COMPACT_RETRY_S = 10.0  # after a failed compaction (e.g. a full disk)
+SAVE_RETRY_S = 0.5  # between tries to write what a full disk refused
 
 STORE_SOURCE = "lanban:store"  # updates read back from the file (another process wrote them)
 
@@ -73,6 +74,7 @@ class BoardFile:
         self._read_error: str | None = None
         self._failures = 0  # writes that failed, ever
         self._compact_not_before = 0.0
+        self._save_not_before = 0.0
         self._last_seq = 0
         self._own: set[int] = set()
         self._log_bytes = 0
@@ -200,8 +202,13 @@ class BoardFile:
             self._own.add(seq)
         self._count(update, False)
 
-    def _save_unsaved(self) -> None:
-        """Write what a full disk refused earlier (merged: one local and one remote row)."""
+    def _save_unsaved(self, *, now: bool = False) -> None:
+        """Write what a full disk refused earlier (merged: one local and one remote row).
+
+        At most every ``SAVE_RETRY_S`` unless ``now``: each try merges all of it.
+        """
+        if not now and time.monotonic() < self._save_not_before:
+            return
         while self._unsaved:
             local = self._unsaved[0][1]
             batch = [u for u, loc in self._unsaved if loc == local]
@@ -211,6 +218,7 @@ class BoardFile:
                 self._write(update, local)
             except sqlite3.Error as exc:
                 self._write_error = str(exc)
+                self._save_not_before = time.monotonic() + SAVE_RETRY_S
                 return
             self._unsaved = [(u, loc) for u, loc in self._unsaved if loc != local]
             if not self._unsaved:
@@ -405,7 +413,7 @@ class BoardFile:
     def close(self) -> None:
         self._unlisten()
         try:
-            self._save_unsaved()
+            self._save_unsaved(now=True)
             self.maybe_compact()
         except sqlite3.Error as exc:
             log.error("%s: %s", self.path, exc)

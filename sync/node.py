@@ -130,6 +130,7 @@ class Node:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._gate = PreAuthGate()  # unauthenticated connections (sized at start)
         self._listeners: list[NodeListener] = []
+        self._node_file_written = False
         self._running = False
 
     # ------------------------------------------------------------ lifecycle
@@ -446,6 +447,8 @@ class Node:
                 self._close_board(self.boards[board_id])
             for hub in list(self.boards.values()):
                 hub.tick()
+            if self._lock.held and not self._node_file_written:  # a full disk had no room
+                self._write_node_file()
 
     # -------------------------------------------------------------- status
 
@@ -494,6 +497,9 @@ class Node:
             self._problem(
                 f"cannot write {path} ({exc.strerror}): lanban status cannot find this node"
             )
+            return
+        self._node_file_written = True
+        self.problems = [p for p in self.problems if not p.startswith(f"cannot write {path} ")]
 
     def _running_pid(self) -> str:
         try:

@@ -342,15 +342,24 @@ def test_serve_starts_on_a_full_disk_and_names_the_board(tmp_path: Path) -> None
         store = Store(data)
         with store.create_board("Crowded") as bf:
             bf.board.add_ticket("there")
+            board_id = bf.board_id
         store.identity()
-        fill(disk)
+        filler = fill(disk)
         with serving(data) as node:
-            assert node.proc.poll() is None
-            node.stop()
             node.log.seek(0)
             log = node.log.read()
-        assert "Traceback" not in log, log
-        assert "lanban serve: warning" in log, log
+            assert "Traceback" not in log, log
+            warnings = [x for x in log.splitlines() if x.startswith("lanban serve: warning:")]
+            assert any(f"board {board_id}: " in x and "disk is full" in x for x in warnings), log
+            assert any("node.json" in x for x in warnings), log
+            # Once there is room, the node writes node.json and opens the board.
+            filler.unlink()
+            wait_until(lambda: (data / "node.json").exists(), what="node.json to be written")
+            wait_until(
+                lambda: [b["id"] for b in node.status()["boards"]] == [board_id],
+                what="the board to be served",
+            )
+            assert node.status()["problems"] == []
 
 
 def test_a_boards_problem_is_in_the_status_text_and_json() -> None:
