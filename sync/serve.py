@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import logging
-import signal
 import sys
 import time
 import urllib.error
@@ -14,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from .node import Node, NodeError, NodeOptions, read_node_file
+from .runner import run_until_signal
 from .status import NodeStatus
 from .store import Store, StoreError
 
@@ -22,34 +19,14 @@ STATUS_TIMEOUT_S = 5.0
 
 def run_serve(store: Store, options: NodeOptions) -> int:
     """Run a node until SIGINT or SIGTERM; print ``listening on HOST:PORT`` once ready."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
-    async def until_signal() -> None:
-        node = Node(store, options)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C still works
-                loop.add_signal_handler(sig, stop.set)
-        await node.start()
-        try:
-            host, port = node.address
-            print(f"listening on {host}:{port}", flush=True)
-            for problem in node.problems:
-                print(f"lanban serve: warning: {problem}", file=sys.stderr, flush=True)
-            await stop.wait()
-        finally:
-            await node.stop()
+    def ready(node: Node) -> None:
+        host, port = node.address
+        print(f"listening on {host}:{port}", flush=True)
+        for problem in node.problems:
+            print(f"lanban serve: warning: {problem}", file=sys.stderr, flush=True)
 
-    try:
-        asyncio.run(until_signal())
-    except KeyboardInterrupt:
-        pass
-    except (NodeError, StoreError) as exc:
-        print(f"lanban serve: error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_until_signal("serve", lambda: Node(store, options), ready, (NodeError, StoreError))
 
 
 def fetch_status(data_dir: Path) -> NodeStatus:
