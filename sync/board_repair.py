@@ -1,7 +1,9 @@
 """``lanban board repair``: check one board file, and rebuild it when it is damaged.
 
 An intact file (SQLite's ``integrity_check`` says ok) is opened, which moves any
-update the document refuses to the file's quarantine (:mod:`.board_rows`). A
+update the document refuses to the file's quarantine (:mod:`.board_rows`); when
+none can be read (opening refuses such a file), all go there and the board opens
+empty, with its id and key, for peers to fill in again. A
 damaged file is read as far as it can be (every readable ``meta`` entry and
 update row, skipping damaged pages), a fresh file is written from that, and the
 damaged file is kept beside it (``<id>.lanban.damaged-<time>``, with its
@@ -19,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from .board_file import BoardFile
-from .board_format import APPLICATION_ID, StoredRow, write_board_file
-from .update_log import StoreError
+from .board_format import APPLICATION_ID, StoredRow, connect, failure, write_board_file
+from .board_rows import applicable, checked, describe, quarantine
+from .update_log import BOARD_LAYOUT, StoreError, UpdateLog
 
 # After a damaged page, look this many sequence numbers ahead for the next
 # readable row (a page holds far fewer rows than this).
@@ -82,14 +85,23 @@ def repair_board_file(path: Path) -> RepairReport:
 
 
 def _check_opens(path: Path, report: RepairReport) -> RepairReport:
+    now: str | None = None
     try:
-        with BoardFile(path) as bf:
-            tickets = len(bf.board.tickets())
-            now = bf.quarantine_notice
-            held = bf.quarantine_size()
+        bf = BoardFile(path)
     except StoreError as exc:
-        report.lines.append(f"but the board cannot be opened: {exc}")
-        return report
+        try:  # when no stored update can be read, all of them go to the quarantine
+            now = _quarantine_all_unreadable(path)
+            bf = BoardFile(path)
+        except StoreError:
+            now = None
+        if now is None:
+            report.lines.append(f"but the board cannot be opened: {exc}")
+            return report
+        now += "; the board is empty until peers send it again"
+    with bf:
+        tickets = len(bf.board.tickets())
+        now = now or bf.quarantine_notice
+        held = bf.quarantine_size()
     report.lines.append(f"the board opens: {tickets} ticket(s)")
     if now:
         report.lines.append(now)
@@ -97,6 +109,22 @@ def _check_opens(path: Path, report: RepairReport) -> RepairReport:
         report.lines.append(f"{held} update(s) are kept in its quarantine table")
     report.ok = True
     return report
+
+
+def _quarantine_all_unreadable(path: Path) -> str | None:
+    """Quarantine every row the document refuses; what was moved (None: nothing)."""
+    conn = connect(path)
+    try:
+        good, refused = checked(UpdateLog(conn, BOARD_LAYOUT).rows(), {})
+        good, more = applicable(good)
+        if not refused + more:
+            return None
+        quarantine(conn, refused + more)
+        return describe(refused + more)
+    except sqlite3.Error as exc:
+        raise StoreError(failure(path, exc)) from exc
+    finally:
+        conn.close()
 
 
 def _integrity(path: Path) -> list[str]:

@@ -123,6 +123,24 @@ def test_repair_recovers_the_rows_a_damaged_page_did_not_hold(tmp_path: Path) ->
     assert "t0" in titles and "t179" in titles
 
 
+def test_repair_quarantines_a_log_of_which_nothing_can_be_read(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with store.create_board("Unreadable") as bf:
+        bf.board.add_ticket("x")
+        board_id, path = bf.board_id, bf.path
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE updates SET data = ?", (b"\x07" * 40,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match=f"lanban board repair {board_id}"):
+        store.open(board_id)
+    done = lanban(tmp_path, "board", "repair", board_id)
+    assert done.returncode == 0, done.stderr
+    assert "2 updates quarantined" in done.stdout and "until peers send it again" in done.stdout
+    with store.open(board_id) as bf:  # empty, with its id and key: peers fill it in
+        assert bf.board.tickets() == [] and bf.quarantine_size() == 2
+
+
 def test_repair_of_something_that_is_no_board_fails_clearly(tmp_path: Path) -> None:
     store = Store(tmp_path)
     (store.boards_dir / "Junk.lanban").write_bytes(os.urandom(5000))
