@@ -12,10 +12,10 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
-from .codec import board_id, read_column, read_placement, read_ticket
+from .codec import board_id, read_column, read_comments, read_placement, read_ticket
 from .index import TicketIndex
 from .reading import entries
-from .schema import BOARD, COLUMNS, LABELS, TICKETS, Column, Ticket
+from .schema import BOARD, COLUMNS, LABELS, TICKETS, Column, Comment, Ticket
 
 
 class BoardCache:
@@ -28,6 +28,9 @@ class BoardCache:
         self.index: TicketIndex | None = None
         # ticket id -> its Map: looking one up in the document costs a transaction
         self.maps: dict[str, Map[Any]] = {}
+        # ticket id -> its comments: reading an Array is slow (model.reading),
+        # and a read bounded in time should show the same on every query
+        self.comments: dict[str, tuple[Comment, ...]] = {}
         self.column_list: list[Column] | None = None  # every column, in order
         self.columns_by_id: dict[str, Column] = {}
         self.known_id = ""
@@ -72,6 +75,7 @@ class BoardCache:
     def forget_tickets(self) -> None:
         """Build the index and the Maps afresh from the document on next use."""
         self.maps.clear()
+        self.comments.clear()
         self.index = None
 
     def ticket_map(self, tid: str) -> Map[Any]:
@@ -83,4 +87,8 @@ class BoardCache:
     def read_ticket(self, tid: str) -> Ticket:
         idx = self.idx()
         place = idx.places[tid]
-        return read_ticket(tid, self.ticket_map(tid), place, idx.display_column(place))
+        m = self.ticket_map(tid)
+        comments = self.comments.get(tid)
+        if comments is None:
+            comments = self.comments[tid] = read_comments(m)
+        return read_ticket(tid, m, place, idx.display_column(place), comments=comments)

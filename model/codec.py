@@ -176,9 +176,10 @@ def read_ticket(
     place: Placement,
     shown_in: str | None,
     ignored: Ignored = NOT_COUNTED,
+    comments: tuple[Comment, ...] | None = None,
 ) -> Ticket:
     """A ticket from its Map; ``place`` as the index holds it, ``shown_in``
-    the column it shows in."""
+    the column it shows in; ``comments`` if the caller has read them."""
     return Ticket(
         id=ticket_id,
         number=place.number,
@@ -189,7 +190,7 @@ def read_ticket(
         rank=place.rank,
         assignee=string(read_value(m, "assignee"), "ticket.assignee", MAX_TITLE_LENGTH, ignored),
         labels=key_set(read_value(m, "labels"), "ticket.labels", MAX_LABELS_PER_TICKET, ignored),
-        comments=read_comments(m, ignored),
+        comments=read_comments(m, ignored) if comments is None else comments,
         created_by=string(
             read_value(m, "created_by"), "ticket.created_by", MAX_TITLE_LENGTH, ignored
         ),

@@ -179,7 +179,7 @@ class BoardCommands(BoardQueries):
             keys.append("labels")
         check_replaceable(m, keys, f"ticket {ticket}")
         with self._writes.local():
-            current = codec.read_ticket(tid, m, self._cache.idx().places[tid], None)
+            current = codec.read_ticket(tid, m, self._cache.idx().places[tid], None, comments=())
             if clean_title is not None and clean_title != current.title:
                 m["title"] = clean_title
                 fields.add("title")
@@ -288,6 +288,7 @@ class BoardCommands(BoardQueries):
         with self._writes.local():
             del cache.tickets[tid]
         cache.maps.pop(tid, None)
+        cache.comments.pop(tid, None)
         idx.put(tid, None)
         self._changes.emit(Origin.LOCAL, [Change(Kind.TICKET_REMOVED, tid, frozenset({"purged"}))])
 
@@ -376,6 +377,7 @@ class BoardCommands(BoardQueries):
             check_replaceable(m, ["comments"], f"ticket {ticket}")
         with self._writes.local():
             codec.comment_list(m).append(codec.comment_map(comment))
+        self._cache.comments.pop(tid, None)
         self._changes.emit(
             Origin.LOCAL, [Change(Kind.TICKET_CHANGED, tid, frozenset({"comments"}))]
         )
@@ -395,6 +397,7 @@ class BoardCommands(BoardQueries):
                     break
             else:
                 raise BoardError(f"no comment {comment_id!r} on this ticket")
+        self._cache.comments.pop(tid, None)
         self._changes.emit(
             Origin.LOCAL, [Change(Kind.TICKET_CHANGED, tid, frozenset({"comments"}))]
         )
