@@ -5,7 +5,8 @@ from __future__ import annotations
 from pycrdt import Doc, Map
 
 from lanban.model.board import Board
-from lanban.model.numbers import renumbering
+from lanban.model.limits import MAX_TICKET_NUMBER
+from lanban.model.numbers import free_numbers, renumbering
 
 from .helpers import Clock, Network
 
@@ -123,3 +124,11 @@ def test_renumbering_rule() -> None:
     # (id, number, created_at) of tickets in a collision; highest on the board is 7
     rows = [("b", 5, 20), ("a", 5, 20), ("c", 5, 10), ("d", 6, 30), ("e", 6, 1)]
     assert renumbering(rows, 7) == {"a": 8, "b": 9, "d": 10}
+
+
+def test_renumbering_at_the_top_of_the_range_takes_the_lowest_free_numbers() -> None:
+    # someone wrote #2147483647 (the highest number there is): nothing fits above it
+    rows = [("a", 0, 1), ("b", 0, 2), ("c", 4, 3), ("d", 4, 4)]
+    taken = {0, 2, 4, MAX_TICKET_NUMBER}
+    assert renumbering(rows, MAX_TICKET_NUMBER, taken) == {"a": 1, "b": 3, "d": 5}
+    assert free_numbers({1, 2}, MAX_TICKET_NUMBER - 1, 3) == [MAX_TICKET_NUMBER, 3, 4]
