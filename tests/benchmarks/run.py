@@ -17,6 +17,7 @@ SUITES = {
     "discovery": "tests.benchmarks.bench_discovery",
     "ui": "tests.benchmarks.bench_ui",
     "update_check": "tests.benchmarks.bench_update_check",
+    "relay_crowd": "tests.benchmarks.bench_relay_crowd",
 }
 
 
