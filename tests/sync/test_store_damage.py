@@ -364,12 +364,18 @@ def test_serve_starts_on_a_full_disk_and_names_the_board(tmp_path: Path) -> None
         store.identity()
         filler = fill(disk)
         with serving(data) as node:
+
+            def warnings() -> list[str]:
+                node.log.seek(0)
+                lines = node.log.read().splitlines()
+                return [x for x in lines if x.startswith("lanban serve: warning:")]
+
+            wait_until(lambda: len(warnings()) == 2, what="two warnings after 'listening on'")
             node.log.seek(0)
             log = node.log.read()
             assert "Traceback" not in log, log
-            warnings = [x for x in log.splitlines() if x.startswith("lanban serve: warning:")]
-            assert any(f"board {board_id}: " in x and "disk is full" in x for x in warnings), log
-            assert any("node.json" in x for x in warnings), log
+            assert any(f"board {board_id}: " in x and "disk is full" in x for x in warnings()), log
+            assert any("node.json" in x for x in warnings()), log
             # Once there is room, the node writes node.json and opens the board.
             filler.unlink()
             wait_until(lambda: (data / "node.json").exists(), what="node.json to be written")
