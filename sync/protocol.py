@@ -16,8 +16,11 @@ order are :class:`SyncRules`: a node neither sends an update before it has answe
 the peer's step 1 nor applies one before the peer's step 2 (holding at most
 ``MAX_HELD_UPDATES``); a relay room, like the stock y-websocket server, applies at once.
 
-Anything a peer does wrong raises :class:`ProtocolError` (the caller closes the link);
-the document is unharmed, since pycrdt rejects a bad update whole.
+Every step 2 and update is checked by the document's
+:class:`~lanban.sync.update_guard.UpdateGuard` before pycrdt sees it (its encoding, the
+growth it may cause, the board's totals). Anything a peer does wrong raises
+:class:`ProtocolError` (the caller closes the link with the reason, close code 1008);
+a refused update is never applied, so never stored or passed on.
 """
 
 from __future__ import annotations
@@ -42,9 +45,11 @@ from .messages import (
     decode,
     encode,
 )
+from .update_guard import UpdateGuard
 
 EMPTY_UPDATE = b"\x00\x00"
 MAX_HELD_UPDATES = 10_000
+MAX_HELD_BYTES = DEFAULT_LIMITS.update_bytes  # all updates held at once, as one step 2
 MAX_NODE_INFO_BYTES = 4096
 
 # Node info: a Lanban-only message on peer links (never on relay links), so
@@ -146,15 +151,19 @@ class SyncProtocol:
         rules: SyncRules = PEER_RULES,
         limits: Limits = DEFAULT_LIMITS,
         rate: RateLimit | None = None,
+        guard: UpdateGuard | None = None,
     ) -> None:
+        """``guard``: the document's, shared by all its links (a new one by default)."""
         self.doc = doc
         self.rules = rules
         self.limits = limits
+        self.guard = guard if guard is not None else UpdateGuard(doc)
         self._rate = rate
         self.received_state = False  # we have what the peer had (its step 2 came)
         self.sent_state = False  # the peer has what we had (we answered its step 1)
         self.closed = False
         self._held: list[bytes] = []  # live updates that came before its step 2
+        self._held_bytes = 0
         self._out: list[bytes] = []
         self._events: list[Event] = []
 
@@ -221,6 +230,9 @@ class SyncProtocol:
                 # the peer's step 2 has brought what they build on.
                 if len(self._held) >= MAX_HELD_UPDATES:
                     raise ProtocolError("too many updates before sync step 2")
+                self._held_bytes += len(update)
+                if self._held_bytes > MAX_HELD_BYTES:
+                    raise ProtocolError("too many update bytes before sync step 2")
                 self._held.append(update)
             case SyncUpdate(update):
                 self._apply(update)
@@ -228,7 +240,7 @@ class SyncProtocol:
                 self._apply(update)
                 if not self.received_state:
                     self._mark(received=True)
-                    held, self._held = self._held, []
+                    held, self._held, self._held_bytes = self._held, [], 0
                     for update in held:
                         self._apply(update)
             case Awareness(entries):
@@ -241,12 +253,14 @@ class SyncProtocol:
     def _apply(self, update: bytes) -> None:
         if update == EMPTY_UPDATE:
             return
+        self.guard.admit(update)
         try:
             self.doc.apply_update(update)
         except ProtocolError:
             raise
         except ValueError as exc:
             raise ProtocolError(str(exc)) from exc
+        self.guard.applied(update)
 
     def _mark(self, *, sent: bool = False, received: bool = False) -> None:
         was = self.synced

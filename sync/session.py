@@ -6,6 +6,9 @@ use: frames received go to :meth:`Session.receive`, frames to send go to ``send`
 in order as soon as the core has them, awareness goes to the board's
 :class:`~lanban.sync.presence.Presence` with the link as the states' voucher.
 
+Every link of a board shares the board's :class:`~lanban.sync.update_guard.UpdateGuard`
+(:func:`board_guard`), so the board's totals and its parsed state vector are kept once.
+
 A reconnect starts a new session and exchanges state vectors again, so only what is
 missing travels and nothing is applied twice. Anything a peer does wrong raises
 :class:`ProtocolError` (the caller closes the link) or :class:`LinkRefused`.
@@ -13,6 +16,7 @@ missing travels and nothing is applied twice. Anything a peer does wrong raises
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -32,6 +36,7 @@ from .protocol import (
     Refused,
     SyncProtocol,
 )
+from .update_guard import UpdateGuard
 
 __all__ = [
     "EMPTY_UPDATE",
@@ -41,7 +46,18 @@ __all__ = [
     "ProtocolError",
     "RateLimit",
     "Session",
+    "board_guard",
 ]
+
+_guards: weakref.WeakKeyDictionary[Board, UpdateGuard] = weakref.WeakKeyDictionary()
+
+
+def board_guard(board: Board) -> UpdateGuard:
+    """The guard every link of this board checks updates with (one per board)."""
+    guard = _guards.get(board)
+    if guard is None:
+        guard = _guards[board] = UpdateGuard(board)
+    return guard
 
 
 class LinkRefused(Exception):
@@ -85,7 +101,11 @@ class Session:
         self._send = send
         self._on_node_info = on_node_info
         self.protocol = SyncProtocol(
-            _BoardDoc(board, link), rules=PEER_RULES, limits=limits, rate=rate or RateLimit()
+            _BoardDoc(board, link),
+            rules=PEER_RULES,
+            limits=limits,
+            rate=rate or RateLimit(),
+            guard=board_guard(board),
         )
 
     @property

@@ -17,8 +17,10 @@ from lanban.sync.messages import (
     SyncUpdate,
     decode,
     encode,
+    var_uint,
 )
 from lanban.sync.protocol import (
+    MAX_HELD_BYTES,
     MAX_HELD_UPDATES,
     NODE_INFO,
     PEER_RULES,
@@ -32,6 +34,8 @@ from lanban.sync.protocol import (
     SyncProtocol,
     SyncRules,
 )
+from lanban.sync.update_check import UpdateLimits, UpdateRefused, check_update, state_vector_clocks
+from lanban.sync.update_guard import BoardFull, GuardLimits, UpdateGuard, growth_estimate
 
 
 class MapDoc:
@@ -182,3 +186,104 @@ def test_a_closed_protocol_ignores_input_and_sends_nothing() -> None:
     p.send_update(b"\x01")
     p.send_awareness([AwarenessEntry(1, 1, None)])
     assert p.data_to_send() == [] and p.events_received() == []
+
+
+# ------------------------------------------------------------------ the update guard
+
+
+def forged_clients(first: int, n: int) -> bytes:
+    """``n`` new clients with one GC struct each."""
+    sections = b"".join(
+        var_uint(1) + var_uint(c) + b"\x00\x00\x01" for c in range(first, first + n)
+    )
+    return var_uint(n) + sections + b"\x00"
+
+
+def test_a_refused_update_is_not_applied_and_names_its_reason() -> None:
+    doc, p = protocol(RELAY_RULES)
+    first, _ = edits(0)
+    p.receive_data(encode(SyncUpdate(first)))
+    state = doc.get_state()
+    seven = state_vector_clocks(state)[7]
+    clock_attack = var_uint(1) + var_uint(1) + var_uint(7) + var_uint(seven)
+    clock_attack += b"\x00" + var_uint(2**32 - 1 - seven) + b"\x00"
+    for attack, reason in [(var_uint(2**28), "client sections"), (clock_attack, "past")]:
+        with pytest.raises(UpdateRefused, match=reason):
+            p.receive_data(encode(SyncUpdate(attack)))
+        assert doc.get_state() == state and doc.map() == {"base": 0}
+
+
+def test_the_clock_check_uses_the_documents_current_state_vector() -> None:
+    doc, p = protocol(RELAY_RULES, guard=None)
+    # Client 9 jumps 2,000 clocks; allowed from what the doc knows (1,000), not from 0.
+    limits = GuardLimits(update=UpdateLimits(clock_jump=1_500))
+    p.guard = UpdateGuard(doc, limits)
+    gc_run = var_uint(1) + var_uint(1) + var_uint(9) + var_uint(0) + b"\x00" + var_uint(1_000)
+    p.receive_data(encode(SyncUpdate(gc_run + b"\x00")))
+    further = var_uint(1) + var_uint(1) + var_uint(9) + var_uint(1_000) + b"\x00" + var_uint(1_000)
+    p.receive_data(encode(SyncUpdate(further + b"\x00")))
+    assert state_vector_clocks(doc.get_state()) == {9: 2_000}
+    jump = var_uint(1) + var_uint(1) + var_uint(9) + var_uint(2_000) + b"\x00" + var_uint(1_600)
+    with pytest.raises(UpdateRefused, match="jumps"):
+        p.receive_data(encode(SyncUpdate(jump + b"\x00")))
+
+
+def test_clients_are_capped_per_board_over_many_updates() -> None:
+    doc, p = protocol(RELAY_RULES)
+    p.guard = UpdateGuard(doc, GuardLimits(board_clients=250))
+    p.receive_data(encode(SyncUpdate(forged_clients(1_000, 200))))
+    with pytest.raises(BoardFull, match="board full: 200 clients, 100 more is over 250"):
+        p.receive_data(encode(SyncUpdate(forged_clients(2_000, 100))))
+    assert len(state_vector_clocks(doc.get_state())) == 200
+    # Clients the board already has do not count again.
+    p.receive_data(encode(SyncUpdate(forged_clients(1_000, 200))))
+
+
+def test_a_board_has_a_total_size() -> None:
+    doc, p = protocol(RELAY_RULES)
+    p.guard = guard = UpdateGuard(doc, GuardLimits(board_bytes=20_000))
+    source: Doc[Any] = Doc(client_id=3)
+    m = source.get("m", type=Map)
+    for i in range(3):
+        before = source.get_state()
+        m[f"k{i}"] = "x" * 6_000
+        p.receive_data(encode(SyncUpdate(source.get_update(before))))
+    before = source.get_state()
+    m["k3"] = "x" * 6_000
+    with pytest.raises(BoardFull, match="over the 0 MiB a board may hold"):
+        p.receive_data(encode(SyncUpdate(source.get_update(before))))
+    assert sorted(doc.map()) == ["k0", "k1", "k2"]
+    # Another link of the same document shares its guard, and its total.
+    other = SyncProtocol(doc, rules=RELAY_RULES, guard=guard)
+    with pytest.raises(BoardFull):
+        other.receive_data(encode(SyncUpdate(source.get_update(before))))
+    small = source.get_state()
+    m["k4"] = "y"
+    other.receive_data(encode(SyncUpdate(source.get_update(small))))
+    assert "k4" in doc.map()
+
+
+def test_growth_is_bounded_by_the_update_size() -> None:
+    doc, p = protocol(RELAY_RULES)
+    # 300,000 one-byte Deleted items after each other in 1.2 MB (a Map's worth of
+    # memory each at worst): over 64 x 1.2 MB + 1 MiB, so such a dense update is refused.
+    n = 300_000
+    items = b"".join(b"\x81\x05" + var_uint(i) + b"\x01" for i in range(n - 1))
+    dense = var_uint(1) + var_uint(n) + var_uint(5) + var_uint(0)
+    dense += b"\x01\x01\x01r\x01" + items + b"\x00"
+    summary = check_update(dense)
+    assert growth_estimate(summary) > 64 * len(dense) + 2**20
+    with pytest.raises(UpdateRefused, match="could take over"):
+        p.receive_data(encode(SyncUpdate(dense)))
+    # As many GC structs are cheap to hold, and pass.
+    gcs = var_uint(1) + var_uint(n) + var_uint(5) + var_uint(0) + b"\x00\x01" * n + b"\x00"
+    p.receive_data(encode(SyncUpdate(gcs)))
+    assert state_vector_clocks(doc.get_state()) == {5: n}
+
+
+def test_held_updates_are_bounded_in_bytes() -> None:
+    _, p = protocol()
+    big = encode(SyncUpdate(b"\x00" * (MAX_HELD_BYTES // 2 + 1)))
+    p.receive_data(big)
+    with pytest.raises(ProtocolError, match="update bytes before sync step 2"):
+        p.receive_data(big)

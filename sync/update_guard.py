@@ -1,0 +1,134 @@
+"""What one document takes from outside: every update is checked before pycrdt applies it.
+
+The sync core (:class:`~lanban.sync.protocol.SyncProtocol`) asks a document's
+:class:`UpdateGuard` before applying a peer's or a relay client's step 2 or update;
+one guard serves every link of a document (a node's board, a relay room). It runs
+
+- :func:`~lanban.sync.update_check.check_update` (the encoding and its per-update
+  caps), against the document's current state vector: ``known_clock`` is parsed again
+  only when the state vector's bytes changed (``get_state`` is ~0.2 ms for 10,000
+  clients; parsing them ~3 ms);
+- the growth bound (PROTOCOL.md "Limits"): what pycrdt may allocate for an update of
+  N bytes, estimated from the check's summary, must stay under ``64 N + 1 MiB``;
+- what builds up over many updates: the document's distinct clients (its state
+  vector) and its encoded size.
+
+A refusal raises :class:`~lanban.sync.update_check.UpdateRefused` (a ProtocolError):
+the caller closes the link with its reason, and nothing was applied, stored or sent on.
+
+Not bounded here: nesting built one level per update. Knowing an existing type's depth
+would take a walk of the document per update; the model reads boards defensively
+(model/reading.py) and pycrdt itself only recurses when asked to convert a whole
+value (``to_py``), which Lanban never does on the board's types (PROTOCOL.md 6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from .update_check import (
+    DEFAULT_UPDATE_LIMITS,
+    UpdateLimits,
+    UpdateRefused,
+    UpdateSummary,
+    check_update,
+    state_vector_clocks,
+)
+
+# Measured in pycrdt 0.14.13 (skip_gc): a Map created after the previous one takes
+# ~410 bytes of memory, a keyed value ~465, a Deleted item ~210, a GC run ~20; an
+# Any value ~24 bytes per byte of its encoding. The estimate takes the worst of each.
+# (An honest item is 9 bytes or more: its origin names a 32-bit client.)
+BYTES_PER_ITEM = 480
+BYTES_PER_GC = 32
+BYTES_PER_CONTENT_BYTE = 32
+# No update of N bytes may grow a node or relay by more than this (PROTOCOL.md).
+GROWTH_PER_BYTE = 64
+GROWTH_ALLOWANCE = 1024 * 1024
+# A board's encoded state (Doc.get_update()): a 10,000-ticket board is ~3.6 MB.
+MAX_BOARD_BYTES = 64 * 1024 * 1024
+# Distinct clients in a board's state vector: every app start is a new client, so
+# 10,000 is years of daily use by a team; the state vector then is ~60 KB, far under
+# the 1 MiB state-vector limit every peer must accept (Limits.state_vector_bytes).
+MAX_BOARD_CLIENTS = 10_000
+
+
+class GuardedDoc(Protocol):
+    def get_state(self) -> bytes: ...
+
+    def get_update(self, state_vector: bytes) -> bytes: ...
+
+
+class BoardFull(UpdateRefused):
+    """The update would take the board past one of its totals."""
+
+
+@dataclass(frozen=True, slots=True)
+class GuardLimits:
+    update: UpdateLimits = DEFAULT_UPDATE_LIMITS
+    board_bytes: int = MAX_BOARD_BYTES
+    board_clients: int = MAX_BOARD_CLIENTS
+    growth_per_byte: int = GROWTH_PER_BYTE
+    growth_allowance: int = GROWTH_ALLOWANCE
+
+
+DEFAULT_GUARD_LIMITS = GuardLimits()
+
+
+def growth_estimate(summary: UpdateSummary) -> int:
+    """Bytes pycrdt may allocate applying an update with this summary (an upper bound)."""
+    items = summary.structs - summary.gc_structs
+    return (
+        items * BYTES_PER_ITEM
+        + summary.gc_structs * BYTES_PER_GC
+        + summary.content_bytes * BYTES_PER_CONTENT_BYTE
+    )
+
+
+class UpdateGuard:
+    def __init__(self, doc: GuardedDoc, limits: GuardLimits = DEFAULT_GUARD_LIMITS) -> None:
+        self.doc = doc
+        self.limits = limits
+        self._state = b""
+        self._clocks: dict[int, int] = {}
+        # The document's encoded size, measured when needed and grown by the bytes of
+        # every update applied since (an update adds at most its own size to it).
+        self._size: int | None = None
+
+    def admit(self, update: bytes) -> UpdateSummary:
+        """Check an update before it is applied; raises UpdateRefused (or BoardFull)."""
+        limits = self.limits
+        clocks = self._known_clocks()
+        summary = check_update(update, limits.update, known_clock=lambda c: clocks.get(c, 0))
+        allowed = limits.growth_per_byte * len(update) + limits.growth_allowance
+        if growth_estimate(summary) > allowed:
+            raise UpdateRefused(
+                f"{summary.structs} structs in {len(update)} bytes could take over "
+                f"{allowed // 1_000_000} MB to apply"
+            )
+        new_clients = sum(1 for c in summary.clients if c not in clocks)
+        if new_clients and len(clocks) + new_clients > limits.board_clients:
+            raise BoardFull(
+                f"board full: {len(clocks)} clients, {new_clients} more is over "
+                f"{limits.board_clients}"
+            )
+        if self._size is None or self._size + len(update) > limits.board_bytes:
+            self._size = len(self.doc.get_update(b"\x00"))
+            if self._size + len(update) > limits.board_bytes:
+                raise BoardFull(
+                    f"board full: {self._size // 1_000_000} MB + {len(update) // 1000} kB "
+                    f"is over the {limits.board_bytes // 1024 // 1024} MiB a board may hold"
+                )
+        return summary
+
+    def applied(self, update: bytes) -> None:
+        if self._size is not None:
+            self._size += len(update)
+
+    def _known_clocks(self) -> dict[int, int]:
+        state = self.doc.get_state()
+        if state != self._state:
+            self._clocks = state_vector_clocks(state)
+            self._state = state
+        return self._clocks
