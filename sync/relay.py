@@ -9,6 +9,12 @@ With a token set, a connection must carry ``?token=<token>`` (y-websocket's
 ``params: {token}``) or it is refused with HTTP 401 (missing) or 403 (wrong) before it
 can see anything. ``GET /healthz`` answers 200 for load balancers and scripts.
 
+Limits (:class:`RelaySettings`): a frame over ``limits.frame_bytes`` closes its
+connection with 1009; a bad message, or more than ``messages_per_second`` sustained
+(``message_burst`` at once), with 1008 and the reason; a newcomer to a full room, or
+to a new room while ``max_rooms`` are loaded, with 1013 (try again later: y-websocket
+clients reconnect after their backoff).
+
 The relay sees every board's contents in the clear.
 """
 
@@ -20,15 +26,12 @@ import contextlib
 import hmac
 import logging
 import os
-import signal
 import sys
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 from urllib.parse import parse_qs
 
 from pycrdt import Doc
@@ -39,8 +42,11 @@ from websockets.http11 import Request, Response
 
 from .awareness import RELAY_OWNERSHIP
 from .messages import DEFAULT_LIMITS, Limits, ProtocolError
+from .protocol import RateLimit
 from .relay_room import Room, RoomCorrupted
-from .update_log import RelayStore, StoreError
+from .relay_store import StoreWorker
+from .runner import run_until_signal
+from .update_log import StoreError
 
 log = logging.getLogger("lanban.relay")
 
@@ -57,10 +63,13 @@ ROOM_UNLOAD_DELAY_S = 30.0
 COMPACT_AFTER_UPDATES = 500
 MAX_ROOM_NAME_CHARS = 256
 MAX_AWARENESS_IDS_PER_CONNECTION = RELAY_OWNERSHIP.max_ids_per_owner or 64
+# Every message a client sends may go to every other client in its room: a client may
+# send 200 a second, 2,000 at once (a board import, a reconnect's backlog).
+MESSAGES_PER_SECOND = 200.0
+MESSAGE_BURST = 2000.0
+MAX_CLIENTS_PER_ROOM = 1000
+MAX_ROOMS = 1000  # loaded at once (rooms with clients, or left less than unload_delay_s ago)
 CLOSE_REASON_MAX_BYTES = 120  # a close frame's reason must fit in 123 bytes
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,56 +82,14 @@ class RelaySettings:
     awareness_timeout_s: float = AWARENESS_TIMEOUT_S
     ping_interval_s: float = PING_INTERVAL_S
     ping_timeout_s: float = PING_TIMEOUT_S
+    messages_per_second: float = MESSAGES_PER_SECOND  # per connection, a token bucket
+    message_burst: float = MESSAGE_BURST
+    max_clients_per_room: int = MAX_CLIENTS_PER_ROOM
+    max_rooms: int = MAX_ROOMS
 
 
-class StoreWorker:
-    """The relay's RelayStore on one thread of its own: calls run in the order made.
-
-    That order is what makes compaction safe: a snapshot taken on the event loop holds
-    every update appended before it, and the ones after it land after it.
-    """
-
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="lanban-relay-store")
-        self._store: RelayStore | None = None
-
-    async def open(self, data_dir: Path) -> None:
-        self._store = await self._call(RelayStore.open, data_dir)
-
-    async def load(self, room: str) -> list[bytes]:
-        return await self._call(self._opened().load, room)
-
-    def append(self, room: str, update: bytes) -> None:
-        self._submit(self._opened().append, room, update)
-
-    def replace(self, room: str, snapshot: bytes) -> None:
-        self._submit(self._opened().replace, room, snapshot)
-
-    async def flush(self) -> None:
-        await self._call(lambda: None)
-
-    async def close(self) -> None:
-        if self._store is not None:
-            await self._call(self._store.close)
-            self._store = None
-        self._executor.shutdown(wait=True)
-
-    def _opened(self) -> RelayStore:
-        if self._store is None:
-            raise RuntimeError("the relay store is not open")
-        return self._store
-
-    async def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return await asyncio.wrap_future(self._executor.submit(fn, *args, **kwargs))
-
-    def _submit(self, fn: Callable[..., object], *args: object) -> None:
-        self._executor.submit(fn, *args).add_done_callback(_log_store_failure)
-
-
-def _log_store_failure(future: Future[Any]) -> None:
-    exc = future.exception()
-    if exc is not None:
-        log.error("writing to the relay database failed", exc_info=exc)
+class RelayBusy(Exception):
+    """A room is full or the relay has as many rooms loaded as it may: try again later."""
 
 
 class Relay:
@@ -164,6 +131,9 @@ class Relay:
                 self._port,
                 process_request=self._process_request,
                 max_size=self.settings.limits.frame_bytes,
+                # As the stock server (ws' default): no permessage-deflate. Compressing
+                # makes every frame of a broadcast its own deflate run per client.
+                compression=None,
                 ping_interval=self.settings.ping_interval_s,
                 ping_timeout=self.settings.ping_timeout_s,
             )
@@ -216,6 +186,10 @@ class Relay:
     def loaded_rooms(self) -> frozenset[str]:
         return frozenset(self._rooms)
 
+    def clients_in(self, room: str) -> int:
+        loaded = self._rooms.get(room)
+        return len(loaded.connections) if loaded is not None else 0
+
     def _bound(self) -> tuple[Any, ...]:
         if self._server is None or not self._server.sockets:
             raise RuntimeError("the relay is not running")
@@ -249,13 +223,19 @@ class Relay:
         peer = _peer(connection)
         try:
             room = await self._acquire(name)
+        except RelayBusy as exc:
+            log.warning("%s: refused from room %r: %s", peer, name, exc)
+            await _close(connection, CloseCode.TRY_AGAIN_LATER, str(exc))
+            return
         except Exception:
             log.exception("%s: cannot load room %r", peer, name)
-            await connection.close(CloseCode.INTERNAL_ERROR, "relay storage failed")
+            await _close(connection, CloseCode.INTERNAL_ERROR, "relay storage failed")
             return
         log.debug("%s joined room %r", peer, name)
+        refusal: tuple[CloseCode, str] | None = None
         try:
-            for first in room.join(connection):
+            rate = RateLimit(self.settings.messages_per_second, self.settings.message_burst)
+            for first in room.join(connection, rate):
                 await connection.send(first)
             async for frame in connection:
                 if room.discarded:
@@ -266,17 +246,19 @@ class Relay:
                     await connection.send(reply)
         except ProtocolError as exc:
             log.warning("%s in room %r sent a bad message, disconnecting: %s", peer, name, exc)
-            await connection.close(CloseCode.POLICY_VIOLATION, _close_reason(str(exc)))
+            refusal = (CloseCode.POLICY_VIOLATION, _close_reason(str(exc)))
         except RoomCorrupted as exc:
             log.error("%s broke room %r, reloading it from disk: %s", peer, name, exc)
-            self._reload(room)
-            await connection.close(CloseCode.POLICY_VIOLATION, "update rejected")
+            self._reload(room, culprit=connection)
+            refusal = (CloseCode.POLICY_VIOLATION, "update rejected")
         except ConnectionClosed as exc:
             if exc.rcvd is None and exc.sent is not None:  # we closed it: say why
                 log.warning("%s in room %r disconnected: %s", peer, name, exc)
         finally:
             self._leave(room, connection)
             log.debug("%s left room %r", peer, name)
+        if refusal is not None:
+            await _close(connection, *refusal)
 
     async def _acquire(self, name: str) -> Room:
         """The loaded room; the caller must join it before its next ``await``."""
@@ -286,9 +268,13 @@ class Relay:
             while room is None or room.discarded:
                 task = self._loading.get(name)
                 if task is None or task.done():
+                    if len(self._rooms) + len(self._loading) >= self.settings.max_rooms:
+                        raise RelayBusy("too many rooms open")
                     task = self._loading[name] = asyncio.create_task(self._load(name))
                     task.add_done_callback(self._forget_load)
                 room = await asyncio.shield(task)
+            if len(room.connections) >= self.settings.max_clients_per_room:
+                raise RelayBusy("room is full")
         except BaseException:
             self._release_waiter(name)
             if name in self._rooms and not self._waiting.get(name):
@@ -359,7 +345,7 @@ class Relay:
         room.discard()
         log.debug("room %r unloaded", name)
 
-    def _reload(self, room: Room) -> None:
+    def _reload(self, room: Room, culprit: ServerConnection) -> None:
         """Drop a corrupted room without saving it; its clients reconnect and resync."""
         if self._rooms.get(room.name) is not room:
             return
@@ -369,7 +355,7 @@ class Relay:
         del self._rooms[room.name]
         self._log_lengths.pop(room.name, None)
         room.discard()
-        for other in room.connections:
+        for other in room.connections - {culprit}:
             # 1012 (service restart): y-websocket clients reconnect and sync again.
             closing = asyncio.create_task(other.close(CloseCode.SERVICE_RESTART, "room reloaded"))
             self._background.add(closing)
@@ -397,31 +383,25 @@ def _peer(connection: ServerConnection) -> str:
     return f"{address[0]}:{address[1]}" if address else "client"
 
 
+async def _close(connection: ServerConnection, code: CloseCode, reason: str) -> None:
+    """Close, reading (and dropping) what the client still sends meanwhile.
+
+    Its close frame may be queued behind messages nobody reads any more (a flood
+    fills websockets' receive queue and stops its reading): the close would then
+    wait for the close timeout.
+    """
+    closing = asyncio.create_task(connection.close(code, reason))
+    with contextlib.suppress(ConnectionClosed):
+        async for _ in connection:
+            pass
+    await closing
+
+
 def _close_reason(text: str) -> str:
     return text.encode()[:CLOSE_REASON_MAX_BYTES].decode(errors="ignore")
 
 
 # ---------------------------------------------------------------- entry points
-
-
-async def serve_relay(
-    host: str,
-    port: int,
-    data_dir: Path,
-    token: str | None,
-    *,
-    ready: Callable[[str, int], None] | None = None,
-    settings: RelaySettings = RelaySettings(),
-) -> None:
-    """Run a relay until cancelled; ``ready(host, port)`` once it accepts connections."""
-    relay = Relay(data_dir, host=host, port=port, token=token, settings=settings)
-    await relay.start()
-    try:
-        if ready is not None:
-            ready(relay.host, relay.port)
-        await asyncio.Future()  # until cancelled
-    finally:
-        await relay.stop()
 
 
 def run_relay(host: str, port: int, data_dir: Path, token: str | None) -> int:
@@ -435,26 +415,15 @@ def run_relay(host: str, port: int, data_dir: Path, token: str | None) -> int:
             "no token set: anyone who can reach %s:%d can read and edit every board", host, port
         )
 
-    def announce(bound_host: str, bound_port: int) -> None:
-        print(f"listening on {bound_host}:{bound_port}", flush=True)
+    def ready(relay: Relay) -> None:
+        print(f"listening on {relay.host}:{relay.port}", flush=True)
 
-    async def until_signal() -> None:
-        task = asyncio.create_task(serve_relay(host, port, data_dir, token, ready=announce))
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C still works
-                loop.add_signal_handler(sig, task.cancel)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    try:
-        asyncio.run(until_signal())
-    except KeyboardInterrupt:
-        pass
-    except (OSError, StoreError) as exc:
-        print(f"lanban relay: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_until_signal(
+        "relay",
+        lambda: Relay(data_dir, host=host, port=port, token=token),
+        ready,
+        (OSError, StoreError),
+    )
 
 
 def default_data_dir() -> Path:

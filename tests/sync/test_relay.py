@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import urllib.error
@@ -15,13 +16,14 @@ from typing import Any
 import pytest
 import websockets
 from pycrdt import Doc, Map, Text
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import CloseCode
 
 from lanban.sync.messages import (
     Awareness,
     AwarenessEntry,
     Limits,
+    QueryAwareness,
     SyncStep1,
     SyncUpdate,
     encode,
@@ -365,6 +367,85 @@ async def test_an_update_that_breaks_half_way_does_not_corrupt_the_room(
     await fresh.set("more", "edits")
     again = await synced(await clients(relay, "board"))
     await async_wait_until(lambda: again.map() == {"kept": "yes", "more": "edits"}, what="sync")
+
+
+async def test_frames_go_uncompressed_like_the_stock_server(relay: Relay) -> None:
+    # Clients offer permessage-deflate (ws, browsers, websockets); the stock server declines,
+    # and so does the relay: a broadcast then writes the same bytes to every client.
+    async with websockets.connect(f"{relay.url}/board", compression="deflate") as ws:
+        assert ws.request is not None and ws.response is not None
+        assert "permessage-deflate" in ws.request.headers["Sec-WebSocket-Extensions"]
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers
+
+
+# ------------------------------------------------------------------ limits
+
+
+async def closed_by_relay(relay: Relay, room: str, *frames: bytes) -> tuple[int | None, str]:
+    """Connect a bare websocket to ``room``, send ``frames``; how the relay closed it."""
+    async with websockets.connect(f"{relay.url}/{room}") as ws:
+        with contextlib.suppress(ConnectionClosed):  # it may close before the last frame
+            for frame in frames:
+                await ws.send(frame)
+        await within(ws.wait_closed())
+        return ws.close_code, ws.close_reason or ""
+
+
+async def test_a_client_sending_too_fast_is_disconnected_alone(
+    start_relay: RelayFactory, clients: Any
+) -> None:
+    async with start_relay(messages_per_second=1.0, message_burst=20.0) as relay:
+        alice = await synced(await clients(relay, "board"))
+        bob = await synced(await clients(relay, "board"))
+        # Within the burst: a client's ordinary messages go through.
+        for i in range(5):
+            await alice.set(f"k{i}", i)
+        await async_wait_until(lambda: len(bob.map()) == 5, what="bob got alice's edits")
+
+        flood = [encode(QueryAwareness())] * 40
+        code, reason = await closed_by_relay(relay, "board", *flood)
+        assert (code, reason) == (CloseCode.POLICY_VIOLATION, "sending too many messages")
+
+        await bob.set("still", "here")
+        await async_wait_until(lambda: alice.map().get("still") == "here", what="room works")
+        assert not alice.closed.is_set() and not bob.closed.is_set()
+
+
+async def test_a_full_room_refuses_a_client_until_someone_leaves(
+    start_relay: RelayFactory, clients: Any
+) -> None:
+    async with start_relay(max_clients_per_room=2) as relay:
+        alice = await synced(await clients(relay, "board"))
+        bob = await synced(await clients(relay, "board"))
+        code, reason = await closed_by_relay(relay, "board")
+        assert (code, reason) == (CloseCode.TRY_AGAIN_LATER, "room is full")
+        elsewhere = await synced(await clients(relay, "other"))  # only that room is full
+        await elsewhere.set("fine", "yes")
+
+        await bob.close()
+        await async_wait_until(lambda: relay.clients_in("board") == 1, what="bob gone")
+        carol = await synced(await clients(relay, "board"))
+        await alice.set("hello", "carol")
+        await async_wait_until(lambda: carol.map() == {"hello": "carol"}, what="carol in")
+
+
+async def test_a_relay_with_its_rooms_all_open_refuses_a_new_room(
+    start_relay: RelayFactory, clients: Any
+) -> None:
+    async with start_relay(max_rooms=2, unload_delay_s=0.05) as relay:
+        alice = await synced(await clients(relay, "a"))
+        await synced(await clients(relay, "b"))
+        code, reason = await closed_by_relay(relay, "c")
+        assert (code, reason) == (CloseCode.TRY_AGAIN_LATER, "too many rooms open")
+        more = await synced(await clients(relay, "a"))  # an open room still takes clients
+        await alice.set("k", "v")
+        await async_wait_until(lambda: more.map() == {"k": "v"}, what="room a works")
+
+        await alice.close()
+        await more.close()
+        await async_wait_until(lambda: relay.loaded_rooms == {"b"}, what="room a unloaded")
+        await synced(await clients(relay, "c"))
+        assert relay.loaded_rooms == {"b", "c"}
 
 
 # ------------------------------------------------------------------ persistence

@@ -8,11 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from pycrdt import Doc, Map
-
-from lanban.sync.update_log import RelayStore
 from tests.interop.harness import (
     PROCESS_START_S,
     REPO_ROOT,
@@ -22,6 +18,7 @@ from tests.interop.harness import (
 )
 from tests.interop.yclient import YClient
 from tests.support import async_wait_until, timeout, wait_until, within
+from tests.sync.test_relay import stored
 
 pytest_plugins = ["tests.interop.fixtures"]
 
@@ -103,18 +100,6 @@ def test_token_param_of_stock_clients(lanban_relay: StartRelay, node_client: Sta
     late.wait(lambda c: c.synced and c.map() == {"member": "was here"}, what="late synced")
 
 
-def stored_map(data_dir: Path, room: str) -> dict[str, Any]:
-    store = RelayStore.open(data_dir)
-    try:
-        updates = store.load(room)
-    finally:
-        store.close()
-    doc: Doc[Any] = Doc()
-    for update in updates:
-        doc.apply_update(update)
-    return dict(doc.get("map", type=Map).to_py() or {})
-
-
 def test_content_survives_a_killed_relay(
     lanban_relay: StartRelay, node_client: StartClient, tmp_path: Path
 ) -> None:
@@ -125,7 +110,7 @@ def test_content_survives_a_killed_relay(
     writer.set("title", "survives")
     writer.set("owner", "dana")
     want = {"title": "survives", "owner": "dana"}
-    wait_until(lambda: stored_map(data_dir, "board") == want, what="the relay to store both")
+    wait_until(lambda: stored(data_dir, "board")[1] == want, what="the relay to store both")
     first.stop(signal.SIGKILL)  # no shutdown code runs: the update log alone must hold it
     writer.close()
 
