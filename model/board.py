@@ -109,6 +109,20 @@ class Board(BoardCommands):
             raise ValueError(f"not a board snapshot: {exc}") from exc
         return Board(earlier, actor=self.actor, board_id=self.id)
 
+    def can_undo_remote(self) -> bool:
+        return self._writes.can_undo_remote()
+
+    def undo_remote(self) -> bool:
+        """Undo the last change that reached this board from elsewhere (another
+        member's, or another process's on this machine), as this user's own
+        change: it syncs like any edit, and others' later work stays.
+
+        Only changes applied since this board was opened; see
+        :meth:`restore_from` for an earlier state.
+        """
+        with self._changes.observing(Origin.LOCAL):
+            return self._writes.undo_remote()
+
     def restore_from(self, earlier: Board) -> Restored:
         """Bring back what ``earlier`` (this board at an earlier point) had and
         this board lacks or has deleted, as this user's change (see model.restore)."""

@@ -2,12 +2,12 @@
 
 Every write runs in one transaction, with the LOCAL origin (this user's edits,
 undo and redo: each its own undo step) or the SYSTEM origin (creation, fixes
-after a merge: not undoable); updates from elsewhere with the source their
-caller names. Each transaction's update then goes to the update listeners
-with that source: while pycrdt commits, or, for listeners registered with
-``after_commit`` (the board file's write and fsync), once the outermost write has
-committed and left pycrdt's commit callback. Also here: the limits a written value
-must keep.
+after a merge: not undoable); updates from elsewhere with the REMOTE origin
+(which undo_remote can take back) and the source their caller names. Each
+transaction's update then goes to the update listeners with that source:
+while pycrdt commits, or, for listeners registered with ``after_commit`` (the
+board file's write and fsync), once the outermost write has committed and left
+pycrdt's commit callback. Also here: the limits a written value must keep.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pycrdt import (
 from .errors import BoardError
 from .limits import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, MAX_WIP_LIMIT
 from .reading import SHARED_TYPES, array_head, read_value
-from .schema import LOCAL_SOURCE, SYSTEM_SOURCE
+from .schema import LOCAL_SOURCE, REMOTE_SOURCE, SYSTEM_SOURCE
 
 # Undo groups edits closer together than this (typing); every other operation
 # is its own undo step (see Writes.boundary).
@@ -38,6 +38,11 @@ UNDO_CAPTURE_MS = 500
 UNDO_BOUNDARY_MS = 1_000_000  # far past the capture window
 
 UpdateListener = Callable[[bytes, Hashable], None]
+
+# Changes from elsewhere that undo_remote can take back, at most: a node that
+# runs for weeks forgets them all when there are more (the undo history holds
+# the ids of what each change inserted and deleted).
+MAX_REMOTE_UNDO_STEPS = 10_000
 
 
 # --------------------------------------------------------------------- limits
@@ -171,6 +176,13 @@ class Writes:
         for scope in scopes:
             self._undo.expand_scope(scope)
         self._undo.include_origin(LOCAL_SOURCE)
+        # Everyone else's changes, one step per transaction, to undo a wipe
+        # (issue 9): see undo_remote.
+        self._remote_undo = UndoManager(capture_timeout_millis=0)
+        for scope in scopes:
+            self._remote_undo.expand_scope(scope)
+        self._remote_undo.include_origin(REMOTE_SOURCE)
+        self._remote_steps = 0
 
     def local(self, *, boundary: bool = True) -> Sourced:
         """This user's edit; ``boundary=False`` lets quick edits (typing) share an undo step."""
@@ -180,8 +192,15 @@ class Writes:
         return self.applying(SYSTEM_SOURCE)
 
     def applying(self, source: Hashable) -> Sourced:
-        """A transaction whose update listeners are told ``source``."""
-        return Sourced(self, source, self.doc.transaction(origin=source), False)
+        """A transaction whose update listeners are told ``source``; unless it
+        is the system's, one that :meth:`undo_remote` can undo."""
+        if source != SYSTEM_SOURCE:
+            self._remote_steps += 1
+            if self._remote_steps > MAX_REMOTE_UNDO_STEPS:
+                self._remote_undo.clear()
+                self._remote_steps = 0
+        origin = SYSTEM_SOURCE if source == SYSTEM_SOURCE else REMOTE_SOURCE
+        return Sourced(self, source, self.doc.transaction(origin=origin), False)
 
     def boundary(self) -> None:
         """Make the next change a new undo step.
@@ -208,6 +227,16 @@ class Writes:
     def redo(self) -> bool:
         with Sourced(self, LOCAL_SOURCE, None, False):
             done = self._undo.redo()
+        self.boundary()
+        return done
+
+    def can_undo_remote(self) -> bool:
+        return self._remote_undo.can_undo()
+
+    def undo_remote(self) -> bool:
+        """Undo the last change that came from elsewhere, as this user's edit."""
+        with Sourced(self, LOCAL_SOURCE, None, False):
+            done = self._remote_undo.undo()
         self.boundary()
         return done
 

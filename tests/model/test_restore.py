@@ -48,8 +48,7 @@ def test_a_restore_keeps_what_happened_since_and_undeletes_soft_deletes() -> Non
     def soft_wipe(doc: Doc[Any]) -> None:
         for m in root(doc, "tickets").values():
             m["deleted"] = True
-        first = next(iter(root(doc, "columns").values()))
-        first["deleted"] = True
+        root(doc, "columns")[board.column("To do").id]["deleted"] = True
 
     attack(board, soft_wipe)
     newer = board.add_ticket("made after the wipe", "Done")
@@ -76,3 +75,36 @@ def test_a_snapshot_of_garbage_is_refused() -> None:
     board, _ = sample_board()
     with pytest.raises(ValueError, match="not a board snapshot"):
         board.as_of(b"\x01garbage")
+
+
+def test_another_members_wipe_is_undone_as_this_users_change() -> None:
+    board, tid = sample_board()
+    before = layout(board), board.trash(), board.labels()
+    assert not board.can_undo_remote()
+    peer = Board.from_update(board.get_update())
+    board.move_ticket(tid, "Done")  # this user's own edits are not undone
+    board.move_ticket(tid, "To do")
+    update = attack(board, wipe)
+    peer.apply_update(update)
+    board.on_update(lambda u, _source: peer.apply_update(u))
+    assert board.can_undo_remote()
+
+    assert board.undo_remote()
+
+    assert (layout(board), board.trash(), board.labels()) == before
+    shown = board.ticket(tid)
+    assert (shown.description, [c.text for c in shown.comments]) == ("words", ["a comment"])
+    assert layout(peer) == before[0] and peer.ticket(tid).description == "words"
+    assert not board.can_undo_remote()
+
+
+def test_undoing_a_peers_change_keeps_what_others_did_since() -> None:
+    board, tid = sample_board()
+    attack(board, lambda doc: root(doc, "tickets")[tid].__setitem__("title", "vandalised"))
+    attack(board, lambda doc: root(doc, "tickets")[tid].__setitem__("assignee", "bob"))
+    board.add_comment(tid, "mine")
+    assert board.undo_remote()  # the last one: the assignee
+    assert (board.ticket(tid).title, board.ticket(tid).assignee) == ("vandalised", "")
+    assert board.undo_remote()
+    shown = board.ticket(tid)
+    assert (shown.title, [c.text for c in shown.comments]) == ("first", ["a comment", "mine"])
