@@ -186,8 +186,8 @@ def fan_out(connections: Iterable[ServerConnection], message: bytes) -> None:
     frame: bytes | None = None
     others: list[ServerConnection] = []
     for connection in connections:
-        if connection.protocol.state is not State.OPEN:
-            continue  # as broadcast(): closing or closed
+        if connection.protocol.state is not State.OPEN or connection.transport.is_closing():
+            continue  # closing, or its socket failed (a mass disconnect: no warning per write)
         if connection.protocol.extensions or connection.send_in_progress is not None:
             others.append(connection)
             continue
