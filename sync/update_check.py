@@ -33,10 +33,12 @@ nesting pass apart in sync/update_nesting.py.
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from .messages import DEFAULT_LIMITS, ProtocolError, Reader, read_var_bytes, read_var_uint
+from .update_merges import MergeRuns
 from .update_nesting import (
     FROM_ORIGIN,
     IS_TYPE,
@@ -92,12 +94,13 @@ MAX_CLOCK = 2**31
 # (A forger can still move a victim's clock by this much per update, up to
 # MAX_CLOCK; only authenticated updates would stop that.)
 MAX_CLOCK_JUMP = DEFAULT_LIMITS.update_bytes
-# String and Any items that continue the previous item of their client (origin =
-# its last clock) are merged by pycrdt one at a time, each merge copying the run so
-# far: 1,000 one-value Any items (6 KB) took 23 MB, 10,000 took 2.4 GB. Honest
-# updates carry runs already merged (both Yjs and yrs squash after a transaction).
-# The copying is capped at one clock unit per byte of update (24-48 bytes each).
+# String and Any items that continue the previous item of their client are merged
+# by pycrdt one at a time, each merge copying the run so far (sync/update_merges.py:
+# 1,000 one-value Any items, 6 KB, took 23 MB). The copying is capped at one clock
+# unit (24-48 bytes) per byte of update, plus 16,384 (a run of 180 items); honest
+# updates copy next to nothing.
 MERGE_UNITS_PER_BYTE = 1
+MERGE_UNITS = 16_384
 
 # Struct kinds: the low 5 bits of a struct's info byte.
 _GC = 0
@@ -145,6 +148,7 @@ class UpdateLimits:
     clock: int = MAX_CLOCK
     clock_jump: int = MAX_CLOCK_JUMP
     merge_units_per_byte: int = MERGE_UNITS_PER_BYTE
+    merge_units: int = MERGE_UNITS
 
 
 DEFAULT_UPDATE_LIMITS = UpdateLimits()
@@ -212,7 +216,8 @@ class _Walk:
         self.parent_subs: set[str] = set()
         self.structs = 0
         self.gc_structs = 0
-        self.merge_work = 0  # clock units pycrdt copies merging runs (see MERGE_UNITS_PER_BYTE)
+        self.merges = MergeRuns()
+        self.deleted: dict[int, list[int]] = {}  # delete ranges of clients with merges
 
     def run(self) -> UpdateSummary:
         count = self.count(3, "client sections")
@@ -227,6 +232,11 @@ class _Walk:
             raise UpdateRefused("truncated update") from None
         if self.pos != len(self.data):
             raise UpdateRefused(f"{len(self.data) - self.pos} bytes after the update")
+        cap = self.limits.merge_units_per_byte * len(self.data) + self.limits.merge_units
+        if self.merges.bound > cap:
+            work = self.merges.work(self.sections, self.deleted)
+            if work > cap:
+                raise UpdateRefused(f"{work} units of items pycrdt would merge one by one")
         clients = frozenset(self.sections)
         if len(clients | deleted) > self.limits.clients:
             raise UpdateRefused(f"{len(clients | deleted)} clients (limit {self.limits.clients})")
@@ -297,7 +307,8 @@ class _Walk:
         pos = self.pos
         content = 0
         run = work = previous = gcs = 0
-        for _ in range(n):
+        continuing = array("i")  # structs pycrdt may merge into the one before
+        for i in range(n):
             info = data[pos]
             pos += 1
             kind = info & 0x1F
@@ -386,6 +397,7 @@ class _Walk:
             if merging and kind in _MERGED:
                 work += run
                 run += length
+                continuing.append(i)
             else:
                 run = length
             previous = kind
@@ -393,10 +405,9 @@ class _Walk:
             raise UpdateRefused("truncated value")
         self.pos = pos
         self.check_clock(client, clock)
-        self.merge_work += work
         self.gc_structs += gcs
-        if self.merge_work > limits.merge_units_per_byte * len(data):
-            raise UpdateRefused(f"{self.merge_work} units of items pycrdt would merge one by one")
+        if continuing:
+            self.merges.add(client, continuing, work)
         sec.end = clock
         self.sections[client] = sec
         return content
@@ -508,11 +519,15 @@ class _Walk:
             if ranges > self.limits.structs:
                 raise UpdateRefused(f"over {self.limits.structs} deleted ranges")
             end = 0
+            kept = self.deleted.setdefault(client, []) if client in self.merges.continuing else None
             for _ in range(n):
                 clock = self.uint()
-                end = max(end, clock + self.uint())
+                stop = clock + self.uint()
+                end = max(end, stop)
                 if end > self.limits.clock:
                     raise UpdateRefused(f"deletes client {client} past clock {self.limits.clock}")
+                if kept is not None:
+                    kept += (clock, stop)
             if n:
                 self.check_clock(client, end)
         return frozenset(clients)
