@@ -195,6 +195,15 @@ class NodeTarget:
         finally:
             await peer.close()
 
+    def log_lines(self, words: str) -> list[str]:
+        """Lines of the node's log that say the attacker's link was closed for ``words``."""
+        self.process.log.seek(0)
+        return [
+            line
+            for line in self.process.log.read().splitlines()
+            if "closed: protocol error" in line and words in line
+        ]
+
     def restart(self) -> None:
         assert self.process.proc.poll() is None, "the node died"
         assert self.process.stop() == 0
@@ -240,6 +249,7 @@ async def test_an_attack_on_a_peer_link(node: NodeTarget, attack: str) -> None:
     assert code == POLICY_VIOLATION, (code, words)
     assert reason in words
     assert node.process.proc.poll() is None, "the node died"
+    await async_wait_until(lambda: len(node.log_lines(reason)) == 1, what="one log line")
     assert_within_bound(before, after, len(data))
 
     # The honest peer's link is untouched, and its edits still arrive.
@@ -341,6 +351,10 @@ async def test_an_attack_through_the_relay(relay: RelayTarget, attack: str) -> N
     assert attacker.close_code == POLICY_VIOLATION, (attacker.close_code, attacker.close_reason)
     assert reason in (attacker.close_reason or "")
     assert relay.process.alive, "the relay died"
+    await async_wait_until(
+        lambda: [line for line in relay.process.stderr_lines if reason in line],
+        what="the relay to log the refusal",
+    )
     assert_within_bound(before, after, len(data))
 
     await alice.set("after", "the attack")
