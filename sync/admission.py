@@ -7,14 +7,18 @@ WELCOME) its connection is held only
 - for ``PREAUTH_DEADLINE_S`` from the TCP accept: websockets' ``open_timeout``
   bounds the HTTP upgrade and :func:`.connect.accept_secure` the rest, both
   counted from the same instant;
-- while its address holds fewer than ``MAX_PREAUTH_PER_ADDRESS`` such
-  connections: one more is closed at once;
-- while fewer than the node's capacity are waiting. When full, a newcomer is
-  let in and the oldest connection of the address holding the most is shed, so
-  a crowd of idle connections only churns among itself: an honest peer from an
-  address of its own is never the one shed while a crowd's address holds more,
-  and from thousands of addresses it is shed only after a capacity's worth of
-  newer connections arrived during its handshake (milliseconds on a LAN).
+- if its address holds at most ``MAX_PREAUTH_PER_ADDRESS`` such connections:
+  one more is closed at once;
+- while fewer than the node's capacity are waiting, or it is not the oldest
+  connection of the address holding the most. When full, a newcomer from that
+  address is closed at once; one from any other address is let in and the
+  oldest of the busiest address goes.
+
+So a crowd of idle connections only churns among itself: an honest peer from
+an address of its own is never the one shed while a crowd's address holds more
+than one, and from a crowd of thousands of addresses (IPv6) it is shed only after
+a capacity's worth of newer connections arrived during its handshake, which
+takes milliseconds on a LAN.
 
 The handshake's CPU work (one X25519, one HMAC per board) runs synchronously on
 the loop, so these counts are the only "slots" there are.
@@ -182,17 +186,12 @@ class PreAuthGate:
         peer = transport.get_extra_info("peername")
         address = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
         same = self._by_address.setdefault(address, {})
-        if len(same) >= self.per_address:
-            self._shed(conn, "per-address", f"over {self.per_address} from one address")
-            return
         same[conn] = None
         self._waiting[conn] = _Waiting(address, asyncio.get_running_loop().time())
-        if len(self._waiting) > self.capacity:
-            self._shed(
-                self._victim(),
-                "full",
-                f"{self.capacity} waiting: the oldest of the busiest address",
-            )
+        if len(same) > self.per_address:
+            self._shed(conn, "per-address", f"over {self.per_address} from one address")
+        elif len(self._waiting) > self.capacity:
+            self._shed(self._victim(same, conn), "full", f"{self.capacity} waiting")
 
     def passed(self, conn: ServerConnection) -> None:
         """``conn`` is authenticated, or gone: it no longer counts."""
@@ -206,13 +205,23 @@ class PreAuthGate:
         if not same:
             del self._by_address[waiting.address]
 
-    def _victim(self) -> GatedConnection:
-        def weight(item: tuple[str, dict[GatedConnection, None]]) -> tuple[int, float]:
-            oldest = next(iter(item[1]))
-            return len(item[1]), -self._waiting[oldest].opened_at
+    def _victim(
+        self, same: dict[GatedConnection, None], newcomer: GatedConnection
+    ) -> GatedConnection:
+        """The newcomer if its address now holds the most, alone; else the busiest's oldest."""
 
-        _, conns = max(self._by_address.items(), key=weight)
-        return next(iter(conns))
+        def weight(conns: dict[GatedConnection, None]) -> tuple[int, float]:
+            return len(conns), -self._waiting[next(iter(conns))].opened_at  # ties: the older
+
+        others = [conns for conns in self._by_address.values() if conns is not same]
+        if not others:
+            return newcomer
+        busiest = max(others, key=weight)
+        if len(same) > len(busiest):
+            return newcomer  # a crowd's own: dropped before any work is done for it
+        if weight(same) > weight(busiest):
+            busiest = same
+        return next(iter(busiest))
 
     def _shed(self, conn: GatedConnection, kind: str, why: str) -> None:
         self.passed(conn)

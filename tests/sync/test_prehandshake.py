@@ -88,8 +88,8 @@ def log_lines(node: ServeProcess) -> list[str]:
 
 
 @contextlib.contextmanager
-def flood(port: int, connections: int, addresses: int, *mode: str) -> Iterator[None]:
-    """The attacker process, once it has opened ``connections`` connections."""
+def flood(port: int, connections: int, addresses: int, ready: int, *mode: str) -> Iterator[None]:
+    """The attacker process, once it has opened ``ready`` connections."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -98,6 +98,7 @@ def flood(port: int, connections: int, addresses: int, *mode: str) -> Iterator[N
             str(port),
             str(connections),
             str(addresses),
+            str(ready),
             *mode,
         ],
         cwd=ROOT,
@@ -106,8 +107,8 @@ def flood(port: int, connections: int, addresses: int, *mode: str) -> Iterator[N
     )
     assert proc.stdout is not None
     try:
-        ready, _, _ = select.select([proc.stdout], [], [], timeout(10))
-        assert ready, "the attacker did not open its connections"
+        readable, _, _ = select.select([proc.stdout], [], [], timeout(10))
+        assert readable, "the attacker did not open its connections"
         assert proc.stdout.readline().strip() == "ready"
         yield
         assert proc.poll() is None, "the attacker stopped during the test"
@@ -152,7 +153,7 @@ async def test_a_thousand_idle_connections_do_not_keep_an_honest_peer_out(
         pid = victim.proc.pid
         idle_mb = rss_mb(pid)
         quiet = len(log_lines(victim))
-        with flood(victim.port, FLOOD_CONNECTIONS, FLOOD_ADDRESSES):
+        with flood(victim.port, FLOOD_CONNECTIONS, FLOOD_ADDRESSES, FLOOD_CONNECTIONS):
             # The flood holds the node's pre-handshake capacity (and churns).
             await async_wait_until(
                 lambda: open_files(pid, "socket:") >= MAX_PREAUTH_CONNECTIONS,
@@ -251,7 +252,8 @@ async def test_out_of_file_handles_the_node_logs_little_and_recovers(
         limit = open_files(pid) + HEADROOM_FILES
         resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, limit))
         quiet = len(log_lines(victim))
-        with flood(victim.port, 1100, 100, "raw"):
+        # More connections than file handles; ready once it has more than the node has.
+        with flood(victim.port, 1100, 100, 2 * HEADROOM_FILES, "raw"):
             await async_wait_until(
                 lambda: any("Too many open files" in line for line in log_lines(victim)),
                 what="the node to run out of file handles",
