@@ -5,7 +5,8 @@ everyone's awareness; a step 1 is answered with step 2; a step 2 or update is ap
 and what it changed goes to every connection in the room (the sender included, as the
 stock server does: an update can complete structs that another client sent earlier);
 awareness changes go to every connection too (y-websocket clients count that echo as
-traffic, so a client alone in a room does not think its link is dead).
+traffic, so a client alone in a room does not think its link is dead), gathered per
+pass of the event loop.
 
 Each connection's messages go through the shared sans-I/O sync core
 (:class:`~lanban.sync.protocol.SyncProtocol` with the relay's rules); the room adds
@@ -14,6 +15,7 @@ what only a room does: the fan-out of changes and awareness to every connection.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, KeysView, Sequence
@@ -91,6 +93,8 @@ class Room:
         )
         self._on_change = on_change
         self._changes: list[bytes] = []
+        self._awareness_out: dict[int, AwarenessEntry] = {}  # client id -> change to send
+        self._awareness_sending: asyncio.Handle | None = None
         self._subscription = doc.observe(self._record_change)
 
     @property
@@ -102,9 +106,10 @@ class Room:
         session = SyncProtocol(
             _RoomDoc(self), rules=RELAY_RULES, limits=self.limits, rate=rate, guard=self.guard
         )
+        self.send_awareness_now()  # to those who were here before it
         self._sessions[connection] = session
-        session.start(self._awareness.states())
-        return session.data_to_send()
+        session.start()
+        return session.data_to_send() + self._awareness_frames(self._awareness.states())
 
     def leave(self, connection: ServerConnection) -> None:
         session = self._sessions.pop(connection, None)
@@ -120,6 +125,7 @@ class Room:
         """
         session = self._sessions[sender]
         session.receive_data(frame)
+        answers: list[bytes] = []
         for event in session.events_received():
             match event:
                 case AwarenessReceived(entries):
@@ -129,12 +135,15 @@ class Room:
                         raise ProtocolError(str(exc)) from exc
                     self._announce(applied.forward)
                 case AwarenessQueried():
-                    session.send_awareness(self._awareness.states())
+                    answers += self._awareness_frames(self._awareness.states())
                 case Refused():
                     log.debug("room %r: ignoring a permission-denied message", self.name)
                 case _:
                     pass
-        return session.data_to_send()
+        replies = session.data_to_send() + answers
+        if replies:
+            self.send_awareness_now()
+        return replies
 
     def expire_awareness(self, now: float, timeout: float) -> None:
         self._announce(self._awareness.expire(now, timeout))
@@ -143,6 +152,9 @@ class Room:
         """Stop using this room's document (it is unloaded or corrupted)."""
         self.discarded = True
         self.doc.unobserve(self._subscription)
+        if self._awareness_sending is not None:
+            self._awareness_sending.cancel()
+            self._awareness_sending = None
 
     def apply(self, update: bytes) -> None:
         """Apply a client's update and pass on what it changed (ProtocolError, RoomCorrupted)."""
@@ -160,6 +172,7 @@ class Room:
                 raise RoomCorrupted(f"update failed half-way: {exc}") from exc
             raise ProtocolError(f"update rejected: {exc}") from exc
         changes, self._changes = self._changes, []
+        self.send_awareness_now()  # what came before goes before, as it came
         for change in changes:
             # Out to the clients first, then to the store: handing an update to the
             # store thread wakes it, and it then contends for the GIL with these
@@ -171,8 +184,40 @@ class Room:
         self._changes.append(event.update)
 
     def _announce(self, entries: Sequence[AwarenessEntry]) -> None:
-        if entries:
-            fan_out(self.connections, encode(Awareness(tuple(entries))))
+        """Pass awareness changes on once the loop has read what else is waiting.
+
+        Clients that joined together renew their states together (every 15 s): 200
+        renewals, each sent to 200 clients one by one, kept the loop busy for over a
+        second. Gathered per pass of the event loop, a burst goes out in a few
+        messages; a lone change leaves in the next pass, as it came.
+        """
+        if not entries:
+            return
+        for entry in entries:
+            self._awareness_out.pop(entry.client_id, None)  # the latest, in arrival order
+            self._awareness_out[entry.client_id] = entry
+        if self._awareness_sending is None:
+            loop = asyncio.get_running_loop()
+            self._awareness_sending = loop.call_soon(self.send_awareness_now)
+
+    def send_awareness_now(self) -> None:
+        """Send the awareness changes gathered so far (before anything else goes out)."""
+        if self._awareness_sending is None:
+            return
+        self._awareness_sending.cancel()
+        self._awareness_sending = None
+        entries, self._awareness_out = tuple(self._awareness_out.values()), {}
+        for message in self._awareness_frames(entries):
+            fan_out(self.connections, message)
+
+    def _awareness_frames(self, entries: tuple[AwarenessEntry, ...]) -> list[bytes]:
+        """Messages of at most ``limits.awareness_entries`` entries: what a Lanban node
+        takes in one (y-websocket clients take any number)."""
+        size = self.limits.awareness_entries
+        return [
+            encode(Awareness(entries[start : start + size]))
+            for start in range(0, len(entries), size)
+        ]
 
 
 def fan_out(connections: Iterable[ServerConnection], message: bytes) -> None:

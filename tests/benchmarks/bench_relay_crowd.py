@@ -47,6 +47,7 @@ WARMUP = 30
 PAUSE_S = 0.02
 WORST_BUDGET_MS = 100.0
 AWARENESS_RENEW_S = 15.0
+AWARENESS_CHECK_S = 3.0
 ROOM = "crowd"
 LABELS = ("ours", "stock")
 
@@ -92,6 +93,7 @@ class CrowdClient(asyncio.Protocol):
         self.client_id = random.getrandbits(31)
         self.state = {"user": {"name": f"{tally.label}-{index}"}}
         self.clock = 0
+        self.renewed = 0.0
         self.received = 0
         self.buffer = bytearray()
         self.upgraded = False
@@ -118,11 +120,13 @@ class CrowdClient(asyncio.Protocol):
         assert self.transport is not None
         self.transport.write(head + bytes(4) + payload)
 
-    def renew_awareness(self) -> None:
-        self.clock += 1
-        entry = AwarenessEntry(self.client_id, self.clock, self.state)
-        self.send(encode(Awareness((entry,))))
-        asyncio.get_running_loop().call_later(AWARENESS_RENEW_S, self.renew_awareness)
+    def check_awareness(self) -> None:
+        # y-protocols: every 3 s, renew the local state if it is 15 s old.
+        if time.monotonic() - self.renewed >= AWARENESS_RENEW_S:
+            self.clock += 1
+            self.renewed = time.monotonic()
+            self.send(encode(Awareness((AwarenessEntry(self.client_id, self.clock, self.state),))))
+        asyncio.get_running_loop().call_later(AWARENESS_CHECK_S, self.check_awareness)
 
     def data_received(self, data: bytes) -> None:
         now = time.monotonic()
@@ -141,9 +145,9 @@ class CrowdClient(asyncio.Protocol):
             self.upgraded = True
             self.send(EMPTY_STEP1)
             self.clock = 1
+            self.renewed = time.monotonic()
             self.send(encode(Awareness((AwarenessEntry(self.client_id, 1, self.state),))))
-            delay = random.uniform(0, AWARENESS_RENEW_S)
-            asyncio.get_running_loop().call_later(delay, self.renew_awareness)
+            asyncio.get_running_loop().call_later(AWARENESS_CHECK_S, self.check_awareness)
         while len(buffer) >= 2:
             first, n = buffer[0], buffer[1] & 0x7F
             start = 2

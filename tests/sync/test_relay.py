@@ -17,7 +17,7 @@ import pytest
 import websockets
 from pycrdt import Doc, Map, Text
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.frames import CloseCode
+from websockets.frames import CloseCode, Frame, Opcode
 
 from lanban.sync.messages import (
     Awareness,
@@ -26,6 +26,7 @@ from lanban.sync.messages import (
     QueryAwareness,
     SyncStep1,
     SyncUpdate,
+    decode,
     encode,
     var_bytes,
 )
@@ -173,6 +174,43 @@ async def test_awareness_is_relayed_and_removed_when_its_client_leaves(
     await other_room.set("ping", "pong")
     await async_wait_until(lambda: other_room.map() == {"ping": "pong"}, what="other room alive")
     assert other_room.awareness == {}
+
+
+async def test_awareness_that_arrives_together_leaves_together(
+    start_relay: RelayFactory,
+) -> None:
+    # As stock clients that joined together renew together: one message per pass of the
+    # relay's loop (at most limits.awareness_entries entries each), not one per change.
+    async with (
+        start_relay(limits=Limits(awareness_entries=4)) as relay,
+        websockets.connect(f"{relay.url}/board") as observer,
+        websockets.connect(f"{relay.url}/board") as crowd,
+    ):
+        assert decode(await within(observer.recv())) == SyncStep1(b"\x00")
+        assert decode(await within(crowd.recv())) == SyncStep1(b"\x00")
+        frames = [encode_awareness(i, {"n": i}) for i in range(1, 11)]
+        masked = [Frame(Opcode.BINARY, f).serialize(mask=True, extensions=[]) for f in frames]
+        crowd.transport.write(b"".join(masked))  # one write: the relay reads them at once
+        got = await awareness_messages(observer, 10)
+        assert [len(message.entries) for message in got] == [4, 4, 2]
+        assert [e.client_id for message in got for e in message.entries] == list(range(1, 11))
+
+        # A newcomer, and whoever queries, gets everyone in messages of that size too.
+        async with websockets.connect(f"{relay.url}/board") as newcomer:
+            assert isinstance(decode(await within(newcomer.recv())), SyncStep1)
+            assert [len(m.entries) for m in await awareness_messages(newcomer, 10)] == [4, 4, 2]
+            await newcomer.send(encode(QueryAwareness()))
+            assert [len(m.entries) for m in await awareness_messages(newcomer, 10)] == [4, 4, 2]
+
+
+async def awareness_messages(ws: Any, entries: int) -> list[Awareness]:
+    """The next awareness messages ``ws`` receives, until they hold ``entries`` entries."""
+    got: list[Awareness] = []
+    while sum(len(message.entries) for message in got) < entries:
+        message = decode(await within(ws.recv()))
+        assert isinstance(message, Awareness)
+        got.append(message)
+    return got
 
 
 async def test_query_awareness_returns_everyone_present(relay: Relay, clients: Any) -> None:
