@@ -253,14 +253,14 @@ class SyncProtocol:
     def _apply(self, update: bytes) -> None:
         if update == EMPTY_UPDATE:
             return
-        self.guard.admit(update)
+        summary = self.guard.admit(update)
         try:
             self.doc.apply_update(update)
         except ProtocolError:
             raise
         except ValueError as exc:
             raise ProtocolError(str(exc)) from exc
-        self.guard.applied(update)
+        self.guard.applied(update, summary)
 
     def _mark(self, *, sent: bool = False, received: bool = False) -> None:
         was = self.synced

@@ -11,7 +11,13 @@ one guard serves every link of a document (a node's board, a relay room). It run
 - the growth bound (PROTOCOL.md "Limits"): what pycrdt may allocate for an update of
   N bytes, estimated from the check's summary, must stay under ``64 N + 1 MiB``;
 - what builds up over many updates: the document's distinct clients (its state
-  vector) and its encoded size.
+  vector), its encoded size, and updates pycrdt keeps aside until what they build on
+  arrives ("pending": invisible in the state vector and in ``get_update``, and never
+  stored, but held in memory, ~50 bytes per byte). An update that leaves structs
+  pending is seen after it is applied (a client's clock stays short of the update's);
+  over ``pending_bytes`` of such updates the link is closed, and until they resolve
+  every update is refused: the board stalls, the process stays small, and a restart
+  (or the relay reloading the room) drops them.
 
 A refusal raises :class:`~lanban.sync.update_check.UpdateRefused` (a ProtocolError):
 the caller closes the link with its reason, and nothing was applied, stored or sent on.
@@ -52,6 +58,9 @@ MAX_BOARD_BYTES = 64 * 1024 * 1024
 # 10,000 is years of daily use by a team; the state vector then is ~60 KB, far under
 # the 1 MiB state-vector limit every peer must accept (Limits.state_vector_bytes).
 MAX_BOARD_CLIENTS = 10_000
+# Bytes of applied updates whose structs wait for changes the document lacks (honest
+# ones wait briefly for an update that is on its way by another link).
+MAX_PENDING_BYTES = 1024 * 1024
 
 
 class GuardedDoc(Protocol):
@@ -71,6 +80,7 @@ class GuardLimits:
     board_clients: int = MAX_BOARD_CLIENTS
     growth_per_byte: int = GROWTH_PER_BYTE
     growth_allowance: int = GROWTH_ALLOWANCE
+    pending_bytes: int = MAX_PENDING_BYTES
 
 
 DEFAULT_GUARD_LIMITS = GuardLimits()
@@ -95,10 +105,17 @@ class UpdateGuard:
         # The document's encoded size, measured when needed and grown by the bytes of
         # every update applied since (an update adds at most its own size to it).
         self._size: int | None = None
+        self._waiting: dict[int, int] = {}  # client -> clock an update reached, not the doc
+        self.pending_bytes = 0  # bytes of the applied updates still waiting
 
     def admit(self, update: bytes) -> UpdateSummary:
         """Check an update before it is applied; raises UpdateRefused (or BoardFull)."""
         limits = self.limits
+        if self.pending_bytes > limits.pending_bytes:
+            raise BoardFull(
+                f"board stalled: {self.pending_bytes // 1000} kB of updates wait for "
+                "changes it lacks"
+            )
         clocks = self._known_clocks()
         summary = check_update(update, limits.update, known_clock=lambda c: clocks.get(c, 0))
         allowed = limits.growth_per_byte * len(update) + limits.growth_allowance
@@ -122,9 +139,30 @@ class UpdateGuard:
                 )
         return summary
 
-    def applied(self, update: bytes) -> None:
+    def applied(self, update: bytes, summary: UpdateSummary) -> None:
+        """After ``update`` (with this summary from :meth:`admit`) was applied; raises
+        UpdateRefused when too much of what was applied waits for missing changes."""
         if self._size is not None:
             self._size += len(update)
+        clocks = self._known_clocks()
+        waiting = self._waiting
+        short = False
+        for client, end in summary.clock_ends.items():
+            if clocks.get(client, 0) < end:
+                waiting[client] = max(waiting.get(client, 0), end)
+                short = True
+        if waiting:
+            for client, end in list(waiting.items()):
+                if clocks.get(client, 0) >= end:
+                    del waiting[client]
+        if not waiting:
+            self.pending_bytes = 0
+        elif short:
+            self.pending_bytes += len(update)
+            if self.pending_bytes > self.limits.pending_bytes:
+                raise UpdateRefused(
+                    f"{self.pending_bytes // 1000} kB of updates wait for changes the board lacks"
+                )
 
     def _known_clocks(self) -> dict[int, int]:
         state = self.doc.get_state()

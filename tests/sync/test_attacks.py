@@ -41,7 +41,12 @@ from lanban.sync.secure import Handshake, SecureChannel
 from lanban.sync.session import NODE_INFO
 from lanban.sync.store import Store
 from lanban.sync.update_check import state_vector_clocks
-from lanban.sync.update_guard import GROWTH_ALLOWANCE, GROWTH_PER_BYTE, MAX_BOARD_CLIENTS
+from lanban.sync.update_guard import (
+    GROWTH_ALLOWANCE,
+    GROWTH_PER_BYTE,
+    MAX_BOARD_CLIENTS,
+    MAX_PENDING_BYTES,
+)
 from tests.interop.harness import RelayProcess
 from tests.interop.yclient import YClient
 from tests.support import async_wait_until, timeout
@@ -88,6 +93,21 @@ def merge_run(victim: int, known: int) -> bytes:
     structs = [item(8, b"\x01\x78", root="tickets")]
     structs += [item(8, b"\x01\x78", origin=(FORGED, i)) for i in range(999)]
     return update(section(FORGED, 0, structs))
+
+
+def waiting(n: int) -> bytes:
+    """60,000 values placed after structs no document has (about 720 kB): pycrdt holds
+    them aside, ~30 MB in memory, out of the state vector, the board file and the store."""
+    missing = FORGED + 10**6
+    structs = b"".join(
+        b"\x88" + var_uint(missing) + var_uint(i) + b"\x01\x78" for i in range(60_000)
+    )
+    return var_uint(1) + var_uint(60_000) + var_uint(FORGED + n) + b"\x00" + structs + b"\x00"
+
+
+# Memory that waiting updates may take: the cap, the update that went over it, and one
+# refused while the board is stalled.
+WAITING_BOUND_BYTES = MAX_PENDING_BYTES + 2 * len(waiting(0))
 
 
 ATTACKS: dict[str, tuple[Callable[[int, int], bytes], str]] = {
@@ -299,6 +319,34 @@ async def test_forged_clients_over_many_updates_stop_at_the_board_cap(node: Node
     assert "kept before" in titles(board)
 
 
+async def test_updates_waiting_for_missing_changes_stall_the_board_until_a_restart(
+    node: NodeTarget,
+) -> None:
+    attacker = await Peer.link(node.process.port, node.board_id, node.key)
+    await attacker.sync()
+    before = Memory.of(node.process.proc.pid)
+    await attacker.send(SyncUpdate(waiting(0)))
+    await attacker.send(SyncUpdate(waiting(1)))
+    code, words = await attacker.closed()
+    assert code == POLICY_VIOLATION and "wait for changes" in words, (code, words)
+    again = await Peer.link(node.process.port, node.board_id, node.key)
+    await again.sync()
+    await again.send(SyncUpdate(waiting(2)))
+    code, words = await again.closed()
+    assert code == POLICY_VIOLATION and "board stalled" in words, (code, words)
+    assert_within_bound(before, Memory.of(node.process.proc.pid), WAITING_BOUND_BYTES)
+
+    node.restart()  # what waited was never stored: the board takes edits again
+    honest = await Peer.link(node.process.port, node.board_id, node.key)
+    board = Board.from_update(await honest.sync(), actor="honest")
+    assert max(state_vector_clocks(board.get_state())) < FORGED
+    before_edit = board.get_state()
+    board.add_ticket("after the restart")
+    await honest.send(SyncUpdate(board.get_update(before_edit)))
+    await _eventually_titles(node, {"kept before", "after the restart"})
+    await honest.close()
+
+
 # ------------------------------------------------------------------ through the relay
 
 
@@ -368,4 +416,41 @@ async def test_an_attack_through_the_relay(relay: RelayTarget, attack: str) -> N
     assert carol.map() == {"kept": "before", "after": "the attack"}
     clocks: dict[int, Any] = state_vector_clocks(carol.doc.get_state())
     assert set(clocks) == {ALICE} and clocks[ALICE] == 2  # her two edits, nothing forged
+    await carol.close()
+
+
+async def closed_after(relay: RelayTarget, *updates: bytes) -> tuple[int | None, str]:
+    """A raw y-websocket client sends these updates; how the relay closed it."""
+    async with websockets.connect(f"{relay.process.url}/board", max_size=None) as ws:
+        await ws.send(encode(SyncStep1(b"\x00")))
+        for data in updates:
+            await ws.send(encode(SyncUpdate(data)))
+        try:
+            async with asyncio.timeout(timeout(ANSWER_S)):
+                async for _ in ws:
+                    pass
+        except ConnectionClosed:
+            pass
+    return ws.close_code, ws.close_reason or ""
+
+
+async def test_updates_waiting_for_missing_changes_through_the_relay(relay: RelayTarget) -> None:
+    alice = await synced_client(relay, ALICE)
+    await alice.set("kept", "before")
+    await alice.close()
+    before = Memory.of(relay.process.process.pid)
+    code, words = await closed_after(relay, waiting(0), waiting(1))
+    assert code == POLICY_VIOLATION and "wait for changes" in words, (code, words)
+    code, words = await closed_after(relay, waiting(2))
+    assert code == POLICY_VIOLATION and "board stalled" in words, (code, words)
+    assert_within_bound(before, Memory.of(relay.process.process.pid), WAITING_BOUND_BYTES)
+
+    relay.restart()
+    bob = await synced_client(relay, ALICE + 1)
+    assert bob.map() == {"kept": "before"}
+    await bob.set("after", "the restart")
+    carol = await synced_client(relay, ALICE + 2)
+    await async_wait_until(lambda: len(carol.map()) == 2, what="an edit after the restart")
+    assert set(state_vector_clocks(carol.doc.get_state())) == {ALICE, ALICE + 1}
+    await bob.close()
     await carol.close()

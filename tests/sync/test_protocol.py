@@ -287,3 +287,41 @@ def test_held_updates_are_bounded_in_bytes() -> None:
     p.receive_data(big)
     with pytest.raises(ProtocolError, match="update bytes before sync step 2"):
         p.receive_data(big)
+
+
+def waiting_values(client: int, n: int, missing: int = 2**31 + 7) -> bytes:
+    """``n`` values of a new client, each placed after a struct of ``missing`` that no
+    document has: pycrdt keeps them aside (pending) in memory, out of the state vector."""
+    structs = b"".join(
+        b"\x88" + var_uint(missing) + var_uint(1_000 + i) + b"\x01\x78" for i in range(n)
+    )
+    return var_uint(1) + var_uint(n) + var_uint(client) + var_uint(0) + structs + b"\x00"
+
+
+def test_updates_waiting_for_missing_changes_are_bounded() -> None:
+    doc, p = protocol(RELAY_RULES)
+    p.guard = guard = UpdateGuard(doc, GuardLimits(pending_bytes=150_000))
+    p.receive_data(encode(SyncUpdate(waiting_values(100, 10_000))))
+    assert state_vector_clocks(doc.get_state()) == {}  # applied, but waiting
+    assert 0 < guard.pending_bytes <= 150_000
+    with pytest.raises(UpdateRefused, match="wait for changes the board lacks"):
+        p.receive_data(encode(SyncUpdate(waiting_values(101, 10_000))))
+    # Stalled: nothing more is applied, from any link, until a restart drops them.
+    other = SyncProtocol(doc, rules=RELAY_RULES, guard=guard)
+    with pytest.raises(BoardFull, match="board stalled"):
+        other.receive_data(encode(SyncUpdate(forged_clients(5_000, 1))))
+
+
+def test_waiting_updates_stop_counting_once_what_they_need_arrives() -> None:
+    doc, p = protocol(RELAY_RULES)
+    source: Doc[Any] = Doc(client_id=7)
+    m = source.get("m", type=Map)
+    m["a"] = 1
+    first = source.get_update()
+    before = source.get_state()
+    m["b"] = 2
+    second = source.get_update(before)
+    p.receive_data(encode(SyncUpdate(second)))  # it builds on the first: it waits
+    assert p.guard.pending_bytes == len(second)
+    p.receive_data(encode(SyncUpdate(first)))
+    assert p.guard.pending_bytes == 0 and doc.map() == {"a": 1, "b": 2}
