@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Map
 
+from lanban.model.board import Board
 from lanban.sync.messages import (
     Awareness,
     AwarenessEntry,
@@ -19,6 +20,7 @@ from lanban.sync.messages import (
     encode,
     var_uint,
 )
+from lanban.sync.presence import Presence
 from lanban.sync.protocol import (
     MAX_HELD_BYTES,
     MAX_HELD_UPDATES,
@@ -34,6 +36,7 @@ from lanban.sync.protocol import (
     SyncProtocol,
     SyncRules,
 )
+from lanban.sync.session import Session, board_guard
 from lanban.sync.update_check import UpdateLimits, UpdateRefused, check_update, state_vector_clocks
 from lanban.sync.update_guard import BoardFull, GuardLimits, UpdateGuard, growth_estimate
 
@@ -325,3 +328,21 @@ def test_waiting_updates_stop_counting_once_what_they_need_arrives() -> None:
     assert p.guard.pending_bytes == len(second)
     p.receive_data(encode(SyncUpdate(first)))
     assert p.guard.pending_bytes == 0 and doc.map() == {"a": 1, "b": 2}
+
+
+def test_a_held_update_is_checked_when_the_peers_step_2_releases_it() -> None:
+    doc, p = protocol()
+    first, updates = edits(1)
+    p.receive_data(encode(SyncUpdate(updates[0])))
+    p.receive_data(encode(SyncUpdate(var_uint(2**28))))  # held, not yet looked at
+    with pytest.raises(UpdateRefused, match="client sections"):
+        p.receive_data(encode(SyncStep2(first)))
+    assert doc.map() == {"base": 0, "k0": 0}  # what came before it was applied
+
+
+def test_every_link_of_a_board_shares_its_guard() -> None:
+    board = Board.create("Shared", ["A"], actor="ann")
+    presence = Presence(board.doc.client_id)
+    one, two = (Session(board, presence, n, lambda frame: None) for n in (1, 2))
+    assert one.protocol.guard is two.protocol.guard is board_guard(board)
+    assert board_guard(Board.create("Other", ["A"], actor="bob")) is not one.protocol.guard
