@@ -45,7 +45,7 @@ from .protocol import (
     Refused,
     SyncProtocol,
 )
-from .update_guard import UpdateGuard
+from .update_guard import PendingOverflow, UpdateGuard
 
 log = logging.getLogger("lanban.relay")
 
@@ -124,7 +124,10 @@ class Room:
         update broke the document.
         """
         session = self._sessions[sender]
-        session.receive_data(frame)
+        try:
+            session.receive_data(frame)
+        except PendingOverflow as exc:  # held only in this document's memory: reload it
+            raise RoomCorrupted(str(exc)) from exc
         answers: list[bytes] = []
         for event in session.events_received():
             match event:

@@ -15,9 +15,10 @@ one guard serves every link of a document (a node's board, a relay room). It run
   arrives ("pending": invisible in the state vector and in ``get_update``, and never
   stored, but held in memory, ~50 bytes per byte). An update that leaves structs
   pending is seen after it is applied (a client's clock stays short of the update's);
-  over ``pending_bytes`` of such updates the link is closed, and until they resolve
-  every update is refused: the board stalls, the process stays small, and a restart
-  (or the relay reloading the room) drops them.
+  over ``pending_bytes`` of such updates :class:`PendingOverflow` is raised. A relay
+  room then reloads from its store, which never held them; a node closes the link,
+  and until they resolve refuses every update: the board stalls, the process stays
+  small, and a restart drops them.
 
 A refusal raises :class:`~lanban.sync.update_check.UpdateRefused` (a ProtocolError):
 the caller closes the link with its reason, and nothing was applied, stored or sent on.
@@ -71,6 +72,10 @@ class GuardedDoc(Protocol):
 
 class BoardFull(UpdateRefused):
     """The update would take the board past one of its totals."""
+
+
+class PendingOverflow(UpdateRefused):
+    """Raised after applying: too much of what was applied waits for missing changes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +146,7 @@ class UpdateGuard:
 
     def applied(self, update: bytes, summary: UpdateSummary) -> None:
         """After ``update`` (with this summary from :meth:`admit`) was applied; raises
-        UpdateRefused when too much of what was applied waits for missing changes."""
+        PendingOverflow when too much of what was applied waits for missing changes."""
         if self._size is not None:
             self._size += len(update)
         clocks = self._known_clocks()
@@ -160,7 +165,7 @@ class UpdateGuard:
         elif short:
             self.pending_bytes += len(update)
             if self.pending_bytes > self.limits.pending_bytes:
-                raise UpdateRefused(
+                raise PendingOverflow(
                     f"{self.pending_bytes // 1000} kB of updates wait for changes the board lacks"
                 )
 
