@@ -101,6 +101,8 @@ class ChangeTracker:
             return [Change(Kind.TICKET_REMOVED, tid, frozenset(fields))]
         if is_live and not was_live:
             return [Change(Kind.TICKET_ADDED, tid, frozenset(fields))]
+        if old is not None and new is None:  # gone from the trash: purged, or creation undone
+            return [Change(Kind.TICKET_REMOVED, tid, frozenset(fields))]
         if not is_live:
             return []
         assert old is not None and new is not None

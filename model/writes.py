@@ -19,6 +19,7 @@ from pycrdt import (
     Array,
     Doc,
     Map,
+    StackItem,
     Subscription,
     Text,
     UndoManager,
@@ -172,16 +173,10 @@ class Writes:
         self.updates = _UpdateFanout()
         self._update_subscription: Subscription | None = None
         self.undo_clock = _UndoClock(clock)
-        self._undo = UndoManager(capture_timeout_millis=UNDO_CAPTURE_MS, timestamp=self.undo_clock)
-        for scope in scopes:
-            self._undo.expand_scope(scope)
-        self._undo.include_origin(LOCAL_SOURCE)
+        self._undo = _History(scopes, LOCAL_SOURCE, UNDO_CAPTURE_MS, self.undo_clock)
         # Everyone else's changes, one step per transaction, to undo a wipe
         # (issue 9): see undo_remote.
-        self._remote_undo = UndoManager(capture_timeout_millis=0)
-        for scope in scopes:
-            self._remote_undo.expand_scope(scope)
-        self._remote_undo.include_origin(REMOTE_SOURCE)
+        self._remote_undo = _History(scopes, REMOTE_SOURCE, 0, clock)
         self._remote_steps = 0
 
     def local(self, *, boundary: bool = True) -> Sourced:
@@ -304,6 +299,77 @@ class Sourced:
             raise exc.exceptions[0] from exc
         if self._boundary and exc_type is None:
             writes.undo_clock.epoch += UNDO_BOUNDARY_MS
+
+
+class _History:
+    """An undo history whose undo and redo take back exactly one step.
+
+    pycrdt's UndoManager, like Yjs's, passes over a step that no longer changes
+    anything (a peer's concurrent write to the same fields won) and undoes the
+    step before it in the same call: one undo after deleting a ticket that a
+    peer deleted too took back the ticket's creation, and it left the trash for
+    good. So the top step alone goes to a one-step manager, and the history is
+    built again around what that manager did (undo is rare: a rebuild is cheap).
+    """
+
+    def __init__(
+        self, scopes: list[Map[Any]], origin: Hashable, capture_ms: int, clock: Callable[[], int]
+    ) -> None:
+        self._scopes = scopes
+        self._origin = origin
+        self._capture_ms = capture_ms
+        self._clock = clock
+        self._manager = self._build([], [], origin, capture_ms)
+
+    def _build(
+        self,
+        undo: list[StackItem[Any]],
+        redo: list[StackItem[Any]],
+        origin: Hashable,
+        capture_ms: int,
+    ) -> UndoManager:
+        manager = UndoManager(
+            capture_timeout_millis=capture_ms,
+            timestamp=self._clock,
+            undo_stack=undo,
+            redo_stack=redo,
+        )
+        for scope in self._scopes:
+            manager.expand_scope(scope)
+        manager.include_origin(origin)
+        return manager
+
+    def can_undo(self) -> bool:
+        return self._manager.can_undo()
+
+    def can_redo(self) -> bool:
+        return self._manager.can_redo()
+
+    def clear(self) -> None:
+        self._manager.clear()
+
+    def undo(self) -> bool:
+        """Undo the last step; False if it no longer changed anything (it is dropped)."""
+        undo, redo = self._manager.undo_stack, self._manager.redo_stack
+        if not undo:
+            return False
+        # Tracks no transactions but its own undo, whose step it puts on its redo stack.
+        one = self._build([undo.pop()], [], _NO_ORIGIN, 0)
+        done = one.undo()
+        self._manager = self._build(undo, redo + one.redo_stack, self._origin, self._capture_ms)
+        return done
+
+    def redo(self) -> bool:
+        undo, redo = self._manager.undo_stack, self._manager.redo_stack
+        if not redo:
+            return False
+        one = self._build([], [redo.pop()], _NO_ORIGIN, 0)
+        done = one.redo()
+        self._manager = self._build(undo + one.undo_stack, redo, self._origin, self._capture_ms)
+        return done
+
+
+_NO_ORIGIN = object()  # no transaction has it
 
 
 class _UndoClock:
