@@ -63,10 +63,10 @@ ROOM_UNLOAD_DELAY_S = 30.0
 COMPACT_AFTER_UPDATES = 500
 MAX_ROOM_NAME_CHARS = 256
 MAX_AWARENESS_IDS_PER_CONNECTION = RELAY_OWNERSHIP.max_ids_per_owner or 64
-# Every message a client sends may go to every other client in its room: a client may
-# send 200 a second, 2,000 at once (a board import, a reconnect's backlog).
-MESSAGES_PER_SECOND = 200.0
-MESSAGE_BURST = 2000.0
+# A burst as large as a node's peers take (a board import through a node, a backlog);
+# sustained, a tenth of theirs: the relay sends each message on to every client in the room.
+MESSAGE_BURST = RateLimit.burst
+MESSAGES_PER_SECOND = RateLimit.per_second / 10
 MAX_CLIENTS_PER_ROOM = 1000
 MAX_ROOMS = 1000  # loaded at once (rooms with clients, or left less than unload_delay_s ago)
 CLOSE_REASON_MAX_BYTES = 120  # a close frame's reason must fit in 123 bytes
