@@ -66,9 +66,11 @@ class RateLimitedLog:
         self,
         interval_s: float = LOG_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
+        logger: logging.Logger = log,
     ) -> None:
         self._interval_s = interval_s
         self._clock = clock
+        self._logger = logger
         self._next_at: dict[str, float] = {}
         self._held: dict[str, int] = {}
 
@@ -81,7 +83,7 @@ class RateLimitedLog:
         self._next_at[kind] = now + self._interval_s
         if held:
             message += f" (and {held} more times in the last {self._interval_s:.0f} s)"
-        log.log(level, "%s", message)
+        self._logger.log(level, "%s", message)
 
 
 def raise_open_file_limit() -> int | None:

@@ -40,6 +40,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
+from .admission import RateLimitedLog, raise_open_file_limit
 from .awareness import RELAY_OWNERSHIP
 from .messages import DEFAULT_LIMITS, Limits, ProtocolError
 from .protocol import RateLimit
@@ -118,10 +119,13 @@ class Relay:
         self._unload_timers: dict[str, asyncio.TimerHandle] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        # Refused clients come back after their backoff: a line per kind per 10 s.
+        self._refusals = RateLimitedLog(logger=log)
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        raise_open_file_limit()  # a socket per client: more than the usual 1,024
         self._store = StoreWorker()
         await self._store.open(self.data_dir)
         try:
@@ -224,7 +228,7 @@ class Relay:
         try:
             room = await self._acquire(name)
         except RelayBusy as exc:
-            log.warning("%s: refused from room %r: %s", peer, name, exc)
+            self._refusals.log(logging.WARNING, str(exc), f"{peer}: refused from {name!r}: {exc}")
             await _close(connection, CloseCode.TRY_AGAIN_LATER, str(exc))
             return
         except Exception:
