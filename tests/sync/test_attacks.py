@@ -10,6 +10,11 @@ the board key - and through the relay, as a raw y-websocket client. What must ho
 - the board is intact: an honest peer still syncs and sees every acknowledged edit;
 - nothing of the attack was stored: after a restart the board is the same, without the
   attacker's clients.
+
+Two attacks build up over many updates: forged client ids (finding 5 spread out: the
+board stops at MAX_BOARD_CLIENTS), and updates that wait for changes nobody has (pycrdt
+holds them in memory: over MAX_PENDING_BYTES a node stalls until restarted, a relay
+reloads the room).
 """
 
 from __future__ import annotations
