@@ -32,7 +32,7 @@ value (``to_py``), which Lanban never does on the board's types (PROTOCOL.md 6).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from .update_check import (
     DEFAULT_UPDATE_LIMITS,
@@ -112,6 +112,14 @@ class UpdateGuard:
         self._size: int | None = None
         self._waiting: dict[int, int] = {}  # client -> clock an update reached, not the doc
         self.pending_bytes = 0  # bytes of the applied updates still waiting
+        self._full: str | None = None  # why the last update was refused as over a total
+
+    @property
+    def problem(self) -> str | None:
+        """Why this board refuses peers' updates now, for the status; None when it does not."""
+        if self.pending_bytes > self.limits.pending_bytes:
+            return f"board stalled: {self.pending_bytes // 1000} kB of updates wait for changes"
+        return self._full
 
     def admit(self, update: bytes) -> UpdateSummary:
         """Check an update before it is applied; raises UpdateRefused (or BoardFull)."""
@@ -131,18 +139,23 @@ class UpdateGuard:
             )
         new_clients = sum(1 for c in summary.clients if c not in clocks)
         if new_clients and len(clocks) + new_clients > limits.board_clients:
-            raise BoardFull(
+            self._refuse_as_full(
                 f"board full: {len(clocks)} clients, {new_clients} more is over "
                 f"{limits.board_clients}"
             )
         if self._size is None or self._size + len(update) > limits.board_bytes:
             self._size = len(self.doc.get_update(b"\x00"))
             if self._size + len(update) > limits.board_bytes:
-                raise BoardFull(
+                self._refuse_as_full(
                     f"board full: {self._size // 1_000_000} MB + {len(update) // 1000} kB "
                     f"is over the {limits.board_bytes // 1024 // 1024} MiB a board may hold"
                 )
+        self._full = None
         return summary
+
+    def _refuse_as_full(self, reason: str) -> NoReturn:
+        self._full = reason
+        raise BoardFull(reason)
 
     def applied(self, update: bytes, summary: UpdateSummary) -> None:
         """After ``update`` (with this summary from :meth:`admit`) was applied; raises

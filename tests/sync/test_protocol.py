@@ -237,9 +237,11 @@ def test_clients_are_capped_per_board_over_many_updates() -> None:
     p.receive_data(encode(SyncUpdate(forged_clients(1_000, 200))))
     with pytest.raises(BoardFull, match="board full: 200 clients, 100 more is over 250"):
         p.receive_data(encode(SyncUpdate(forged_clients(2_000, 100))))
+    assert p.guard.problem == "board full: 200 clients, 100 more is over 250"
     assert len(state_vector_clocks(doc.get_state())) == 200
     # Clients the board already has do not count again.
     p.receive_data(encode(SyncUpdate(forged_clients(1_000, 200))))
+    assert p.guard.problem is None
 
 
 def test_a_board_has_a_total_size() -> None:
@@ -313,6 +315,7 @@ def test_updates_waiting_for_missing_changes_are_bounded() -> None:
     other = SyncProtocol(doc, rules=RELAY_RULES, guard=guard)
     with pytest.raises(BoardFull, match="board stalled"):
         other.receive_data(encode(SyncUpdate(forged_clients(5_000, 1))))
+    assert (guard.problem or "").startswith("board stalled")
 
 
 def test_waiting_updates_stop_counting_once_what_they_need_arrives() -> None:
