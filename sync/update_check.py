@@ -26,8 +26,9 @@ still bounds what accumulates over many updates (the document's state vector
 size, nesting built one update at a time): one update's check cannot see those.
 Cost: about 2.5 us per struct in CPython, 0.35 s for a 10,000-ticket board
 (4-5x pycrdt applying it; tests/benchmarks/bench_update_check.py). The walk
-of the format and its caps stay in this one module (~520 lines), with the
-nesting pass apart in sync/update_nesting.py.
+of the format and its caps stay in this one module (~560 lines), with the
+nesting pass apart in sync/update_nesting.py and the count of what pycrdt merges one
+by one in sync/update_merges.py.
 """
 
 from __future__ import annotations
