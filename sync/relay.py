@@ -44,7 +44,7 @@ from .admission import RateLimitedLog, raise_open_file_limit
 from .awareness import RELAY_OWNERSHIP
 from .messages import DEFAULT_LIMITS, Limits, ProtocolError
 from .protocol import RateLimit
-from .relay_room import Room, RoomCorrupted
+from .relay_room import Room, RoomCorrupted, peer_name
 from .relay_store import StoreWorker
 from .runner import run_until_signal
 from .update_log import StoreError
@@ -212,10 +212,10 @@ class Relay:
         if self._token is not None:
             given = parse_qs(query).get("token")
             if not given:
-                log.info("%s: refused, no token", _peer(connection))
+                log.info("%s: refused, no token", peer_name(connection))
                 return connection.respond(HTTPStatus.UNAUTHORIZED, "token required\n")
             if not hmac.compare_digest(given[0].encode(), self._token):
-                log.warning("%s: refused, wrong token", _peer(connection))
+                log.warning("%s: refused, wrong token", peer_name(connection))
                 return connection.respond(HTTPStatus.FORBIDDEN, "wrong token\n")
         return None
 
@@ -224,7 +224,7 @@ class Relay:
     async def _serve_connection(self, connection: ServerConnection) -> None:
         # Like the stock server: the raw path up to the query is the room name.
         name = connection.request.path[1:].partition("?")[0] if connection.request else ""
-        peer = _peer(connection)
+        peer = peer_name(connection)
         try:
             room = await self._acquire(name)
         except RelayBusy as exc:
@@ -380,11 +380,6 @@ class Relay:
             now = time.monotonic()
             for room in list(self._rooms.values()):
                 room.expire_awareness(now, self.settings.awareness_timeout_s)
-
-
-def _peer(connection: ServerConnection) -> str:
-    address = connection.remote_address
-    return f"{address[0]}:{address[1]}" if address else "client"
 
 
 async def _close(connection: ServerConnection, code: CloseCode, reason: str) -> None:

@@ -85,6 +85,8 @@ class Room:
         self.name = name
         self.doc = doc
         self.limits = limits
+        # What a client may leave unread: a whole step 2 and as much again.
+        self.max_buffered = 2 * limits.frame_bytes
         self._sessions: dict[ServerConnection, SyncProtocol] = {}
         self.guard = UpdateGuard(doc)  # every connection's updates are checked by it
         self.discarded = False
@@ -180,7 +182,7 @@ class Room:
             # Out to the clients first, then to the store: handing an update to the
             # store thread wakes it, and it then contends for the GIL with these
             # sends (measured: both frames left ~100 us later on loopback).
-            fan_out(self.connections, encode(SyncUpdate(change)))
+            fan_out(self.connections, encode(SyncUpdate(change)), self.max_buffered)
             self._on_change(self, change)
 
     def _record_change(self, event: TransactionEvent) -> None:
@@ -211,7 +213,7 @@ class Room:
         self._awareness_sending = None
         entries, self._awareness_out = tuple(self._awareness_out.values()), {}
         for message in self._awareness_frames(entries):
-            fan_out(self.connections, message)
+            fan_out(self.connections, message, self.max_buffered)
 
     def _awareness_frames(self, entries: tuple[AwarenessEntry, ...]) -> list[bytes]:
         """Messages of at most ``limits.awareness_entries`` entries: what a Lanban node
@@ -223,13 +225,17 @@ class Room:
         ]
 
 
-def fan_out(connections: Iterable[ServerConnection], message: bytes) -> None:
+def fan_out(connections: Iterable[ServerConnection], message: bytes, max_buffered: int) -> None:
     """``websockets.broadcast(connections, message)``, the frame serialized once.
 
     The relay negotiates no extension, so a server's frame is the same bytes for every
     connection; broadcast() builds and serializes it again per connection, which is a
     third of its cost (200 clients: ~1.7 -> ~1.1 ms on loopback). Any connection that is
     not plain (an extension, a fragmented send under way) goes through broadcast().
+
+    broadcast() has no backpressure: a client that stops reading would have the room's
+    traffic pile up for it. One with more than ``max_buffered`` bytes waiting is dropped
+    (it reconnects and syncs what it missed, if it is there at all).
     """
     frame: bytes | None = None
     others: list[ServerConnection] = []
@@ -245,8 +251,19 @@ def fan_out(connections: Iterable[ServerConnection], message: bytes) -> None:
             connection.transport.write(frame)
         except Exception as exc:  # as broadcast(): the others still get it
             log.warning("room: skipped a client: %s", exc)
+        waiting = connection.transport.get_write_buffer_size()
+        if waiting > max_buffered:
+            log.warning(
+                "%s reads too slowly (%d bytes waiting): dropped", peer_name(connection), waiting
+            )
+            connection.transport.abort()
     if others:
         broadcast(others, message)
+
+
+def peer_name(connection: ServerConnection) -> str:
+    address = connection.remote_address
+    return f"{address[0]}:{address[1]}" if address else "client"
 
 
 def _is_crdt_failure(exc: BaseException) -> bool:

@@ -449,6 +449,29 @@ async def test_a_client_sending_too_fast_is_disconnected_alone(
         assert not alice.closed.is_set() and not bob.closed.is_set()
 
 
+async def test_a_client_that_stops_reading_is_dropped_not_buffered_for(
+    start_relay: RelayFactory, clients: Any
+) -> None:
+    # It may leave twice a frame's size unread; past that the relay drops it.
+    async with start_relay(limits=Limits(frame_bytes=256 * 1024)) as relay:
+        alice = await synced(await clients(relay, "board"))
+        bob = await synced(await clients(relay, "board"))
+        async with websockets.connect(f"{relay.url}/board") as stalled:
+            await async_wait_until(lambda: relay.clients_in("board") == 3, what="all three in")
+            stalled.transport.pause_reading()
+            sent = 0
+            while relay.clients_in("board") == 3:
+                assert sent < 500, "10 MB later the stalled client is still in the room"
+                sent += 1
+                await alice.set("big", f"{sent}" + "x" * 100_000)
+                await asyncio.sleep(0)
+            await async_wait_until(
+                lambda: bob.map().get("big", "").startswith(f"{sent}x"), what="bob keeps up"
+            )
+            assert not alice.closed.is_set() and not bob.closed.is_set()
+            stalled.transport.abort()  # no closing handshake to wait for: it is gone
+
+
 async def test_a_full_room_refuses_a_client_until_someone_leaves(
     start_relay: RelayFactory, clients: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
