@@ -10,15 +10,14 @@ no deep observer on its own edits.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from pycrdt import Map
+from pycrdt import Map, Subscription
 
 from .cache import BoardCache
-from .codec import MOVE_FIELDS, PLACE_FIELDS, read_placement
+from .codec import MOVE_FIELDS, PLACE_FIELDS, read_move, read_placement
 from .events import BoardEvent, Change, Kind, Origin
 from .index import TicketIndex
 from .limits import MAX_ID_LENGTH
@@ -93,7 +92,12 @@ class ChangeTracker:
             cache.maps.pop(tid, None)
         m = read_value(cache.tickets, tid)
         usable = isinstance(m, Map) and len(tid) <= MAX_ID_LENGTH  # as reading.entries
-        new = read_placement(m) if usable else None
+        if not usable:
+            new = None
+        elif old is not None and fields <= MOVE_FIELDS:  # a move: the rest is as it was
+            new = read_move(m, old)
+        else:
+            new = read_placement(m)
         idx.put(tid, new)
         was_live = old is not None and not old.deleted
         is_live = new is not None and not new.deleted
@@ -128,17 +132,21 @@ class _Observing:
         self._origin = origin
         self._tickets = _TicketEvents()
         self._roots: set[str] = set()
-        self._subs: list[tuple[Map[Any], Any]] = []
+        self._subs: list[Subscription] = []
 
     def __enter__(self) -> None:
         cache = self._tracker._cache
         cache.idx()  # the index must hold the state before the transaction
         marks = self._roots
+        # On pycrdt's Rust types: its observe_deep inspects each callback's
+        # signature and wraps every event in Python objects first (a third of
+        # what a peer's move costs here). The raw events have the same path and
+        # keys, read inside the callback; nothing else of them is kept.
         self._subs = [
-            (cache.tickets, cache.tickets.observe_deep(self._tickets)),
-            (cache.columns, cache.columns.observe_deep(_Mark(marks, COLUMNS))),
-            (cache.labels, cache.labels.observe_deep(_Mark(marks, LABELS))),
-            (cache.board, cache.board.observe_deep(_Mark(marks, BOARD))),
+            cache.tickets.integrated.observe_deep(self._tickets),
+            cache.columns.integrated.observe_deep(_Mark(marks, COLUMNS)),
+            cache.labels.integrated.observe_deep(_Mark(marks, LABELS)),
+            cache.board.integrated.observe_deep(_Mark(marks, BOARD)),
         ]
 
     def __exit__(
@@ -147,24 +155,16 @@ class _Observing:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for root, sub in self._subs:
-            root.unobserve(sub)
+        for sub in self._subs:
+            sub.drop()
         if exc_type is None:
             self._tracker._translate(self._origin, self._tickets, self._roots)
 
 
-_EVENTS = inspect.Signature([inspect.Parameter("events", inspect.Parameter.POSITIONAL_ONLY)])
-
-
 class _TicketEvents:
-    """Collects which tickets (and fields) a transaction touched.
+    """Collects which tickets (and fields) a transaction touched (from pycrdt's raw events)."""
 
-    A callable with a ready ``__signature__``: pycrdt inspects the signature of
-    every observer it is given, which otherwise costs more than applying a
-    small update.
-    """
-
-    __signature__ = _EVENTS
+    __slots__ = ("keys_changed", "touched")
 
     def __init__(self) -> None:
         self.touched: dict[str, set[str]] = {}
@@ -187,7 +187,7 @@ class _TicketEvents:
 class _Mark:
     """Notes that a transaction touched one of the other roots."""
 
-    __signature__ = _EVENTS
+    __slots__ = ("into", "name")
 
     def __init__(self, into: set[str], name: str) -> None:
         self.into = into

@@ -146,6 +146,23 @@ def read_placement(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> Placement:
     )
 
 
+def read_move(m: Map[Any], before: Placement) -> Placement:
+    """The placement after a change of only the column and rank (a move):
+    ``before`` with those two read again, as :func:`read_placement` reads them."""
+    if before.tainted:  # which field holds a shared value is not kept
+        return read_placement(m)
+    column = read_value(m, "column")
+    rank = read_value(m, "rank")
+    return Placement(
+        reference(column, "ticket.column"),
+        string(rank, "ticket.rank", MAX_RANK_LENGTH_READ),
+        before.deleted,
+        before.number,
+        before.created_at,
+        isinstance(column, SHARED_TYPES) or isinstance(rank, SHARED_TYPES),
+    )
+
+
 def read_comment(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> Comment:
     return Comment(
         reference(read_value(m, "id"), "comment.id", ignored),

@@ -5,8 +5,12 @@ process makes is written (and fsynced, ``synchronous=FULL``) before the call
 that made it returns, so a SIGKILL at any moment loses nothing that was
 acknowledged (written once pycrdt's transaction has committed, outside its
 commit callback). Updates received from peers are written without waiting for
-the fsync (``synchronous=NORMAL``): they survive a killed process, and a power
-cut can only lose ones that peers still hold and resend on the next sync.
+the fsync (``synchronous=NORMAL``), and, once the node asks for it
+(:meth:`BoardFile.defer_remote_writes`), off their path: after the event loop
+has handed them on (the board's listeners, an answer sent), in the next loop
+iteration, or with this process's next own edit, in the same transaction and
+before it (a local update may build on them). A killed process or a power cut
+can therefore only lose ones that peers still hold and resend on the next sync.
 Several processes may share one data directory (the app and CLI commands):
 each appends its own updates and :meth:`BoardFile.poll` applies the others'
 (WAL mode, one writer at a time). ``PRAGMA synchronous`` is only switched
@@ -33,6 +37,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +57,9 @@ from .board_rows import (
 from .update_check import state_vector_clocks
 from .update_log import BOARD_LAYOUT, Row, StoreError, UpdateLog, transaction
 
+# Runs a callback soon, after what is running now (the node: loop.call_soon).
+Scheduler = Callable[[Callable[[], None]], None]
+
 log = logging.getLogger("lanban.store")
 
 COMPACT_MIN_BYTES = 64 * 1024
@@ -70,6 +78,8 @@ class BoardFile:
         self._conn = connect(path)
         self._log = UpdateLog(self._conn, BOARD_LAYOUT)
         self._unsaved: list[tuple[bytes, bool]] = []  # (update, local) the file did not take
+        self._deferred: list[bytes] = []  # others' updates applied, to be written soon
+        self._defer: Scheduler | None = None
         self._write_error = ""
         self._read_error: str | None = None
         self._failures = 0  # writes that failed, ever
@@ -172,35 +182,71 @@ class BoardFile:
 
     # ------------------------------------------------------------- writing
 
+    def defer_remote_writes(self, schedule: Scheduler | None) -> None:
+        """Write updates from elsewhere via ``schedule`` (None: at once, as by default).
+
+        Their write (~50 us, at times ~0.5 ms) then no longer delays the board's
+        listeners, nor an answer a listener sends.
+        """
+        self._defer = schedule
+        if schedule is None:
+            self.write_deferred()
+
     def _persist(self, update: bytes, source: object) -> None:
         if source == STORE_SOURCE:
             return
         local = source == LOCAL_SOURCE
+        if not local and self._defer is not None:
+            self._deferred.append(update)
+            if len(self._deferred) == 1:
+                self._defer(self.write_deferred)
+            return
+        # Deferred updates first, in the same transaction: a local one may build on them.
+        self._save([(u, False) for u in self._take_deferred()] + [(update, local)])
+
+    def _take_deferred(self) -> list[bytes]:
+        deferred, self._deferred = self._deferred, []
+        return deferred
+
+    def write_deferred(self) -> None:
+        """Write the updates from elsewhere that wait (one transaction)."""
+        if self._deferred:
+            self._save([(u, False) for u in self._take_deferred()])
+
+    def _save(self, updates: list[tuple[bytes, bool]]) -> None:
+        """Write (update, local) pairs; what the file refuses is kept in memory."""
         try:
-            self._write(update, local)
+            self._write(updates)
         except sqlite3.Error as exc:
             self._failures += 1
-            self._unsaved.append((update, local))
+            self._unsaved += updates
             self._write_error = str(exc)
             log.error("cannot save to %s: %s", self.path, exc)
-            if local:  # a peer's update is never refused for our disk's sake
+            if any(local for _, local in updates):  # a peer's is never refused for our disk
                 raise StoreError(
                     f"cannot save to {self.path}: {exc}; this change is not saved"
                 ) from exc
 
-    def _write(self, update: bytes, local: bool) -> None:
+    def _write(self, updates: list[tuple[bytes, bool]]) -> None:
+        """Append the updates in one commit, fsynced if any is local."""
         conn = self._conn
+        local = any(loc for _, loc in updates)
         # Not inside a transaction (compaction applying others' rows): SQLite
         # refuses to change the safety level there; the commit uses the current one.
         if local != self._synchronous_full and not conn.in_transaction:
             conn.execute(f"PRAGMA synchronous = {'FULL' if local else 'NORMAL'}")
             self._synchronous_full = local
-        seq = self._log.append(update, local=local)
-        if seq == self._last_seq + 1:
-            self._last_seq = seq
+        if len(updates) == 1 or conn.in_transaction:
+            seqs = [self._log.append(u, local=loc) for u, loc in updates]
         else:
-            self._own.add(seq)
-        self._count(update, False)
+            with transaction(conn):
+                seqs = [self._log.append(u, local=loc) for u, loc in updates]
+        for seq, (update, _) in zip(seqs, updates, strict=True):
+            if seq == self._last_seq + 1:
+                self._last_seq = seq
+            else:
+                self._own.add(seq)
+            self._count(update, False)
 
     def _save_unsaved(self, *, now: bool = False) -> None:
         """Write what a full disk refused earlier (merged: one local and one remote row).
@@ -215,7 +261,7 @@ class BoardFile:
             update = batch[0] if len(batch) == 1 else merged(Row(0, u, False) for u in batch)
             assert update is not None
             try:
-                self._write(update, local)
+                self._write([(update, local)])
             except sqlite3.Error as exc:
                 self._write_error = str(exc)
                 self._save_not_before = time.monotonic() + SAVE_RETRY_S
@@ -267,6 +313,7 @@ class BoardFile:
         self._last_seq = seq
         self._own = {s for s in self._own if s > covered}
         self._unsaved.clear()  # the snapshot holds them
+        self._deferred.clear()
         self._count(snapshot, True)
 
     # ------------------------------------------------------------- reading
@@ -279,6 +326,7 @@ class BoardFile:
         cannot be read (also kept in :attr:`problem`).
         """
         try:
+            self.write_deferred()
             self._save_unsaved()
             self.maybe_compact()
             self._maybe_checkpoint()
@@ -413,6 +461,7 @@ class BoardFile:
     def close(self) -> None:
         self._unlisten()
         try:
+            self.write_deferred()
             self._save_unsaved(now=True)
             self.maybe_compact()
         except sqlite3.Error as exc:
