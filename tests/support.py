@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 # Raise on slow machines: LANBAN_TEST_TIMEOUT_SCALE=3 pytest
 TIMEOUT_SCALE = float(os.environ.get("LANBAN_TEST_TIMEOUT_SCALE", "1"))
+
+
+# A hard kill: SIGKILL where there is one; on Windows every signal sent to another process
+# is TerminateProcess, which is one already.
+HARD_KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+# What cannot run on every system the workflow tests (.github/workflows/test.yml):
+LINUX_ONLY = pytest.mark.skipif(
+    sys.platform != "linux", reason="reads /proc or uses Linux-only limits (prlimit, tmpfs)"
+)
+POSIX_SIGNALS = pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="Windows cannot deliver SIGTERM, SIGINT or SIGSTOP to another process "
+    "(it terminates it): a clean stop by signal is a POSIX test",
+)
 
 
 def timeout(seconds: float) -> float:

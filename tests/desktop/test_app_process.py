@@ -25,7 +25,7 @@ from lanban.model.board import Board
 from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
 from tests.desktop.harness import make_board, open_app, pause_events, shown
-from tests.support import async_wait_until, timeout, wait_until
+from tests.support import POSIX_SIGNALS, async_wait_until, timeout, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 Run = Callable[[Awaitable[Any]], Any]
@@ -55,6 +55,7 @@ def start_app(data_dir: Path) -> subprocess.Popen[str]:
     )
 
 
+@POSIX_SIGNALS
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_at_start_up_stops_the_node_and_the_app(
     tmp_path: Path, sig: signal.Signals
@@ -79,6 +80,7 @@ def test_a_signal_at_start_up_stops_the_node_and_the_app(
     assert not node_file.exists(), "node.json left behind: the node did not stop cleanly"
 
 
+@POSIX_SIGNALS
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 async def test_a_signal_closes_the_open_board_and_peers_see_ada_leave(
     tmp_path: Path, sig: signal.Signals

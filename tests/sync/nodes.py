@@ -15,7 +15,7 @@ from pathlib import Path
 from lanban.model.board import Board
 from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
-from tests.support import timeout
+from tests.support import HARD_KILL, timeout
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,7 +104,7 @@ class ServeProcess:
 
     def kill(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            self.proc.send_signal(HARD_KILL)
             self.proc.wait(timeout(10))
 
     def stop(self) -> int:

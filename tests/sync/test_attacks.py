@@ -54,9 +54,12 @@ from lanban.sync.update_guard import (
 )
 from tests.interop.harness import RelayProcess
 from tests.interop.yclient import YClient
-from tests.support import async_wait_until, timeout
+from tests.support import HARD_KILL, LINUX_ONLY, async_wait_until, timeout
 from tests.sync.nodes import ServeProcess
 from tests.sync.test_update_check import gc, item, section, update
+
+# Memory is read from /proc; relays are restarted by SIGTERM and expected to exit 0.
+pytestmark = LINUX_ONLY
 
 POLICY_VIOLATION = 1008
 SERVICE_RESTART = 1012
@@ -374,7 +377,7 @@ async def relay(tmp_path: Path) -> AsyncIterator[RelayTarget]:
     try:
         yield target
     finally:
-        target.process.stop(signal.SIGKILL)
+        target.process.stop(HARD_KILL)
 
 
 async def synced_client(relay: RelayTarget, client_id: int) -> YClient:

@@ -25,7 +25,6 @@ import json
 import os
 import random
 import select
-import signal
 import subprocess
 import sys
 import time
@@ -40,7 +39,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from lanban.sync.secure import Handshake
 from lanban.sync.store import Store
-from tests.support import async_wait_until, timeout
+from tests.support import HARD_KILL, async_wait_until, timeout
 from tests.sync.nodes import ROOT, running, share_board
 from tests.sync.proxy import Proxy, ProxyLoop, proxies
 
@@ -137,7 +136,7 @@ class Replica:
     def kill(self) -> None:
         if self.proc is not None:
             if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGKILL)
+                self.proc.send_signal(HARD_KILL)
             self.proc.wait(timeout(10))
             if self.proc.stdout is not None:
                 self.proc.stdout.close()

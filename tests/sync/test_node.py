@@ -18,7 +18,7 @@ from lanban.sync.node import Node, NodeError, NodeOptions
 from lanban.sync.serve import format_status
 from lanban.sync.status import BoardStatus, NodeEvent, NodeStatus, PeerStatus
 from lanban.sync.store import Store
-from tests.support import async_holds, async_wait_until, timeout
+from tests.support import POSIX_SIGNALS, async_holds, async_wait_until, timeout
 from tests.sync.nodes import lanban, peer_of, running, serving, share_board
 
 ADA = {
@@ -270,6 +270,7 @@ async def test_cli_edits_reach_a_peer_quickly(tmp_path: Path) -> None:
         assert time.monotonic() - start < timeout(0.3)
 
 
+@POSIX_SIGNALS
 def test_serve_and_status_from_the_command_line(tmp_path: Path) -> None:
     a_dir, b_dir = tmp_path / "a", tmp_path / "b"
     board_id = share_board(Store(a_dir), Store(b_dir))
@@ -293,6 +294,7 @@ def test_serve_and_status_from_the_command_line(tmp_path: Path) -> None:
     assert lanban(a_dir, "status").returncode == 1
 
 
+@POSIX_SIGNALS
 def test_a_frozen_peer_is_noticed_without_mdns(tmp_path: Path) -> None:
     a_dir, b_dir = tmp_path / "a", tmp_path / "b"
     share_board(Store(a_dir), Store(b_dir))

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import resource
 import select
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from tests.sync.nodes import ROOT, ServeProcess, running, serving, share_board
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="needs /proc and all of 127.0.0.0/8 on loopback"
 )
+resource = pytest.importorskip("resource")
 
 FLOOD_CONNECTIONS = 1000
 FLOOD_ADDRESSES = 125  # 8 connections from each: under the per-address cap, so the global one bites

@@ -3,7 +3,6 @@ against the stock ``@y/websocket-server``. Every party is a real process."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from tests.interop.harness import (
     StockRelay,
 )
 from tests.interop.yclient import YClient
-from tests.support import async_wait_until, timeout, wait_until, within
+from tests.support import HARD_KILL, POSIX_SIGNALS, async_wait_until, timeout, wait_until, within
 from tests.sync.test_relay import stored
 
 pytest_plugins = ["tests.interop.fixtures"]
@@ -29,6 +28,7 @@ ALICE = {"user": {"id": "u-a", "name": "Alice", "color": "#e11"}, "editing": Non
 BOB = {"user": {"id": "u-b", "name": "Bøb", "color": "#1e1"}, "editing": "t-1"}
 
 
+@POSIX_SIGNALS
 def test_stock_clients_sync_and_see_each_other_through_lanban_relay(
     lanban_relay: StartRelay, node_client: StartClient
 ) -> None:
@@ -48,7 +48,7 @@ def test_stock_clients_sync_and_see_each_other_through_lanban_relay(
     bob.wait(lambda c: c.awareness.get(alice.client_id) == ALICE, what="bob sees alice")
 
     # Bob's process dies without a goodbye: the relay announces his departure.
-    bob.stop(signal.SIGKILL)
+    bob.stop(HARD_KILL)
     alice.wait(lambda c: bob.client_id not in c.awareness, what="bob's presence removed")
 
     # A latecomer gets the board and the presence of who is still there.
@@ -111,7 +111,7 @@ def test_content_survives_a_killed_relay(
     writer.set("owner", "dana")
     want = {"title": "survives", "owner": "dana"}
     wait_until(lambda: stored(data_dir, "board")[1] == want, what="the relay to store both")
-    first.stop(signal.SIGKILL)  # no shutdown code runs: the update log alone must hold it
+    first.stop(HARD_KILL)  # no shutdown code runs: the update log alone must hold it
     writer.close()
 
     second = lanban_relay(data_dir=data_dir)

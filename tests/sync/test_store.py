@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from lanban.sync.store import COMPACT_MIN_BYTES, WAL_LIMIT_BYTES, Store, StoreError
-from tests.support import timeout, wait_until
+from tests.support import HARD_KILL, timeout, wait_until
 from tests.sync.nodes import lanban
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +88,7 @@ def test_a_killed_writer_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
             if int(line) >= wanted:
                 break
         time.sleep(rng.random() * 0.05)  # kill at an arbitrary moment, mid-write or not
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(HARD_KILL)
         proc.wait(timeout(10))
         with store.open(board_id) as bf:
             present = {t.title for t in bf.board.tickets("Doing")}

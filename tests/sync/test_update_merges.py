@@ -12,7 +12,7 @@ from pycrdt import Array, Doc, Text
 
 from lanban.sync.messages import var_uint
 from lanban.sync.update_check import UpdateRefused, check_update
-from tests.support import timeout
+from tests.support import LINUX_ONLY, timeout
 from tests.sync.test_update_check import item, section, update
 
 CLIENT = 5
@@ -90,6 +90,7 @@ def peak_applying(data: bytes) -> int:
     return int(done.stdout)
 
 
+@LINUX_ONLY
 def test_what_passes_is_cheap_for_pycrdt_and_what_is_refused_is_not() -> None:
     bound = 64 * len(value_run(2_000)) + 1024 * 1024
     assert peak_applying(value_run(2_000, "every other")) < bound
