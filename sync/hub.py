@@ -12,10 +12,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from lanban.model.board import Board
 
+from .identity import NodeKey, verify_proof
 from .link import Link, LinkKind
 from .presence import Presence
 from .session import Session
@@ -26,9 +28,13 @@ log = logging.getLogger("lanban.node")  # one log for the node and its parts
 
 
 class BoardHub:
-    def __init__(self, file: BoardFile, node_id: str, notify: NodeListener) -> None:
+    def __init__(
+        self, file: BoardFile, node_id: str, notify: NodeListener, node_key: NodeKey | None = None
+    ) -> None:
         self.file = file
         self.node_id = node_id  # ours, hex
+        self.node_key = node_key  # proves our member id to LAN peers (PROTOCOL.md 7.3)
+        self.members: dict[int, str] = {}  # link id -> the member id its peer proved
         self.presence = Presence(file.board.doc.client_id)
         self.links: dict[int, Link] = {}
         self.last_sync: float | None = None
@@ -141,6 +147,10 @@ class BoardHub:
             on_node_info=lambda info: self._on_node_info(link, info),
         )
         self.links[link.id] = link
+        if node_info is not None and self.node_key is not None and link.channel is not None:
+            node_info = node_info | self.node_key.proof(
+                link.channel.binding, initiator=link.info.initiator
+            )
         session.start(node_info if link.info.kind == LinkKind.LAN else None)
         self._notify(NodeEvent.LINKS, self.id)
         log.info("%r up for board %s", link, self.id)
@@ -148,6 +158,7 @@ class BoardHub:
             reason = await link.run(session, on_frame=self._after_frame)
         finally:
             self.links.pop(link.id, None)
+            self.members.pop(link.id, None)
             self._announced.discard(link.id)
             if link.info.kind == LinkKind.LAN and self._lan.get(peer) is link:
                 del self._lan[peer]
@@ -160,6 +171,13 @@ class BoardHub:
         return self.node_id if link.info.initiator else link.info.peer_node
 
     def _on_node_info(self, link: Link, info: dict[str, Any]) -> None:
+        if link.channel is not None and link.channel.binding:
+            # SecureError (a false proof) closes the link; None: an older node.
+            member = verify_proof(
+                info, link.channel.binding, peer_initiator=not link.info.initiator
+            )
+            if member is not None:
+                self.members[link.id] = member
         name = info.get("name")
         if isinstance(name, str):
             link.info.peer_name = name[:100]
@@ -168,7 +186,10 @@ class BoardHub:
     # -------------------------------------------------------------- status
 
     def status(self) -> BoardStatus:
-        links = tuple(link.status() for link in self.links.values())
+        links = tuple(
+            replace(link.status(), member=self.members.get(link.id, ""))
+            for link in self.links.values()
+        )
         return BoardStatus(
             id=self.id,
             title=self.board.title or str(self.file.meta("title") or ""),

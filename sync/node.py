@@ -115,6 +115,7 @@ class Node:
         self.options = options or NodeOptions()
         identity = store.identity()
         self.node_id = bytes.fromhex(identity.node_id)
+        self.node_key = store.signing_key()
         self.name = self.options.name or identity.name
         self.boards: dict[str, BoardHub] = {}
         self.address: tuple[str, int] = ("", 0)
@@ -315,7 +316,7 @@ class Node:
         self.problems = [p for p in self.problems if not p.startswith(f"board {board_id}: ")]
         if file.quarantine_notice:
             self._problem(f"board {board_id}: {file.quarantine_notice}")
-        hub = BoardHub(file, self.node_id.hex(), self._notify)
+        hub = BoardHub(file, self.node_id.hex(), self._notify, self.node_key)
         self.boards[board_id] = hub
         if isinstance(hints, str):  # from the invite this board was joined with
             for hint in json.loads(hints):
@@ -473,6 +474,7 @@ class Node:
             peers=PeerStatus.of_boards(boards),
             boards=boards,
             problems=tuple(self.problems),
+            member_id=self.node_key.member_id,
         )
 
     # ------------------------------------------------------------ node.json

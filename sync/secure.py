@@ -50,6 +50,8 @@ LABEL_INITIATOR_NODE = b"lanban/1 initiator node id"
 LABEL_RESPONDER_NODE = b"lanban/1 responder node id"
 LABEL_INITIATOR_TO_RESPONDER = b"lanban/1 initiator to responder"
 LABEL_RESPONDER_TO_INITIATOR = b"lanban/1 responder to initiator"
+# Never sent: what each side signs to prove its identity on this link (PROTOCOL.md 7.3).
+LABEL_CHANNEL_BINDING = b"lanban/1 channel binding"
 
 # Each handshake key seals exactly one message, so a fixed nonce is safe.
 HANDSHAKE_NONCE = bytes(12)
@@ -131,9 +133,12 @@ class SecureChannel:
         receive_key: bytes,
         send_label: bytes,
         receive_label: bytes,
+        binding: bytes = b"",
     ) -> None:
         self.board_id = board_id
         self.peer_node_id = peer_node_id
+        # A secret of this connection, the same at both ends: identity proofs sign it.
+        self.binding = binding
         self._send = ChaCha20Poly1305(send_key)
         self._receive = ChaCha20Poly1305(receive_key)
         self._send_label = send_label
@@ -322,11 +327,16 @@ class Handshake:
     def _finish(self, board_id: str, key: bytes, peer_node: bytes, *, initiator: bool) -> None:
         i2r = self._key_for(key, LABEL_INITIATOR_TO_RESPONDER, self._transcript)
         r2i = self._key_for(key, LABEL_RESPONDER_TO_INITIATOR, self._transcript)
+        binding = self._key_for(key, LABEL_CHANNEL_BINDING, self._transcript)
         i2r_label, r2i_label = LABEL_INITIATOR_TO_RESPONDER, LABEL_RESPONDER_TO_INITIATOR
         if initiator:
-            self._channel = SecureChannel(board_id, peer_node, i2r, r2i, i2r_label, r2i_label)
+            self._channel = SecureChannel(
+                board_id, peer_node, i2r, r2i, i2r_label, r2i_label, binding
+            )
         else:
-            self._channel = SecureChannel(board_id, peer_node, r2i, i2r, r2i_label, i2r_label)
+            self._channel = SecureChannel(
+                board_id, peer_node, r2i, i2r, r2i_label, i2r_label, binding
+            )
         self._shared = b""
         self._state = _State.DONE
 

@@ -63,6 +63,8 @@ def format_status(status: NodeStatus) -> str:
         f"node {status.name or '(no name)'} ({status.node_id[:12]}) "
         f"listening on {status.listening}" + ("" if status.discovery else ", LAN discovery off")
     ]
+    if status.member_id:
+        lines.append(f"member id {status.member_id}")
     peers = status.peers
     lines.append(f"{len(peers)} peer(s) connected" + (":" if peers else ""))
     for p in peers:

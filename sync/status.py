@@ -64,6 +64,9 @@ class LinkStatus:
     last_heard: float
     initiator: bool  # we dialled
     synced: bool  # both ends have what the other had when the link opened
+    # The member id the peer proved on this link (PROTOCOL.md 7.3); "" for a relay
+    # or an older node. Absent from older nodes' JSON.
+    member: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +78,7 @@ class LinkStatus:
             "last_heard": self.last_heard,
             "initiator": self.initiator,
             "synced": self.synced,
+            "member": self.member,
         }
 
     @classmethod
@@ -89,6 +93,7 @@ class LinkStatus:
             last_heard=_num(data, "last_heard"),
             initiator=bool(data.get("initiator")),
             synced=bool(data.get("synced")),
+            member=str(data.get("member") or ""),
         )
 
 
@@ -211,6 +216,7 @@ class NodeStatus:
     peers: tuple[PeerStatus, ...]
     boards: tuple[BoardStatus, ...]
     problems: tuple[str, ...]  # boards that could not be opened, as sentences
+    member_id: str = ""  # this node's public key (PROTOCOL.md 7.2); absent from older nodes
 
     def board(self, board_id: str) -> BoardStatus | None:
         return next((b for b in self.boards if b.id == board_id), None)
@@ -224,6 +230,7 @@ class NodeStatus:
             "peers": [p.to_json() for p in self.peers],
             "boards": [b.to_json() for b in self.boards],
             "problems": list(self.problems),
+            "member_id": self.member_id,
         }
 
     @classmethod
@@ -238,4 +245,5 @@ class NodeStatus:
             peers=tuple(PeerStatus.from_json(x) for x in _list(data, "peers")),
             boards=tuple(BoardStatus.from_json(x) for x in _list(data, "boards")),
             problems=tuple(str(p) for p in _list(data, "problems")),
+            member_id=str(data.get("member_id") or ""),
         )

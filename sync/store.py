@@ -5,6 +5,7 @@ Layout of a data directory::
     boards/<board id>.lanban   one board: its update log, snapshot and secrets
     left/                      boards the user left (kept, never deleted)
     identity.json              this installation's node id and user
+    identity.key               its Ed25519 signing key (raw, mode 0600): its member id
 
 :class:`Store` is the directory (identity and settings, the list of boards,
 creating, finding and leaving them); one open board file is
@@ -37,6 +38,7 @@ from lanban.model.schema import new_id
 
 from .board_file import COMPACT_MIN_BYTES, STORE_SOURCE, BoardFile
 from .board_format import BOARD_SUFFIX, KEY_BYTES, WAL_LIMIT_BYTES, StoredRow, write_board_file
+from .identity import NodeKey
 from .invite import Invite
 from .update_log import StoreError
 
@@ -60,6 +62,7 @@ class Identity:
     user_id: str  # random, stable: names this user in presence
     name: str  # display name ("" until the user picks one)
     color: str
+    member_id: str = ""  # the signing key's public half (PROTOCOL.md 7.2)
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,20 @@ class Store:
             data.update(missing)
             _write_json(path, data)
         return Identity(
-            data["node_id"], data["user_id"], str(data.get("name", "")), str(data.get("color", ""))
+            data["node_id"],
+            data["user_id"],
+            str(data.get("name", "")),
+            str(data.get("color", "")),
+            self.signing_key().member_id,
         )
+
+    def signing_key(self) -> NodeKey:
+        """This installation's Ed25519 key, made on first use."""
+        path = self.root / "identity.key"
+        try:
+            return NodeKey.load_or_create(path)
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"{path}: {exc}; move it away to start afresh") from exc
 
     def set_user(self, name: str, color: str) -> None:
         self._update_identity(name=name, color=color)

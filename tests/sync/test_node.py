@@ -200,10 +200,12 @@ async def test_typed_status_and_events_of_two_linked_nodes(tmp_path: Path) -> No
             assert link.kind == "lan" and link.node_id == peer.node_id and link.synced
             assert link.connected_since <= link.last_heard <= time.time()
             # The JSON of the status API and `lanban status --json`: the same fields as
-            # before the status was typed, and read back to the same status.
+            # before the status was typed (plus the member ids of PROTOCOL.md 7.2, 7.3),
+            # and read back to the same status.
             data = json.loads(json.dumps(status.to_json()))
             assert list(data) == [
-                "node_id", "name", "listening", "discovery", "peers", "boards", "problems"
+                "node_id", "name", "listening", "discovery", "peers", "boards", "problems",
+                "member_id",
             ]  # fmt: skip
             assert list(data["peers"][0]) == [
                 "kind", "address", "node_id", "name", "connected_since", "last_heard",
@@ -214,7 +216,8 @@ async def test_typed_status_and_events_of_two_linked_nodes(tmp_path: Path) -> No
                 "last_sync", "links",
             ]  # fmt: skip
             assert set(data["boards"][0]["links"][0]) == set(data["peers"][0]) - {"boards"} | {
-                "synced"
+                "synced",
+                "member",
             }
             assert NodeStatus.from_json(data) == status
             with pytest.raises(ValueError):
