@@ -137,7 +137,9 @@ class Board(BoardCommands):
         return self._writes.can_redo()
 
     def undo(self) -> bool:
-        """Undo this user's last change (never another peer's)."""
+        """Undo this user's last change (never another peer's), and only that
+        one: if others' writes have since replaced all it wrote, nothing changes
+        and this returns False (the step is used up)."""
         with self._changes.observing(Origin.LOCAL):
             return self._writes.undo()
 
