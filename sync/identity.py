@@ -21,6 +21,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from lanban.model.members import MEMBER_ID_PATTERN
+
 from .secure import SecureError
 
 PRIVATE_KEY_BYTES = 32  # an Ed25519 seed
@@ -32,7 +34,6 @@ LABEL_MEMBER_PROOF = b"lanban/1 member proof"
 SIDE_INITIATOR = b"initiator"
 SIDE_RESPONDER = b"responder"
 
-_MEMBER_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 _SIGNATURE_TEXT = re.compile(r"[A-Za-z0-9_-]{86}")
 
 
@@ -56,7 +57,7 @@ def is_member_id(value: object) -> bool:
 
 def public_key(member: str) -> Ed25519PublicKey | None:
     """The public key a member id names, or None if it is not one."""
-    if not _MEMBER_ID.fullmatch(member):
+    if not MEMBER_ID_PATTERN.fullmatch(member):
         return None
     try:
         raw = _unb64(member)

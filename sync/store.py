@@ -34,6 +34,7 @@ import platformdirs
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
 from lanban.model.limits import BOARD_ID_PATTERN, DEFAULT_COLUMNS
+from lanban.model.members import MAX_COLOR_LENGTH, MAX_MEMBER_NAME_LENGTH, Role, add_member
 from lanban.model.schema import new_id
 
 from .board_file import COMPACT_MIN_BYTES, STORE_SOURCE, BoardFile
@@ -157,6 +158,7 @@ class Store:
         self, title: str, columns: Iterable[str] = DEFAULT_COLUMNS, *, actor: str = ""
     ) -> BoardFile:
         board = Board.create(title, list(columns), actor=actor)
+        self._add_self(board, Role.OWNER)
         return self.add_board(board)
 
     def add_board(
@@ -191,11 +193,19 @@ class Store:
             relay=invite.relay,
             relay_token=invite.relay_token,
         )
+        # A version 1 invite makes a full member (PROTOCOL.md 7.4): an editor.
+        self._add_self(bf.board, Role.EDITOR)
         if invite.title:  # shown until the board's own title arrives
             bf.set_meta("title", invite.title)
         if invite.hints:  # addresses the node dials for this board
             bf.set_meta("hints", json.dumps(list(invite.hints)))
         return bf
+
+    def _add_self(self, board: Board, role: Role) -> None:
+        me = self.identity()
+        name = me.name[:MAX_MEMBER_NAME_LENGTH]
+        color = me.color if len(me.color) <= MAX_COLOR_LENGTH else ""
+        add_member(board, me.member_id, name=name, color=color, role=role)
 
     def open(self, board_id: str, *, actor: str = "") -> BoardFile:
         path = self.path_for(board_id)

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from lanban.model.board import Board
+from lanban.model.members import Role, members
 from lanban.sync.identity import NodeKey, is_member_id, verify_proof
+from lanban.sync.invite import Invite
 from lanban.sync.secure import Handshake, SecureError
 from lanban.sync.status import LinkStatus, NodeStatus
 from lanban.sync.store import Store
@@ -164,3 +166,26 @@ async def test_a_key_holder_cannot_pass_as_another_member(tmp_path: Path) -> Non
                 ),
                 what="Bob refusing the false proof",
             )
+
+
+async def test_the_creator_owns_the_board_and_a_joiner_is_an_editor_everywhere(
+    tmp_path: Path,
+) -> None:
+    a_store, b_store = Store(tmp_path / "a"), Store(tmp_path / "b")
+    a_store.set_user("Ada", "#e91e63")
+    b_store.set_user("Bob", "#2196f3")
+    with a_store.create_board("Team") as bf:
+        board_id, key = bf.board_id, bf.key
+        assert [(m.name, m.role) for m in members(bf.board)] == [("Ada", Role.OWNER)]
+    b_store.join(Invite(board_id, key, "Team")).close()
+    ada, bob = a_store.identity().member_id, b_store.identity().member_id
+    async with running(a_store) as a, running(b_store, peers=[peer_of(a)]) as b:
+        for node in (a, b):
+            board = node.boards[board_id].board
+            await async_wait_until(
+                lambda board=board: len(members(board)) == 2, what="both members everywhere"
+            )
+            assert [(m.id, m.name, m.role) for m in members(board)] == [
+                (ada, "Ada", Role.OWNER),
+                (bob, "Bob", Role.EDITOR),
+            ]
