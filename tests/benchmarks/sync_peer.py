@@ -182,6 +182,7 @@ class RoundTrip:
         self.waiter: asyncio.Future[float] | None = None
         self.update_bytes = 0
         self.starts: list[float] = []
+        self.own: list[float] = []  # how long A's move call took (it returns after its fsync)
         board.subscribe(self._on_event)
         board.on_update(self._on_update)
 
@@ -198,6 +199,7 @@ class RoundTrip:
         start = time.perf_counter()
         self.starts.append(start)
         self.board.move_ticket(self.ping, target)
+        self.own.append(time.perf_counter() - start)
         end = await asyncio.wait_for(self.waiter, SAMPLE_TIMEOUT_S)
         return end - start
 
@@ -255,7 +257,8 @@ async def ping(data_dir: str, plan: dict[str, Any]) -> None:
         if ws is not None:
             await ws.close()
         starts = {label: trip.starts for label, trip in trips.items()}
-        emit("result", {"samples": samples, "starts": starts, "update_bytes": sizes})
+        own = {label: trip.own for label, trip in trips.items() if isinstance(trip, RoundTrip)}
+        emit("result", {"samples": samples, "starts": starts, "update_bytes": sizes, "own": own})
     finally:
         await node.stop()
 
