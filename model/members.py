@@ -32,6 +32,13 @@ MAX_MEMBER_NAME_LENGTH = 100
 MAX_COLOR_LENGTH = 32
 
 
+class Access(StrEnum):
+    """Who writes the board: ``open`` (every key holder, the default) or ``members``."""
+
+    OPEN = "open"
+    MEMBERS = "members"
+
+
 class Role(StrEnum):
     OWNER = "owner"
     ADMIN = "admin"
@@ -86,6 +93,17 @@ def member(board: Board, member_id: str) -> Member | None:
         return None
     value = read_value(_root(board), member_id)
     return _read(member_id, value, NOT_COUNTED) if isinstance(value, Map) else None
+
+
+def access(board: Board) -> Access:
+    """The board's access mode (``board.access``); anything but "members" reads as open."""
+    value = read_value(board.doc.get("board", type=Map), "access")
+    return Access.MEMBERS if value == Access.MEMBERS.value else Access.OPEN
+
+
+def set_access(board: Board, mode: Access) -> None:
+    with board._writes.local():
+        board.doc.get("board", type=Map)["access"] = str(Access(mode))
 
 
 def role_of(board: Board, member_id: str) -> Role | None:

@@ -17,10 +17,10 @@ from typing import Any
 
 from lanban.model.board import Board
 
+from .access import GatedSession, may_write
 from .identity import NodeKey, verify_proof
 from .link import Link, LinkKind
 from .presence import Presence
-from .session import Session
 from .status import BoardStatus, NodeEvent, NodeListener
 from .store import BoardFile
 
@@ -139,12 +139,13 @@ class BoardHub:
                     await link.ws.close(1000, "duplicate link")
                     return False
             self._lan[peer] = link
-        session = Session(
+        session = GatedSession(
             self.board,
             self.presence,
             link.id,
             link.send,
             on_node_info=lambda info: self._on_node_info(link, info),
+            writer_allowed=lambda: may_write(self.board, self.members.get(link.id, "")),
         )
         self.links[link.id] = link
         if node_info is not None and self.node_key is not None and link.channel is not None:

@@ -11,12 +11,15 @@ from pycrdt import Map
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
 from lanban.model.members import (
+    Access,
     Role,
+    access,
     add_member,
     member,
     members,
     remove_member,
     role_of,
+    set_access,
     update_member,
 )
 from lanban.model.reading import Ignored
@@ -118,3 +121,14 @@ def test_what_another_client_wrote_is_read_defensively() -> None:
     update_member(a, ADA, name="Ada L.")
     entry = root[ADA]
     assert isinstance(entry, Map) and entry["future"] == "kept"
+
+
+def test_access_is_open_unless_the_board_says_members() -> None:
+    a = Board.create("Team")
+    assert access(a) is Access.OPEN
+    b = Board.from_update(a.get_update())
+    set_access(a, Access.MEMBERS)
+    sync(a, b)
+    assert access(b) is Access.MEMBERS
+    a.doc.get("board", type=Map)["access"] = "MEMBERS"  # anything else reads as open
+    assert access(a) is Access.OPEN
