@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lanban.model.board import Board
-from lanban.model.members import Access, Role, add_member, set_access
+from lanban.model.members import Access, Role, add_member, remove_member, set_access
 from lanban.sync.access import EMPTY_STEP2, write_kind
 from lanban.sync.messages import SyncType
 from lanban.sync.node import Node
@@ -82,3 +82,31 @@ async def test_a_viewers_writes_reach_nobody_while_an_editors_reach_everyone(
             assert titles(v, board_id) == [
                 "From the editor", "From the viewer", "Written offline by the viewer"
             ]  # fmt: skip
+
+
+async def test_a_removed_members_link_is_read_only_at_once(tmp_path: Path) -> None:
+    owner, editor = Store(tmp_path / "owner"), Store(tmp_path / "editor")
+    eve = editor.identity().member_id
+    with owner.create_board("Team") as bf:
+        board_id, key = bf.board_id, bf.key
+        add_member(bf.board, eve, name="Eve", role=Role.EDITOR)
+        set_access(bf.board, Access.MEMBERS)
+    editor.add_board(Board(), key=key, board_id=board_id).close()
+    async with running(owner) as o, running(editor, peers=[peer_of(o)]) as e:
+        e_board = e.boards[board_id].board
+        await async_wait_until(lambda: e_board.title == "Team", what="the editor synced")
+        e_board.add_ticket("Before the removal")
+        await async_wait_until(lambda: titles(o, board_id) == ["Before the removal"])
+        remove_member(o.boards[board_id].board, eve)
+        e_board.add_ticket("After the removal")
+        e.set_presence(board_id, VIEWER_STATE)
+        seen = o.boards[board_id].presence
+        await async_wait_until(
+            lambda: any(s.get("user", {}).get("name") == "Vic" for s in seen.states.values()),
+            what="the removed member's later frames at the owner",
+        )
+        assert titles(o, board_id) == ["Before the removal"]
+        # Until the key rotation of PROTOCOL.md 7.6 is built, a removed member still reads.
+        o_board = o.boards[board_id].board
+        o_board.add_ticket("From the owner")
+        await async_wait_until(lambda: "From the owner" in titles(e, board_id))
