@@ -15,6 +15,7 @@ import binascii
 import contextlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +38,17 @@ SIDE_RESPONDER = b"responder"
 _SIGNATURE_TEXT = re.compile(r"[A-Za-z0-9_-]{86}")
 
 
-def _b64(data: bytes) -> str:
+def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
+def unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def member_id(public: Ed25519PublicKey) -> str:
     """The member id of a public key: base64url, no padding, 43 characters."""
-    return _b64(public.public_bytes_raw())
+    return b64url(public.public_bytes_raw())
 
 
 def is_member_id(value: object) -> bool:
@@ -60,8 +61,8 @@ def public_key(member: str) -> Ed25519PublicKey | None:
     if not MEMBER_ID_PATTERN.fullmatch(member):
         return None
     try:
-        raw = _unb64(member)
-        if _b64(raw) != member:  # non-canonical trailing bits: one id per key
+        raw = unb64url(member)
+        if b64url(raw) != member:  # non-canonical trailing bits: one id per key
             return None
         return Ed25519PublicKey.from_public_bytes(raw)
     except (ValueError, binascii.Error):
@@ -81,16 +82,8 @@ class NodeKey:
 
     @classmethod
     def load_or_create(cls, path: Path) -> NodeKey:
-        """The key stored at ``path``, made (mode 0600) on first use.
-
-        Two processes starting at once both end up with the one key that was
-        stored first: the file appears whole or not at all.
-        """
-        if not path.exists():
-            _store_new_key(path, Ed25519PrivateKey.generate())
-        raw = path.read_bytes()
-        if len(raw) != PRIVATE_KEY_BYTES:
-            raise ValueError(f"{path} is damaged ({len(raw)} bytes, not {PRIVATE_KEY_BYTES})")
+        """The key stored at ``path``, made (mode 0600) on first use."""
+        raw = load_or_create_secret(path, lambda: Ed25519PrivateKey.generate().private_bytes_raw())
         return cls(Ed25519PrivateKey.from_private_bytes(raw))
 
     def sign(self, message: bytes) -> bytes:
@@ -99,7 +92,7 @@ class NodeKey:
     def proof(self, binding: bytes, *, initiator: bool) -> dict[str, Any]:
         """The NODE_INFO fields proving this identity on the link with ``binding``."""
         signature = self.sign(_proof_message(binding, initiator=initiator))
-        return {"member": self.member_id, "proof": _b64(signature)}
+        return {"member": self.member_id, "proof": b64url(signature)}
 
 
 def verify_proof(info: dict[str, Any], binding: bytes, *, peer_initiator: bool) -> str | None:
@@ -116,7 +109,7 @@ def verify_proof(info: dict[str, Any], binding: bytes, *, peer_initiator: bool) 
     if public is None or not isinstance(proof, str) or not _SIGNATURE_TEXT.fullmatch(proof):
         raise SecureError("malformed member proof")
     try:
-        public.verify(_unb64(proof), _proof_message(binding, initiator=peer_initiator))
+        public.verify(unb64url(proof), _proof_message(binding, initiator=peer_initiator))
     except (InvalidSignature, ValueError, binascii.Error):
         raise SecureError("bad member proof") from None
     assert isinstance(member, str)
@@ -130,8 +123,21 @@ def _proof_message(binding: bytes, *, initiator: bool) -> bytes:
     return LABEL_MEMBER_PROOF + side + binding
 
 
-def _store_new_key(path: Path, private: Ed25519PrivateKey) -> None:
-    raw = private.private_bytes_raw()
+def load_or_create_secret(path: Path, make: Callable[[], bytes]) -> bytes:
+    """The 32-byte secret stored at ``path``, made with ``make`` (mode 0600) on first use.
+
+    Two processes starting at once both end up with the one secret that was
+    stored first: the file appears whole or not at all.
+    """
+    if not path.exists():
+        _store_new_secret(path, make())
+    raw = path.read_bytes()
+    if len(raw) != PRIVATE_KEY_BYTES:
+        raise ValueError(f"{path} is damaged ({len(raw)} bytes, not {PRIVATE_KEY_BYTES})")
+    return raw
+
+
+def _store_new_secret(path: Path, raw: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

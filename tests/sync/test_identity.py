@@ -14,6 +14,13 @@ from lanban.model.board import Board
 from lanban.model.members import Role, members
 from lanban.sync.identity import NodeKey, is_member_id, verify_proof
 from lanban.sync.invite import Invite
+from lanban.sync.key_delivery import (
+    kex_fields,
+    load_or_create_kex,
+    member_kex,
+    open_board_key,
+    seal_board_key,
+)
 from lanban.sync.secure import Handshake, SecureError
 from lanban.sync.status import LinkStatus, NodeStatus
 from lanban.sync.store import Store
@@ -189,3 +196,40 @@ async def test_the_creator_owns_the_board_and_a_joiner_is_an_editor_everywhere(
                 (ada, "Ada", Role.OWNER),
                 (bob, "Bob", Role.EDITOR),
             ]
+
+
+def test_a_new_board_key_opens_only_for_its_member_board_and_epoch(tmp_path: Path) -> None:
+    grace, remaining = (load_or_create_kex(tmp_path / n) for n in ("grace.kex", "ada.kex"))
+    assert load_or_create_kex(tmp_path / "ada.kex").private_bytes_raw() == (
+        remaining.private_bytes_raw()
+    )
+    if sys.platform != "win32":
+        assert stat.S_IMODE((tmp_path / "ada.kex").stat().st_mode) == 0o600
+    new_key = os.urandom(32)
+    sealed = seal_board_key(new_key, "board1", 2, remaining.public_key())
+    assert sealed != seal_board_key(new_key, "board1", 2, remaining.public_key())  # fresh
+    assert open_board_key(sealed, "board1", 2, remaining) == new_key
+    for board_id, epoch, kex in [
+        ("board1", 2, grace),
+        ("board2", 2, remaining),
+        ("board1", 3, remaining),
+    ]:
+        with pytest.raises(ValueError, match="not sealed to us"):
+            open_board_key(sealed, board_id, epoch, kex)
+    for broken in ["", "!!", sealed[:-2], "A" * len(sealed)]:
+        with pytest.raises(ValueError):
+            open_board_key(broken, "board1", 2, remaining)
+
+
+def test_a_published_kex_key_must_be_signed_by_its_member(tmp_path: Path) -> None:
+    ada, mallory = NodeKey.generate(), NodeKey.generate()
+    kex = load_or_create_kex(tmp_path / "ada.kex")
+    fields = kex_fields(ada, kex)
+    found = member_kex(ada.member_id, fields["kex"], fields["kex_sig"])
+    assert found is not None and found.public_bytes_raw() == kex.public_key().public_bytes_raw()
+    forged = kex_fields(mallory, load_or_create_kex(tmp_path / "m.kex"))
+    assert member_kex(ada.member_id, forged["kex"], forged["kex_sig"]) is None
+    assert member_kex(ada.member_id, forged["kex"], fields["kex_sig"]) is None
+    assert member_kex("nobody", fields["kex"], fields["kex_sig"]) is None
+    assert member_kex(ada.member_id, 5, fields["kex_sig"]) is None
+    assert member_kex(ada.member_id, fields["kex"], "short") is None
