@@ -1,7 +1,10 @@
 """Invite codes: one pasteable line that gives someone a board.
 
 An invite holds the board key, so whoever has the code can read and edit the
-board: share it like a password. Layout: PROTOCOL.md section 4. The text is
+board: share it like a password. Layout: PROTOCOL.md section 4. A version 2
+invite also names a role and carries an invite key, with which the joiner
+claims that role from any member (PROTOCOL.md 7.7); an invite without a role
+is written as version 1, byte for byte as before. The text is
 base32 (letters and digits 2-7, no punctuation that chat apps turn into
 formatting), and a checksum catches a mistyped or cut-off code.
 """
@@ -18,11 +21,15 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from lanban.model.limits import BOARD_ID_PATTERN, MAX_BOARD_ID_LENGTH, MAX_TITLE_LENGTH
+from lanban.model.members import Role, is_member_id
 
 from .secure import BOARD_KEY_BYTES
 
 PREFIX = "lanban:"
 INVITE_VERSION = 1
+ROLE_INVITE_VERSION = 2  # with role, invite id, invite key and the board's owner
+INVITE_SECRET_BYTES = 32  # an Ed25519 private key (seed)
+_ROLE_CODES = {Role.VIEWER: 1, Role.EDITOR: 2}
 CHECKSUM_BYTES = 4  # SHA-256 truncated; catches typos, not an attacker
 LENGTH_BYTES = 2  # big-endian length before each string
 MAX_URL_BYTES = 1024
@@ -52,6 +59,11 @@ class Invite:
     relay: str | None = None
     relay_token: str | None = field(default=None, repr=False)
     hints: tuple[str, ...] = ()
+    # Version 2 only ("" and b"" in version 1): PROTOCOL.md 7.7.
+    role: str = ""  # viewer or editor
+    invite_id: str = ""  # the entry in the board's invites map
+    invite_secret: bytes = field(default=b"", repr=False)  # the invite key
+    owner: str = ""  # the board creator's member id ("" if unknown)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hints", tuple(self.hints))
@@ -67,6 +79,7 @@ class Invite:
             raise InviteError(f"an invite holds at most {MAX_HINTS} addresses")
         for hint in self.hints:
             _check_hint(hint)
+        _check_role_fields(self)
 
     def encode(self) -> str:
         body = (
@@ -78,7 +91,14 @@ class Invite:
             + bytes([len(self.hints)])
             + b"".join(_pack(hint) for hint in self.hints)
         )
-        payload = bytes([INVITE_VERSION]) + body
+        if self.role:
+            body += (
+                bytes([_ROLE_CODES[Role(self.role)]])
+                + _pack(self.invite_id)
+                + self.invite_secret
+                + _pack(self.owner)
+            )
+        payload = bytes([ROLE_INVITE_VERSION if self.role else INVITE_VERSION]) + body
         payload += hashlib.sha256(payload).digest()[:CHECKSUM_BYTES]
         return PREFIX + base64.b32encode(payload).decode("ascii").rstrip("=").lower()
 
@@ -96,17 +116,17 @@ class Invite:
             hashlib.sha256(checked).digest()[:CHECKSUM_BYTES] != checksum
         ):
             raise InviteError("the invite code is damaged (checksum mismatch): copy it again")
-        if checked[0] != INVITE_VERSION:
+        if checked[0] not in (INVITE_VERSION, ROLE_INVITE_VERSION):
             raise InviteError(
                 f"unsupported invite version {checked[0]}: this invite needs a newer Lanban"
             )
         try:
-            return _parse_body(checked[1:])
+            return _parse_body(checked[1:], checked[0])
         except InviteError as error:
             raise InviteError(f"the invite code is invalid: {error}") from None
 
 
-def _parse_body(body: bytes) -> Invite:
+def _parse_body(body: bytes, version: int) -> Invite:
     reader = _Reader(body)
     key = reader.take(BOARD_KEY_BYTES)
     board_id = reader.text()
@@ -114,9 +134,16 @@ def _parse_body(body: bytes) -> Invite:
     relay = reader.text() or None
     relay_token = reader.text() or None
     hints = tuple(reader.text() for _ in range(reader.take(1)[0]))
+    role, invite_id, secret, owner = "", "", b"", ""
+    if version == ROLE_INVITE_VERSION:
+        code = reader.take(1)[0]
+        role = next((str(r) for r, c in _ROLE_CODES.items() if c == code), f"role {code}")
+        invite_id = reader.text()
+        secret = reader.take(INVITE_SECRET_BYTES)
+        owner = reader.text()
     if not reader.at_end():
         raise InviteError("unexpected bytes at the end")
-    return Invite(board_id, key, title, relay, relay_token, hints)
+    return Invite(board_id, key, title, relay, relay_token, hints, role, invite_id, secret, owner)
 
 
 class _Reader:
@@ -155,6 +182,23 @@ def _base32(text: str) -> bytes:
         raise InviteError(
             "the invite code is damaged (it has a wrong character or is cut off): copy it again"
         ) from None
+
+
+def _check_role_fields(invite: Invite) -> None:
+    if not invite.role:
+        if invite.invite_id or invite.invite_secret or invite.owner:
+            raise InviteError("an invite id, key or owner needs a role")
+        return
+    if invite.role not in (Role.VIEWER, Role.EDITOR):
+        raise InviteError(f"bad role {invite.role!r}: an invite makes a viewer or an editor")
+    if not isinstance(invite.invite_id, str) or not BOARD_ID_PATTERN.fullmatch(invite.invite_id):
+        raise InviteError(f"bad invite id {invite.invite_id!r}")
+    if not isinstance(invite.invite_secret, bytes) or len(invite.invite_secret) != (
+        INVITE_SECRET_BYTES
+    ):
+        raise InviteError(f"the invite key must be {INVITE_SECRET_BYTES} bytes")
+    if invite.owner and not is_member_id(invite.owner):
+        raise InviteError(f"bad owner {invite.owner!r}: not a member id")
 
 
 def _check_board_id(board_id: object) -> None:

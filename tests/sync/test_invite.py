@@ -123,8 +123,9 @@ def encode_raw(payload: bytes) -> str:
 
 
 def test_a_newer_invite_version_asks_for_an_update() -> None:
-    with pytest.raises(InviteError, match=r"unsupported invite version 2.*newer Lanban"):
-        Invite.decode(encode_raw(b"\x02" + bytes(60)))
+    # Version 2 (a role, PROTOCOL.md 7.7) is read since; 3 is the next one.
+    with pytest.raises(InviteError, match=r"unsupported invite version 3.*newer Lanban"):
+        Invite.decode(encode_raw(b"\x03" + bytes(60)))
 
 
 @pytest.mark.parametrize(
@@ -199,3 +200,32 @@ def test_random_invites_are_distinct() -> None:
     first = Invite("board", secrets.token_bytes(32)).encode()
     second = Invite("board", secrets.token_bytes(32)).encode()
     assert first != second
+
+
+def test_a_role_invite_is_version_2_and_a_plain_one_stays_version_1() -> None:
+    owner = base64.urlsafe_b64encode(bytes(range(1, 33))).rstrip(b"=").decode()
+    invite = Invite(
+        "board1", KEY, "Team", hints=("10.0.0.2:7000",), role="viewer",
+        invite_id="inv1", invite_secret=bytes(range(32)), owner=owner,
+    )  # fmt: skip
+    code = invite.encode()
+    assert Invite.decode(code) == invite
+    assert Invite.decode(code.upper()).role == "viewer"
+    assert "invite_secret" not in repr(invite) and repr(bytes(range(32))) not in repr(invite)
+    plain = Invite("board1", KEY, "Team")
+    assert base64.b32decode(plain.encode()[7:].upper() + "======")[0] == 1
+    assert base64.b32decode(code[7:].upper() + "=" * (-len(code[7:]) % 8))[0] == 2
+    for bad, message in [
+        ({"role": "owner"}, "bad role"),
+        ({"invite_id": "no spaces"}, "bad invite id"),
+        ({"invite_secret": b"short"}, "invite key"),
+        ({"owner": "someone"}, "bad owner"),
+    ]:
+        with pytest.raises(InviteError, match=message):
+            Invite(**{**_fields(invite), **bad})
+    with pytest.raises(InviteError, match="needs a role"):
+        Invite("board1", KEY, invite_id="inv1")
+
+
+def _fields(invite: Invite) -> dict[str, object]:
+    return {name: getattr(invite, name) for name in Invite.__dataclass_fields__}
