@@ -66,6 +66,7 @@ COMPACT_MIN_BYTES = 64 * 1024
 COMPACT_MAX_ROWS = 2000
 COMPACT_RETRY_S = 10.0  # after a failed compaction (e.g. a full disk)
 SAVE_RETRY_S = 0.5  # between tries to write what a full disk refused
+WAL_FRAME_BYTES = 4096 + 24  # a page (SQLite's default size) and its frame header
 
 STORE_SOURCE = "lanban:store"  # updates read back from the file (another process wrote them)
 
@@ -79,6 +80,7 @@ class BoardFile:
         self._log = UpdateLog(self._conn, BOARD_LAYOUT)
         self._unsaved: list[tuple[bytes, bool]] = []  # (update, local) the file did not take
         self._deferred: list[bytes] = []  # others' updates applied, to be written soon
+        self._wal_bytes = 0  # about what this process wrote to the WAL since its checkpoint
         self._defer: Scheduler | None = None
         self._write_error = ""
         self._read_error: str | None = None
@@ -247,6 +249,7 @@ class BoardFile:
             else:
                 self._own.add(seq)
             self._count(update, False)
+            self._wal_bytes += WAL_FRAME_BYTES + len(update)
 
     def _save_unsaved(self, *, now: bool = False) -> None:
         """Write what a full disk refused earlier (merged: one local and one remote row).
@@ -283,13 +286,10 @@ class BoardFile:
             self.compact()
 
     def _maybe_checkpoint(self) -> None:
-        wal = self.path.with_name(self.path.name + "-wal")
-        try:
-            size = wal.stat().st_size
-        except FileNotFoundError:
-            return
-        if size > WAL_CHECKPOINT_BYTES:
+        # Counted, not the file's size: the file keeps its size (WAL_LIMIT_BYTES).
+        if self._wal_bytes > WAL_CHECKPOINT_BYTES:
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._wal_bytes = 0
 
     def compact(self) -> None:
         """Replace the log with one snapshot of everything in it."""
@@ -306,6 +306,7 @@ class BoardFile:
                 seq = self._log.replace(snapshot, up_to=covered)
                 self._set_meta("pending_compacted", self._meta_int("pending_compacted") + unsynced)
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._wal_bytes = 0
         except (sqlite3.Error, StoreError) as exc:
             log.warning("compaction of %s failed: %s", self.path, exc)
             self._compact_not_before = time.monotonic() + COMPACT_RETRY_S

@@ -19,10 +19,15 @@ FILE_VERSION = 1
 BOARD_SUFFIX = ".lanban"
 KEY_BYTES = BOARD_KEY_BYTES
 BUSY_TIMEOUT_S = 10.0  # wait this long for another process's write lock
-# The write-ahead log is checkpointed from poll() once it passes this size, off
-# the path of an edit; SQLite's own checkpoint (every 1000 pages) is a backstop.
+# The write-ahead log is checkpointed from poll() once about this much was written
+# to it, off the path of an edit; SQLite's own checkpoint (every 1000 pages) is a backstop.
 WAL_CHECKPOINT_BYTES = 256 * 1024
-WAL_LIMIT_BYTES = 256 * 1024  # the WAL is truncated back to this after a checkpoint
+# The WAL file is truncated back to this after a checkpoint. Above what one
+# checkpoint round writes, so that commits overwrite the file in place: an fsync
+# of a file that grew waits for a journal commit holding every other writer's data
+# (with 256 KiB, 28% of a busy board's commits grew it; p90 of a local edit 1.8 ms
+# then, 0.25-0.36 ms with the file kept, on the same busy disk).
+WAL_LIMIT_BYTES = 1024 * 1024
 
 META_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB);
