@@ -231,3 +231,67 @@ def _color(color: str) -> str:
     if len(color) > MAX_COLOR_LENGTH:
         raise BoardError(f"a colour is at most {MAX_COLOR_LENGTH} characters")
     return color
+
+
+# ---------------------------------------------------------------- invites
+
+INVITES_ROOT = "invites"
+
+
+@dataclass(frozen=True, slots=True)
+class InviteEntry:
+    """A version 2 invite as the board records it (PROTOCOL.md 7.7)."""
+
+    id: str
+    role: Role  # viewer or editor
+    key: str  # the invite key's public half, in member id form
+    by: str  # the member who made it
+    at: int
+    used_by: str  # the member it admitted; "" while unused
+    revoked: bool
+
+
+def add_invite(board: Board, invite_id: str, *, role: Role, key: str, by: str) -> None:
+    """Record an invite whose code carries the private half of ``key``."""
+    role = Role(role)
+    if role not in (Role.VIEWER, Role.EDITOR):
+        raise BoardError("an invite makes a viewer or an editor")
+    _check_id(key)
+    _check_id(by)
+    fields = {"role": str(role), "key": key, "by": by, "at": board._clock(), "used_by": ""}
+    with board._writes.local():
+        root: Map[Any] = board.doc.get(INVITES_ROOT, type=Map)
+        if invite_id in root:
+            raise BoardError(f"invite {invite_id} exists already")
+        root[invite_id] = Map(fields | {"revoked": False})
+
+
+def invite_entry(board: Board, invite_id: str) -> InviteEntry | None:
+    """The recorded invite, or None if absent or malformed."""
+    value = read_value(board.doc.get(INVITES_ROOT, type=Map), invite_id)
+    if not isinstance(value, Map):
+        return None
+    with value.doc.transaction():
+        role, key, by = (read_value(value, k) for k in ("role", "key", "by"))
+        if role not in (Role.VIEWER.value, Role.EDITOR.value) or not is_member_id(key):
+            return None
+        used_by = read_value(value, "used_by")
+        return InviteEntry(
+            id=invite_id,
+            role=Role(role),
+            key=key,
+            by=by if is_member_id(by) else "",
+            at=whole(read_value(value, "at"), "invite at", 0, MAX_TIME_MS) or 0,
+            used_by=used_by if is_member_id(used_by) else "",
+            revoked=flag(read_value(value, "revoked"), "invite revoked"),
+        )
+
+
+def use_invite(board: Board, invite_id: str, member_id: str) -> None:
+    """Mark an invite used by the member it admitted."""
+    _check_id(member_id)
+    with board._writes.local():
+        value = read_value(board.doc.get(INVITES_ROOT, type=Map), invite_id)
+        if not isinstance(value, Map):
+            raise BoardError(f"no invite {invite_id}")
+        value["used_by"] = member_id

@@ -20,6 +20,7 @@ from lanban.model.board import Board
 from .access import GatedSession, may_write
 from .identity import NodeKey, verify_proof
 from .link import Link, LinkKind
+from .member_invites import INVITE_CLAIM_META, admit, claim_from_store
 from .presence import Presence
 from .status import BoardStatus, NodeEvent, NodeListener
 from .store import BoardFile
@@ -149,8 +150,11 @@ class BoardHub:
         )
         self.links[link.id] = link
         if node_info is not None and self.node_key is not None and link.channel is not None:
-            node_info = node_info | self.node_key.proof(
-                link.channel.binding, initiator=link.info.initiator
+            binding, me = link.channel.binding, self.node_key.member_id
+            node_info = (
+                node_info
+                | self.node_key.proof(binding, initiator=link.info.initiator)
+                | claim_from_store(self.file.meta(INVITE_CLAIM_META), self.board, me, binding)
             )
         session.start(node_info if link.info.kind == LinkKind.LAN else None)
         self._notify(NodeEvent.LINKS, self.id)
@@ -179,6 +183,9 @@ class BoardHub:
             )
             if member is not None:
                 self.members[link.id] = member
+                me = self.node_key.member_id if self.node_key is not None else ""
+                if admit(self.board, me, member, info, link.channel.binding):
+                    log.info("%r: admitted member %s with an invite", link, member)
         name = info.get("name")
         if isinstance(name, str):
             link.info.peer_name = name[:100]

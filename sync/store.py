@@ -41,6 +41,7 @@ from .board_file import COMPACT_MIN_BYTES, STORE_SOURCE, BoardFile
 from .board_format import BOARD_SUFFIX, KEY_BYTES, WAL_LIMIT_BYTES, StoredRow, write_board_file
 from .identity import NodeKey
 from .invite import Invite
+from .member_invites import INVITE_CLAIM_META, stored_claim
 from .update_log import StoreError
 
 _BOARD_ID = BOARD_ID_PATTERN
@@ -193,8 +194,10 @@ class Store:
             relay=invite.relay,
             relay_token=invite.relay_token,
         )
-        # A version 1 invite makes a full member (PROTOCOL.md 7.4): an editor.
-        self._add_self(bf.board, Role.EDITOR)
+        if invite.role:  # a member admits us when we link (PROTOCOL.md 7.7)
+            bf.set_meta(INVITE_CLAIM_META, stored_claim(invite))
+        else:  # a version 1 invite makes a full member (PROTOCOL.md 7.4): an editor
+            self._add_self(bf.board, Role.EDITOR)
         if invite.title:  # shown until the board's own title arrives
             bf.set_meta("title", invite.title)
         if invite.hints:  # addresses the node dials for this board

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from lanban.model.board import Board
-from lanban.model.members import Access, Role, add_member, remove_member, set_access
+from lanban.model.errors import BoardError
+from lanban.model.members import (
+    Access,
+    Role,
+    add_member,
+    invite_entry,
+    members,
+    remove_member,
+    role_of,
+    set_access,
+)
 from lanban.sync.access import EMPTY_STEP2, write_kind
+from lanban.sync.identity import NodeKey
+from lanban.sync.invite import Invite
+from lanban.sync.member_invites import admit, claim_fields, with_role
 from lanban.sync.messages import SyncType
 from lanban.sync.node import Node
 from lanban.sync.store import Store
@@ -110,3 +125,66 @@ async def test_a_removed_members_link_is_read_only_at_once(tmp_path: Path) -> No
         o_board = o.boards[board_id].board
         o_board.add_ticket("From the owner")
         await async_wait_until(lambda: "From the owner" in titles(e, board_id))
+
+
+async def test_a_viewer_invite_admits_its_holder_once_and_as_a_viewer(tmp_path: Path) -> None:
+    owner, viewer, other = (Store(tmp_path / n) for n in ("owner", "viewer", "other"))
+    viewer.set_user("Vic", "#000000")
+    with owner.create_board("Team") as bf:
+        board_id = bf.board_id
+        set_access(bf.board, Access.MEMBERS)
+        base = Invite(board_id, bf.key, "Team")
+        code = with_role(base, bf.board, owner.signing_key(), Role.VIEWER).encode()
+    invite = Invite.decode(code)
+    assert invite.role == "viewer" and invite.owner == owner.identity().member_id
+    viewer.join(invite).close()
+    other.join(invite).close()  # the same code, passed on
+    vic, eve = viewer.identity().member_id, other.identity().member_id
+    async with running(owner) as o, running(viewer, peers=[peer_of(o)]) as v:
+        o_board, v_board = o.boards[board_id].board, v.boards[board_id].board
+        await async_wait_until(
+            lambda: role_of(v_board, vic) is Role.VIEWER, what="the viewer admitted, seen there"
+        )
+        entry = invite_entry(o_board, invite.invite_id)
+        assert entry is not None and entry.used_by == vic
+        assert [(m.name, m.role) for m in members(o_board)] == [
+            ("", Role.OWNER),
+            ("Vic", Role.VIEWER),
+        ]
+        v_board.add_ticket("From the viewer")
+        v.set_presence(board_id, VIEWER_STATE)
+        seen = o.boards[board_id].presence
+        await async_wait_until(
+            lambda: any(s.get("user", {}).get("name") == "Vic" for s in seen.states.values())
+        )
+        assert titles(o, board_id) == []
+        async with running(other, peers=[peer_of(o)]) as e:
+            await async_wait_until(
+                lambda: (
+                    any(lk.member == eve and lk.synced for lk in o.status().boards[0].links)
+                    and e.boards[board_id].board.title == "Team"
+                ),
+                what="the second holder linked and identified",
+            )
+            assert role_of(o_board, eve) is None  # the invite was used
+            assert role_of(e.boards[board_id].board, eve) is None
+
+
+def test_a_claim_counts_only_with_the_invite_key_on_its_own_link() -> None:
+    inviter, joiner = NodeKey.generate(), NodeKey.generate()
+    board = Board.create("Team")
+    add_member(board, inviter.member_id, role=Role.OWNER)
+    invite = with_role(Invite("b1", bytes(32)), board, inviter, Role.EDITOR)
+    binding, other_binding = bytes(range(32)), bytes(32)
+    claim = claim_fields(invite.invite_id, invite.invite_secret, joiner.member_id, binding)
+    me = inviter.member_id
+    assert not admit(board, me, joiner.member_id, claim, other_binding)  # replayed elsewhere
+    wrong_key = claim_fields(invite.invite_id, bytes(32), joiner.member_id, binding)
+    assert not admit(board, me, joiner.member_id, wrong_key, binding)
+    stranger = NodeKey.generate().member_id
+    assert not admit(board, stranger, joiner.member_id, claim, binding)  # we are no member
+    assert admit(board, me, joiner.member_id, claim, binding)
+    assert role_of(board, joiner.member_id) is Role.EDITOR
+    assert not admit(board, me, joiner.member_id, claim, binding)  # once
+    with pytest.raises(BoardError, match="may edit"):
+        with_role(Invite("b1", bytes(32)), board, NodeKey.generate(), Role.VIEWER)
