@@ -22,6 +22,7 @@ from .identity import NodeKey, verify_proof
 from .link import Link, LinkKind
 from .member_invites import INVITE_CLAIM_META, admit, claim_from_store
 from .presence import Presence
+from .session import board_guard
 from .status import BoardStatus, NodeEvent, NodeListener
 from .store import BoardFile
 
@@ -206,7 +207,7 @@ class BoardHub:
             local_changes_not_seen_by_peers=self.file.pending_local_changes(),
             last_sync=self.last_sync,
             links=links,
-            problem=self.file.problem,
+            problem=self.file.problem or board_guard(self.board).problem,
         )
 
 
