@@ -434,7 +434,8 @@ def add_sharing_commands(cmd: CommandAdder, group: Any) -> None:
 
 def board_invite(ctx: Context) -> None:
     from lanban.sync.invite import Invite, InviteError
-    from lanban.sync.node import address_hints, read_node_file
+    from lanban.sync.local_status import read_node_file
+    from lanban.sync.node import address_hints
 
     with ctx.board() as bf:
         relay = ctx.args.relay or bf.relay

@@ -11,7 +11,7 @@ One asyncio loop, one thread (DESIGN.md 2). The node is a small façade over
   (``--relay`` or the invite's);
 - a websocket server that accepts secure peer links (``/p2p``, see
   :mod:`.connect`) and answers status requests (``/status``, with the token
-  from ``node.json``; :mod:`.status`);
+  from ``node.json``; :mod:`.local_status`);
 - polling the board files, so edits by CLI commands on the same data
   directory reach peers, and storing what peers send.
 """
@@ -27,13 +27,9 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 from zeroconf import InterfaceChoice
 
@@ -52,6 +48,13 @@ from .discovery import Discovery, local_addresses
 from .hub import BoardHub
 from .invite import Invite
 from .link import Link, LinkInfo, LinkKind
+from .local_status import (
+    NODE_FILE,
+    NodeError,
+    answer_http,
+    running_pid,
+    write_node_file,
+)
 from .lock import DirLock, LockedError
 from .status import BoardStatus, NodeEvent, NodeListener, NodeStatus, PeerStatus
 from .store import Store, StoreError
@@ -64,7 +67,6 @@ __all__ = [
     "NodeOptions",
     "address_hints",
     "parse_address",
-    "read_node_file",
 ]
 
 log = logging.getLogger("lanban.node")
@@ -72,11 +74,6 @@ log = logging.getLogger("lanban.node")
 POLL_INTERVAL_S = 0.05  # board files: CLI edits reach peers within ~this
 HOUSEKEEPING_INTERVAL_S = 1.0  # new/left boards, presence renewal, sync bookkeeping
 MAX_HINTS = 8  # addresses an invite suggests dialling
-NODE_FILE = "node.json"
-
-
-class NodeError(Exception):
-    """The node cannot start or do what was asked; the message says why."""
 
 
 @dataclass
@@ -154,7 +151,7 @@ class Node:
         except LockedError:
             raise NodeError(
                 f"another Lanban node is already running for {self.store.root}"
-                f"{self._running_pid()}; stop it first or use another --data-dir"
+                f"{running_pid(self.store.root)}; stop it first or use another --data-dir"
             ) from None
         try:
             self._running = True
@@ -372,26 +369,8 @@ class Node:
         )
         await hub.run_link(Link(ws, info, channel), self._node_info())
 
-    async def _http(self, connection: ServerConnection, request: Request) -> Response | None:
-        path = urlsplit(request.path)
-        if path.path == "/p2p":
-            return None
-        if path.path == "/status":
-            token = parse_qs(path.query).get("token", [""])[0]
-            auth = request.headers.get("Authorization", "")
-            if not (
-                secrets.compare_digest(token, self.status_token)
-                or secrets.compare_digest(auth, f"Bearer {self.status_token}")
-            ):
-                return connection.respond(HTTPStatus.UNAUTHORIZED, "status token required\n")
-            body = json.dumps(self.status().to_json(), indent=2) + "\n"
-            response = connection.respond(HTTPStatus.OK, body)
-            response.headers = Headers(
-                [(k, v) for k, v in response.headers.raw_items() if k.lower() != "content-type"]
-            )
-            response.headers["Content-Type"] = "application/json"
-            return response
-        return connection.respond(HTTPStatus.NOT_FOUND, "not a Lanban endpoint\n")
+    def _http(self, connection: ServerConnection, request: Request) -> Response | None:
+        return answer_http(connection, request, self.status_token, self.status)
 
     # ----------------------------------------------------------- discovery
 
@@ -480,8 +459,6 @@ class Node:
     # ------------------------------------------------------------ node.json
 
     def _write_node_file(self) -> None:
-        path = self.store.root / NODE_FILE
-        tmp = path.with_name(f".{NODE_FILE}.tmp")
         data = {
             "pid": os.getpid(),
             "host": self.address[0],
@@ -489,38 +466,13 @@ class Node:
             "token": self.status_token,
             "node_id": self.node_id.hex(),
         }
+        path = self.store.root / NODE_FILE
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(data, f)
-            os.replace(tmp, path)
+            write_node_file(self.store.root, data)
         except OSError as exc:  # a full disk must not stop the node serving
-            tmp.unlink(missing_ok=True)
             self._problem(
                 f"cannot write {path} ({exc.strerror}): lanban status cannot find this node"
             )
             return
         self._node_file_written = True
         self.problems = [p for p in self.problems if not p.startswith(f"cannot write {path} ")]
-
-    def _running_pid(self) -> str:
-        try:
-            data = json.loads((self.store.root / NODE_FILE).read_text())
-            return f" (pid {int(data['pid'])})"
-        except (OSError, ValueError, KeyError, TypeError):
-            return ""
-
-
-def read_node_file(data_dir: Path) -> dict[str, Any]:
-    path = data_dir / NODE_FILE
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise NodeError(
-            f"no Lanban node is running for {data_dir} (start one: lanban serve)"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise NodeError(f"{path} cannot be read: {exc}") from exc
-    if not isinstance(data, dict) or not {"port", "token"} <= set(data):
-        raise NodeError(f"{path} is damaged")
-    return data

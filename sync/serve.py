@@ -9,7 +9,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .node import Node, NodeError, NodeOptions, read_node_file
+from .local_status import read_node_file
+from .node import Node, NodeError, NodeOptions
 from .runner import run_until_signal
 from .status import NodeStatus
 from .store import Store, StoreError
