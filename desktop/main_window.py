@@ -456,13 +456,22 @@ class MainWindow(QMainWindow):
 
     def undo(self) -> None:
         controller = self.controller()
-        if controller is not None and not controller.board.undo():
+        if controller is None:
+            return
+        if not controller.board.can_undo():
             self.messages.notify("Nothing to undo", 2000)
+        elif not controller.board.undo():
+            # The step is used up: peers have since overwritten all it changed.
+            self.messages.notify("Your last change was already replaced by someone else's")
 
     def redo(self) -> None:
         controller = self.controller()
-        if controller is not None and not controller.board.redo():
+        if controller is None:
+            return
+        if not controller.board.can_redo():
             self.messages.notify("Nothing to redo", 2000)
+        elif not controller.board.redo():
+            self.messages.notify("That change was already replaced by someone else's")
 
     # --------------------------------------------------------------- filter
 

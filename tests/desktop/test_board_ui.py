@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 from lanban.desktop.boards_model import BoardsModel
 from lanban.desktop.column_model import TICKET_MIME, ColumnModel
 from lanban.desktop.column_view import COLUMN_MIME
+from lanban.model.board import Board
 from lanban.sync.store import Store
 from tests.desktop.harness import (
     button,
@@ -202,6 +203,29 @@ def test_undo_and_redo_with_the_standard_shortcuts(tmp_path: Path, run: Run) -> 
             assert app.shown("Done") == [] and app.shown("To do")[0] == "Write spec"
             app.window.redo_action.trigger()
             assert app.shown("Done") == ["Write spec"]
+
+    run(go())
+
+
+def test_undo_says_when_a_peer_replaced_your_last_change(tmp_path: Path, run: Run) -> None:
+    make_board(Store(tmp_path), tickets=TICKETS)
+
+    async def go() -> None:
+        async with open_app(tmp_path) as app:
+            said: list[str] = []
+            app.window.messages.info.connect(lambda text, _ms: said.append(text))
+            spec = app.board.ticket("#1").id
+            app.board.edit_ticket(spec, title="Mine")
+            peer = Board.from_update(app.board.get_update())
+            peer.edit_ticket(spec, title="Theirs")
+            app.board.apply_update(peer.get_update())
+            app.window.undo_action.trigger()
+            assert app.board.ticket(spec).title == "Theirs"
+            assert said == ["Your last change was already replaced by someone else's"]
+            while app.board.can_undo():
+                app.board.undo()
+            app.window.undo_action.trigger()
+            assert said[-1] == "Nothing to undo"
 
     run(go())
 
