@@ -93,7 +93,8 @@ async def fatal(message: str) -> int:
 async def run_session(args: argparse.Namespace) -> int:
     """The whole app, as one coroutine on Qt's loop: ask who the user is (first
     start), run the node and the window until the window closes, stop the node."""
-    from .commands import CommandError, node_options
+    from .commands import CommandError
+    from .network_commands import node_options
 
     try:
         store = Store(Path(args.data_dir) if args.data_dir else None)

@@ -16,7 +16,7 @@ from lanban.model.errors import BoardError
 from lanban.model.limits import DEFAULT_COLUMNS, DEFAULT_LABEL_COLOR
 from lanban.sync.store import StoreError
 
-from . import commands
+from . import commands, network_commands
 from .version import VersionAction
 
 
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         "stop keeping a board here (its file is moved aside, not deleted)",
     )
     p.add_argument("board", metavar="BOARD")
-    commands.add_sharing_commands(cmd, bsub)
+    network_commands.add_sharing_commands(cmd, bsub)
 
     # column
     column = sub.add_parser("column", help="add, rename, move and delete columns")
@@ -250,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("board", metavar="BOARD")
     p.add_argument("name")
 
-    commands.add_network_commands(cmd, sub, add_network_options)
+    network_commands.add_network_commands(cmd, sub, add_network_options)
     return parser
 
 
@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return self_test()
         if args.command is None:
-            return commands.run_desktop(args)
+            return network_commands.run_desktop(args)
         data_dir = Path(args.data_dir) if args.data_dir else None
         result = args.func(commands.Context(data_dir, args))
         return int(result) if isinstance(result, int) else 0

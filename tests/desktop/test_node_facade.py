@@ -20,7 +20,7 @@ from tests.desktop.harness import ADA, GRACE, make_board, settle
 Run = Callable[[Awaitable[Any]], Any]
 DESKTOP = Path(__file__).resolve().parents[2] / "desktop"
 # Not the app: the CLI and the self-test run nodes of their own.
-NOT_THE_APP = {"cli.py", "commands.py", "selftest.py"}
+NOT_THE_APP = {"cli.py", "commands.py", "network_commands.py", "selftest.py"}
 SYNC_INSIDES = {"lanban.sync.hub", "lanban.sync.link", "lanban.sync.presence", "lanban.sync.dialer"}
 
 
