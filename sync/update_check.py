@@ -25,10 +25,15 @@ edited or truncated)::
 still bounds what accumulates over many updates (the document's state vector
 size, nesting built one update at a time): one update's check cannot see those.
 Cost: about 2.5 us per struct in CPython, 0.35 s for a 10,000-ticket board
-(4-5x pycrdt applying it; tests/benchmarks/bench_update_check.py). The walk
-of the format and its caps stay in this one module (~560 lines), with the
-nesting pass apart in sync/update_nesting.py and the count of what pycrdt merges one
-by one in sync/update_merges.py.
+(4-5x pycrdt applying it; tests/benchmarks/bench_update_check.py).
+
+Why one module of ~560 lines: the walk is one reader (:class:`_Walk`) whose
+methods share a cursor, the bytes that remain and the running counts every cap
+is checked against; a section or content reader moved elsewhere would be
+callable without the checks before it. About 75 lines are the caps with the
+measurements behind them. What could stand apart does: the nesting pass in
+sync/update_nesting.py and the count of what pycrdt merges one by one in
+sync/update_merges.py.
 """
 
 from __future__ import annotations
