@@ -53,74 +53,71 @@ def _object(value: object) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class LinkStatus:
-    """One websocket carrying a board: to a LAN peer or to a relay."""
+class _PeerEnd:
+    """Who is at the other end and since when: what a link and a peer both tell."""
 
     kind: str  # "lan" | "relay"
     address: str  # host:port of the other end, or the relay URL
     node_id: str  # the peer's node id (hex; "" for a relay)
     name: str  # the name the peer gave ("" for a relay or before it told)
-    connected_since: float
-    last_heard: float
+    connected_since: float  # a peer's: its oldest link's
+    last_heard: float  # a peer's: its latest link's
     initiator: bool  # we dialled
+
+    def _end_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "address": self.address,
+            "node_id": self.node_id,
+            "name": self.name,
+            "connected_since": self.connected_since,
+            "last_heard": self.last_heard,
+            "initiator": self.initiator,
+        }
+
+    @staticmethod
+    def _end_fields(data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "kind": _str(data, "kind"),
+            "address": _str(data, "address"),
+            "node_id": _str(data, "node_id"),
+            "name": _str(data, "name"),
+            "connected_since": _num(data, "connected_since"),
+            "last_heard": _num(data, "last_heard"),
+            "initiator": bool(data.get("initiator")),
+        }
+
+
+@dataclass(frozen=True)
+class LinkStatus(_PeerEnd):
+    """One websocket carrying a board: to a LAN peer or to a relay."""
+
     synced: bool  # both ends have what the other had when the link opened
     # The member id the peer proved on this link (PROTOCOL.md 7.3); "" for a relay
     # or an older node. Absent from older nodes' JSON.
     member: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "address": self.address,
-            "node_id": self.node_id,
-            "name": self.name,
-            "connected_since": self.connected_since,
-            "last_heard": self.last_heard,
-            "initiator": self.initiator,
-            "synced": self.synced,
-            "member": self.member,
-        }
+        return self._end_json() | {"synced": self.synced, "member": self.member}
 
     @classmethod
     def from_json(cls, value: object) -> LinkStatus:
         data = _object(value)
         return cls(
-            kind=_str(data, "kind"),
-            address=_str(data, "address"),
-            node_id=_str(data, "node_id"),
-            name=_str(data, "name"),
-            connected_since=_num(data, "connected_since"),
-            last_heard=_num(data, "last_heard"),
-            initiator=bool(data.get("initiator")),
+            **cls._end_fields(data),
             synced=bool(data.get("synced")),
             member=str(data.get("member") or ""),
         )
 
 
 @dataclass(frozen=True)
-class PeerStatus:
+class PeerStatus(_PeerEnd):
     """A peer node we have LAN links with, over all the boards it shares with us."""
 
-    kind: str
-    address: str
-    node_id: str
-    name: str
-    connected_since: float  # its oldest link's
-    last_heard: float  # its latest link's
-    initiator: bool
     boards: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "address": self.address,
-            "node_id": self.node_id,
-            "name": self.name,
-            "connected_since": self.connected_since,
-            "last_heard": self.last_heard,
-            "initiator": self.initiator,
-            "boards": list(self.boards),
-        }
+        return self._end_json() | {"boards": list(self.boards)}
 
     @classmethod
     def of_boards(cls, boards: Iterable[BoardStatus]) -> tuple[PeerStatus, ...]:
@@ -155,16 +152,7 @@ class PeerStatus:
     @classmethod
     def from_json(cls, value: object) -> PeerStatus:
         data = _object(value)
-        return cls(
-            kind=_str(data, "kind"),
-            address=_str(data, "address"),
-            node_id=_str(data, "node_id"),
-            name=_str(data, "name"),
-            connected_since=_num(data, "connected_since"),
-            last_heard=_num(data, "last_heard"),
-            initiator=bool(data.get("initiator")),
-            boards=tuple(str(b) for b in _list(data, "boards")),
-        )
+        return cls(**cls._end_fields(data), boards=tuple(str(b) for b in _list(data, "boards")))
 
 
 @dataclass(frozen=True)
