@@ -46,15 +46,20 @@ def failure(path: Path, exc: sqlite3.Error) -> str:
     return f"cannot use {path}: {exc}" + ("; the disk is full" if full else "")
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """An open connection to a Lanban board file (checked header, WAL mode)."""
+def check_sqlite_header(path: Path, refusal: str) -> None:
+    """StoreError (``path`` + ``refusal``) unless the file starts as an SQLite database."""
     try:
         with open(path, "rb") as f:
             header = f.read(16)
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror}") from exc
     if header != b"SQLite format 3\x00":
-        raise StoreError(f"{path} is not a Lanban board file (not an SQLite database)")
+        raise StoreError(f"{path} {refusal}")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """An open connection to a Lanban board file (checked header, WAL mode)."""
+    check_sqlite_header(path, "is not a Lanban board file (not an SQLite database)")
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as exc:

@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from .board_file import BoardFile
-from .board_format import APPLICATION_ID, StoredRow, connect, failure, write_board_file
+from .board_format import (
+    APPLICATION_ID,
+    StoredRow,
+    check_sqlite_header,
+    connect,
+    failure,
+    write_board_file,
+)
 from .board_rows import applicable, checked, describe, quarantine
 from .update_log import BOARD_LAYOUT, StoreError, UpdateLog
 
@@ -129,13 +136,7 @@ def _quarantine_all_unreadable(path: Path) -> str | None:
 
 def _integrity(path: Path) -> list[str]:
     """SQLite's integrity_check findings (empty: intact); StoreError for a non-board file."""
-    try:
-        with open(path, "rb") as f:
-            header = f.read(16)
-    except OSError as exc:
-        raise StoreError(f"cannot read {path}: {exc.strerror}") from exc
-    if header != b"SQLite format 3\x00":
-        raise StoreError(f"{path} is not an SQLite file: it cannot be repaired")
+    check_sqlite_header(path, "is not an SQLite file: it cannot be repaired")
     conn = sqlite3.connect(path)
     try:
         if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
