@@ -16,6 +16,7 @@ re-rank a neighbour (see :mod:`lanban.model.ordering`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -206,6 +207,20 @@ def rank_between(low: str | None, high: str | None) -> str | None:
     return _generic_between(low or "", high)
 
 
+def _steps(
+    start: str | None, step: Callable[[str | None], str | None], count: int
+) -> list[str] | None:
+    """``count`` keys, each one ``step`` from the one before (from ``start``); None if one fails."""
+    keys: list[str] = []
+    current = start
+    for _ in range(count):
+        current = step(current)
+        if current is None:
+            return None
+        keys.append(current)
+    return keys
+
+
 def ranks_between(low: str | None, high: str | None, count: int) -> list[str] | None:
     """``count`` ascending ranks strictly between ``low`` and ``high``, evenly split."""
     if count <= 0:
@@ -214,26 +229,10 @@ def ranks_between(low: str | None, high: str | None, count: int) -> list[str] | 
         key = rank_between(low, high)
         return None if key is None else [key]
     if high is None:
-        keys = []
-        current = low
-        for _ in range(count):
-            nxt = rank_between(current, None)
-            if nxt is None:
-                return None
-            keys.append(nxt)
-            current = nxt
-        return keys
+        return _steps(low, lambda key: rank_between(key, None), count)
     if low is None:
-        keys = []
-        current_high: str | None = high
-        for _ in range(count):
-            prev = rank_between(None, current_high)
-            if prev is None:
-                return None
-            keys.append(prev)
-            current_high = prev
-        keys.reverse()
-        return keys
+        keys = _steps(high, lambda key: rank_between(None, key), count)
+        return None if keys is None else keys[::-1]
     mid = count // 2
     middle = rank_between(low, high)
     if middle is None:
