@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
+from .id_list_model import IdListModel, Index
 from .node_facade import NodeFacade
 
-Index = QModelIndex | QPersistentModelIndex
 
-
-class BoardsModel(QAbstractListModel):
+class BoardsModel(IdListModel):
     """The boards of the data directory, for the sidebar."""
 
     IdRole = Qt.ItemDataRole.UserRole + 1
@@ -42,13 +41,10 @@ class BoardsModel(QAbstractListModel):
     def row_of(self, board_id: str) -> int:
         return self._ids.index(board_id) if board_id in self._ids else -1
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+        board_id = self.id_at(index)
+        if board_id is None:
             return None
-        board_id = self._ids[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._title(board_id)
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -14,10 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QMimeData,
     QModelIndex,
-    QPersistentModelIndex,
     Qt,
 )
 
@@ -25,9 +23,9 @@ from lanban.model.errors import BoardError
 from lanban.model.schema import Ticket
 
 from .controller import BoardController
+from .id_list_model import IdListModel, Index
 
 TICKET_MIME = "application/x-lanban-ticket"
-Index = QModelIndex | QPersistentModelIndex
 
 TicketRole = Qt.ItemDataRole.UserRole + 1  # the Ticket (frozen dataclass)
 IdRole = Qt.ItemDataRole.UserRole + 2
@@ -65,7 +63,7 @@ def diff_operations(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, i
     return ops
 
 
-class ColumnModel(QAbstractListModel):
+class ColumnModel(IdListModel):
     def __init__(
         self,
         controller: BoardController,
@@ -115,13 +113,10 @@ class ColumnModel(QAbstractListModel):
 
     # ---------------------------------------------------------- Qt model API
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+        tid = self.id_at(index)
+        if tid is None:
             return None
-        tid = self._ids[index.row()]
         if role == IdRole:
             return tid
         ticket = self.ticket(tid)
