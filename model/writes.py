@@ -214,24 +214,22 @@ class Writes:
         return self._undo.can_redo()
 
     def undo(self) -> bool:
-        with Sourced(self, LOCAL_SOURCE, None, False):
-            done = self._undo.undo()
-        self.boundary()
-        return done
+        return self._as_local_step(self._undo.undo)
 
     def redo(self) -> bool:
-        with Sourced(self, LOCAL_SOURCE, None, False):
-            done = self._undo.redo()
-        self.boundary()
-        return done
+        return self._as_local_step(self._undo.redo)
 
     def can_undo_remote(self) -> bool:
         return self._remote_undo.can_undo()
 
     def undo_remote(self) -> bool:
         """Undo the last change that came from elsewhere, as this user's edit."""
+        return self._as_local_step(self._remote_undo.undo)
+
+    def _as_local_step(self, step: Callable[[], bool]) -> bool:
+        """Run an undo or redo as a local edit of its own (it syncs like one)."""
         with Sourced(self, LOCAL_SOURCE, None, False):
-            done = self._remote_undo.undo()
+            done = step()
         self.boundary()
         return done
 
