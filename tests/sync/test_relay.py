@@ -19,6 +19,7 @@ from pycrdt import Doc, Map, Text
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import CloseCode, Frame, Opcode
 
+from lanban.sync import relay_room
 from lanban.sync.messages import (
     Awareness,
     AwarenessEntry,
@@ -625,3 +626,41 @@ async def test_300_clients_in_30_rooms_converge(relay: Relay) -> None:
     finally:
         await asyncio.gather(*(c.close() for c in everyone))
     assert time.monotonic() - started < timeout(30)
+
+
+async def test_newcomers_get_the_states_encoded_once_per_change(
+    relay: Relay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoded: list[Awareness] = []
+
+    def counting_encode(message: Any) -> bytes:
+        if isinstance(message, Awareness):
+            encoded.append(message)
+        return encode(message)
+
+    monkeypatch.setattr(relay_room, "encode", counting_encode)
+    async with websockets.connect(f"{relay.url}/board") as alice:
+        assert decode(await within(alice.recv())) == SyncStep1(b"\x00")
+        await alice.send(encode_awareness(7, {"n": 1}))
+        assert [e.state for m in await awareness_messages(alice, 1) for e in m.entries] == [
+            {"n": 1}
+        ]
+        encoded.clear()
+
+        async def newcomer_gets() -> bytes:
+            async with websockets.connect(f"{relay.url}/board") as ws:
+                assert isinstance(decode(await within(ws.recv())), SyncStep1)
+                frame = await within(ws.recv())
+                assert isinstance(frame, bytes)
+                return frame
+
+        first, second = await newcomer_gets(), await newcomer_gets()
+        assert first == second == encode_awareness(7, {"n": 1})
+        assert len(encoded) == 1, "the second join reused the first one's encoding"
+
+        # A change (here a renewal: same state, later clock) makes the next join encode anew.
+        await alice.send(encode(Awareness((AwarenessEntry(7, 2, {"n": 1}),))))
+        await awareness_messages(alice, 1)
+        third = await newcomer_gets()
+        assert decode(third) == Awareness((AwarenessEntry(7, 2, {"n": 1}),))
+        assert len(encoded) == 3  # the change passed on, then the newcomer's states
