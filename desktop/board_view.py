@@ -128,6 +128,7 @@ class BoardView(QScrollArea):
         )
         self._widgets: dict[str, ColumnWidget] = {}
         self._matches: Callable[[Ticket], bool] | None = None
+        self._read_only = ""  # why this node may only view the board
         self._animation = QTimer(self)
         self._animation.setInterval(ANIMATION_FRAME_MS)
         self._animation.timeout.connect(self._animate)
@@ -165,6 +166,7 @@ class BoardView(QScrollArea):
                 widget.openTicket.connect(self.openTicket)
                 widget.moveAcross.connect(self._move_across)
                 widget.model.set_filter(self._matches)
+                widget.set_read_only(self._read_only)
                 self._widgets[column.id] = widget
             else:
                 widget = existing
@@ -173,6 +175,15 @@ class BoardView(QScrollArea):
             layout.addWidget(widget)
         layout.addWidget(self.add_column_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addStretch(1)
+
+    def set_read_only(self, reason: str) -> None:
+        """Show the board read-only while ``reason`` (why) is set; "" allows edits."""
+        if reason != self._read_only:
+            self._read_only = reason
+            self.add_column_button.setEnabled(not reason)
+            self.add_column_button.setToolTip(reason)
+            for widget in self.column_widgets():
+                widget.set_read_only(reason)
 
     def apply_palette(self) -> None:
         pal = Palette()
@@ -186,16 +197,12 @@ class BoardView(QScrollArea):
     def add_column(self) -> None:
         def add(title: str) -> None:
             if title.strip():
-                self.controller.messages.attempt(
-                    lambda: self.controller.board.add_column(title.strip())
-                )
+                self.controller.edit(lambda: self.controller.board.add_column(title.strip()))
 
         ask_text(self, "Add column", "Column title:", add)
 
     def _move_column(self, column_id: str, index: int) -> None:
-        self.controller.messages.attempt(
-            lambda: self.controller.board.move_column(column_id, index)
-        )
+        self.controller.edit(lambda: self.controller.board.move_column(column_id, index))
 
     def _move_across(self, ticket: str, step: int) -> None:
         widgets = self.column_widgets()
@@ -207,7 +214,7 @@ class BoardView(QScrollArea):
             return
         target = widgets[position]
         index = min(source.model.all_ids().index(ticket), len(target.model.all_ids()))
-        self.controller.messages.attempt(
+        self.controller.edit(
             lambda: self.controller.board.move_ticket(ticket, target.column.id, index)
         )
         target.view.select_ticket(ticket)

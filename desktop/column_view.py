@@ -103,7 +103,7 @@ class TicketListView(QListView):
             full = model.all_ids()
             step = -1 if key == Qt.Key.Key_Up else 1
             target = max(0, min(len(full) - 1, full.index(ticket) + step))
-            self.controller.messages.attempt(
+            self.controller.edit(
                 lambda: model.controller.board.move_ticket(ticket, model.column_id, target)
             )
             self.select_ticket(ticket)
@@ -181,7 +181,7 @@ class TicketListView(QListView):
             return
         row = self._drop_row(event.position().toPoint())
         model = self.column_model()
-        if not self.controller.messages.attempt(lambda: model.drop_ticket(ticket, row)):
+        if not self.controller.edit(lambda: model.drop_ticket(ticket, row)):
             event.ignore()
             return
         # Accept as a copy: the board moved the ticket; Qt must not remove the source rows.
@@ -283,6 +283,14 @@ class ColumnWidget(QFrame):
         self.view.delegate.refresh_palette()
         self.header.update_count()
 
+    def set_read_only(self, reason: str) -> None:
+        """No quick add and no dragging while this node may only view the board
+        (``reason`` says why; "" allows them again)."""
+        self.quick_add.setEnabled(not reason)
+        self.quick_add.setPlaceholderText("" if reason else "+ Add a ticket")
+        self.quick_add.setToolTip(reason)
+        self.view.setDragEnabled(not reason)
+
     def set_column(self, column: Column) -> None:
         self.column = column
         self.header.update_title()
@@ -300,7 +308,7 @@ class ColumnWidget(QFrame):
             self.view.scrollToBottom()
             self.quick_add.setFocus()
 
-        self.controller.messages.attempt(add)
+        self.controller.edit(add)
 
     # --------------------------------------------------------- column menu
 
@@ -313,7 +321,7 @@ class ColumnWidget(QFrame):
             self,
             "WIP limit",
             f"Most tickets in {self.column.title!r} (0 = no limit):",
-            lambda limit: self.controller.messages.attempt(
+            lambda limit: self.controller.edit(
                 lambda: self.controller.board.set_wip_limit(column_id, limit)
             ),
             value=self.column.wip_limit,
@@ -324,15 +332,13 @@ class ColumnWidget(QFrame):
     def move_by(self, step: int) -> None:
         columns = [c.id for c in self.controller.board.columns()]
         target = max(0, min(len(columns) - 1, columns.index(self.column.id) + step))
-        self.controller.messages.attempt(
-            lambda: self.controller.board.move_column(self.column.id, target)
-        )
+        self.controller.edit(lambda: self.controller.board.move_column(self.column.id, target))
 
     def delete(self) -> None:
         column_id = self.column.id
 
         def delete() -> None:
-            self.controller.messages.attempt(lambda: self.controller.board.delete_column(column_id))
+            self.controller.edit(lambda: self.controller.board.delete_column(column_id))
 
         count = len(self.model.all_ids())
         if not count:
@@ -430,7 +436,7 @@ class ColumnHeader(QWidget):
         self.editor.hide()
         self.title.show()
         if text and text != self.column.column.title:
-            self.column.controller.messages.attempt(
+            self.column.controller.edit(
                 lambda: self.column.controller.board.rename_column(self.column.column.id, text)
             )
 

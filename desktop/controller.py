@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from lanban.model.board import Board
 from lanban.model.events import BoardEvent, Kind
+from lanban.model.members import Role
 
 from .app_state import MAX_NAME, Messages, Settings
 from .node_facade import NodeFacade
@@ -54,6 +55,24 @@ def parse_peer(client_id: int, state: dict[str, Any]) -> Peer:
         _text(state.get("editing")),
         dragging,
         _text(state.get("typing")),
+    )
+
+
+def read_only_reason(members_only: bool, role: Role | None, removed: bool) -> str:
+    """Why this node may only view the board, as a sentence; "" if it may edit.
+
+    On a members-only board the peers refuse a viewer's changes (PROTOCOL.md 7.5),
+    so the app makes none rather than keep edits that reach nobody.
+    """
+    if not members_only or (role is not None and role.writes and not removed):
+        return ""
+    if removed:
+        return "You were removed from this board: you can view it, but changes reach nobody."
+    if role is Role.VIEWER:
+        return "You can view this board, not change it: you were invited as a viewer."
+    return (
+        "You can view this board until a member lets you in: "
+        "changes made before then would reach nobody."
     )
 
 
@@ -174,6 +193,25 @@ class BoardController(QObject):
         self.presenceChanged.emit()
 
     # ---------------------------------------------------------------- board
+
+    def read_only_reason(self) -> str:
+        """Why this node may only view the board; "" if it may edit it."""
+        mine = self.node.my_member(self.board_id)
+        return read_only_reason(
+            self.node.members_only(self.board_id),
+            None if mine is None else mine.role,
+            mine is not None and mine.removed,
+        )
+
+    def edit(
+        self, action: Callable[[], object], shown_in: Callable[[str], object] | None = None
+    ) -> bool:
+        """Change the board (as Messages.attempt), or say why this node may not."""
+        reason = self.read_only_reason()
+        if reason:
+            (shown_in or self.messages.error.emit)(reason)
+            return False
+        return self.messages.attempt(action, shown_in)
 
     def _on_event(self, event: BoardEvent) -> None:
         kinds = {c.kind for c in event.changes}

@@ -40,7 +40,7 @@ from .dialogs import IdentityDialog, InviteDialog, JoinDialog, NewBoardDialog, T
 from .filters import FilterBar, changes_assignees
 from .icons import app_icon, retint, set_icon
 from .node_facade import NodeFacade
-from .notices import ErrorBar, Toasts
+from .notices import BoardNotes, ErrorBar, Toasts
 from .presence_bar import PresenceBar
 from .prompts import ask_text, confirm, message_box, open_dialog, popup
 from .status_widget import PeersDialog, SyncStatus, summarize
@@ -141,6 +141,8 @@ class MainWindow(QMainWindow):
         self.error_bar = ErrorBar()
         main_layout.addWidget(self.error_bar)
         main_layout.addLayout(top)
+        self.board_notes = BoardNotes()
+        main_layout.addWidget(self.board_notes)
         main_layout.addWidget(self.stack, 1)
 
         splitter = QSplitter()
@@ -251,6 +253,9 @@ class MainWindow(QMainWindow):
                 lambda p, b=board_id: self._toast(b, f"{p.name} left the board")
             )
             self.controllers[board_id] = controller
+            ignored = controller.board.ignored().summary()
+            if ignored:  # once per board and session (issue 9)
+                self.messages.notify(ignored, 10000)
             view = BoardView(controller)
             view.openTicket.connect(self.open_ticket)
             self.views[board_id] = view
@@ -347,7 +352,7 @@ class MainWindow(QMainWindow):
             self,
             "Rename board",
             "New title:",
-            lambda title: self.messages.attempt(lambda: board.rename(title)),
+            lambda title: controller.edit(lambda: board.rename(title)),
             text=board.title,
         )
 
@@ -413,7 +418,8 @@ class MainWindow(QMainWindow):
         def show(mode: str) -> None:
             if key in self.dialogs or not self.node.has_board(key[0]):
                 return
-            dialog = TicketDialog(controller, ticket_id, read_only=mode == "read-only", parent=self)
+            read_only = mode == "read-only" or bool(controller.read_only_reason())
+            dialog = TicketDialog(controller, ticket_id, read_only=read_only, parent=self)
             self.dialogs[key] = dialog
             dialog.destroyed.connect(lambda *_: self.dialogs.pop(key, None))
             dialog.finished.connect(lambda *_: self.dialogs.pop(key, None))
@@ -440,7 +446,7 @@ class MainWindow(QMainWindow):
         ticket = self.current_ticket()
         if controller is not None and ticket:
             number = controller.board.ticket(ticket).number
-            if self.messages.attempt(lambda: controller.board.delete_ticket(ticket)):
+            if controller.edit(lambda: controller.board.delete_ticket(ticket)):
                 self.messages.notify(f"#{number} moved to the trash (Undo brings it back)", 5000)
 
     def add_column(self) -> None:
@@ -493,6 +499,11 @@ class MainWindow(QMainWindow):
         dialing = self.node.is_dialing(self.current) if self.current else False
         state, text = summarize(board, dialing, self.context.local_only)
         self.sync_status.show_state(state, text)
+        controller, view = self.controller(), self.view()
+        read_only = controller.read_only_reason() if controller is not None else ""
+        if view is not None:
+            view.set_read_only(read_only)
+        self.board_notes.show_notes(read_only, board.problem if board is not None else None)
 
     def show_peers(self) -> PeersDialog:
         dialog = PeersDialog(self.node, self.messages, self.current, self)

@@ -12,6 +12,8 @@ from typing import Any
 from .commands import CommandError, Context, out, out_json
 
 CommandAdder = Callable[..., argparse.ArgumentParser]
+INVITE_ROLES = ("viewer", "editor")
+ACCESS_MODES = ("open", "members")
 
 
 def add_sharing_commands(cmd: CommandAdder, group: Any) -> None:
@@ -19,8 +21,33 @@ def add_sharing_commands(cmd: CommandAdder, group: Any) -> None:
     p.add_argument("board", metavar="BOARD")
     p.add_argument("--relay", metavar="URL", help="a relay the invited peer should use too")
     p.add_argument("--relay-token", metavar="TOKEN")
+    p.add_argument(
+        "--role",
+        metavar="viewer|editor",
+        help="make the invited a viewer or an editor of a members-only board "
+        "(default: a version 1 invite, which makes an editor)",
+    )
     p = cmd(group, "join", board_join, "add a board from an invite code; print its id")
     p.add_argument("code", metavar="CODE")
+    p = cmd(group, "members", board_members, "list a board's members and their roles")
+    p.add_argument("board", metavar="BOARD")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--removed", action="store_true", help="also list removed members")
+    p = cmd(
+        group,
+        "access",
+        board_access,
+        "show or set who may change a board: everyone who has it (open) "
+        "or its editors and above (members)",
+    )
+    p.add_argument("board", metavar="BOARD")
+    p.add_argument("mode", nargs="?", metavar="open|members", help="the new mode")
+
+
+def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise CommandError(f"unknown {what} {value!r}: use {' or '.join(allowed)}")
+    return value
 
 
 def board_invite(ctx: Context) -> None:
@@ -28,6 +55,8 @@ def board_invite(ctx: Context) -> None:
     from lanban.sync.local_status import read_node_file
     from lanban.sync.node import address_hints
 
+    if ctx.args.role is not None:
+        _choice(ctx.args.role, INVITE_ROLES, "role")
     with ctx.board() as bf:
         relay = ctx.args.relay or bf.relay
         token = ctx.args.relay_token or (bf.relay_token if relay == bf.relay else None)
@@ -43,6 +72,17 @@ def board_invite(ctx: Context) -> None:
             invite = Invite(bf.board_id, bf.key, bf.board.title[:200], relay, token or None, hints)
         except InviteError as exc:
             raise CommandError(str(exc)) from exc
+        if ctx.args.role:  # version 2: recorded in the board (PROTOCOL.md 7.7)
+            from lanban.model.members import Access, Role, access
+            from lanban.sync.member_invites import with_role
+
+            invite = with_role(invite, bf.board, ctx.store.signing_key(), Role(ctx.args.role))
+            if access(bf.board) is Access.OPEN and ctx.args.role == "viewer":
+                print(
+                    "lanban: note: this board is open, so a viewer can still change it; "
+                    "`lanban board access BOARD members` lets only editors change it",
+                    file=sys.stderr,
+                )
         out(invite.encode())
 
 
@@ -59,6 +99,51 @@ def board_join(ctx: Context) -> None:
         return
     ctx.store.join(invite, actor=ctx.actor).close()
     out(invite.board_id)
+
+
+def board_members(ctx: Context) -> None:
+    from lanban.model.members import members
+
+    me = ctx.store.signing_key().member_id
+    with ctx.board() as bf:
+        found = members(bf.board, include_removed=ctx.args.removed)
+    if ctx.args.json:
+        out_json(
+            [
+                {
+                    "id": m.id,
+                    "name": m.name,
+                    "role": str(m.role),
+                    "removed": m.removed,
+                    "added_by": m.added_by,
+                    "added_at": m.added_at,
+                    "you": m.id == me,
+                }
+                for m in found
+            ]
+        )
+        return
+    if not found:
+        print("lanban: this board has no member list (anyone who has it may edit)", file=sys.stderr)
+    for m in found:
+        notes = [n for n, on in (("removed", m.removed), ("you", m.id == me)) if on]
+        extra = f"  ({', '.join(notes)})" if notes else ""
+        out(f"{m.role:<7} {m.id[:8]}  {m.name or '(no name)'}{extra}")
+
+
+def board_access(ctx: Context) -> None:
+    from lanban.model.members import Access, access, role_of, set_access
+
+    if ctx.args.mode is not None:
+        _choice(ctx.args.mode, ACCESS_MODES, "access mode")
+    with ctx.board() as bf:
+        if ctx.args.mode is None:
+            out(str(access(bf.board)))
+            return
+        role = role_of(bf.board, ctx.store.signing_key().member_id)
+        if role is None or not role.manages_members:
+            raise CommandError("only the board's owner or an admin can change who may edit it")
+        set_access(bf.board, Access(ctx.args.mode))
 
 
 def add_network_commands(cmd: CommandAdder, sub: Any, network_options: Callable[..., None]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from lanban.model.board import Board
+from lanban.model.members import Access, Member, access, member
 from lanban.sync.invite import Invite
 from lanban.sync.node import Node, NodeError, NodeOptions
 from lanban.sync.status import BoardStatus, LinkStatus, NodeEvent, NodeStatus
@@ -105,6 +106,16 @@ class NodeFacade(QObject):
         if sync is None:
             return ""
         return sync.board.title or str(sync.file.meta("title") or "")
+
+    def my_member(self, board_id: str) -> Member | None:
+        """This node's entry in the board's member list (removed ones too), or None."""
+        sync = self._node.boards.get(board_id)
+        return None if sync is None else member(sync.board, self._node.node_key.member_id)
+
+    def members_only(self, board_id: str) -> bool:
+        """Whether the board takes writes from its editors only (PROTOCOL.md 7.5)."""
+        sync = self._node.boards.get(board_id)
+        return sync is not None and access(sync.board) is Access.MEMBERS
 
     def create_board(self, title: str, columns: list[str] | None = None) -> str:
         return self._node.create_board(title, columns)

@@ -1,4 +1,4 @@
-"""Where messages show in the window: the error bar and the toasts."""
+"""Where messages show in the window: the error bar, the board's notes and the toasts."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from .icons import icon
+from .theme import Palette
 
 TOAST_MS = 3500
 
@@ -48,6 +49,44 @@ class ErrorBar(QWidget):
 
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""
+
+
+class BoardNotes(QWidget):
+    """Lines under the board's title that stay while true: this node may only view
+    the board, and the board's problem (BoardStatus.problem: not saved, board full)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read_only = QLabel()
+        self.read_only.setObjectName("readOnlyBanner")
+        self.problem = QLabel()
+        self.problem.setObjectName("boardProblem")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 4, 12, 0)
+        layout.setSpacing(24)
+        for label in (self.read_only, self.problem):
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.hide()
+            layout.addWidget(label)
+        layout.addStretch(1)
+        self.hide()
+
+    def show_notes(self, read_only: str, problem: str | None) -> None:
+        """Show ``read_only`` (why this node may only view the board) and ``problem``;
+        "" or None hides a line."""
+        pal = Palette()
+        self.read_only.setStyleSheet(f"color: {pal.pending.name()}; font-weight: bold;")
+        self.problem.setStyleSheet(f"color: {pal.warning.name()}; font-weight: bold;")
+        problem = problem[:1].upper() + problem[1:] if problem else ""
+        for label, text in ((self.read_only, read_only), (self.problem, problem)):
+            label.setText(text)
+            label.setAccessibleName(text)
+            label.setVisible(bool(text))
+        self.setVisible(bool(read_only or problem))
+
+    def texts(self) -> list[str]:
+        return [w.text() for w in (self.read_only, self.problem) if not w.isHidden()]
 
 
 class Toasts(QWidget):

@@ -254,7 +254,7 @@ class TicketDialog(QDialog):
 
     def _edit(self, action: Callable[[], object]) -> bool:
         """An edit from this panel; if it fails, the panel shows the board again."""
-        ok = self.controller.messages.attempt(action, shown_in=self._show_error)
+        ok = self.controller.edit(action, shown_in=self._show_error)
         if ok:
             self.error_note.hide()
         else:
