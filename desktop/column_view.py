@@ -286,9 +286,7 @@ class ColumnWidget(QFrame):
     def set_read_only(self, reason: str) -> None:
         """No quick add and no dragging while this node may only view the board
         (``reason`` says why; "" allows them again)."""
-        self.quick_add.setEnabled(not reason)
-        self.quick_add.setPlaceholderText("" if reason else "+ Add a ticket")
-        self.quick_add.setToolTip(reason)
+        self.quick_add.setVisible(not reason)
         self.view.setDragEnabled(not reason)
 
     def set_column(self, column: Column) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .icons import icon
 from .theme import Palette
@@ -57,36 +57,54 @@ class BoardNotes(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.read_only = QLabel()
-        self.read_only.setObjectName("readOnlyBanner")
-        self.problem = QLabel()
-        self.problem.setObjectName("boardProblem")
-        layout = QHBoxLayout(self)
+        self.read_only, read_only_icon, read_only_row = self._line("readOnlyBanner")
+        self.problem, problem_icon, problem_row = self._line("boardProblem")
+        self._rows = {
+            self.read_only: (read_only_icon, read_only_row),
+            self.problem: (problem_icon, problem_row),
+        }
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 4, 12, 0)
-        layout.setSpacing(24)
-        for label in (self.read_only, self.problem):
-            label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.hide()
-            layout.addWidget(label)
-        layout.addStretch(1)
+        layout.setSpacing(2)
+        layout.addWidget(read_only_row)
+        layout.addWidget(problem_row)
         self.hide()
+
+    @staticmethod
+    def _line(name: str) -> tuple[QLabel, QLabel, QWidget]:
+        row = QWidget()
+        row.setObjectName(f"{name}Row")
+        label = QLabel()
+        label.setObjectName(name)
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        icon_label = QLabel()
+        layout.addWidget(icon_label, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(label, 1)
+        row.hide()
+        return label, icon_label, row
 
     def show_notes(self, read_only: str, problem: str | None) -> None:
         """Show ``read_only`` (why this node may only view the board) and ``problem``;
         "" or None hides a line."""
         pal = Palette()
-        self.read_only.setStyleSheet(f"color: {pal.pending.name()}; font-weight: bold;")
-        self.problem.setStyleSheet(f"color: {pal.warning.name()}; font-weight: bold;")
         problem = problem[:1].upper() + problem[1:] if problem else ""
-        for label, text in ((self.read_only, read_only), (self.problem, problem)):
+        for label, text, name, color in (
+            (self.read_only, read_only, "lock", pal.text),
+            (self.problem, problem, "warning", pal.warning),
+        ):
+            icon_label, row = self._rows[label]
+            icon_label.setPixmap(icon(name, color).pixmap(16, 16))
+            label.setStyleSheet(f"color: {color.name()}; font-weight: bold;")
             label.setText(text)
             label.setAccessibleName(text)
-            label.setVisible(bool(text))
+            row.setVisible(bool(text))
         self.setVisible(bool(read_only or problem))
 
     def texts(self) -> list[str]:
-        return [w.text() for w in (self.read_only, self.problem) if not w.isHidden()]
+        return [label.text() for label, (_, row) in self._rows.items() if not row.isHidden()]
 
 
 class Toasts(QWidget):
