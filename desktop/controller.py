@@ -203,13 +203,18 @@ class BoardController(QObject):
             mine is not None and mine.removed,
         )
 
+    def may_edit(self, shown_in: Callable[[str], object] | None = None) -> bool:
+        """True if this node may change the board; else say why (as an error) and False."""
+        reason = self.read_only_reason()
+        if reason:
+            (shown_in or self.messages.error.emit)(reason)
+        return not reason
+
     def edit(
         self, action: Callable[[], object], shown_in: Callable[[str], object] | None = None
     ) -> bool:
         """Change the board (as Messages.attempt), or say why this node may not."""
-        reason = self.read_only_reason()
-        if reason:
-            (shown_in or self.messages.error.emit)(reason)
+        if not self.may_edit(shown_in):
             return False
         return self.messages.attempt(action, shown_in)
 

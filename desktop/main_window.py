@@ -462,7 +462,7 @@ class MainWindow(QMainWindow):
 
     def undo(self) -> None:
         controller = self.controller()
-        if controller is None:
+        if controller is None or not controller.may_edit():
             return
         if not controller.board.can_undo():
             self.messages.notify("Nothing to undo", 2000)
@@ -472,7 +472,7 @@ class MainWindow(QMainWindow):
 
     def redo(self) -> None:
         controller = self.controller()
-        if controller is None:
+        if controller is None or not controller.may_edit():
             return
         if not controller.board.can_redo():
             self.messages.notify("Nothing to redo", 2000)

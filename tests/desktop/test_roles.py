@@ -87,6 +87,14 @@ def test_a_viewer_sees_the_board_read_only_until_made_an_editor(tmp_path: Path, 
             QTest.keyClick(todo.view, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
             assert app.shown("To do") == ["Fix login", "Write spec"]
 
+            # a viewer again: undoing that move is refused too
+            update_member(app.board, me, role=Role.VIEWER)
+            await settle(lambda: notes.isVisible(), what="the banner to come back")
+            app.window.error_bar.hide()
+            app.window.undo()
+            assert app.window.error_bar.text() == VIEWER
+            assert app.shown("To do") == ["Fix login", "Write spec"]
+
     run(go())
 
 
