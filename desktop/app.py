@@ -51,6 +51,9 @@ def make_application() -> QApplication:
 async def who_am_i(store: Store, args: argparse.Namespace) -> Settings | None:
     """Name and colour: --name, LANBAN_USER_NAME, the saved ones, or ask (first start)."""
     settings = Settings.load(store, getattr(args, "name", None))
+    if store.identity_notice:  # identity.json was damaged: set aside, start afresh
+        text = f"{store.identity_notice}\n\nPlease tell Lanban your name again."
+        await finished(message_box(None, "Lanban", text, QMessageBox.Icon.Warning))
     if settings.needs_name:
         dialog = IdentityDialog(color=settings.color, first_start=True)
         answer = await finished(dialog)
@@ -133,7 +136,26 @@ async def run_session(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_DISPLAY = (
+    "lanban: no display found (DISPLAY and WAYLAND_DISPLAY are not set); "
+    "`lanban serve` runs a headless node"
+)
+
+
+def display_missing() -> bool:
+    """On Linux with no display and no platform chosen, Qt would abort (SIGABRT)."""
+    return (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
 def main(args: argparse.Namespace) -> int:
+    if display_missing():
+        print(NO_DISPLAY, file=sys.stderr)
+        return 1
     app = make_application()
     import qasync  # after PySide6, so it picks the right binding
 

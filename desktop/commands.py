@@ -34,7 +34,11 @@ class Context:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.data_dir)
+        store = Store(self.data_dir)
+        notice = store.checked_identity()
+        if notice:
+            print(f"lanban: warning: {notice}", file=sys.stderr)
+        return store
 
     @cached_property
     def actor(self) -> str:

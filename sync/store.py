@@ -87,20 +87,28 @@ class Store:
             self.boards_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot use data directory {self.root}: {exc.strerror}") from exc
+        # Set when identity() found identity.json damaged and set it aside.
+        self.identity_notice: str | None = None
 
     # ----------------------------------------------------------- identity
 
     def identity(self) -> Identity:
+        """This installation's identity; a damaged identity.json is set aside
+        (renamed, never deleted) for a fresh one, and :attr:`identity_notice` says so.
+        identity.key, and so the member id, is kept either way."""
         path = self.root / "identity.json"
         data: dict[str, Any] = {}
         if path.exists():
             try:
                 loaded = json.loads(path.read_text(encoding="utf-8"))
-                data = loaded if isinstance(loaded, dict) else {}
-            except (OSError, ValueError) as exc:
-                raise StoreError(
-                    f"{path} is damaged ({exc}); move it away to start afresh"
-                ) from exc
+            except OSError as exc:
+                raise StoreError(f"cannot read {path}: {exc.strerror}") from exc
+            except ValueError:  # not JSON, or not UTF-8
+                loaded = None
+            if isinstance(loaded, dict):
+                data = loaded
+            else:
+                self._set_identity_aside(path)
         fresh = {"node_id": secrets.token_hex(16), "user_id": new_id()}
         missing = {k: v for k, v in fresh.items() if not isinstance(data.get(k), str)}
         if missing:
@@ -113,6 +121,30 @@ class Store:
             str(data.get("color", "")),
             self.signing_key().member_id,
         )
+
+    def _set_identity_aside(self, path: Path) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = path.with_name(f"{path.name}.damaged-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+        try:
+            os.rename(path, target)
+        except OSError as exc:
+            raise StoreError(
+                f"{path} is damaged and cannot be moved aside: {exc.strerror}"
+            ) from exc
+        self.identity_notice = (
+            f"Your name and settings could not be read ({path.name} was damaged): "
+            f"the file is kept as {target} and a fresh one was started."
+        )
+
+    def checked_identity(self) -> str | None:
+        """Read an existing identity.json now: the notice if it was damaged, else None."""
+        if (self.root / "identity.json").exists():
+            self.identity()
+        return self.identity_notice
 
     def signing_key(self) -> NodeKey:
         """This installation's Ed25519 key, made on first use."""

@@ -253,8 +253,11 @@ def test_identity_is_stable_and_damage_is_reported(tmp_path: Path) -> None:
     store.set_user("Ada", "#ff8800")
     assert store.identity().name == "Ada"
     (tmp_path / "identity.json").write_text("{not json")
-    with pytest.raises(StoreError, match=r"identity\.json"):
-        store.identity()
+    # damage is reported, and the damaged file kept aside (issue 10), not deleted
+    assert store.identity().member_id == first.member_id
+    assert store.identity_notice is not None and "identity.json" in store.identity_notice
+    (kept,) = tmp_path.glob("identity.json.damaged-*")
+    assert kept.read_text() == "{not json" and kept.name in store.identity_notice
 
 
 def test_unusable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
