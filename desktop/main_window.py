@@ -503,6 +503,10 @@ class MainWindow(QMainWindow):
         read_only = controller.read_only_reason() if controller is not None else ""
         if view is not None:
             view.set_read_only(read_only)
+        if read_only:
+            for (board_id, _ticket), dialog in self.dialogs.items():
+                if board_id == self.current:
+                    dialog.make_read_only()
         self.board_notes.show_notes(read_only, board.problem if board is not None else None)
 
     def show_peers(self) -> PeersDialog:

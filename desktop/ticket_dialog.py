@@ -318,10 +318,19 @@ class TicketDialog(QDialog):
             self._edit(lambda: self.board.delete_ticket(self.ticket_id))
 
     def _undo(self) -> None:
-        self.board.undo()
+        if self.controller.may_edit(self._show_error):
+            self.board.undo()
 
     def _redo(self) -> None:
-        self.board.redo()
+        if self.controller.may_edit(self._show_error):
+            self.board.redo()
+
+    def make_read_only(self) -> None:
+        """Stop editing: this node may only view the board now."""
+        if not self.read_only:
+            self.read_only = True
+            self.controller.set_editing(None)
+            self._fill()
 
     # --------------------------------------------------------------- updates
 

@@ -87,9 +87,12 @@ def test_a_viewer_sees_the_board_read_only_until_made_an_editor(tmp_path: Path, 
             QTest.keyClick(todo.view, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
             assert app.shown("To do") == ["Fix login", "Write spec"]
 
-            # a viewer again: undoing that move is refused too
+            # a viewer again: an open panel turns read-only; undoing that move is refused
+            panel = app.window.open_ticket(spec)
+            assert panel is not None and not panel.title.isReadOnly()
             update_member(app.board, me, role=Role.VIEWER)
             await settle(lambda: notes.isVisible(), what="the banner to come back")
+            assert panel.read_only and panel.description.isReadOnly()
             app.window.error_bar.hide()
             app.window.undo()
             assert app.window.error_bar.text() == VIEWER
