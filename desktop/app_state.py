@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from PySide6.QtCore import QObject, Signal
 
 from lanban.model.errors import BoardError
+from lanban.model.reading import printable
 from lanban.sync.invite import InviteError
 from lanban.sync.node import NodeError
 from lanban.sync.store import Store, StoreError
@@ -44,7 +45,7 @@ class Settings(QObject):
         super().__init__()
         self._store = store
         self._user_id = user_id
-        self._name = name[:MAX_NAME]
+        self._name = printable(name).strip()[:MAX_NAME]
         self._color = color
         saved = store.settings()
         self._relay = str(saved.get("relay") or "") or None
@@ -100,7 +101,7 @@ class Settings(QObject):
         return {"id": self._user_id, "name": self._name, "color": self._color}
 
     def set_identity(self, name: str, color: str) -> None:
-        name = name.strip()[:MAX_NAME]
+        name = printable(name).strip()[:MAX_NAME]
         self._store.set_user(name, color)
         if (name, color) != (self._name, self._color):
             self._name, self._color = name, color

@@ -92,7 +92,7 @@ def read_column(column_id: str, m: Map[Any], ignored: Ignored = NOT_COUNTED) -> 
     return Column(
         column_id,
         string(read_value(m, "title"), "column.title", MAX_TITLE_LENGTH, ignored),
-        string(read_value(m, "rank"), "column.rank", MAX_RANK_LENGTH_READ, ignored),
+        string(read_value(m, "rank"), "column.rank", MAX_RANK_LENGTH_READ, ignored, verbatim=True),
         wip or 0,
         flag(read_value(m, "deleted"), "column.deleted", ignored),
     )
@@ -135,7 +135,7 @@ def read_placement(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> Placement:
     deleted = read_value(m, "deleted")
     return Placement(
         reference(column, "ticket.column", ignored),
-        string(rank, "ticket.rank", MAX_RANK_LENGTH_READ, ignored),
+        string(rank, "ticket.rank", MAX_RANK_LENGTH_READ, ignored, verbatim=True),
         flag(deleted, "ticket.deleted", ignored),
         whole(number, "ticket.number", 1, MAX_TICKET_NUMBER, ignored) or 0,
         _time(m, "created_at", "ticket.created_at", ignored),
@@ -155,7 +155,7 @@ def read_move(m: Map[Any], before: Placement) -> Placement:
     rank = read_value(m, "rank")
     return Placement(
         reference(column, "ticket.column"),
-        string(rank, "ticket.rank", MAX_RANK_LENGTH_READ),
+        string(rank, "ticket.rank", MAX_RANK_LENGTH_READ, verbatim=True),
         before.deleted,
         before.number,
         before.created_at,
@@ -167,7 +167,7 @@ def read_comment(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> Comment:
     return Comment(
         reference(read_value(m, "id"), "comment.id", ignored),
         string(read_value(m, "author"), "comment.author", MAX_TITLE_LENGTH, ignored),
-        string(read_value(m, "text"), "comment.text", MAX_TEXT_LENGTH, ignored),
+        string(read_value(m, "text"), "comment.text", MAX_TEXT_LENGTH, ignored, lines=True),
         _time(m, "at", "comment.at", ignored),
     )
 
@@ -257,7 +257,7 @@ def description_of(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> str:
 def description_text(m: Map[Any]) -> Text:
     shared = read_value(m, "description")
     if not isinstance(shared, Text):
-        shared = m["description"] = Text(string(shared, "", MAX_TEXT_LENGTH))
+        shared = m["description"] = Text(string(shared, "", MAX_TEXT_LENGTH, lines=True))
     return shared
 
 

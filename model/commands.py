@@ -19,10 +19,18 @@ from .index import Placement
 from .limits import DEFAULT_LABEL_COLOR, MAX_COMMENTS_READ, MAX_LABEL_NAME_LENGTH
 from .ordering import Entry, place
 from .queries import BoardQueries
-from .reading import items, read_value
+from .reading import items, printable, read_value
 from .schema import Column, Comment, Label, Ticket, new_id
 from .text import splice_bytes, text_diff
-from .writes import check_replaceable, check_text, check_wip, clean, put, replaceable
+from .writes import (
+    check_color,
+    check_replaceable,
+    check_text,
+    check_wip,
+    clean,
+    put,
+    replaceable,
+)
 
 _MOVED = frozenset({"rank"})
 MOVE_KEYS = ("column", "rank")
@@ -117,6 +125,7 @@ class BoardCommands(BoardQueries):
         labels: Iterable[str] = (),
     ) -> str:
         title = clean(title, "A ticket title")
+        description = printable(description, lines=True)
         check_text(description)
         col = self.column(column) if column is not None else self._first_column()
         label_ids = tuple(self.label(ref).id for ref in labels)
@@ -133,7 +142,7 @@ class BoardCommands(BoardQueries):
             column=col.id,
             stored_column=col.id,
             rank=ranks[tid],
-            assignee=assignee.strip(),
+            assignee=printable(assignee).strip(),
             labels=label_ids,
             comments=(),
             created_by=self.actor,
@@ -168,7 +177,10 @@ class BoardCommands(BoardQueries):
         fields: set[str] = set()
         clean_title = clean(title, "A ticket title") if title is not None else None
         if description is not None:
+            description = printable(description, lines=True)
             check_text(description)
+        if assignee is not None:
+            assignee = printable(assignee).strip()
         wanted = {self.label(ref).id for ref in labels} if labels is not None else None
         m = self._cache.ticket_map(tid)
         keys = [k for k, v in (("title", title), ("assignee", assignee)) if v is not None]
@@ -183,8 +195,8 @@ class BoardCommands(BoardQueries):
             if clean_title is not None and clean_title != current.title:
                 m["title"] = clean_title
                 fields.add("title")
-            if assignee is not None and assignee.strip() != current.assignee:
-                m["assignee"] = assignee.strip()
+            if assignee is not None and assignee != current.assignee:
+                m["assignee"] = assignee
                 fields.add("assignee")
             if description is not None and _replace_text(m, description):
                 fields.add("description")
@@ -211,16 +223,22 @@ class BoardCommands(BoardQueries):
         tid = self._resolve_ticket(ticket)
         m = self._cache.ticket_map(tid)
         check_replaceable(m, ["description", "updated_by", "updated_at"], f"ticket {ticket}")
+        inserted = printable(inserted, lines=True)
         with self._writes.local(boundary=False):
             text = codec.description_text(m)
             current = str(text)
-            if not (0 <= start <= len(current) and 0 <= removed <= len(current) - start):
+            # The range is in the description as shown: without a peer's escapes.
+            shown = printable(current, lines=True)
+            if not (0 <= start <= len(shown) and 0 <= removed <= len(shown) - start):
                 raise BoardError(
                     f"edit range {start}+{removed} is outside the description "
-                    f"({len(current)} characters)"
+                    f"({len(shown)} characters)"
                 )
-            check_text(current[:start] + inserted + current[start + removed :])
-            splice_bytes(text, current, start, removed, inserted)
+            check_text(shown[:start] + inserted + shown[start + removed :])
+            if shown == current:
+                splice_bytes(text, current, start, removed, inserted)
+            else:  # the escapes go too
+                _replace_text(m, shown[:start] + inserted + shown[start + removed :])
             codec.touch(m, self.actor, self._clock())
         self._changes.emit(
             Origin.LOCAL, [Change(Kind.TICKET_CHANGED, tid, frozenset({"description"}))]
@@ -328,6 +346,7 @@ class BoardCommands(BoardQueries):
 
     def add_label(self, name: str, color: str = DEFAULT_LABEL_COLOR) -> str:
         name = clean(name, "A label name", MAX_LABEL_NAME_LENGTH)
+        color = check_color(color)
         if any(lb.name.casefold() == name.casefold() for lb in self.labels()):
             raise BoardError(f"a label called {name!r} exists already")
         lid = new_id()
@@ -367,7 +386,7 @@ class BoardCommands(BoardQueries):
 
     def add_comment(self, ticket: str, text: str) -> str:
         tid = self._resolve_ticket(ticket)
-        body = text.strip()
+        body = printable(text, lines=True).strip()
         if not body:
             raise BoardError("a comment cannot be empty")
         check_text(body)

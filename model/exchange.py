@@ -21,6 +21,7 @@ from . import codec
 from .board import Board
 from .errors import BoardError
 from .limits import (
+    COLOR_PATTERN,
     DEFAULT_COLUMNS,
     DEFAULT_LABEL_COLOR,
     MAX_LABEL_NAME_LENGTH,
@@ -31,7 +32,7 @@ from .limits import (
     MAX_WIP_LIMIT,
 )
 from .ranks import ranks_between
-from .reading import whole
+from .reading import printable, whole
 from .schema import Column, Comment, Label, Ticket, new_id, now_ms
 
 TRELLO_COLORS = {
@@ -152,7 +153,7 @@ def _text(value: Any, what: str, limit: int = MAX_TITLE_LENGTH) -> str:
         raise BoardError(f"{what} must be a string, not {type(value).__name__}")
     if len(value) > limit:
         raise BoardError(f"{what} is too long ({len(value)} characters, at most {limit})")
-    return value
+    return printable(value, lines=True)
 
 
 def _int(value: Any, what: str) -> int | None:
@@ -179,9 +180,9 @@ def _plan_lanban(data: dict[str, Any]) -> _Plan:
     labels = {}
     for lb in _list(data.get("labels"), "labels"):
         if isinstance(lb, dict) and isinstance(lb.get("name"), str) and lb["name"].strip():
-            labels[lb["name"].strip()] = _text(lb.get("color"), "a label colour") or (
-                DEFAULT_LABEL_COLOR
-            )
+            color = _text(lb.get("color"), "a label colour")
+            good = COLOR_PATTERN.fullmatch(color)
+            labels[lb["name"].strip()] = color if good else DEFAULT_LABEL_COLOR
     columns = []
     for i, col in enumerate(_list(data.get("columns"), "columns")):
         where = f"column {i + 1}"
@@ -349,7 +350,7 @@ def _build(plan: _Plan, actor: str) -> Board:
         cache.board.update(codec.board_fields(new_id(), plan.title[:MAX_TITLE_LENGTH], now))
         label_ids = {}
         for name, color in plan.labels.items():
-            label = Label(new_id(), name[:MAX_LABEL_NAME_LENGTH], color)
+            label = Label(new_id(), printable(name)[:MAX_LABEL_NAME_LENGTH], color)
             label_ids[name] = label.id
             cache.labels[label.id] = codec.label_map(label)
         column_ranks = ranks_between(None, None, len(plan.columns)) or []

@@ -19,6 +19,8 @@ MAX_WIP_LIMIT = 10_000
 
 DEFAULT_COLUMNS = ("To do", "Doing", "Done")
 DEFAULT_LABEL_COLOR = "#8888aa"
+# A label's colour, as Lanban writes it.
+COLOR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
 
 # Ids Lanban makes: random URL-safe strings of ID_BYTES random bytes (72 bits).
 ID_BYTES = 9

@@ -14,6 +14,7 @@ of a Text is safe: it joins the characters and skips embedded values.
 from __future__ import annotations
 
 import gc
+import re
 import time
 from collections import Counter
 from typing import Any, Protocol
@@ -78,10 +79,46 @@ def read_value(m: Map[Any], key: str) -> Any:
 
 _PRIMITIVES = (bool, int, float)
 
+# Terminal escape sequences (7- and 8-bit CSI, OSC and the like, two-character
+# ESC sequences), and any C0/C1 control character or DEL left over.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
-def string(value: Any, field: str, limit: int, ignored: Ignored = NOT_COUNTED) -> str:
+
+def printable(value: str, *, lines: bool = False) -> str:
+    """``value`` without terminal escape sequences and control characters, for
+    text a user typed or a peer wrote: on every write and on every read, so that
+    no one's raw escapes reach a terminal or a label. ``lines`` keeps line
+    breaks (as \\n) and tabs, for a description or a comment; otherwise they
+    become spaces."""
+    if _CONTROL.search(value) is None and "\u2028" not in value and "\u2029" not in value:
+        return value  # the usual case, checked fast
+    value = _LINE_BREAKS.sub("\n", value)
+    value = _ESCAPES.sub("", value)
+    if not lines:
+        value = value.replace("\n", " ").replace("\t", " ")
+        return _CONTROL.sub("", value)
+    return _CONTROL.sub(lambda m: m[0] if m[0] in "\n\t" else "", value)
+
+
+def string(
+    value: Any,
+    field: str,
+    limit: int,
+    ignored: Ignored = NOT_COUNTED,
+    *,
+    lines: bool = False,
+    verbatim: bool = False,
+) -> str:
     """A string field: longer than ``limit`` is cut, a number or boolean is
-    written out, any other type is ""."""
+    written out, any other type is ""; escapes and control characters are
+    left out (see :func:`printable`) unless ``verbatim`` (a rank: compared,
+    never shown)."""
     if type(value) is str:
         result: str = value
     elif value is None:
@@ -91,10 +128,10 @@ def string(value: Any, field: str, limit: int, ignored: Ignored = NOT_COUNTED) -
     else:
         ignored.add(field, WRONG_TYPE)
         return ""
-    if len(result) <= limit:
-        return result
-    ignored.add(field, CUT)
-    return result[:limit]
+    if len(result) > limit:
+        ignored.add(field, CUT)
+        result = result[:limit]
+    return result if verbatim else printable(result, lines=lines)
 
 
 def reference(value: Any, field: str, ignored: Ignored = NOT_COUNTED) -> str:
@@ -108,7 +145,9 @@ def reference(value: Any, field: str, ignored: Ignored = NOT_COUNTED) -> str:
 
 def text(value: Any, field: str, limit: int, ignored: Ignored = NOT_COUNTED) -> str:
     """A Text field (a plain string from another client will do)."""
-    return string(str(value) if isinstance(value, Text) else value, field, limit, ignored)
+    return string(
+        str(value) if isinstance(value, Text) else value, field, limit, ignored, lines=True
+    )
 
 
 def whole(

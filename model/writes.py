@@ -29,8 +29,8 @@ from pycrdt import (
 )
 
 from .errors import BoardError
-from .limits import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, MAX_WIP_LIMIT
-from .reading import SHARED_TYPES, array_head, read_value
+from .limits import COLOR_PATTERN, MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, MAX_WIP_LIMIT
+from .reading import SHARED_TYPES, array_head, printable, read_value
 from .schema import LOCAL_SOURCE, REMOTE_SOURCE, SYSTEM_SOURCE
 
 # Undo groups edits closer together than this (typing); every other operation
@@ -50,13 +50,22 @@ MAX_REMOTE_UNDO_STEPS = 10_000
 
 
 def clean(value: str, what: str, limit: int = MAX_TITLE_LENGTH) -> str:
-    """A title or name with its white space tidied, checked."""
-    value = " ".join(value.split())
+    """A title or name with its white space tidied and no escapes, checked."""
+    value = " ".join(printable(value).split())
     if not value:
         raise BoardError(f"{what} cannot be empty")
     if len(value) > limit:
         raise BoardError(f"{what} is too long ({len(value)} characters, at most {limit})")
     return value
+
+
+def check_color(color: str) -> str:
+    """A colour as #rrggbb."""
+    color = color.strip()
+    if not COLOR_PATTERN.fullmatch(color):
+        shown = printable(color)[:40]
+        raise BoardError(f"{shown!r} is not a colour: give one as #rrggbb, e.g. #e5484d")
+    return color
 
 
 def check_text(text: str) -> None:

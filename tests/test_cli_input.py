@@ -7,6 +7,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+from pycrdt import Map, Text
 
 from lanban.sync.store import Store
 from tests.support import timeout
@@ -15,6 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def lanban(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run(data_dir, *args, text=True)
+
+
+def run(data_dir: Path, *args: str, text: bool) -> subprocess.CompletedProcess[Any]:
     env = os.environ | {
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     }
@@ -24,7 +31,7 @@ def lanban(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         env=env,
         capture_output=True,
-        text=True,
+        text=text,
         timeout=timeout(60),
     )
 
@@ -49,3 +56,38 @@ def test_a_damaged_identity_is_kept_aside_with_one_warning(tmp_path: Path) -> No
     again = lanban(tmp_path, "board", "list")
     assert again.returncode == 0 and again.stderr == ""  # warned once
     assert "Team" in again.stdout
+
+
+def test_a_colour_that_is_no_colour_is_refused(tmp_path: Path) -> None:
+    assert lanban(tmp_path, "board", "create", "Team").returncode == 0
+    refused = lanban(tmp_path, "label", "add", "Team", "bug", "--color", "notacolor")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "lanban: error: 'notacolor' is not a colour: give one as #rrggbb, e.g. #e5484d"
+    )
+    assert lanban(tmp_path, "label", "list", "Team").stdout == ""
+    taken = lanban(tmp_path, "label", "add", "Team", "bug", "--color", "#e5484d")
+    assert taken.returncode == 0, taken.stderr
+
+
+def test_ticket_show_prints_no_escape_a_peer_wrote(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with store.create_board("Team") as bf:
+        tid = bf.board.add_ticket("Fix login", assignee="Ada", description="Steps")
+        bf.board.add_comment(tid, "Seen it")
+        # another client writes raw values straight into the document
+        doc = bf.board.doc
+        with doc.transaction():
+            ticket = doc.get("tickets", type=Map)[tid]
+            ticket["title"] = "Fix \x1b[2J\x1b[Hlogin\x1b]0;pwned\x07"
+            ticket["assignee"] = "\x1b[8mAda"
+            ticket["comments"][0]["text"] = "Seen\x1b[31m it\x9b1m"
+            description = ticket["description"]
+            assert isinstance(description, Text)
+            description += "\x1b[5m blinking"
+    done = run(tmp_path, "ticket", "show", "Team", "#1", text=False)
+    assert done.returncode == 0, done.stderr
+    shown: bytes = done.stdout
+    assert b"\x1b" not in shown and b"\x07" not in shown and "\x9b".encode() not in shown
+    text = shown.decode()
+    assert "Fix login" in text and "Seen it" in text and "Steps blinking" in text

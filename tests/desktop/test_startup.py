@@ -89,3 +89,14 @@ def test_a_damaged_identity_is_kept_aside_and_the_name_asked_again(
     assert (tmp_path / "identity.key").read_bytes() == key
     assert Store(tmp_path).identity().member_id == member_id
     assert Store(tmp_path).identity().name == "Grace"
+
+
+def test_the_users_name_is_kept_without_escapes(
+    tmp_path: Path, qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LANBAN_USER_NAME", raising=False)
+    store = Store(tmp_path)
+    store.set_user("Ada\x1b[31m Lovelace\x07", "#ff8800")  # an identity.json edited by hand
+    assert Settings.load(store).name == "Ada Lovelace"
+    Settings.load(store).set_identity("Gr\x1b]0;x\x07ace\x00", "#009688")
+    assert store.identity().name == "Grace"
