@@ -31,8 +31,15 @@ log = logging.getLogger("lanban.node")  # one log for the node and its parts
 
 class BoardHub:
     def __init__(
-        self, file: BoardFile, node_id: str, notify: NodeListener, node_key: NodeKey | None = None
+        self,
+        file: BoardFile,
+        node_id: str,
+        notify: NodeListener,
+        node_key: NodeKey | None = None,
+        on_stalled: Callable[[BoardHub, str], None] | None = None,
     ) -> None:
+        """``on_stalled(hub, why)``: a link's updates left the board's document stalled
+        (:attr:`~.update_guard.UpdateGuard.stalled`); only dropping the document helps."""
         self.file = file
         self.node_id = node_id  # ours, hex
         self.node_key = node_key  # proves our member id to LAN peers (PROTOCOL.md 7.3)
@@ -41,6 +48,7 @@ class BoardHub:
         self.links: dict[int, Link] = {}
         self.last_sync: float | None = None
         self._notify = notify
+        self._on_stalled = on_stalled
         self._lan: dict[str, Link] = {}  # peer node id (hex) -> its live link
         self._synced_dirty = False  # mark the store synced at the next tick
         self._announced: set[int] = set()  # links whose sync the listeners know of
@@ -171,6 +179,9 @@ class BoardHub:
             self.flush_presence()
             self._notify(NodeEvent.LINKS, self.id)
         log.info("%r down: %s", link, reason)
+        stalled = board_guard(self.board).stalled
+        if stalled is not None and self._on_stalled is not None:
+            self._on_stalled(self, stalled)
         return True
 
     def _dialled_by(self, link: Link) -> str:

@@ -56,7 +56,9 @@ def board_guard(board: Board) -> UpdateGuard:
     """The guard every link of this board checks updates with (one per board)."""
     guard = _guards.get(board)
     if guard is None:
-        guard = _guards[board] = UpdateGuard(board)
+        # Through a proxy: a guard that held its board would keep the weak entry, and
+        # the board, alive for good (a board closed or reopened would never be freed).
+        guard = _guards[board] = UpdateGuard(weakref.proxy(board))
     return guard
 
 

@@ -15,10 +15,10 @@ one guard serves every link of a document (a node's board, a relay room). It run
   arrives ("pending": invisible in the state vector and in ``get_update``, and never
   stored, but held in memory, ~50 bytes per byte). An update that leaves structs
   pending is seen after it is applied (a client's clock stays short of the update's);
-  over ``pending_bytes`` of such updates :class:`PendingOverflow` is raised. A relay
-  room then reloads from its store, which never held them; a node closes the link,
-  and until they resolve refuses every update: the board stalls, the process stays
-  small, and a restart drops them.
+  over ``pending_bytes`` of such updates :class:`PendingOverflow` is raised. pycrdt
+  cannot drop them, so the document is dropped: a relay room reloads from its store,
+  a node reopens the board from its file (neither ever held them) and its peers
+  resync. Until then (:attr:`UpdateGuard.stalled`) every update is refused.
 
 A refusal raises :class:`~lanban.sync.update_check.UpdateRefused` (a ProtocolError):
 the caller closes the link with its reason, and nothing was applied, stored or sent on.
@@ -115,20 +115,27 @@ class UpdateGuard:
         self._full: str | None = None  # why the last update was refused as over a total
 
     @property
+    def stalled(self) -> str | None:
+        """Why the document takes no more updates until it is dropped (over
+        ``pending_bytes`` wait for changes); None when it takes them."""
+        if self.pending_bytes > self.limits.pending_bytes:
+            return (
+                f"board stalled: {self.pending_bytes // 1000} kB of updates wait for "
+                "changes it lacks"
+            )
+        return None
+
+    @property
     def problem(self) -> str | None:
         """Why this board refuses peers' updates now, for the status; None when it does not."""
-        if self.pending_bytes > self.limits.pending_bytes:
-            return f"board stalled: {self.pending_bytes // 1000} kB of updates wait for changes"
-        return self._full
+        return self.stalled or self._full
 
     def admit(self, update: bytes) -> UpdateSummary:
         """Check an update before it is applied; raises UpdateRefused (or BoardFull)."""
         limits = self.limits
-        if self.pending_bytes > limits.pending_bytes:
-            raise BoardFull(
-                f"board stalled: {self.pending_bytes // 1000} kB of updates wait for "
-                "changes it lacks"
-            )
+        stalled = self.stalled
+        if stalled is not None:
+            raise BoardFull(stalled)
         clocks = self._known_clocks()
         summary = check_update(update, limits.update, known_clock=lambda c: clocks.get(c, 0))
         allowed = limits.growth_per_byte * len(update) + limits.growth_allowance
