@@ -28,6 +28,7 @@ OUT_OF_RANGE = "out of range"
 CUT = "too long (cut)"
 TOO_LONG = "too long"
 NOT_READ = "beyond what is read"
+UNPRINTABLE = "with control characters"
 
 # Values that hold other values (what a shared document can nest).
 SHARED_TYPES = (Map, Array, Text, XmlElement, XmlFragment, XmlText)
@@ -135,12 +136,23 @@ def string(
 
 
 def reference(value: Any, field: str, ignored: Ignored = NOT_COUNTED) -> str:
-    """An id (or a reference to one): longer than any id is ""."""
-    if type(value) is str and len(value) <= MAX_ID_LENGTH:
-        return value
-    if value is not None:
-        ignored.add(field, TOO_LONG if type(value) is str else WRONG_TYPE)
+    """An id (or a reference to one): longer than any id, or with control
+    characters (it would be printed), is ""."""
+    if type(value) is str:
+        problem = id_problem(value)
+        if problem is None:
+            return value
+        ignored.add(field, problem)
+    elif value is not None:
+        ignored.add(field, WRONG_TYPE)
     return ""
+
+
+def id_problem(key: str) -> str | None:
+    """Why ``key`` cannot be an id (too long, or unprintable: ids are printed), or None."""
+    if len(key) > MAX_ID_LENGTH:
+        return TOO_LONG
+    return UNPRINTABLE if _CONTROL.search(key) else None
 
 
 def text(value: Any, field: str, limit: int, ignored: Ignored = NOT_COUNTED) -> str:
@@ -190,9 +202,14 @@ def key_set(value: Any, field: str, limit: int, ignored: Ignored = NOT_COUNTED) 
             ignored.add(field, WRONG_TYPE)
         return ()
     keys = list(value.keys())
-    good = sorted(k for k in keys if len(k) <= MAX_ID_LENGTH)
-    if len(good) < len(keys):
-        ignored.add(field, TOO_LONG, len(keys) - len(good))
+    good = []
+    for k in keys:
+        problem = id_problem(k)
+        if problem is None:
+            good.append(k)
+        else:
+            ignored.add(field, problem)
+    good.sort()
     if len(good) > limit:
         ignored.add(field, NOT_READ, len(good) - limit)
         del good[limit:]
@@ -259,8 +276,8 @@ def entries(root: Map[Any], field: str, ignored: Ignored = NOT_COUNTED) -> list[
         for key, value in root.items():
             if not isinstance(value, Map):
                 ignored.add(field, WRONG_TYPE)
-            elif len(key) > MAX_ID_LENGTH:
-                ignored.add(field, TOO_LONG)
+            elif (problem := id_problem(key)) is not None:
+                ignored.add(field, problem)
             else:
                 result.append((key, value))
     return result

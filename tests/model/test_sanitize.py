@@ -133,3 +133,20 @@ def test_a_peers_raw_escapes_are_left_out_when_read() -> None:
     mine.splice_description(tid, 4, 0, "!")
     assert mine.description(tid) == "Desc!\nmore"
     assert str(mine.doc.get("tickets", type=Map)[tid]["description"]) == "Desc!\nmore"
+
+
+def test_ids_a_peer_wrote_with_escapes_are_ignored() -> None:
+    """Ids are printed (``label list``, ``ticket list --json``): one with control
+    characters is read as missing, and counted."""
+    peer = Board.create("B", ["A"], clock=Clock())
+    tid = peer.add_ticket("Title")
+    lid = peer.add_label("bug", "#e5484d")
+    peer.edit_ticket(tid, labels=[lid])
+    bad = "x\x1b[2J"
+    with peer.doc.transaction():
+        peer.doc.get("labels", type=Map)[bad] = Map({"name": "evil", "color": "#000000"})
+        peer.doc.get("tickets", type=Map)[tid]["labels"][bad] = True
+    mine = Board.from_update(peer.get_update())
+    assert [lb.id for lb in mine.labels()] == [lid]
+    assert mine.ticket(tid).labels == (lid,)
+    assert "with control characters" in mine.ignored().summary()
