@@ -26,7 +26,7 @@ from .errors import BoardError
 from .events import Origin
 from .limits import DEFAULT_COLUMNS
 from .ordering import rank_after
-from .reading import Ignored
+from .reading import Ignored, printable
 from .repair import repair
 from .restore import Restored, restore
 from .schema import REMOTE_SOURCE, Column, new_doc, new_id, now_ms
@@ -47,7 +47,7 @@ class Board(BoardCommands):
         """``board_id``: the id this board is known by (its file's); by default
         the first the document states. See :attr:`id`."""
         self.doc = doc if doc is not None else new_doc()
-        self.actor = actor
+        self.actor = printable(actor)  # written as created_by, updated_by, author
         self._clock = clock
         cache = self._cache = BoardCache(self.doc)
         cache.known_id = board_id

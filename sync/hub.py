@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from lanban.model.board import Board
+from lanban.model.reading import printable
 
 from .access import GatedSession, may_write
 from .identity import NodeKey, verify_proof
@@ -200,7 +201,7 @@ class BoardHub:
                     log.info("%r: admitted member %s with an invite", link, member)
         name = info.get("name")
         if isinstance(name, str):
-            link.info.peer_name = name[:100]
+            link.info.peer_name = printable(name[:100])  # printed by lanban status
             self._notify(NodeEvent.LINKS, self.id)
 
     # -------------------------------------------------------------- status

@@ -11,8 +11,10 @@ from typing import Any
 
 from pycrdt import Map, Text
 
+from lanban.sync.serve import format_status
 from lanban.sync.store import Store
-from tests.support import timeout
+from tests.support import async_wait_until, timeout
+from tests.sync.nodes import peer_of, running, share_board
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,3 +93,21 @@ def test_ticket_show_prints_no_escape_a_peer_wrote(tmp_path: Path) -> None:
     assert b"\x1b" not in shown and b"\x07" not in shown and "\x9b".encode() not in shown
     text = shown.decode()
     assert "Fix login" in text and "Seen it" in text and "Steps blinking" in text
+
+
+async def test_lanban_status_prints_no_escape_in_a_peers_name(tmp_path: Path) -> None:
+    """A peer names itself (NODE_INFO): `lanban status` prints that name."""
+    a_store, b_store = Store(tmp_path / "a"), Store(tmp_path / "b")
+    board_id = share_board(a_store, b_store)
+    async with (
+        running(b_store, name="Bob") as b,
+        running(a_store, name="Ada\x1b[2J\x1b]0;pwned\x07", peers=[peer_of(b)]),
+    ):
+        links = b.boards[board_id].links
+        await async_wait_until(
+            lambda: any(link.info.peer_name for link in links.values()),
+            what="Bob to learn Ada's name",
+        )
+        shown = format_status(b.status())
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "  Ada at 127.0.0.1:" in shown

@@ -150,3 +150,11 @@ def test_ids_a_peer_wrote_with_escapes_are_ignored() -> None:
     assert [lb.id for lb in mine.labels()] == [lid]
     assert mine.ticket(tid).labels == (lid,)
     assert "with control characters" in mine.ignored().summary()
+
+
+def test_the_actor_is_written_without_escapes() -> None:
+    board = Board.create("B", ["A"], clock=Clock(), actor="Ada\x1b[31m\x07")
+    tid = board.add_ticket("T")
+    board.add_comment(tid, "c")
+    raw = Board.from_update(board.get_update()).doc.get("tickets", type=Map)[tid]
+    assert raw["created_by"] == raw["updated_by"] == raw["comments"][0]["author"] == "Ada"
