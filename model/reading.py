@@ -97,8 +97,8 @@ def printable(value: str, *, lines: bool = False) -> str:
     no one's raw escapes reach a terminal or a label. ``lines`` keeps line
     breaks (as \\n) and tabs, for a description or a comment; otherwise they
     become spaces."""
-    if _CONTROL.search(value) is None and "\u2028" not in value and "\u2029" not in value:
-        return value  # the usual case, checked fast
+    if value.isprintable():  # the usual case, checked fast (no Cc, Zl or Zp in it)
+        return value
     value = _LINE_BREAKS.sub("\n", value)
     value = _ESCAPES.sub("", value)
     if not lines:
