@@ -82,6 +82,7 @@ class BoardController(QObject):
     labelsChanged = Signal()
     titleChanged = Signal()
     presenceChanged = Signal()
+    closing = Signal()  # the board is left or the app quits: its panels close
     peerJoined = Signal(Peer)
     peerLeft = Signal(Peer)
 
@@ -96,12 +97,14 @@ class BoardController(QObject):
         self.messages = messages
         self._peers: dict[int, Peer] = {}
         self._active = False
+        self._editing: list[str] = []  # what my open panels edit, the latest last
         self._unsubscribe: Callable[[], None] | None = self.board.subscribe(self._on_event)
         node.presenceChanged.connect(self._on_presence)
         settings.identityChanged.connect(self._republish)
         self._refresh_peers(announce=False)
 
     def close(self) -> None:
+        self.closing.emit()
         self.deactivate()
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -116,7 +119,12 @@ class BoardController(QObject):
         if not self._active:
             self._active = True
             self._publish(
-                {"user": self.settings.user(), "editing": None, "dragging": None, "typing": None}
+                {
+                    "user": self.settings.user(),
+                    "editing": self._editing[-1] if self._editing else None,
+                    "dragging": None,
+                    "typing": None,
+                }
             )
 
     def deactivate(self) -> None:
@@ -124,8 +132,17 @@ class BoardController(QObject):
             self._active = False
             self._publish(None)
 
-    def set_editing(self, ticket_id: str | None) -> None:
+    def start_editing(self, ticket_id: str) -> None:
+        """A panel of mine edits this ticket: the others see "Ada is editing"."""
+        self._editing.append(ticket_id)
         self._field("editing", ticket_id)
+
+    def stop_editing(self, ticket_id: str) -> None:
+        """That panel is gone (or only views it now): the one place that clears
+        my editing state; another panel of mine still open is shown instead."""
+        if ticket_id in self._editing:
+            self._editing.remove(ticket_id)
+        self._field("editing", self._editing[-1] if self._editing else None)
 
     def set_dragging(self, ticket_id: str | None, column_id: str = "", index: int = 0) -> None:
         value = (

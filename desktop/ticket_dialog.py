@@ -6,8 +6,8 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from lanban.model.errors import BoardError
-from lanban.model.events import BoardEvent, Kind
+from lanban.model.events import BoardEvent, Kind, Origin
 
 from .controller import BoardController
 from .prompts import ask_text, open_dialog
@@ -72,6 +72,24 @@ def confirm_edit(
 
     box.buttonClicked.connect(clicked)
     return open_dialog(box)
+
+
+class EditingClaim:
+    """This panel's "I am editing" in the board's presence; released once, by
+    whichever comes first: the panel finishing (Esc, Close, the window's close
+    button), turning read-only, or the widget being deleted (its ``destroyed``
+    cannot call the half-gone panel, so this is an object of its own)."""
+
+    def __init__(self, controller: BoardController, ticket_id: str) -> None:
+        self.controller = controller
+        self.ticket_id = ticket_id
+        self.held = True
+        controller.start_editing(ticket_id)
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.controller.stop_editing(self.ticket_id)
 
 
 class TicketDialog(QDialog):
@@ -168,14 +186,24 @@ class TicketDialog(QDialog):
         undo.activated.connect(self._undo)
         redo = QShortcut(QKeySequence(QKeySequence.StandardKey.Redo), self)
         redo.activated.connect(self._redo)
+        # The fields would take Ctrl+Z for their own undo; the board's is the one
+        # that counts (only this user's changes, and the description is shared).
+        self.title.installEventFilter(self)
+        self.description.installEventFilter(self)
 
+        self._number = ""  # for the notice when a peer removes the ticket
+        self._claim: EditingClaim | None = None
+        self._finished = False
         controller.ticketsChanged.connect(self._on_tickets)
         controller.labelsChanged.connect(self._fill_labels)
         controller.presenceChanged.connect(self._on_presence)
+        controller.closing.connect(self.close)
+        self.finished.connect(self._finish)
         self._fill()
         self._on_presence()
-        if not read_only:
-            controller.set_editing(ticket_id)
+        if not read_only and self._number:  # (no number: the ticket is gone)
+            claim = self._claim = EditingClaim(controller, ticket_id)
+            self.destroyed.connect(lambda *_: claim.release())
 
     # --------------------------------------------------------------- filling
 
@@ -185,6 +213,7 @@ class TicketDialog(QDialog):
         except BoardError:
             self.close()
             return
+        self._number = f"#{ticket.number}"
         self.setWindowTitle(
             f"#{ticket.number} {ticket.title}" + (" (read-only)" if self.read_only else "")
         )
@@ -318,18 +347,44 @@ class TicketDialog(QDialog):
             self._edit(lambda: self.board.delete_ticket(self.ticket_id))
 
     def _undo(self) -> None:
-        if self.controller.may_edit(self._show_error):
-            self.board.undo()
+        self._step(self.board.undo)
 
     def _redo(self) -> None:
-        if self.controller.may_edit(self._show_error):
-            self.board.redo()
+        self._step(self.board.redo)
+
+    def _step(self, undo_or_redo: Callable[[], bool]) -> None:
+        """The board's undo or redo of this user's changes, shown in the fields."""
+        if self.read_only:
+            return
+        self._save_title()  # typing in the title becomes a step of its own first
+        if self._edit(undo_or_redo):
+            with contextlib.suppress(BoardError):
+                self.title.setText(self.board.ticket(self.ticket_id).title)
+            self.binding.refresh()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(event, QKeyEvent) and event.type() in (
+            QEvent.Type.ShortcutOverride,
+            QEvent.Type.KeyPress,
+        ):
+            if event.matches(QKeySequence.StandardKey.Undo):
+                step = self._undo
+            elif event.matches(QKeySequence.StandardKey.Redo):
+                step = self._redo
+            else:
+                return super().eventFilter(watched, event)
+            event.accept()  # an override: the key comes to the field, and stops here
+            if event.type() == QEvent.Type.KeyPress:
+                step()
+            return True
+        return super().eventFilter(watched, event)
 
     def make_read_only(self) -> None:
         """Stop editing: this node may only view the board now."""
         if not self.read_only:
             self.read_only = True
-            self.controller.set_editing(None)
+            if self._claim is not None:
+                self._claim.release()
             self._fill()
 
     # --------------------------------------------------------------- updates
@@ -338,9 +393,19 @@ class TicketDialog(QDialog):
         mine = [c for c in event.changes if c.id == self.ticket_id]
         if not mine:
             return
-        if any(c.kind == Kind.TICKET_REMOVED and "purged" in c.fields for c in mine):
-            self.close()
-            return
+        if any(c.kind == Kind.TICKET_REMOVED for c in mine):
+            try:
+                gone = event.origin == Origin.REMOTE and self.board.ticket(self.ticket_id).deleted
+                how = "moved to the trash"
+            except BoardError:
+                gone, how = True, "deleted for good"
+            if gone:
+                if event.origin == Origin.REMOTE:
+                    self.controller.messages.notify(
+                        f"{self._number} was {how} by someone else: its panel closed", 8000
+                    )
+                self.close()
+                return
         if any("description" in c.fields or "*" in c.fields for c in mine):
             self.binding.refresh()
         self._fill()
@@ -368,14 +433,23 @@ class TicketDialog(QDialog):
             self._save_title()
         if self.assignee.hasFocus():
             self._save_assignee()
+        super().closeEvent(event)
+        self._finish()
+
+    def _finish(self) -> None:
+        """The panel is done, however it closed (Esc and reject() skip closeEvent)."""
+        if self._finished:
+            return
+        self._finished = True
+        self._typing_timer.stop()
         self.controller.set_typing(None)
-        if not self.read_only:
-            self.controller.set_editing(None)
+        if self._claim is not None:
+            self._claim.release()
         for signal, slot in (
             (self.controller.ticketsChanged, self._on_tickets),
             (self.controller.labelsChanged, self._fill_labels),
             (self.controller.presenceChanged, self._on_presence),
+            (self.controller.closing, self.close),
         ):
             with contextlib.suppress(RuntimeError, TypeError):
                 signal.disconnect(slot)
-        super().closeEvent(event)
