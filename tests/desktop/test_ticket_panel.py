@@ -111,6 +111,13 @@ def test_a_deleted_panel_clears_editing(tmp_path: Path, run: Run) -> None:
             await settle(lambda: not editors(grace, review))
             first.close()
             await settle(lambda: not editors(grace, spec))
+            # Ada quits with a panel open: it closes with the window
+            panel = await open_panel(ada, grace, "#3")
+            finished: list[int] = []
+            panel.finished.connect(finished.append)
+            ada.window.close()
+            assert finished and not ada.window.dialogs
+            await settle(lambda: not editors(grace, review), what="quitting to clear it")
 
     run(go())
 
