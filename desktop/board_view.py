@@ -35,7 +35,6 @@ class ColumnsStrip(QWidget):
         self.layout_ = QHBoxLayout(self)
         self.layout_.setContentsMargins(12, 12, 12, 12)
         self.layout_.setSpacing(12)
-        self.layout_.setAlignment(Qt.AlignmentFlag.AlignLeft)
         self._indicator: int | None = None
 
     def columns(self) -> list[ColumnWidget]:
@@ -172,9 +171,9 @@ class BoardView(QScrollArea):
                 widget = existing
                 widget.set_column(column)
                 widget.model.refresh()
-            layout.addWidget(widget)
+            layout.addWidget(widget, 1)
         layout.addWidget(self.add_column_button, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addStretch(1)
+        layout.addStretch(0)  # only what the columns, at their widest, leave
 
     def set_read_only(self, reason: str) -> None:
         """Show the board read-only while ``reason`` (why) is set; "" allows edits."""

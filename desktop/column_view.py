@@ -45,7 +45,8 @@ from .icons import set_icon
 from .prompts import ask_int, confirm, popup
 from .theme import Palette, safe_color
 
-COLUMN_WIDTH = 300
+COLUMN_MIN_WIDTH = 220
+COLUMN_MAX_WIDTH = 360
 COLUMN_MIME = "application/x-lanban-column"
 
 
@@ -248,8 +249,10 @@ class ColumnWidget(QFrame):
         self.controller = controller
         self.column = column
         self.setObjectName("column")
-        self.setFixedWidth(COLUMN_WIDTH)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        # Between these, columns share the board's width; more columns scroll sideways.
+        self.setMinimumWidth(COLUMN_MIN_WIDTH)
+        self.setMaximumWidth(COLUMN_MAX_WIDTH)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.model = ColumnModel(controller, column.id)
         self.view = TicketListView(self.model, controller)
         self.view.openTicket.connect(self.openTicket)

@@ -6,13 +6,15 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QSizePolicy, QWidget
 
 from lanban.model.board import Board
 from lanban.model.events import BoardEvent, Kind
 from lanban.model.schema import Ticket
 
 from .icons import set_icon
+
+SEARCH_WIDTHS = (120, 220)
 
 
 def changes_assignees(event: BoardEvent) -> bool:
@@ -39,7 +41,9 @@ class FilterBar(QWidget):
             muted=True,
         )
         self.search.textChanged.connect(self.changed)
-        self.search.setFixedWidth(220)
+        self.search.setMinimumWidth(SEARCH_WIDTHS[0])  # narrower in a narrow window
+        self.search.setMaximumWidth(SEARCH_WIDTHS[1])
+        self.search.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.label_filter = QComboBox()
         self.label_filter.setObjectName("labelFilter")
         self.label_filter.currentIndexChanged.connect(self.changed)

@@ -33,10 +33,12 @@ from PySide6.QtWidgets import (
 )
 
 from .app_state import Messages, Settings
+from .board_header import BoardHeader
 from .board_view import BoardView
 from .boards_model import BoardsModel
 from .controller import BoardController
 from .dialogs import IdentityDialog, InviteDialog, JoinDialog, NewBoardDialog, TrashDialog
+from .elided_label import ElidedLabel
 from .filters import FilterBar, changes_assignees
 from .icons import app_icon, retint, set_icon
 from .node_facade import NodeFacade
@@ -106,7 +108,7 @@ class MainWindow(QMainWindow):
         buttons.addWidget(join)
         side_layout.addLayout(buttons)
 
-        self.board_title = QLabel()
+        self.board_title = ElidedLabel()
         self.board_title.setObjectName("boardTitle")
         font = self.board_title.font()
         font.setPointSizeF(font.pointSizeF() * 1.4)
@@ -122,14 +124,7 @@ class MainWindow(QMainWindow):
         set_icon(invite, "invite")
         invite.setObjectName("inviteButton")
         invite.clicked.connect(self.invite)
-        top = QHBoxLayout()
-        top.setContentsMargins(12, 8, 12, 0)
-        top.addWidget(self.board_title)
-        top.addSpacing(16)
-        top.addWidget(self.presence)
-        top.addStretch(1)
-        top.addWidget(self.filters)
-        top.addWidget(invite)
+        self.header = BoardHeader(self.board_title, self.presence, self.filters, invite)
 
         self.stack = QStackedWidget()
         self.empty = QLabel("Create a board, or join one with an invite code.")
@@ -140,7 +135,7 @@ class MainWindow(QMainWindow):
         main_layout.setContentsMargins(0, 0, 0, 0)
         self.error_bar = ErrorBar()
         main_layout.addWidget(self.error_bar)
-        main_layout.addLayout(top)
+        main_layout.addWidget(self.header)
         self.board_notes = BoardNotes()
         main_layout.addWidget(self.board_notes)
         main_layout.addWidget(self.stack, 1)

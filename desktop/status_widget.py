@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from .app_state import Messages
+from .elided_label import ElidedLabel
 from .icons import icon
 from .node_facade import BoardStatus, NodeFacade
 from .prompts import ask_text
@@ -66,7 +67,7 @@ class SyncStatus(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.icon = QLabel()
-        self.text = QLabel()
+        self.text = ElidedLabel()
         self.text.setObjectName("syncStatus")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 0)
