@@ -393,22 +393,26 @@ class TicketDialog(QDialog):
         mine = [c for c in event.changes if c.id == self.ticket_id]
         if not mine:
             return
-        if any(c.kind == Kind.TICKET_REMOVED for c in mine):
-            try:
-                gone = event.origin == Origin.REMOTE and self.board.ticket(self.ticket_id).deleted
-                how = "moved to the trash"
-            except BoardError:
-                gone, how = True, "deleted for good"
-            if gone:
-                if event.origin == Origin.REMOTE:
-                    self.controller.messages.notify(
-                        f"{self._number} was {how} by someone else: its panel closed", 8000
-                    )
-                self.close()
-                return
+        if any(c.kind == Kind.TICKET_REMOVED for c in mine) and self._close_if_gone(event.origin):
+            return
         if any("description" in c.fields or "*" in c.fields for c in mine):
             self.binding.refresh()
         self._fill()
+
+    def _close_if_gone(self, origin: Origin) -> bool:
+        """Close if the ticket was purged, or a peer moved it to the trash (saying so)."""
+        try:
+            ticket = self.board.ticket(self.ticket_id)
+        except BoardError:
+            how = "deleted for good"
+        else:
+            if origin != Origin.REMOTE or not ticket.deleted:
+                return False  # trashed from here: the panel stays and offers Restore
+            how = f"moved to the trash by {ticket.updated_by or 'someone else'}"
+        if origin == Origin.REMOTE:
+            self.controller.messages.notify(f"{self._number} was {how}: its panel closed", 8000)
+        self.close()
+        return True
 
     def _on_presence(self) -> None:
         editors = [p.name for p in self.controller.editors(self.ticket_id)]

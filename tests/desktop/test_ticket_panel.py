@@ -72,7 +72,7 @@ def test_every_way_the_panel_closes_clears_editing(tmp_path: Path, run: Run) -> 
             grace.board.delete_ticket(spec)
             await settle(lambda: not editors(grace, spec), what="a peer's delete to clear it")
             assert not ada.window.dialogs
-            assert "trash" in ada.window.statusBar().currentMessage()
+            assert "#1 was moved to the trash by" in ada.window.statusBar().currentMessage()
             grace.board.restore_ticket(spec)
             await settle(lambda: not ada.board.ticket(spec).deleted)
             # Grace purges it
