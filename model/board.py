@@ -85,6 +85,15 @@ class Board(BoardCommands):
         board.doc.apply_update(update)
         return board
 
+    def close(self) -> None:
+        """End the document's observers: pycrdt's Rust side holds each observer's
+        callback, and the callback holds the Doc, a cycle Python's collector cannot
+        see, so a dropped board (and all pycrdt held aside in it) would never be
+        freed. The board takes no more events afterwards."""
+        doc = self.doc
+        for subscription in list(doc._subscriptions):
+            doc.unobserve(subscription)
+
     # ------------------------------------------------------- trust (issue 9)
 
     def ignored(self) -> Ignored:

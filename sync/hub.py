@@ -9,8 +9,10 @@ lower node id wins) and the sync bookkeeping behind ``lanban status``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -229,3 +231,25 @@ def _soon(callback: Callable[[], None]) -> None:
         asyncio.get_running_loop().call_soon(callback)
     except RuntimeError:  # no loop runs (a board used before the node started): now
         callback()
+
+
+FREE_TRIES, FREE_INTERVAL_S = 30, 0.1  # a dropped board's document: its links end in ~2 s
+
+
+async def release_memory(hub: BoardHub) -> None:
+    """Give back the memory of a dropped board's document once its links are gone.
+
+    What remains of it are reference cycles (a board and its listeners), which only
+    the cycle collector frees; what pycrdt held aside in it (tens of MB after an
+    attack) would otherwise wait for Python's next full collection, which an idle
+    node may not run for a long time.
+    """
+    board, links = weakref.ref(hub.board), hub.links
+    del hub
+    for _ in range(FREE_TRIES):
+        if not links:  # each link's last step is closing its websocket (at most 2 s)
+            await asyncio.sleep(0)  # the task of the link that stalled it ends
+            gc.collect()
+            if board() is None:
+                return
+        await asyncio.sleep(FREE_INTERVAL_S)

@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import logging
 import os
 import secrets
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +33,6 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 from zeroconf import InterfaceChoice
 
-from lanban.model.board import Board
 from lanban.model.limits import DEFAULT_COLUMNS
 
 from .admission import PreAuthGate, raise_open_file_limit
@@ -48,7 +45,7 @@ from .connect import (
 )
 from .dialer import Dialer, Relay
 from .discovery import Discovery, local_addresses
-from .hub import BoardHub
+from .hub import BoardHub, release_memory
 from .invite import Invite
 from .link import Link, LinkInfo, LinkKind
 from .local_status import (
@@ -77,7 +74,6 @@ log = logging.getLogger("lanban.node")
 POLL_INTERVAL_S = 0.05  # board files: CLI edits reach peers within ~this
 HOUSEKEEPING_INTERVAL_S = 1.0  # new/left boards, presence renewal, sync bookkeeping
 MAX_HINTS = 8  # addresses an invite suggests dialling
-FREE_TRIES, FREE_INTERVAL_S = 30, 0.1  # a dropped board's document: its links end in ~2 s
 
 
 @dataclass
@@ -344,9 +340,9 @@ class Node:
             return  # reopened already (another of its links closed since)
         log.warning("board %s: %s; reopening it from its file", hub.id, why)
         self._close_board(hub, "board reopened")
-        _unobserve_all(hub.board)
+        hub.board.close()
         self._open_board(hub.id)
-        self._spawn(_free(hub))
+        self._spawn(release_memory(hub))
 
     def _close_board(self, hub: BoardHub, reason: str = "board closed") -> None:
         self.dialer.stop_board(hub.id)
@@ -494,31 +490,3 @@ class Node:
             return
         self._node_file_written = True
         self.problems = [p for p in self.problems if not p.startswith(f"cannot write {path} ")]
-
-
-async def _free(hub: BoardHub) -> None:
-    """Give back the memory of a dropped board's document once its links are gone.
-
-    What remains of it are reference cycles (a board and its listeners), which only
-    the cycle collector frees; what pycrdt held aside in it (tens of MB after an
-    attack) would otherwise wait for Python's next full collection, which an idle
-    node may not run for a long time.
-    """
-    board, links = weakref.ref(hub.board), hub.links
-    del hub
-    for _ in range(FREE_TRIES):
-        if not links:  # each link's last step is closing its websocket (at most 2 s)
-            await asyncio.sleep(0)  # the task of the link that stalled it ends
-            gc.collect()
-            if board() is None:
-                return
-        await asyncio.sleep(FREE_INTERVAL_S)
-
-
-def _unobserve_all(board: Board) -> None:
-    """End the observers of a board that is dropped. pycrdt's Rust side holds each
-    observer's callback, and the callback holds the Doc: a cycle that Python's collector
-    cannot see, so the document (and all it held aside) would never be freed."""
-    doc = board.doc
-    for subscription in list(doc._subscriptions):
-        doc.unobserve(subscription)
