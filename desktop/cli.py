@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lanban.model.errors import BoardError
 from lanban.model.limits import DEFAULT_COLUMNS, DEFAULT_LABEL_COLOR
+from lanban.sync.runner import port_number
 from lanban.sync.store import StoreError
 
 from . import commands, network_commands
@@ -34,17 +35,12 @@ def _non_negative(text: str) -> int:
     return value
 
 
-def _port(text: str) -> int:
-    value = _non_negative(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535)")
-    return value
-
-
 def add_network_options(p: argparse.ArgumentParser) -> None:
     """Options of ``serve`` and of the desktop app, which runs the same node."""
     p.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
-    p.add_argument("--port", type=_port, default=0, help="port to listen on (0 = any free port)")
+    p.add_argument(
+        "--port", type=port_number, default=0, help="port to listen on (0 = any free port)"
+    )
     p.add_argument(
         "--peer",
         action="append",

@@ -46,7 +46,7 @@ from .messages import DEFAULT_LIMITS, Limits, ProtocolError
 from .protocol import RateLimit
 from .relay_room import Room, RoomCorrupted, peer_name
 from .relay_store import StoreWorker
-from .runner import run_until_signal
+from .runner import port_number, run_until_signal
 from .update_log import StoreError
 
 log = logging.getLogger("lanban.relay")
@@ -431,21 +431,14 @@ def default_data_dir() -> Path:
     return user_data_path("lanban") / "relay"
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535)")
-    return value
-
-
 def add_relay_arguments(parser: argparse.ArgumentParser) -> None:
     """The relay's options, for ``python -m lanban.sync.relay`` and ``lanban relay`` alike."""
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"default: {DEFAULT_HOST}")
     parser.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}; 0 picks one"
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help=f"default: {DEFAULT_PORT}; 0 picks one",
     )
     parser.add_argument(
         "--token",

@@ -1,7 +1,9 @@
-"""Run a server in the foreground until SIGINT or SIGTERM: ``lanban serve`` and ``lanban relay``."""
+"""Run a server in the foreground until SIGINT or SIGTERM, and parse its port: ``lanban serve`` and
+``lanban relay``."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import gc
@@ -57,3 +59,14 @@ def run_until_signal[S: Service](
         print(f"lanban {command}: error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def port_number(text: str) -> int:
+    """argparse type for a TCP port (0 picks a free one); the node's and the relay's."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535)")
+    return value
