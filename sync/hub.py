@@ -25,9 +25,9 @@ from .identity import NodeKey, verify_proof
 from .link import Link, LinkKind
 from .member_invites import INVITE_CLAIM_META, admit, claim_from_store
 from .presence import Presence
-from .session import board_guard
 from .status import BoardStatus, NodeEvent, NodeListener
 from .store import BoardFile
+from .update_guard import UpdateGuard
 
 log = logging.getLogger("lanban.node")  # one log for the node and its parts
 
@@ -48,6 +48,7 @@ class BoardHub:
         self.node_key = node_key  # proves our member id to LAN peers (PROTOCOL.md 7.3)
         self.members: dict[int, str] = {}  # link id -> the member id its peer proved
         self.presence = Presence(file.board.doc.client_id)
+        self.guard = UpdateGuard(file.board)  # checks every link's updates to the board
         self.links: dict[int, Link] = {}
         self.last_sync: float | None = None
         self._notify = notify
@@ -159,6 +160,7 @@ class BoardHub:
             link.send,
             on_node_info=lambda info: self._on_node_info(link, info),
             writer_allowed=lambda: may_write(self.board, self.members.get(link.id, "")),
+            guard=self.guard,
         )
         self.links[link.id] = link
         if node_info is not None and self.node_key is not None and link.channel is not None:
@@ -182,7 +184,7 @@ class BoardHub:
             self.flush_presence()
             self._notify(NodeEvent.LINKS, self.id)
         log.info("%r down: %s", link, reason)
-        stalled = board_guard(self.board).stalled
+        stalled = self.guard.stalled
         if stalled is not None and self._on_stalled is not None:
             self._on_stalled(self, stalled)
         return True
@@ -221,7 +223,7 @@ class BoardHub:
             local_changes_not_seen_by_peers=self.file.pending_local_changes(),
             last_sync=self.last_sync,
             links=links,
-            problem=self.file.problem or board_guard(self.board).problem,
+            problem=self.file.problem or self.guard.problem,
         )
 
 

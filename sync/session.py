@@ -7,7 +7,7 @@ in order as soon as the core has them, awareness goes to the board's
 :class:`~lanban.sync.presence.Presence` with the link as the states' voucher.
 
 Every link of a board shares the board's :class:`~lanban.sync.update_guard.UpdateGuard`
-(:func:`board_guard`), so the board's totals and its parsed state vector are kept once.
+(its hub owns it), so the board's totals and its parsed state vector are kept once.
 
 A reconnect starts a new session and exchanges state vectors again, so only what is
 missing travels and nothing is applied twice. Anything a peer does wrong raises
@@ -16,7 +16,6 @@ missing travels and nothing is applied twice. Anything a peer does wrong raises
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -46,20 +45,7 @@ __all__ = [
     "ProtocolError",
     "RateLimit",
     "Session",
-    "board_guard",
 ]
-
-_guards: weakref.WeakKeyDictionary[Board, UpdateGuard] = weakref.WeakKeyDictionary()
-
-
-def board_guard(board: Board) -> UpdateGuard:
-    """The guard every link of this board checks updates with (one per board)."""
-    guard = _guards.get(board)
-    if guard is None:
-        # Through a proxy: a guard that held its board would keep the weak entry, and
-        # the board, alive for good (a board closed or reopened would never be freed).
-        guard = _guards[board] = UpdateGuard(weakref.proxy(board))
-    return guard
 
 
 class LinkRefused(Exception):
@@ -96,7 +82,9 @@ class Session:
         limits: Limits = DEFAULT_LIMITS,
         rate: RateLimit | None = None,
         on_node_info: Callable[[dict[str, Any]], None] | None = None,
+        guard: UpdateGuard | None = None,
     ) -> None:
+        """``guard``: the board's, shared by all its links (a session alone makes one)."""
         self.board = board
         self.presence = presence
         self.link = link
@@ -107,7 +95,7 @@ class Session:
             rules=PEER_RULES,
             limits=limits,
             rate=rate or RateLimit(),
-            guard=board_guard(board),
+            guard=guard or UpdateGuard(board),
         )
 
     @property

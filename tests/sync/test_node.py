@@ -349,3 +349,21 @@ def test_status_text_for_a_user() -> None:
         "board T (b2): 0 peer(s), 0 local change(s) not seen by any peer, last sync 1.9 h ago",
         "problem: x is damaged",
     ]
+
+
+async def test_every_link_of_a_board_shares_its_guard(tmp_path: Path) -> None:
+    """A board's totals (clients, size, pending) are kept once, whichever link sends."""
+    ada, bob, cy = stores(tmp_path, "ada", "bob", "cy")
+    board_id = share_board(ada, bob, cy)
+    with ada.create_board("Other") as other:
+        other_id = other.board_id
+    async with (
+        running(ada, name="Ada") as a,
+        running(bob, peers=[peer_of(a)]),
+        running(cy, peers=[peer_of(a)]),
+    ):
+        hub = a.boards[board_id]
+        await async_wait_until(lambda: len(hub.links) == 2, what="both peers to link")
+        sessions = [link.session for link in hub.links.values()]
+        assert all(s is not None and s.protocol.guard is hub.guard for s in sessions)
+        assert a.boards[other_id].guard is not hub.guard

@@ -36,7 +36,7 @@ from lanban.sync.protocol import (
     SyncProtocol,
     SyncRules,
 )
-from lanban.sync.session import Session, board_guard
+from lanban.sync.session import Session
 from lanban.sync.update_check import UpdateLimits, UpdateRefused, check_update, state_vector_clocks
 from lanban.sync.update_guard import BoardFull, GuardLimits, UpdateGuard, growth_estimate
 
@@ -343,9 +343,12 @@ def test_a_held_update_is_checked_when_the_peers_step_2_releases_it() -> None:
     assert doc.map() == {"base": 0, "k0": 0}  # what came before it was applied
 
 
-def test_every_link_of_a_board_shares_its_guard() -> None:
+def test_sessions_given_one_guard_share_it() -> None:
+    """A hub hands every link of its board the board's guard (tests/sync/test_node.py)."""
     board = Board.create("Shared", ["A"], actor="ann")
     presence = Presence(board.doc.client_id)
-    one, two = (Session(board, presence, n, lambda frame: None) for n in (1, 2))
-    assert one.protocol.guard is two.protocol.guard is board_guard(board)
-    assert board_guard(Board.create("Other", ["A"], actor="bob")) is not one.protocol.guard
+    guard = UpdateGuard(board)
+    one, two = (Session(board, presence, n, lambda frame: None, guard=guard) for n in (1, 2))
+    assert one.protocol.guard is two.protocol.guard is guard
+    alone = Session(board, presence, 3, lambda frame: None)
+    assert alone.protocol.guard is not guard  # no hub: the session checks with its own
