@@ -212,10 +212,14 @@ class Relay:
         if self._token is not None:
             given = parse_qs(query).get("token")
             if not given:
-                log.info("%s: refused, no token", peer_name(connection))
+                self._refusals.log(
+                    logging.INFO, "no token", f"{peer_name(connection)}: refused, no token"
+                )
                 return connection.respond(HTTPStatus.UNAUTHORIZED, "token required\n")
             if not hmac.compare_digest(given[0].encode(), self._token):
-                log.warning("%s: refused, wrong token", peer_name(connection))
+                self._refusals.log(
+                    logging.WARNING, "wrong token", f"{peer_name(connection)}: refused, wrong token"
+                )
                 return connection.respond(HTTPStatus.FORBIDDEN, "wrong token\n")
         return None
 

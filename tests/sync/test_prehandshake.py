@@ -39,7 +39,9 @@ from lanban.sync.admission import (
     PREAUTH_DEADLINE_S,
 )
 from lanban.sync.store import Store
-from tests.support import async_holds, async_wait_until, timeout
+from tests.interop.harness import RelayProcess
+from tests.interop.yclient import YClient
+from tests.support import HARD_KILL, async_holds, async_wait_until, timeout
 from tests.sync.nodes import ROOT, ServeProcess, running, serving, share_board
 
 pytestmark = pytest.mark.skipif(
@@ -287,3 +289,40 @@ def test_the_node_raises_its_open_file_limit_to_the_hard_limit(tmp_path: Path) -
         assert resource.prlimit(node.proc.pid, resource.RLIMIT_NOFILE) == (hard, hard)
     finally:
         node.kill()
+
+
+async def test_a_thousand_idle_connections_do_not_keep_relay_clients_out(tmp_path: Path) -> None:
+    """The relay under the same flood (connections that never upgrade, and ones that
+    upgrade to a room without the token, reopened as they drop): a client with the
+    token still syncs an edit to another within 2 s, and the relay logs little."""
+    relay = RelayProcess(tmp_path / "relay", token="s3cret", cli=True)
+    try:
+        pid = relay.process.pid
+        idle_mb = rss_mb(pid)
+        quiet = len(relay.stderr_lines)
+        with flood(relay.port, FLOOD_CONNECTIONS, FLOOD_ADDRESSES, FLOOD_CONNECTIONS):
+            await async_wait_until(
+                lambda: open_files(pid, "socket:") >= FLOOD_CONNECTIONS // 4,
+                what="the flood to reach the relay",
+            )
+            started = time.monotonic()
+            alice = await YClient(relay.url, "board", token="s3cret").connect()
+            bob = await YClient(relay.url, "board", token="s3cret").connect()
+            try:
+                await alice.set("under", "the flood")
+                await async_wait_until(
+                    lambda: bob.map() == {"under": "the flood"}, SYNC_S, "bob to get the edit"
+                )
+            finally:
+                await alice.close()
+                await bob.close()
+            print(f"synced through the relay in {time.monotonic() - started:.2f} s")
+            flood_log = relay.stderr_lines[quiet:]
+            assert len(flood_log) <= 6, "a line per stranger's connection:\n" + "\n".join(
+                flood_log[:20]
+            )
+            print(f"relay RSS: {idle_mb:.0f} MB idle, {rss_mb(pid):.0f} MB under the flood")
+            assert rss_mb(pid) - idle_mb < RSS_GROWTH_BOUND_MB
+        assert relay.alive
+    finally:
+        relay.stop(HARD_KILL)
