@@ -20,7 +20,7 @@ from typing import Any
 from lanban.model.board import Board
 from lanban.model.exchange import export_board, import_board
 from lanban.model.schema import Ticket
-from lanban.sync.store import BoardFile, Store, StoreError
+from lanban.sync.store import BoardFile, BoardSummary, Store, StoreError
 
 
 class CommandError(Exception):
@@ -121,9 +121,22 @@ def board_create(ctx: Context) -> None:
     columns = [c.strip() for c in ctx.args.columns.split(",") if c.strip()]
     if not columns:
         raise CommandError("--columns needs at least one column title")
+    same = ctx.store.titled(ctx.args.title)
     bf = ctx.store.create_board(ctx.args.title, columns, actor=ctx.actor)
     out(bf.board_id)
     bf.close()
+    warn_same_title(same)
+
+
+def warn_same_title(same: list[BoardSummary]) -> None:
+    """A title another board has is allowed: say so, and how to tell them apart."""
+    if same:
+        ids = ", ".join(s.id for s in same)
+        print(
+            f"lanban: warning: another board is called {same[0].title!r} ({ids}); "
+            "name these boards by id",
+            file=sys.stderr,
+        )
 
 
 def board_list(ctx: Context) -> None:
@@ -194,8 +207,10 @@ def board_repair(ctx: Context) -> int:
 
 
 def board_rename(ctx: Context) -> None:
+    same = ctx.store.titled(ctx.args.title)
     with ctx.board() as bf:
         bf.board.rename(ctx.args.title)
+        warn_same_title([s for s in same if s.id != bf.board_id])
 
 
 def board_export(ctx: Context) -> None:

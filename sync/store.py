@@ -34,7 +34,13 @@ import platformdirs
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
 from lanban.model.limits import BOARD_ID_PATTERN, DEFAULT_COLUMNS
-from lanban.model.members import MAX_COLOR_LENGTH, MAX_MEMBER_NAME_LENGTH, Role, add_member
+from lanban.model.members import (
+    MAX_COLOR_LENGTH,
+    MAX_MEMBER_NAME_LENGTH,
+    Role,
+    add_member,
+    members,
+)
 from lanban.model.schema import new_id
 
 from .board_file import COMPACT_MIN_BYTES, STORE_SOURCE, BoardFile
@@ -269,15 +275,28 @@ class Store:
         ref = ref.strip()
         if _BOARD_ID.fullmatch(ref) and self.path_for(ref).exists():
             return self.open(ref, actor=actor)
-        matches = [
-            s for s in self.summaries() if s.error is None and s.title.casefold() == ref.casefold()
-        ]
+        matches = self.titled(ref)
         if len(matches) == 1:
             return self.open(matches[0].id, actor=actor)
         if matches:
-            ids = ", ".join(s.id for s in matches)
-            raise StoreError(f"more than one board is called {ref!r} ({ids}); use its id")
+            lines = [f"more than one board is called {ref!r}:"]
+            lines += [f"  {s.id}  {s.title}  ({self._told_apart(s)})" for s in matches]
+            lines.append("use a board's id instead of its title (lanban board list shows them)")
+            raise StoreError("\n".join(lines))
         raise StoreError(f"no board {ref!r} in {self.root} (see: lanban board list)")
+
+    def titled(self, title: str) -> list[BoardSummary]:
+        """The boards (that open) called ``title``, ignoring case: the one copy of the
+        rule that finds a board by its title."""
+        key = title.strip().casefold()
+        return [s for s in self.summaries() if s.error is None and s.title.casefold() == key]
+
+    def _told_apart(self, summary: BoardSummary) -> str:
+        """ "3 tickets, made by Ada": what tells boards with one title apart."""
+        text = f"{summary.tickets} ticket{'' if summary.tickets == 1 else 's'}"
+        with BoardFile(summary.path) as bf:
+            owners = [m.name for m in members(bf.board) if m.role is Role.OWNER and m.name]
+        return f"{text}, made by {owners[0]}" if owners else text
 
     def leave(self, board_id: str) -> Path:
         """Stop keeping a board here; its file is moved to ``left/``, not deleted."""
