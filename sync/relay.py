@@ -244,14 +244,15 @@ class Relay:
         try:
             rate = RateLimit(self.settings.messages_per_second, self.settings.message_burst)
             for first in room.join(connection, rate):
-                await connection.send(first)
+                await _send(connection, first)
+            # Frames the client sent before it hung up are still read and applied.
             async for frame in connection:
                 if room.discarded:
                     break
                 if isinstance(frame, str):
                     raise ProtocolError("text frame (y-websocket sends binary frames)")
                 for reply in room.receive_data(connection, frame):
-                    await connection.send(reply)
+                    await _send(connection, reply)
         except ProtocolError as exc:
             log.warning("%s in room %r sent a bad message, disconnecting: %s", peer, name, exc)
             refusal = (CloseCode.POLICY_VIOLATION, _close_reason(str(exc)))
@@ -384,6 +385,12 @@ class Relay:
             now = time.monotonic()
             for room in list(self._rooms.values()):
                 room.expire_awareness(now, self.settings.awareness_timeout_s)
+
+
+async def _send(connection: ServerConnection, frame: bytes) -> None:
+    """Send, unless the client has gone: what it sent before going is still to be read."""
+    with contextlib.suppress(ConnectionClosed):
+        await connection.send(frame)
 
 
 async def _close(connection: ServerConnection, code: CloseCode, reason: str) -> None:

@@ -97,6 +97,19 @@ async def test_two_clients_in_a_room_converge(relay: Relay, clients: Any) -> Non
     assert carol.map() == want
 
 
+async def test_edits_sent_just_before_hanging_up_are_kept(relay: Relay, clients: Any) -> None:
+    """A client that writes and leaves at once (a script, a laptop shut right after an
+    edit) while the relay still loads the room: its edits are applied, not dropped with
+    the reply the relay can no longer send."""
+    quick = YClient(relay.url, "board-1")
+    await quick.connect()
+    for i in range(3):
+        await quick.set(f"edit {i}", "kept")
+    await quick.close()
+    later = await synced(await clients(relay, "board-1"))
+    await async_wait_until(lambda: len(later.map()) == 3, what="the three edits")
+
+
 async def test_offline_edits_merge_when_a_client_joins(relay: Relay, clients: Any) -> None:
     alice = await synced(await clients(relay, "b"))
     await alice.set("online", "yes")
