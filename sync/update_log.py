@@ -16,7 +16,9 @@ I/O, not thread-safe: one owner thread per connection.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -176,8 +178,18 @@ class RelayStore:
 
     @classmethod
     def open(cls, data_dir: Path) -> RelayStore:
+        """Open (or make) the relay's database. A damaged one is kept aside and replaced
+        by one holding every row that could still be read: the relay is a meeting point,
+        and its clients fill a room again with their own copies when they reconnect."""
         data_dir.mkdir(parents=True, exist_ok=True)
         path = data_dir / cls.DB_FILE_NAME
+        damage = _damage(path) if path.exists() else None
+        if damage is not None:
+            _set_aside(path, damage)
+        return cls._open(path)
+
+    @classmethod
+    def _open(cls, path: Path) -> RelayStore:
         db = sqlite3.connect(path, isolation_level=None)
         try:
             # WAL + NORMAL: a commit survives a crash of the relay; only a power loss can
@@ -223,3 +235,65 @@ class RelayStore:
 
     def log_length(self, room: str) -> int:
         return self.log(room).count()
+
+
+def _damage(path: Path) -> str | None:
+    """What SQLite's quick_check finds wrong with the file (None: intact)."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        found = [str(row[0]) for row in db.execute("PRAGMA quick_check(3)")]
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    finally:
+        db.close()
+    return None if found == ["ok"] else "; ".join(" ".join(f.split()) for f in found)
+
+
+def _readable_rows(path: Path) -> tuple[list[tuple[str, bytes]], bool]:
+    """The rows that can still be read, in order; and whether every row could."""
+    rows: list[tuple[str, bytes]] = []
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return rows, False
+    try:
+        # NOT INDEXED: a damaged index must not hide intact rows.
+        for room, data in db.execute("SELECT room, data FROM updates NOT INDEXED ORDER BY seq"):
+            if isinstance(room, str) and isinstance(data, bytes):
+                rows.append((room, data))
+    except sqlite3.DatabaseError:
+        return rows, False
+    finally:
+        db.close()
+    return rows, True
+
+
+def _set_aside(path: Path, damage: str) -> None:
+    rows, whole = _readable_rows(path)
+    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            part.replace(Path(f"{aside}{suffix}"))
+    fresh = RelayStore._open(path)
+    try:
+        with transaction(fresh._db):
+            for room, data in rows:
+                fresh.append(room, data)
+    finally:
+        fresh.close()
+    _log.warning(
+        "%s was damaged (%s): kept it as %s and started a new one with the %d stored "
+        "update(s) %s; clients fill their rooms again with their own copies as they reconnect",
+        path.name,
+        damage,
+        aside.name,
+        len(rows),
+        "it held" if whole else "that could still be read",
+    )
+
+
+_log = logging.getLogger("lanban.relay")
