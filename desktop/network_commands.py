@@ -33,6 +33,11 @@ def add_sharing_commands(cmd: CommandAdder, group: Any) -> None:
     p.add_argument("board", metavar="BOARD")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--removed", action="store_true", help="also list removed members")
+    p.add_argument(
+        "--remove",
+        metavar="MEMBER",
+        help="remove a member (id, id prefix or name) and give the others a new board key",
+    )
     p = cmd(
         group,
         "access",
@@ -104,6 +109,10 @@ def board_join(ctx: Context) -> None:
 def board_members(ctx: Context) -> None:
     from lanban.model.members import members
 
+    if ctx.args.remove is not None:
+        from .member_removal import remove_member
+
+        return remove_member(ctx)
     me = ctx.store.signing_key().member_id
     with ctx.board() as bf:
         found = members(bf.board, include_removed=ctx.args.removed)

@@ -30,6 +30,7 @@ ROOT = "members"
 MEMBER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 MAX_MEMBER_NAME_LENGTH = 100
 MAX_COLOR_LENGTH = 32
+MAX_KEX_LENGTH = 128  # base64url of a 32-byte key (43) or a 64-byte signature (86)
 
 
 class Access(StrEnum):
@@ -66,6 +67,10 @@ class Member:
     added_by: str  # member id; "" for the board's creator (or unknown)
     added_at: int  # ms since the epoch; 0 if unknown
     removed: bool
+    # The member's X25519 key-agreement key and its signature (PROTOCOL.md 7.6),
+    # as written; whether they are well formed and signed is sync's business.
+    kex: str = ""
+    kex_sig: str = ""
 
 
 def is_member_id(value: object) -> bool:
@@ -172,6 +177,16 @@ def update_member(
             entry[key] = value
 
 
+def set_kex(board: Board, member_id: str, kex: str, kex_sig: str) -> None:
+    """Publish a current member's key-agreement key (PROTOCOL.md 7.6)."""
+    if len(kex) > MAX_KEX_LENGTH or len(kex_sig) > MAX_KEX_LENGTH:
+        raise BoardError("a key-agreement key or its signature is too long")
+    with board._writes.local():
+        entry = _current(board, member_id)
+        entry["kex"] = kex
+        entry["kex_sig"] = kex_sig
+
+
 def remove_member(board: Board, member_id: str) -> None:
     """Mark a current member removed (the entry stays, PROTOCOL.md 7.6)."""
     with board._writes.local():
@@ -214,7 +229,13 @@ def _read(member_id: str, m: Map[Any], ignored: Ignored) -> Member | None:
             added_at=whole(read_value(m, "added_at"), "member added_at", 0, MAX_TIME_MS, ignored)
             or 0,
             removed=flag(read_value(m, "removed"), "member removed", ignored),
+            kex=_short_text(read_value(m, "kex")),
+            kex_sig=_short_text(read_value(m, "kex_sig")),
         )
+
+
+def _short_text(value: object) -> str:
+    return value if type(value) is str and len(value) <= MAX_KEX_LENGTH else ""
 
 
 def _check_id(member_id: str) -> None:

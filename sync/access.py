@@ -17,6 +17,7 @@ from typing import Any
 from lanban.model.board import Board
 from lanban.model.members import Access, access, role_of
 
+from .key_epochs import KEYS_MESSAGE
 from .messages import MessageType, ProtocolError, SyncStep2, SyncType, encode, read_var_uint
 from .protocol import EMPTY_UPDATE
 from .session import Session
@@ -48,14 +49,28 @@ def write_kind(frame: bytes) -> SyncType | None:
 
 
 class GatedSession(Session):
-    """A session that refuses the peer's writes while ``writer_allowed()`` is False."""
+    """A session that refuses the peer's writes while ``writer_allowed()`` is False.
 
-    def __init__(self, *args: Any, writer_allowed: Callable[[], bool], **kwargs: Any) -> None:
+    A KEYS message (PROTOCOL.md 7.6; at most one per link) goes to ``on_keys``.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        writer_allowed: Callable[[], bool],
+        on_keys: Callable[[bytes], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.writer_allowed = writer_allowed
         self.refused = 0  # writes dropped on this link
+        self._on_keys = on_keys
 
     def receive(self, frame: bytes) -> None:
+        if frame[:1] == bytes([KEYS_MESSAGE]) and self._on_keys is not None:
+            on_keys, self._on_keys = self._on_keys, None  # once per link
+            on_keys(frame[1:])
+            return
         try:
             kind = write_kind(frame)
         except ProtocolError:

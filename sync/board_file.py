@@ -54,6 +54,7 @@ from .board_rows import (
     quarantine,
     quarantined_count,
 )
+from .key_epochs import KEY_EPOCHS_META, read_epoch_keys
 from .update_check import state_vector_clocks
 from .update_log import BOARD_LAYOUT, Row, StoreError, UpdateLog, transaction
 
@@ -98,7 +99,8 @@ class BoardFile:
             key = meta.get("key")
             if not isinstance(key, bytes) or len(key) != KEY_BYTES or not self.board_id:
                 raise StoreError(f"{path} is damaged: its board id or key is missing")
-            self.key: bytes = key
+            # Every board key the board has had, by epoch (PROTOCOL.md 7.6).
+            self.keys: dict[int, bytes] = read_epoch_keys(key, meta.get(KEY_EPOCHS_META))
             rows = self._log.rows()
             self.board, refused = self._load(rows, actor)
             self.quarantined: tuple[Refused, ...] = tuple(refused)  # rows moved aside
@@ -422,6 +424,11 @@ class BoardFile:
     def _meta_int(self, key: str) -> int:
         value = self.meta(key)
         return int(value) if isinstance(value, int) else 0
+
+    @property
+    def key(self) -> bytes:
+        """The newest board key: for handshakes, discovery tags and invites."""
+        return self.keys[max(self.keys)]
 
     @property
     def relay(self) -> str | None:

@@ -25,6 +25,7 @@ from .identity import NodeKey, verify_proof
 from .link import Link, LinkKind
 from .member_invites import INVITE_CLAIM_META, admit, claim_from_store
 from .presence import Presence
+from .rekey import KeyKeeper
 from .status import BoardStatus, NodeEvent, NodeListener
 from .store import BoardFile
 from .update_guard import UpdateGuard
@@ -56,7 +57,9 @@ class BoardHub:
         self._lan: dict[str, Link] = {}  # peer node id (hex) -> its live link
         self._synced_dirty = False  # mark the store synced at the next tick
         self._announced: set[int] = set()  # links whose sync the listeners know of
+        self.keys = KeyKeeper(self)  # key epochs, removed members (PROTOCOL.md 7.6)
         self._unlisten: list[Callable[[], None]] = [
+            file.board.on_update(self.keys.after_change, after_commit=True),
             # Before the store's listener: an edit leaves for peers, then is fsynced.
             file.board.on_update(self._forward, first=True),
             self.presence.subscribe(lambda *_: notify(NodeEvent.PRESENCE, self.id)),
@@ -125,6 +128,7 @@ class BoardHub:
         """Housekeeping, every second or so: presence renewal, sync bookkeeping."""
         self.presence.tick()
         self.flush_presence()
+        self.keys.tick()
         if self._synced_dirty:
             self._synced_dirty = False
             try:
@@ -141,6 +145,9 @@ class BoardHub:
         False at once if it is a second LAN link to a peer that lost the
         duplicate rule. ``node_info`` goes to LAN peers first.
         """
+        if self.keys.is_old(link):  # under an old epoch's key: re-key only
+            await self.keys.answer_old_epoch(link, node_info)
+            return True
         peer = link.info.peer_node
         if link.info.kind == LinkKind.LAN:
             existing = self._lan.get(peer)
@@ -160,6 +167,7 @@ class BoardHub:
             link.send,
             on_node_info=lambda info: self._on_node_info(link, info),
             writer_allowed=lambda: may_write(self.board, self.members.get(link.id, "")),
+            on_keys=lambda payload: self.keys.received_keys(link, payload),
             guard=self.guard,
         )
         self.links[link.id] = link
@@ -168,6 +176,7 @@ class BoardHub:
             node_info = (
                 node_info
                 | self.node_key.proof(binding, initiator=link.info.initiator)
+                | self.keys.node_info()
                 | claim_from_store(self.file.meta(INVITE_CLAIM_META), self.board, me, binding)
             )
         session.start(node_info if link.info.kind == LinkKind.LAN else None)
@@ -200,6 +209,7 @@ class BoardHub:
             )
             if member is not None:
                 self.members[link.id] = member
+                self.keys.peer_identified(link, member, info)
                 me = self.node_key.member_id if self.node_key is not None else ""
                 if admit(self.board, me, member, info, link.channel.binding):
                     log.info("%r: admitted member %s with an invite", link, member)

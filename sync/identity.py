@@ -21,6 +21,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from lanban.model.members import MEMBER_ID_PATTERN
 
@@ -70,11 +71,13 @@ def public_key(member: str) -> Ed25519PublicKey | None:
 
 
 class NodeKey:
-    """This node's Ed25519 signing key."""
+    """This node's Ed25519 signing key, and its X25519 key-agreement key (``kex``),
+    which new board keys are sealed to when a member is removed (PROTOCOL.md 7.6)."""
 
-    def __init__(self, private: Ed25519PrivateKey) -> None:
+    def __init__(self, private: Ed25519PrivateKey, kex: X25519PrivateKey | None = None) -> None:
         self._private = private
         self.member_id = member_id(private.public_key())
+        self.kex = kex if kex is not None else X25519PrivateKey.generate()
 
     @classmethod
     def generate(cls) -> NodeKey:
@@ -82,9 +85,15 @@ class NodeKey:
 
     @classmethod
     def load_or_create(cls, path: Path) -> NodeKey:
-        """The key stored at ``path``, made (mode 0600) on first use."""
+        """The key stored at ``path``, made (mode 0600) on first use; the key-agreement
+        key is kept the same way next to it (``<name>.kex``, e.g. identity.key.kex)."""
         raw = load_or_create_secret(path, lambda: Ed25519PrivateKey.generate().private_bytes_raw())
-        return cls(Ed25519PrivateKey.from_private_bytes(raw))
+        kex = load_or_create_secret(
+            kex_path(path), lambda: X25519PrivateKey.generate().private_bytes_raw()
+        )
+        return cls(
+            Ed25519PrivateKey.from_private_bytes(raw), X25519PrivateKey.from_private_bytes(kex)
+        )
 
     def sign(self, message: bytes) -> bytes:
         return self._private.sign(message)
@@ -93,6 +102,11 @@ class NodeKey:
         """The NODE_INFO fields proving this identity on the link with ``binding``."""
         signature = self.sign(_proof_message(binding, initiator=initiator))
         return {"member": self.member_id, "proof": b64url(signature)}
+
+
+def kex_path(signing_key_path: Path) -> Path:
+    """Where the key-agreement key of the signing key at ``signing_key_path`` is kept."""
+    return signing_key_path.with_name(signing_key_path.name + ".kex")
 
 
 def verify_proof(info: dict[str, Any], binding: bytes, *, peer_initiator: bool) -> str | None:

@@ -351,8 +351,8 @@ class Node:
         self.boards.pop(hub.id, None)
         self._notify(NodeEvent.BOARDS, hub.id)
 
-    def _keys(self) -> dict[str, bytes]:
-        return {hub.id: hub.file.key for hub in self.boards.values()}
+    def _keys(self) -> dict[str, dict[int, bytes]]:
+        return {hub.id: hub.file.keys for hub in self.boards.values()}  # every epoch's
 
     def _node_info(self) -> dict[str, Any]:
         """What this node tells LAN peers about itself when a link opens."""
@@ -403,7 +403,10 @@ class Node:
         self._spawn(self._rotate_tags())
 
     def _tags(self) -> list[str]:
-        return advertised_tags([hub.file.key for hub in self.boards.values()], time.time())
+        # Every epoch's key: a member that missed a removal finds us by its old key
+        # and gets the new one (re-key only, PROTOCOL.md 7.6).
+        keys = [key for hub in self.boards.values() for key in hub.file.keys.values()]
+        return advertised_tags(keys, time.time())
 
     async def _refresh_discovery(self) -> None:
         if self._discovery is not None:

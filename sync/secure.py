@@ -56,7 +56,10 @@ LABEL_CHANNEL_BINDING = b"lanban/1 channel binding"
 # Each handshake key seals exactly one message, so a fixed nonce is safe.
 HANDSHAKE_NONCE = bytes(12)
 
-KeySource = Mapping[str, bytes] | Callable[[], Mapping[str, bytes]]
+# A board's keys for a responder: its one key (epoch 0), or every key it has had,
+# by epoch (PROTOCOL.md 7.6): a HELLO under any of them is recognised.
+BoardKeys = bytes | Mapping[int, bytes]
+KeySource = Mapping[str, BoardKeys] | Callable[[], Mapping[str, BoardKeys]]
 
 
 class SecureError(Exception):
@@ -134,9 +137,13 @@ class SecureChannel:
         send_label: bytes,
         receive_label: bytes,
         binding: bytes = b"",
+        epoch: int = 0,
     ) -> None:
         self.board_id = board_id
         self.peer_node_id = peer_node_id
+        # The epoch of the board key the handshake used (the responder's view; an
+        # initiator always dials with its newest key and records 0).
+        self.epoch = epoch
         # A secret of this connection, the same at both ends: identity proofs sign it.
         self.binding = binding
         self._send = ChaCha20Poly1305(send_key)
@@ -281,7 +288,7 @@ class Handshake:
         hello = _check_frame(frame, Kind.HELLO, HELLO_BYTES)
         tag_end = HEADER_BYTES + EPHEMERAL_KEY_BYTES + BOARD_TAG_BYTES
         self._e_i = hello[HEADER_BYTES : HEADER_BYTES + EPHEMERAL_KEY_BYTES]
-        board_id, key = self._find_board(hello[HEADER_BYTES + EPHEMERAL_KEY_BYTES : tag_end])
+        board_id, epoch, key = self._find_board(hello[HEADER_BYTES + EPHEMERAL_KEY_BYTES : tag_end])
         self._shared = _exchange(self._ephemeral, self._e_i, "hello")
         node_key = self._key_for(key, LABEL_INITIATOR_NODE, self._transcript + hello[:tag_end])
         peer_node = _unseal(node_key, hello[tag_end:])
@@ -293,7 +300,7 @@ class Handshake:
             HANDSHAKE_NONCE, self._node_id, None
         )
         self._transcript += welcome
-        self._finish(board_id, key, peer_node, initiator=False)
+        self._finish(board_id, key, peer_node, initiator=False, epoch=epoch)
         return welcome
 
     def _on_welcome(self, frame: bytes) -> None:
@@ -306,25 +313,28 @@ class Handshake:
         self._transcript += welcome
         self._finish(self._board_id, self._key, peer_node, initiator=True)
 
-    def _find_board(self, tag: bytes) -> tuple[str, bytes]:
+    def _find_board(self, tag: bytes) -> tuple[str, int, bytes]:
         keys = self._keys() if callable(self._keys) else self._keys
         assert keys is not None
         # Try every key, so the time taken does not depend on where a match sits.
         matches = [
-            (board_id, key)
-            for board_id, key in keys.items()
+            (board_id, epoch, key)
+            for board_id, board_keys in keys.items()
+            for epoch, key in _by_epoch(board_keys)
             if hmac.compare_digest(_hello_tag(key, self._e_r, self._e_i), tag)
         ]
         if not matches:
             raise SecureError("unknown board")
-        if len(matches) > 1:
+        if len({board_id for board_id, _, _ in matches}) > 1:
             raise SecureError("ambiguous board: two boards share one key")
-        return matches[0]
+        return max(matches, key=lambda match: match[1])
 
     def _key_for(self, board_key: bytes, label: bytes, transcript: bytes) -> bytes:
         return _session_key(board_key, self._shared, self._e_i, self._e_r, label, transcript)
 
-    def _finish(self, board_id: str, key: bytes, peer_node: bytes, *, initiator: bool) -> None:
+    def _finish(
+        self, board_id: str, key: bytes, peer_node: bytes, *, initiator: bool, epoch: int = 0
+    ) -> None:
         i2r = self._key_for(key, LABEL_INITIATOR_TO_RESPONDER, self._transcript)
         r2i = self._key_for(key, LABEL_RESPONDER_TO_INITIATOR, self._transcript)
         binding = self._key_for(key, LABEL_CHANNEL_BINDING, self._transcript)
@@ -335,10 +345,14 @@ class Handshake:
             )
         else:
             self._channel = SecureChannel(
-                board_id, peer_node, r2i, i2r, r2i_label, i2r_label, binding
+                board_id, peer_node, r2i, i2r, r2i_label, i2r_label, binding, epoch
             )
         self._shared = b""
         self._state = _State.DONE
+
+
+def _by_epoch(keys: BoardKeys) -> list[tuple[int, bytes]]:
+    return [(0, keys)] if isinstance(keys, bytes) else list(keys.items())
 
 
 def _unseal(node_key: bytes, sealed: bytes) -> bytes:

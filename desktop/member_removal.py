@@ -1,0 +1,73 @@
+"""``lanban board members BOARD --remove MEMBER``: remove a member, rotate the board key.
+
+The work is :func:`lanban.sync.rekey.remove`; this module finds the member the
+user means (a member id, a unique prefix of one, or a unique name) and says what
+the removal does and does not do (PROTOCOL.md 7.6).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from lanban.model.board import Board
+from lanban.model.errors import BoardError
+from lanban.model.members import Member, members
+
+from .commands import CommandError, Context, out
+
+
+def find_member(board: Board, ref: str) -> Member:
+    """The current member ``ref`` names; CommandError if none or more than one."""
+    current = members(board)
+    if not current:
+        raise CommandError("this board has no member list: there is nobody to remove")
+    ref = ref.strip()
+    exact = [m for m in current if m.id == ref]
+    if exact:
+        return exact[0]
+    by_name = [m for m in current if ref and m.name.casefold() == ref.casefold()]
+    by_prefix = [m for m in current if ref and m.id.startswith(ref)]
+    for found in (by_name, by_prefix):
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(f"{m.id[:8]} ({m.name or 'no name'})" for m in found)
+            raise CommandError(f"{ref!r} names more than one member: {names}; give more of the id")
+    raise CommandError(f"no member {ref!r} on this board (see: lanban board members BOARD)")
+
+
+def remove_member(ctx: Context) -> None:
+    from lanban.sync.rekey import remove
+
+    me = ctx.store.signing_key()
+    with ctx.board() as bf:
+        target = find_member(bf.board, ctx.args.remove)
+        try:
+            removal = remove(bf, me, target.id)
+        except BoardError as exc:
+            raise CommandError(str(exc)) from exc
+        relay = bf.relay or ctx.store.settings().get("relay")
+        out(
+            f"removed {target.name or '(no name)'} ({target.id[:8]}); "
+            f"new board key (epoch {removal.epoch}) sealed to {len(removal.sealed_to)} "
+            f"member{'s' if len(removal.sealed_to) != 1 else ''}"
+        )
+    if removal.without_key:
+        missing = ", ".join(m[:8] for m in removal.without_key)
+        print(
+            f"lanban: warning: no key-agreement key is known for {missing} (their node has "
+            "not linked since this release): they cannot get the new key; invite them again",
+            file=sys.stderr,
+        )
+    print(
+        "lanban: note: the removed member keeps what they already had; their node is "
+        "refused from now on, and other members pick the new key up when they next link",
+        file=sys.stderr,
+    )
+    if relay:
+        print(
+            "lanban: warning: this board uses a relay, and removal does not shut anyone out "
+            "of the relay's room: whoever has its address, token and the board id (the "
+            "removed member does) can still read and write it there",
+            file=sys.stderr,
+        )

@@ -1,0 +1,97 @@
+"""The board's ``keys`` root Map: new board keys sealed to each member (PROTOCOL.md 7.6).
+
+``keys`` maps an epoch (its number as a decimal string, "1", "2", ...) to a Map
+``{by, at, sealed, sig}``: the member who rotated the key, when (ms since the
+epoch), a Map member id -> the new board key sealed to that member's
+key-agreement key (base64url), and ``by``'s signature over all of it. The model
+reads and writes the entries; sealing, opening and checking signatures is sync's
+business (lanban.sync.rekey). Every read is defensive: an entry of the wrong
+shape is skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pycrdt import Map
+
+from .board import Board
+from .errors import BoardError
+from .limits import MAX_TIME_MS
+from .members import MAX_KEX_LENGTH, MEMBER_ID_PATTERN
+from .reading import read_value, whole
+
+ROOT = "keys"
+MAX_EPOCH = 2**31
+MAX_SEALED_LENGTH = 200  # base64url of an 80-byte box is 107 characters
+MAX_SEALED_ENTRIES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEntry:
+    epoch: int
+    by: str  # member id
+    at: int  # ms since the epoch
+    sealed: dict[str, str]  # member id -> box
+    sig: str  # base64url
+
+
+def key_entries(board: Board) -> list[KeyEntry]:
+    """Every well-formed entry, by epoch."""
+    root: Map[Any] = board.doc.get(ROOT, type=Map)
+    found = []
+    with board.doc.transaction():
+        for name, value in root.items():
+            entry = _read(name, value)
+            if entry is not None:
+                found.append(entry)
+    return sorted(found, key=lambda e: e.epoch)
+
+
+def entry_count(board: Board) -> int:
+    """How many entries the map holds (well formed or not): cheap, to notice a new one."""
+    root: Map[Any] = board.doc.get(ROOT, type=Map)
+    return len(root)
+
+
+def add_key_entry(board: Board, entry: KeyEntry) -> None:
+    """Record a rotation; BoardError if that epoch has an entry already."""
+    if not 0 < entry.epoch <= MAX_EPOCH:
+        raise BoardError(f"epoch {entry.epoch} is out of range")
+    with board._writes.local():
+        root: Map[Any] = board.doc.get(ROOT, type=Map)
+        if str(entry.epoch) in root:
+            raise BoardError(f"key epoch {entry.epoch} exists already")
+        root[str(entry.epoch)] = Map(
+            {
+                "by": entry.by,
+                "at": entry.at,
+                "sealed": Map(dict(entry.sealed)),
+                "sig": entry.sig,
+            }
+        )
+
+
+def _read(name: str, value: Any) -> KeyEntry | None:
+    if not isinstance(value, Map) or not name.isdigit() or len(name) > 10:
+        return None
+    epoch = int(name)
+    if not 0 < epoch <= MAX_EPOCH or str(epoch) != name:
+        return None
+    by, sig, sealed = (read_value(value, k) for k in ("by", "sig", "sealed"))
+    if type(by) is not str or not MEMBER_ID_PATTERN.fullmatch(by):
+        return None
+    if type(sig) is not str or len(sig) > MAX_KEX_LENGTH or not isinstance(sealed, Map):
+        return None
+    if len(sealed) > MAX_SEALED_ENTRIES:
+        return None
+    boxes = {
+        member: box
+        for member, box in sealed.items()
+        if MEMBER_ID_PATTERN.fullmatch(member)
+        and type(box) is str
+        and len(box) <= MAX_SEALED_LENGTH
+    }
+    at = whole(read_value(value, "at"), "key epoch at", 0, MAX_TIME_MS) or 0
+    return KeyEntry(epoch, by, at, boxes, sig)
