@@ -9,6 +9,8 @@ one wrapper that turns an expected failure into a plain message.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 
@@ -29,7 +31,8 @@ EXPECTED_ERRORS = (BoardError, NodeError, StoreError, InviteError)
 
 
 class Settings(QObject):
-    """Name, colour, relay and theme of this user, saved in the data directory."""
+    """Name, colour, relay and theme of this user, and where they left the app
+    (last board, window geometry), saved in the data directory."""
 
     identityChanged = Signal()  # name or colour
     relayChanged = Signal()
@@ -53,6 +56,8 @@ class Settings(QObject):
         # LANBAN_THEME wins for this run; None follows the system.
         theme = os.environ.get("LANBAN_THEME") or saved.get("theme")
         self._theme: str | None = theme if theme in THEMES else None
+        self._last_board = str(saved.get("last_board") or "")
+        self._window = str(saved.get("window") or "")
 
     @classmethod
     def load(cls, store: Store, name: str | None = None) -> Settings:
@@ -93,6 +98,19 @@ class Settings(QObject):
         return self._theme
 
     @property
+    def last_board(self) -> str:
+        """The board the user looked at last ("" if none yet)."""
+        return self._last_board
+
+    @property
+    def window_geometry(self) -> bytes:
+        """The main window's geometry as QWidget.saveGeometry() gave it (b"" if none)."""
+        try:
+            return base64.b64decode(self._window, validate=True)
+        except ValueError:
+            return b""
+
+    @property
     def needs_name(self) -> bool:
         return not self._name
 
@@ -113,6 +131,20 @@ class Settings(QObject):
         if (url, token) != (self._relay, self._relay_token):
             self._relay, self._relay_token = url, token
             self.relayChanged.emit()
+
+    def set_last_board(self, board_id: str) -> None:
+        if board_id != self._last_board:
+            self._last_board = board_id
+            self._remember(last_board=board_id or None)
+
+    def set_window_geometry(self, geometry: bytes) -> None:
+        self._window = base64.b64encode(geometry).decode("ascii")
+        self._remember(window=self._window or None)
+
+    def _remember(self, **values: str | None) -> None:
+        """Where the user left the app: not worth an error if the disk refuses it."""
+        with contextlib.suppress(OSError, StoreError):
+            self._store.set_settings(**values)
 
     def set_theme(self, theme: str | None) -> None:
         theme = theme if theme in THEMES else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
@@ -26,6 +28,9 @@ from lanban.model.limits import DEFAULT_COLUMNS
 
 from .app_state import MAX_NAME
 from .theme import USER_COLORS, text_on
+
+ERROR_COLOR = "#e5484d"
+HINT_COLOR = "#b7791f"  # amber: readable on light and dark
 
 
 class ColorPicker(QWidget):
@@ -85,7 +90,7 @@ class IdentityDialog(QDialog):
             self.theme.addItem(text, value)
         self.theme.setCurrentIndex(max(0, self.theme.findData(theme)))
         self.error = QLabel()
-        self.error.setStyleSheet("color: #e5484d")
+        self.error.setStyleSheet(f"color: {ERROR_COLOR}")
         form = QFormLayout()
         if first_start:
             intro = QLabel(
@@ -131,24 +136,67 @@ class IdentityDialog(QDialog):
 
 
 class NewBoardDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    """A title and columns. OK with no title says so and stays open; a title another
+    board has is allowed, with a hint (the sidebar tells them apart)."""
+
+    def __init__(
+        self, parent: QWidget | None = None, taken: Callable[[str], bool] = lambda _t: False
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("New board")
+        self._taken = taken
         self.title = QLineEdit()
         self.title.setPlaceholderText("e.g. Team board")
+        self.title.setAccessibleName("Board title")
+        self.title.textChanged.connect(self._check)
         self.columns = QLineEdit(", ".join(DEFAULT_COLUMNS))
+        self.columns.setAccessibleName("Columns")
+        self.message = QLabel()
+        self.message.setObjectName("titleMessage")
+        self.message.setWordWrap(True)
+        self.message.hide()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.accepted.connect(self.accept)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create board")
+        buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
         form.addRow("Title:", self.title)
+        form.addRow("", self.message)
         form.addRow("Columns:", self.columns)
         form.addRow(buttons)
+        self.setMinimumWidth(420)
 
     def column_titles(self) -> list[str]:
         return [c.strip() for c in self.columns.text().split(",") if c.strip()]
+
+    def chosen_title(self) -> str:
+        return self.title.text().strip()
+
+    def _say(self, text: str, color: str) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(f"color: {color}")
+        self.message.setAccessibleName(text)
+        self.message.setVisible(bool(text))
+
+    def _check(self) -> None:
+        title = self.chosen_title()
+        if title and self._taken(title):
+            self._say(
+                f"You already have a board called {title!r}. You can use the title "
+                "again: the sidebar tells the two apart by their ids.",
+                HINT_COLOR,
+            )
+        else:
+            self._say("", HINT_COLOR)
+
+    def _accept(self) -> None:
+        if not self.chosen_title():
+            self._say("Please give the board a title.", ERROR_COLOR)
+            self.title.setFocus()
+            return
+        self.accept()
 
 
 class JoinDialog(QDialog):
@@ -163,7 +211,7 @@ class JoinDialog(QDialog):
         self.code = QPlainTextEdit()
         self.code.setPlaceholderText("Paste the invite code (it starts with lanban:)")
         self.error = QLabel()
-        self.error.setStyleSheet("color: #e5484d")
+        self.error.setStyleSheet(f"color: {ERROR_COLOR}")
         self.error.setWordWrap(True)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

@@ -1,27 +1,18 @@
 """The main window: boards sidebar, the board, presence, filters, status; its actions.
 
-A little over 500 lines: each menu action is a short method that opens its dialog
-and says what to do with the answer; splitting them off would only scatter them.
+What it does with whole boards (new, join, invite, rename, leave) is in
+board_actions.py; the sidebar in sidebar.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from PySide6.QtCore import (
-    QEvent,
-    QSize,
-    Qt,
-    QTimer,
-    Signal,
-)
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
-    QListView,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -33,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from .app_state import Messages, Settings
+from .board_actions import BoardActions
 from .board_header import BoardHeader
 from .board_view import BoardView
-from .boards_model import BoardsModel
 from .controller import BoardController
 from .dialogs import IdentityDialog, InviteDialog, JoinDialog, NewBoardDialog, TrashDialog
 from .elided_label import ElidedLabel
@@ -44,12 +35,15 @@ from .icons import app_icon, retint, set_icon
 from .node_facade import NodeFacade
 from .notices import BoardNotes, ErrorBar, Toasts
 from .presence_bar import PresenceBar
-from .prompts import ask_text, confirm, message_box, open_dialog, popup
+from .prompts import message_box, open_dialog
+from .renumbering import NumberWatch
+from .sidebar import BoardsSidebar
 from .status_widget import PeersDialog, SyncStatus, summarize
 from .theme import Palette
 from .ticket_dialog import TicketDialog, confirm_edit
 
 STATUS_REFRESH_MS = 1000
+RENUMBER_MS = 10_000  # a renumbered ticket's notice stays long enough to read
 
 
 @dataclass
@@ -78,35 +72,14 @@ class MainWindow(QMainWindow):
         self.current: str | None = None
         self._dark = Palette().dark
 
-        self.boards_model = BoardsModel(self.node)
-        self.sidebar = QListView()
-        self.sidebar.setObjectName("boards")
-        self.sidebar.setModel(self.boards_model)
-        self.sidebar.setAccessibleName("Boards")
-        self.sidebar.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.sidebar.customContextMenuRequested.connect(self._sidebar_menu)
-        self.sidebar.selectionModel().currentChanged.connect(
-            lambda index, _: (
-                self.show_board(index.data(BoardsModel.IdRole)) if index.isValid() else None
-            )
-        )
-        new_board = QPushButton("New board")
-        set_icon(new_board, "plus")
-        new_board.clicked.connect(self.new_board)
-        join = QPushButton("Join…")
-        set_icon(join, "join")
-        join.clicked.connect(self.join_board)
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(8, 8, 0, 8)
-        title = QLabel("Boards")
-        title.setObjectName("sidebarTitle")
-        side_layout.addWidget(title)
-        side_layout.addWidget(self.sidebar, 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(new_board)
-        buttons.addWidget(join)
-        side_layout.addLayout(buttons)
+        self.board_actions = BoardActions(self)
+        self.sidebar_panel = side = BoardsSidebar(self.node)
+        self.boards_model = side.model
+        self.sidebar = side.list
+        self.sidebar.customContextMenuRequested.connect(self.board_actions.sidebar_menu)
+        side.boardChosen.connect(self.show_board)
+        side.newBoardClicked.connect(self.new_board)
+        side.joinClicked.connect(self.join_board)
 
         self.board_title = ElidedLabel()
         self.board_title.setObjectName("boardTitle")
@@ -163,9 +136,9 @@ class MainWindow(QMainWindow):
         self._status_timer.start()
         for problem in self.node.problems():
             self.show_error(problem)
-        self.boards_model.reload()
-        if self.boards_model.rowCount():
-            self.sidebar.setCurrentIndex(self.boards_model.index(0))
+        self.restoreGeometry(QByteArray(self.settings.window_geometry))  # on screen (Qt)
+        side.reload()
+        self._show_some_board(self.settings.last_board)
         self.refresh_status()
 
     # ---------------------------------------------------------------- menus
@@ -247,6 +220,7 @@ class MainWindow(QMainWindow):
             controller.peerLeft.connect(
                 lambda p, b=board_id: self._toast(b, f"{p.name} left the board")
             )
+            NumberWatch(controller, lambda text: self._toast(board_id, text, RENUMBER_MS))
             self.controllers[board_id] = controller
             ignored = controller.board.ignored().summary()
             if ignored:  # once per board and session (issue 9)
@@ -259,33 +233,41 @@ class MainWindow(QMainWindow):
         controller.activate()
         self.stack.setCurrentWidget(self.views[board_id])
         self.presence.set_controller(controller)
-        row = self.boards_model.row_of(board_id)
-        if row >= 0 and self.sidebar.currentIndex().row() != row:
-            self.sidebar.setCurrentIndex(self.boards_model.index(row))
+        self.sidebar_panel.show_selected(board_id)
+        self.settings.set_last_board(board_id)
         self._titles_changed()
         self._fill_filters()
         self.apply_filter()
         self.refresh_status()
 
     def _titles_changed(self) -> None:
-        self.boards_model.reload()
+        self.sidebar_panel.reload()
         if self.current and self.node.has_board(self.current):
             title = self.node.title(self.current)
             self.board_title.setText(title or "Waiting for a peer to share this board…")
             self.setWindowTitle(f"{title} — Lanban" if title else "Lanban")
 
-    def _toast(self, board_id: str, text: str) -> None:
+    def _toast(self, board_id: str, text: str, ms: int | None = None) -> None:
         if board_id == self.current:
-            self.toasts.show_message(text)
+            self.toasts.show_message(text, ms)
 
     def _on_boards(self, board_id: str) -> None:
-        self.boards_model.reload()
+        """A board opened or closed here (maybe from the command line): the shown
+        board stays shown and selected; if it went, the last used or first one."""
         if board_id and not self.node.has_board(board_id):
-            self._forget(board_id)
-        if self.current is None and self.boards_model.rowCount():
-            self.sidebar.setCurrentIndex(self.boards_model.index(0))
+            self.forget(board_id)
+        self.sidebar_panel.reload()
+        if self.current is None:
+            self._show_some_board(self.settings.last_board)
 
-    def _forget(self, board_id: str) -> None:
+    def _show_some_board(self, preferred: str) -> None:
+        if self.node.has_board(preferred):
+            self.show_board(preferred)
+        elif self.boards_model.rowCount():
+            self.show_board(self.boards_model.board_id(0))
+
+    def forget(self, board_id: str) -> None:
+        """Close what the window has of a board that is gone (or being left)."""
         controller = self.controllers.pop(board_id, None)
         if controller is not None:
             controller.close()
@@ -295,90 +277,25 @@ class MainWindow(QMainWindow):
             view.deleteLater()
         if self.current == board_id:
             self.current = None
+            self.sidebar_panel.show_selected(None)
             self.presence.set_controller(None)
             self.stack.setCurrentWidget(self.empty)
             self.board_title.clear()
 
     def new_board(self) -> NewBoardDialog:
-        dialog = NewBoardDialog(self)
-
-        def create() -> None:
-            title = dialog.title.text().strip()
-            if title:
-                self.messages.attempt(
-                    lambda: self._opened(
-                        self.node.create_board(title, dialog.column_titles() or None)
-                    )
-                )
-
-        return open_dialog(dialog, create)
+        return self.board_actions.new_board()
 
     def join_board(self) -> JoinDialog:
-        dialog = JoinDialog(self)
-
-        def join(code: str) -> None:
-            if self.messages.attempt(lambda: self._opened(self.node.join(code)), dialog.refuse):
-                dialog.accept()
-
-        dialog.submitted.connect(join)
-        return open_dialog(dialog)
-
-    def _opened(self, board_id: str) -> None:
-        self.boards_model.reload()
-        self.show_board(board_id)
+        return self.board_actions.join_board()
 
     def invite(self) -> InviteDialog | None:
-        if self.current is None:
-            return None
-        invite = self.node.invite(self.current)
-        note = (
-            f"It also tells them to use the relay {invite.relay}."
-            if invite.relay
-            else "They will find this computer on the local network."
-        )
-        return open_dialog(InviteDialog(self.board_title.text(), invite.code, note, self))
+        return self.board_actions.invite()
 
     def rename_board(self) -> None:
-        controller = self.controller()
-        if controller is None:
-            return
-        board = controller.board
-        ask_text(
-            self,
-            "Rename board",
-            "New title:",
-            lambda title: controller.edit(lambda: board.rename(title)),
-            text=board.title,
-        )
+        self.board_actions.rename_board()
 
-    def leave_board(self) -> None:
-        board_id = self.current
-        if board_id is None:
-            return
-
-        def leave() -> None:
-            self._forget(board_id)
-            self.messages.attempt(lambda: self.node.leave(board_id))
-            self.boards_model.reload()
-
-        confirm(
-            self,
-            "Leave board",
-            f"Stop keeping {self.board_title.text()!r} on this computer? Others keep their "
-            "copies; the file is moved aside, not deleted.",
-            leave,
-        )
-
-    def _sidebar_menu(self, pos: Any) -> QMenu | None:
-        index = self.sidebar.indexAt(pos)
-        if not index.isValid():
-            return None
-        self.show_board(index.data(BoardsModel.IdRole))
-        menu = QMenu(self)
-        menu.addAction("Invite…", self.invite)
-        menu.addAction("Rename…", self.rename_board)
-        menu.addAction("Leave…", self.leave_board)
-        return popup(menu, self.sidebar.viewport().mapToGlobal(pos))
+    def leave_board(self) -> QMessageBox | None:
+        return self.board_actions.leave_board()
 
     # -------------------------------------------------------------- tickets
 
@@ -564,6 +481,8 @@ class MainWindow(QMainWindow):
         self.toasts.relayout()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.set_window_geometry(bytes(self.saveGeometry().data()))
+        self.boards_model.close()
         for dialog in list(self.dialogs.values()):
             dialog.close()
         for controller in self.controllers.values():

@@ -121,7 +121,8 @@ class Toasts(QWidget):
     def messages(self) -> list[str]:
         return [label.text() for label in self._labels]
 
-    def show_message(self, text: str) -> None:
+    def show_message(self, text: str, ms: int | None = None) -> None:
+        """Show ``text`` for ``ms`` (default TOAST_MS)."""
         label = QLabel(text, self.parentWidget())
         label.setObjectName("toast")
         label.setStyleSheet(
@@ -134,7 +135,7 @@ class Toasts(QWidget):
         label.show()
         label.raise_()
         # The label is the timer's context: if the window goes first, so does the timer.
-        QTimer.singleShot(TOAST_MS, label, lambda: self._drop(label))
+        QTimer.singleShot(ms or TOAST_MS, label, lambda: self._drop(label))
 
     def _drop(self, label: QLabel) -> None:
         if label in self._labels:

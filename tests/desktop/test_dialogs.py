@@ -97,11 +97,11 @@ def test_leave_board_asks_first(tmp_path: Path, run: Run) -> None:
         async with open_app(tmp_path) as app:
             app.window.leave_board()
             box = shown(QMessageBox, app.window)
-            assert "Stop keeping 'Team board' on this computer?" in box.text()
-            button(box, "No").click()
+            assert "Delete 'Team board'?" in box.text()  # nobody else has it
+            button(box, "Cancel").click()
             assert app.window.current == board_id and board_id in store.board_ids()
             app.window.leave_board()
-            button(shown(QMessageBox, app.window), "Yes").click()
+            button(shown(QMessageBox, app.window), "Delete board").click()
             await settle(lambda: app.window.boards_model.rowCount() == 0)
             assert app.window.current is None and board_id not in store.board_ids()
             assert app.window.board_title.text() == ""
@@ -118,7 +118,7 @@ def test_new_board_invite_and_about(tmp_path: Path, run: Run) -> None:
             assert shown(type(dialog), app.window) is dialog and dialog.isModal()
             dialog.title.setText("Launch")
             dialog.columns.setText("Ideas, Doing")
-            button(dialog, "OK").click()
+            button(dialog, "Create board").click()
             await settle(lambda: app.window.board_title.text() == "Launch")
             assert [w.column.title for w in app.view().column_widgets()] == ["Ideas", "Doing"]
             assert app.window.boards_model.rowCount() == 2

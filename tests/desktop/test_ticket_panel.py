@@ -86,7 +86,7 @@ def test_every_way_the_panel_closes_clears_editing(tmp_path: Path, run: Run) -> 
             closed: list[object] = []
             panel.destroyed.connect(lambda *_: closed.append(True))
             ada.window.leave_board()
-            button(shown(QMessageBox, ada.window), "Yes").click()
+            button(shown(QMessageBox, ada.window), "Leave board").click()
             await settle(lambda: not editors(grace, review), what="leaving to clear it")
             await settle(lambda: closed, what="the panel to go with the board")
 

@@ -1,0 +1,149 @@
+"""What the window does with whole boards: new, join, invite, rename, leave, and
+the sidebar's menu. Each opens its dialog (never a nested loop: desktop/prompts.py)
+and says what to do with the answer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QMenu, QMessageBox
+
+from lanban.model.members import Role, members
+
+from .boards_model import BoardsModel
+from .dialogs import InviteDialog, JoinDialog, NewBoardDialog
+from .prompts import ask_text, open_dialog, popup
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+DESTRUCTIVE_STYLE = "QPushButton { background: #c53030; color: white; padding: 4px 12px; }"
+
+
+class BoardActions:
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.node = window.node
+        self.messages = window.messages
+
+    def new_board(self) -> NewBoardDialog:
+        window = self.window
+        dialog = NewBoardDialog(window, lambda title: bool(window.boards_model.titled(title)))
+
+        def create() -> None:
+            title, columns = dialog.chosen_title(), dialog.column_titles() or None
+            self.messages.attempt(lambda: self._opened(self.node.create_board(title, columns)))
+
+        return open_dialog(dialog, create)
+
+    def join_board(self) -> JoinDialog:
+        dialog = JoinDialog(self.window)
+
+        def join(code: str) -> None:
+            had = set(self.node.board_ids())
+            joined: list[str] = []
+            if not self.messages.attempt(
+                lambda: joined.append(self.node.join(code)), dialog.refuse
+            ):
+                return
+            dialog.accept()
+            self._opened(joined[0])
+            if joined[0] in had:
+                title = self.node.title(joined[0]) or "this board"
+                self.window.toasts.show_message(f"You already have {title!r}: here it is.")
+
+        dialog.submitted.connect(join)
+        return open_dialog(dialog)
+
+    def _opened(self, board_id: str) -> None:
+        self.window.sidebar_panel.reload()
+        self.window.show_board(board_id)
+
+    def invite(self) -> InviteDialog | None:
+        board_id = self.window.current
+        if board_id is None:
+            return None
+        invite = self.node.invite(board_id)
+        note = (
+            f"It also tells them to use the relay {invite.relay}."
+            if invite.relay
+            else "They will find this computer on the local network."
+        )
+        title = self.node.title(board_id)
+        return open_dialog(InviteDialog(title, invite.code, note, self.window))
+
+    def rename_board(self) -> None:
+        controller = self.window.controller()
+        if controller is None:
+            return
+        board = controller.board
+
+        def rename(title: str) -> None:
+            if controller.edit(lambda: board.rename(title)):
+                self._tell_if_taken(controller.board_id, board.title)
+
+        ask_text(self.window, "Rename board", "New title:", rename, text=board.title)
+
+    def _tell_if_taken(self, board_id: str, title: str) -> None:
+        model = self.window.boards_model
+        model.reload()
+        if model.titled(title, besides=board_id):
+            self.window.toasts.show_message(
+                f"Another board is also called {title!r}: the sidebar tells them apart."
+            )
+
+    def leave_board(self) -> QMessageBox | None:
+        board_id = self.window.current
+        if board_id is None:
+            return None
+        title = self.node.title(board_id)
+        if self._others_have_it(board_id):
+            text = (
+                f"Stop keeping {title!r} on this computer?\n\n"
+                "Teammates keep their copies; you can rejoin with an invite."
+            )
+            yes = "Leave board"
+        else:
+            text = (
+                f"Delete {title!r}?\n\nThis board exists only on this computer: nobody "
+                "else has a copy, so leaving deletes it for good. (Its file is moved to "
+                "the 'left' folder of Lanban's data folder.)"
+            )
+            yes = "Delete board"
+        box = QMessageBox(QMessageBox.Icon.Warning, "Leave board", text, parent=self.window)
+        leave = box.addButton(yes, QMessageBox.ButtonRole.DestructiveRole)
+        leave.setStyleSheet(DESTRUCTIVE_STYLE)
+        box.setDefaultButton(box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole))
+
+        def clicked(button: object) -> None:
+            if button is leave:
+                self.window.forget(board_id)
+                self.messages.attempt(lambda: self.node.leave(board_id))
+                self.window.sidebar_panel.reload()
+
+        box.buttonClicked.connect(clicked)
+        return open_dialog(box)
+
+    def _others_have_it(self, board_id: str) -> bool:
+        """Whether someone else has a copy of the board: a peer or relay synced it,
+        someone else is a member, or it was joined (made elsewhere)."""
+        status = self.node.board_status(board_id)
+        if status is not None and status.last_sync is not None:
+            return True
+        mine = self.node.my_member(board_id)
+        everyone = members(self.node.board(board_id), include_removed=True)
+        if any(mine is None or m.id != mine.id for m in everyone):
+            return True
+        return mine is None or mine.role is not Role.OWNER
+
+    def sidebar_menu(self, pos: Any) -> QMenu | None:
+        sidebar = self.window.sidebar
+        index = sidebar.indexAt(pos)
+        if not index.isValid():
+            return None
+        self.window.show_board(index.data(BoardsModel.IdRole))
+        menu = QMenu(self.window)
+        menu.addAction("Invite…", self.invite)
+        menu.addAction("Rename…", self.rename_board)
+        menu.addAction("Leave…", self.leave_board)
+        return popup(menu, sidebar.viewport().mapToGlobal(pos))
