@@ -1,4 +1,9 @@
-"""The board: its columns side by side, scrolling sideways; columns reorder by drag."""
+"""The board: its columns side by side, scrolling sideways; columns reorder by drag.
+
+It scrolls to what the user acts on (a card moved with Ctrl+arrows, a column
+added or reached with the arrows) and while a drag nears its left or right edge;
+it keeps one selected card (board_selection.py) and says when a filter hides all.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +12,41 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QWidget
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QWidget
 
 from lanban.model.events import BoardEvent, Kind, Origin
 from lanban.model.schema import Ticket
 
+from .board_selection import BoardSelection
 from .card_delegate import FRESH_SECONDS
 from .column_view import COLUMN_MIME, ColumnWidget
 from .controller import BoardController
+from .edge_scroll import EdgeScroller
+from .filters import TicketFilter
 from .icons import retint, set_icon
 from .prompts import ask_text
 from .theme import Palette
 
 ANIMATION_FRAME_MS = 16
+REVEAL_MARGIN = 12  # px left of a column the view scrolls to show
 
 
 class ColumnsStrip(QWidget):
     """The row of columns; accepts column drops and draws where one would land."""
 
     columnDropped = Signal(str, int)  # column id, new index
+    dragHover = Signal(QPoint)  # a column dragged here, at this global point
+    dragEnded = Signal()
 
     def __init__(self, board_id: str) -> None:
         super().__init__()
@@ -69,6 +89,7 @@ class ColumnsStrip(QWidget):
             return
         event.acceptProposedAction()
         self._indicator = self._drop_index(event.position().toPoint())
+        self.dragHover.emit(self.mapToGlobal(event.position().toPoint()))
         self.update()
 
     def dragLeaveEvent(self, event: object) -> None:
@@ -78,6 +99,7 @@ class ColumnsStrip(QWidget):
     def dropEvent(self, event: QDropEvent) -> None:
         column = self._payload(event)
         self._indicator = None
+        self.dragEnded.emit()
         self.update()
         if column is None:
             event.ignore()
@@ -114,13 +136,23 @@ class BoardView(QScrollArea):
         self.controller = controller
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the columns take the focus
+        self.edge_scroller = EdgeScroller(self)
         self.strip = ColumnsStrip(controller.board_id)
         self.strip.columnDropped.connect(self._move_column)
+        self.strip.dragHover.connect(self.edge_scroller.track)
+        self.strip.dragEnded.connect(self.edge_scroller.stop)
         self.setWidget(self.strip)
+        self.selection = BoardSelection(self.column_widgets, self.reveal)
+        self.no_match = QLabel(self)  # over the columns when a filter hides every card
+        self.no_match.setObjectName("noMatch")
+        self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_match.hide()
         self.add_column_button = QPushButton("Add column")
         set_icon(self.add_column_button, "plus")
         self.add_column_button.setObjectName("addColumn")
         self.add_column_button.clicked.connect(self.add_column)
+        self.add_column_button.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Board, Add column
         self.add_column_button.setSizePolicy(
             self.add_column_button.sizePolicy().horizontalPolicy(),
             self.add_column_button.sizePolicy().verticalPolicy(),
@@ -147,6 +179,11 @@ class BoardView(QScrollArea):
         return self._widgets.get(column_id)
 
     def rebuild(self) -> None:
+        with self.selection.held():
+            self._rebuild()
+        self._show_no_match()
+
+    def _rebuild(self) -> None:
         """Match the widgets to the board's columns, reusing the ones that stay."""
         columns = self.controller.board.columns()
         wanted = {c.id for c in columns}
@@ -164,8 +201,11 @@ class BoardView(QScrollArea):
                 widget = ColumnWidget(self.controller, column)
                 widget.openTicket.connect(self.openTicket)
                 widget.moveAcross.connect(self._move_across)
+                widget.view.dragHover.connect(self.edge_scroller.track)
+                widget.view.dragEnded.connect(self.edge_scroller.stop)
                 widget.model.set_filter(self._matches)
                 widget.set_read_only(self._read_only)
+                self.selection.attach(widget)
                 self._widgets[column.id] = widget
             else:
                 widget = existing
@@ -195,8 +235,13 @@ class BoardView(QScrollArea):
 
     def add_column(self) -> None:
         def add(title: str) -> None:
-            if title.strip():
-                self.controller.edit(lambda: self.controller.board.add_column(title.strip()))
+            added: list[str] = []
+            if title.strip() and self.controller.edit(
+                lambda: added.append(self.controller.board.add_column(title.strip()))
+            ):
+                widget = self.column_widget(added[0])
+                if widget is not None:
+                    self.reveal(widget)
 
         ask_text(self, "Add column", "Column title:", add)
 
@@ -213,17 +258,74 @@ class BoardView(QScrollArea):
             return
         target = widgets[position]
         index = min(source.model.all_ids().index(ticket), len(target.model.all_ids()))
-        self.controller.edit(
+        if self.controller.edit(
             lambda: self.controller.board.move_ticket(ticket, target.column.id, index)
-        )
-        target.view.select_ticket(ticket)
+        ):
+            target.view.select_ticket(ticket)
+            self.reveal(target)
+
+    # ------------------------------------------------------ focus, scrolling
+
+    def reveal(self, widget: QWidget) -> None:
+        """Scroll sideways so ``widget`` (a column, or part of one) shows."""
+        self.strip.layout_.activate()
+        self.setWidgetResizable(True)  # resizes the strip to its layout now, not later
+        self.ensureWidgetVisible(widget, REVEAL_MARGIN, 0)
+
+    def selected_ticket(self) -> str | None:
+        return self.selection.ticket
+
+    def focus_board(self) -> bool:
+        """Keyboard focus to the board (its one tab stop); False if it has no column."""
+        return self.selection.focus()
+
+    def focus_quick_add(self) -> None:
+        """ "+ Add a ticket" of the column the user is in (the first one at first)."""
+        column = self.selection.tab_stop()
+        if column is not None and column.focus_quick_add():
+            self.reveal(column)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down):
+            event.accept()  # arrows move between cards, never scroll the board by 20 px
+            return
+        super().keyPressEvent(event)
 
     # -------------------------------------------------------------- filter
 
     def set_filter(self, matches: Callable[[Ticket], bool] | None) -> None:
         self._matches = matches
-        for widget in self.column_widgets():
-            widget.model.set_filter(matches)
+        with self.selection.held():
+            for widget in self.column_widgets():
+                widget.model.set_filter(matches)
+                widget.header.update_count()
+                widget.view.viewport().update()
+        self._show_no_match()
+
+    def _show_no_match(self) -> None:
+        """ "No tickets match ..." across the top while a filter hides every card."""
+        hidden = self._matches is not None and not any(
+            w.model.rowCount() for w in self.column_widgets()
+        )
+        if hidden:
+            what = self._matches.describe() if isinstance(self._matches, TicketFilter) else ""
+            self.no_match.setText(
+                f"No tickets match {what or 'the filter'}. Esc in the filter box clears it."
+            )
+            self.no_match.setStyleSheet(f"color: {Palette().muted.name()}; padding: 8px;")
+        if hidden != self.no_match.isVisible():
+            self.no_match.setVisible(hidden)
+            height = self.no_match.sizeHint().height() if hidden else 0
+            self.setViewportMargins(0, height, 0, 0)
+            self._place_no_match()
+
+    def _place_no_match(self) -> None:
+        rect = self.viewport().geometry()
+        self.no_match.setGeometry(rect.left(), 0, rect.width(), rect.top())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_no_match()
 
     # ------------------------------------------------------------- updates
 
@@ -237,9 +339,12 @@ class BoardView(QScrollArea):
                 if c.id is not None
                 and c.kind in (Kind.TICKET_ADDED, Kind.TICKET_MOVED, Kind.TICKET_CHANGED)
             }
-        for widget in self.column_widgets():
-            widget.model.refresh(changed, fresh & set(widget.model.all_ids()))
-            widget.header.update_count()
+        with self.selection.held():
+            for widget in self.column_widgets():
+                widget.model.refresh(changed, fresh & set(widget.model.all_ids()))
+                widget.header.update_count()
+        if self._matches is not None:
+            self._show_no_match()
         if fresh and not self._animation.isActive():
             self._animation.start()
 

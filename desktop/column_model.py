@@ -8,6 +8,7 @@ persistent indexes follow the cards.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -86,6 +87,11 @@ class ColumnModel(IdListModel):
     def ticket_ids(self) -> list[str]:
         return list(self._ids)
 
+    @property
+    def filtering(self) -> bool:
+        """Whether a filter may hide some of the column's tickets."""
+        return self._matches is not None
+
     def row_of(self, ticket_id: str) -> int:
         try:
             return self._ids.index(ticket_id)
@@ -140,8 +146,18 @@ class ColumnModel(IdListModel):
         if role == FreshRole:
             return self._fresh.get(tid)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"Ticket {ticket.number}: {ticket.title}"
+            return self.spoken(ticket)
         return None
+
+    def spoken(self, ticket: Ticket) -> str:
+        """A card as a screen reader says it: "#12 Fix login, in Doing, assigned to Ada"."""
+        parts = [f"#{ticket.number} {ticket.title}"]
+        with contextlib.suppress(BoardError):
+            parts.append(f"in {self.controller.board.column(self.column_id).title}")
+        if ticket.assignee:
+            parts.append(f"assigned to {ticket.assignee}")
+        parts += [f"{peer.name} is {what} it" for peer, what in self.controller.badges(ticket.id)]
+        return ", ".join(parts)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():

@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.presence = PresenceBar()
         self.filters = FilterBar()
         self.filters.changed.connect(self.apply_filter)
+        self.filters.escaped.connect(lambda: (view := self.view()) and view.focus_board())
         self.search = self.filters.search
         self.label_filter = self.filters.label_filter
         self.assignee_filter = self.filters.assignee_filter
@@ -348,10 +349,8 @@ class MainWindow(QMainWindow):
 
     def new_ticket(self) -> None:
         view = self.view()
-        if view is None or not view.column_widgets():
-            return
-        column = view.column_widgets()[0]
-        column.quick_add.setFocus()
+        if view is not None:
+            view.focus_quick_add()
 
     def delete_current(self) -> None:
         controller = self.controller()
