@@ -98,19 +98,19 @@ class BoardActions:
             return None
         title = self.node.title(board_id)
         if self._others_have_it(board_id):
-            text = (
-                f"Stop keeping {title!r} on this computer?\n\n"
-                "Teammates keep their copies; you can rejoin with an invite."
-            )
+            question = f"Stop keeping {title!r} on this computer?"
+            detail = "Teammates keep their copies; you can rejoin with an invite."
             yes = "Leave board"
         else:
-            text = (
-                f"Delete {title!r}?\n\nThis board exists only on this computer: nobody "
-                "else has a copy, so leaving deletes it for good. (Its file is moved to "
-                "the 'left' folder of Lanban's data folder.)"
+            question = f"Delete {title!r}?"
+            detail = (
+                "This board exists only on this computer: nobody else has a copy, so "
+                "leaving deletes it for good.\n\nIts file is moved to the 'left' folder "
+                "of Lanban's data folder."
             )
             yes = "Delete board"
-        box = QMessageBox(QMessageBox.Icon.Warning, "Leave board", text, parent=self.window)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Leave board", question, parent=self.window)
+        box.setInformativeText(detail)
         leave = box.addButton(yes, QMessageBox.ButtonRole.DestructiveRole)
         leave.setStyleSheet(DESTRUCTIVE_STYLE)
         box.setDefaultButton(box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole))

@@ -4,7 +4,7 @@ Rows are board ids sorted by title. A reload moves, inserts and removes rows
 (never a reset), so the sidebar's selection stays on the board it was on
 whatever changes elsewhere (issue 10, defect 6). Boards that share a title are
 told apart by a suffix (issue 10, defect 9): whose board it is if someone else
-created it, and the start of its id.
+created it, else (or also, if that is not enough) the start of its id.
 """
 
 from __future__ import annotations
@@ -101,21 +101,34 @@ class BoardsModel(IdListModel):
         return self.node.title(board_id) or "(waiting for a peer)"
 
     def _tell_apart(self, titles: dict[str, str]) -> dict[str, str]:
-        counts = Counter(t.casefold() for t in titles.values())
-        return {b: self._suffix(b) for b, title in titles.items() if counts[title.casefold()] > 1}
+        """For boards that share a title: whose it is ("from Grace") where that tells
+        it apart, else the start of its id too."""
+        groups: dict[str, list[str]] = {}
+        for board_id, title in titles.items():
+            groups.setdefault(title.casefold(), []).append(board_id)
+        suffixes = {}
+        for group in (g for g in groups.values() if len(g) > 1):
+            owners = {b: self._owner(b) for b in group}
+            count = Counter(owners.values())
+            for b, owner in owners.items():
+                short = b[:SHORT_ID]
+                if not owner:
+                    suffixes[b] = short
+                else:
+                    suffixes[b] = f"from {owner}" + (f" · {short}" if count[owner] > 1 else "")
+        return suffixes
 
-    def _suffix(self, board_id: str) -> str:
-        """ "from Grace · 3f2a9c" for a board someone else created, else "3f2a9c"."""
-        short = board_id[:SHORT_ID]
+    def _owner(self, board_id: str) -> str:
+        """Who made the board, if that is someone else ("" for mine, or unknown)."""
         if not self.node.has_board(board_id):
-            return short
+            return ""
         mine = self.node.my_member(board_id)
         owners = [
             m.name
             for m in members(self.node.board(board_id), include_removed=True)
             if m.role is Role.OWNER and m.name and (mine is None or m.id != mine.id)
         ]
-        return f"from {owners[0]} · {short}" if owners else short
+        return owners[0] if owners else ""
 
     def board_id(self, row: int) -> str:
         return self._ids[row]

@@ -166,7 +166,7 @@ class NewBoardDialog(QDialog):
         form.addRow("", self.message)
         form.addRow("Columns:", self.columns)
         form.addRow(buttons)
-        self.setMinimumWidth(420)
+        self.setMinimumWidth(460)
 
     def column_titles(self) -> list[str]:
         return [c.strip() for c in self.columns.text().split(",") if c.strip()]
@@ -179,13 +179,14 @@ class NewBoardDialog(QDialog):
         self.message.setStyleSheet(f"color: {color}")
         self.message.setAccessibleName(text)
         self.message.setVisible(bool(text))
+        self.adjustSize()  # room for the wrapped message, or none without it
 
     def _check(self) -> None:
         title = self.chosen_title()
         if title and self._taken(title):
             self._say(
-                f"You already have a board called {title!r}. You can use the title "
-                "again: the sidebar tells the two apart by their ids.",
+                f"You already have a board called {title!r}. You can use the "
+                "title again: the sidebar tells the two apart.",
                 HINT_COLOR,
             )
         else:

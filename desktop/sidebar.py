@@ -7,7 +7,7 @@ share a title show what tells them apart in a dimmer style (defect 9).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -27,6 +27,7 @@ from .icons import set_icon
 from .node_facade import NodeFacade
 
 SUFFIX_GAP = 6  # px between a title and its suffix
+ROW_PADDING = 8  # px added to a row's height: easier to read and to hit
 MIN_TITLE_SHARE = 0.45  # of the row a long title keeps before the suffix is elided
 
 
@@ -74,6 +75,13 @@ class BoardTitleDelegate(QStyledItemDelegate):
         )
         painter.restore()
 
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        """As wide as the list, never wider: the title and suffix elide to fit."""
+        size = super().sizeHint(option, index)
+        return QSize(1, size.height() + ROW_PADDING)
+
 
 class BoardsSidebar(QWidget):
     """The list of boards and the New board and Join buttons."""
@@ -90,6 +98,7 @@ class BoardsSidebar(QWidget):
         self.list.setModel(self.model)
         self.list.setItemDelegate(BoardTitleDelegate(self.list))
         self.list.setAccessibleName("Boards")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.selectionModel().currentChanged.connect(self._current_changed)
         self._shown: str | None = None  # the board the window shows

@@ -159,19 +159,24 @@ def test_boards_with_one_title_are_told_apart_in_the_sidebar(tmp_path: Path, run
     store = Store(tmp_path)
     mine = make_board(store, title="Team")
     unique = make_board(store, title="Other")
-    # Grace's board "Team", joined here: its owner is Grace
+    # Grace's boards "Team" and "Plans", joined here: their owner is Grace
     grace_store = Store(tmp_path / "grace")
     grace_store.set_user("Grace Hopper", "#03a9f4")
-    with grace_store.create_board("team", actor="Grace Hopper") as bf:
-        store.add_board(Board.from_update(bf.board.get_update()), key=bf.key).close()
-        graces = bf.board_id
+    graces = []
+    for title in ("team", "Plans", "PLANS"):
+        with grace_store.create_board(title, actor="Grace Hopper") as bf:
+            store.add_board(Board.from_update(bf.board.get_update()), key=bf.key).close()
+            graces.append(bf.board_id)
 
     async def go() -> None:
         async with open_app(tmp_path) as app:
             texts = sidebar_texts(app)
             assert "Other" in texts
+            # whose board it is where that tells them apart, else the start of the id
             assert f"Team — {mine[:6]}" in texts
-            assert f"team — from Grace Hopper · {graces[:6]}" in texts
+            assert "team — from Grace Hopper" in texts
+            assert f"Plans — from Grace Hopper · {graces[1][:6]}" in texts
+            assert f"PLANS — from Grace Hopper · {graces[2][:6]}" in texts
             model = app.window.boards_model
             row = model.row_of(unique)
             assert model.index(row).data(BoardsModel.SuffixRole) == ""
@@ -185,7 +190,7 @@ def test_boards_with_one_title_are_told_apart_in_the_sidebar(tmp_path: Path, run
             assert not dialog.message.isVisible()
             dialog.title.setText("OTHER ")
             button(dialog, "Create board").click()
-            await settle(lambda: model.rowCount() == 4, what="the new board")
+            await settle(lambda: model.rowCount() == 6, what="the new board")
             assert len(model.titled("other")) == 2
             assert all(" — " in t for t in sidebar_texts(app) if t.casefold().startswith("other"))
             # renaming onto a taken title works, and says the sidebar tells them apart
@@ -291,16 +296,19 @@ def test_leaving_says_whether_anyone_else_has_the_board(tmp_path: Path, run: Run
             window.show_board(solo)
             box = window.leave_board()
             assert box is not None and shown(QMessageBox, window) is box
-            assert "This board exists only on this computer" in box.text()
-            assert "deletes it for good" in box.text() and "Teammates" not in box.text()
+            assert box.text() == "Delete 'Solo'?"
+            said = box.informativeText()
+            assert "This board exists only on this computer" in said
+            assert "deletes it for good" in said and "Teammates" not in said
             button(box, "Cancel").click()
             assert solo in store.board_ids()
 
             window.show_board(shared)
             box = window.leave_board()
             assert box is not None
-            assert "Teammates keep their copies; you can rejoin with an invite." in box.text()
-            assert "only on this computer" not in box.text()
+            assert box.text() == "Stop keeping 'Shared' on this computer?"
+            said = box.informativeText()
+            assert said == "Teammates keep their copies; you can rejoin with an invite."
             button(box, "Leave board").click()
             await settle(lambda: shared not in store.board_ids(), what="Shared to go")
             assert window.current == solo and selected_board(app) == solo
