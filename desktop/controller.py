@@ -6,6 +6,7 @@ the user's settings and the message channel.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,34 @@ from lanban.model.members import Role
 from .app_state import MAX_NAME, Messages, Settings
 from .node_facade import NodeFacade
 
+# The fields of a ticket that do not merge (last writer wins): one person at a time
+# edits each, while their caret is in it (README, "Locks"). The description merges.
+LOCKED_FIELDS = ("title", "assignee", "labels")
+TYPING_FIELDS = ("comments", "description", "title")  # where "Ada is typing" shows
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A caret and selection in a shared text: Yjs relative positions (JSON), as
+    y-codemirror's awareness "cursor", with the ticket and field they are in."""
+
+    ticket: str
+    field: str
+    anchor: object
+    head: object
+
+
+@dataclass(frozen=True)
+class Focus:
+    """A claim on a last-writer-wins field: the earliest ``since`` holds it."""
+
+    ticket: str
+    field: str
+    since: int  # ms since the epoch, as the claimant's clock (or later) says
+
+    def order(self, user_id: str) -> tuple[int, str]:
+        return (self.since, user_id)
+
 
 @dataclass(frozen=True)
 class Peer:
@@ -31,10 +60,33 @@ class Peer:
     editing: str | None
     dragging: tuple[str, str, int] | None  # (ticket, column, index)
     typing: str | None
+    typing_field: str = "comments"
+    cursor: Cursor | None = None
+    focus: Focus | None = None
 
 
 def _text(value: object, limit: int = 64) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
+
+
+def _cursor(value: object) -> Cursor | None:
+    if not isinstance(value, dict):
+        return None
+    ticket, field = _text(value.get("ticket")), value.get("field")
+    if ticket is None or field != "description":
+        return None
+    return Cursor(ticket, field, value.get("anchor"), value.get("head"))
+
+
+def _focus(value: object) -> Focus | None:
+    if not isinstance(value, dict):
+        return None
+    ticket, field, since = _text(value.get("ticket")), value.get("field"), value.get("since")
+    if ticket is None or field not in LOCKED_FIELDS:
+        return None
+    if not isinstance(since, int) or isinstance(since, bool) or not 0 <= since < 2**53:
+        return None
+    return Focus(ticket, str(field), since)
 
 
 def parse_peer(client_id: int, state: dict[str, Any]) -> Peer:
@@ -55,6 +107,9 @@ def parse_peer(client_id: int, state: dict[str, Any]) -> Peer:
         _text(state.get("editing")),
         dragging,
         _text(state.get("typing")),
+        field if (field := state.get("typing_field")) in TYPING_FIELDS else "comments",
+        _cursor(state.get("cursor")),
+        _focus(state.get("focus")),
     )
 
 
@@ -98,6 +153,9 @@ class BoardController(QObject):
         self._peers: dict[int, Peer] = {}
         self._active = False
         self._editing: list[str] = []  # what my open panels edit, the latest last
+        self._focus: Focus | None = None  # the field my caret is in, if it locks
+        self._typing: tuple[str, str] | None = None  # (ticket, field)
+        self._cursor_ticket: str | None = None  # where my published caret is
         self._unsubscribe: Callable[[], None] | None = self.board.subscribe(self._on_event)
         node.presenceChanged.connect(self._on_presence)
         settings.identityChanged.connect(self._republish)
@@ -124,6 +182,7 @@ class BoardController(QObject):
                     "editing": self._editing[-1] if self._editing else None,
                     "dragging": None,
                     "typing": None,
+                    "focus": self._focus_state(),
                 }
             )
 
@@ -139,10 +198,16 @@ class BoardController(QObject):
 
     def stop_editing(self, ticket_id: str) -> None:
         """That panel is gone (or only views it now): the one place that clears
-        my editing state; another panel of mine still open is shown instead."""
+        my editing state, and my caret, lock and typing in that ticket; another
+        panel of mine still open is shown instead."""
         if ticket_id in self._editing:
             self._editing.remove(ticket_id)
         self._field("editing", self._editing[-1] if self._editing else None)
+        if self._typing is not None and self._typing[0] == ticket_id:
+            self.stop_typing(*self._typing)
+        if self._focus is not None and self._focus.ticket == ticket_id:
+            self.release_field(ticket_id, self._focus.field)
+        self.set_cursor(ticket_id, None)
 
     def set_dragging(self, ticket_id: str | None, column_id: str = "", index: int = 0) -> None:
         value = (
@@ -152,8 +217,54 @@ class BoardController(QObject):
         )
         self._field("dragging", value)
 
-    def set_typing(self, ticket_id: str | None) -> None:
+    def set_typing(self, ticket_id: str, field: str = "comments") -> None:
+        """I type in this field of the ticket ("typing" names the ticket, as older
+        releases read it; "typing_field" where: PROTOCOL.md section 1)."""
+        self._typing = (ticket_id, field)
+        self._field("typing_field", field)
         self._field("typing", ticket_id)
+
+    def stop_typing(self, ticket_id: str, field: str = "comments") -> None:
+        if self._typing == (ticket_id, field):
+            self._typing = None
+            self._field("typing", None)
+
+    def set_cursor(
+        self, ticket_id: str, anchor: object, head: object = None, field: str = "description"
+    ) -> None:
+        """My caret (``head``) and selection in a ticket's shared text, as relative
+        positions; ``anchor`` None: my caret left it (only if it was there)."""
+        if anchor is None:
+            if self._cursor_ticket == ticket_id:
+                self._cursor_ticket = None
+                self._field("cursor", None)
+            return
+        self._cursor_ticket = ticket_id
+        self._field("cursor", {"ticket": ticket_id, "field": field, "anchor": anchor, "head": head})
+
+    def claim_field(self, ticket_id: str, field: str) -> None:
+        """My caret entered a last-writer-wins field: claim it. A claim made while
+        someone holds it is dated after theirs, so it waits its turn everywhere."""
+        others = [
+            p.focus.since
+            for p in self._peers.values()
+            if p.focus is not None and (p.focus.ticket, p.focus.field) == (ticket_id, field)
+        ]
+        since = max([int(time.time() * 1000), *(s + 1 for s in others)])
+        self._focus = Focus(ticket_id, field, since)
+        self._field("focus", self._focus_state())
+
+    def release_field(self, ticket_id: str, field: str) -> None:
+        if self._focus is not None and (self._focus.ticket, self._focus.field) == (
+            ticket_id,
+            field,
+        ):
+            self._focus = None
+            self._field("focus", None)
+
+    def _focus_state(self) -> dict[str, Any] | None:
+        f = self._focus
+        return None if f is None else {"ticket": f.ticket, "field": f.field, "since": f.since}
 
     def _republish(self) -> None:
         """My name or colour changed: tell the others afresh."""
@@ -186,8 +297,37 @@ class BoardController(QObject):
     def editors(self, ticket_id: str) -> list[Peer]:
         return [p for p in self.peers() if p.editing == ticket_id]
 
-    def typists(self, ticket_id: str) -> list[Peer]:
-        return [p for p in self.peers() if p.typing == ticket_id]
+    def typists(self, ticket_id: str, field: str = "comments") -> list[Peer]:
+        return [p for p in self.peers() if p.typing == ticket_id and p.typing_field == field]
+
+    def cursors(self, ticket_id: str, field: str = "description") -> list[tuple[Peer, Cursor]]:
+        """The others' carets in a ticket's shared text."""
+        return [
+            (p, p.cursor)
+            for p in self.peers()
+            if p.cursor is not None and (p.cursor.ticket, p.cursor.field) == (ticket_id, field)
+        ]
+
+    def field_holder(self, ticket_id: str, field: str) -> Peer | None:
+        """The peer who holds this field of the ticket (so I may not edit it), or
+        None: nobody does, or I do. Every copy picks the same holder: the earliest
+        claim, then the lower user id."""
+        claims = [
+            (p.focus.order(p.user_id), p)
+            for p in self._peers.values()
+            if p.focus is not None and (p.focus.ticket, p.focus.field) == (ticket_id, field)
+        ]
+        if not claims:
+            return None
+        first, holder = min(claims, key=lambda c: c[0])
+        mine = self._focus
+        if (
+            mine is not None
+            and (mine.ticket, mine.field) == (ticket_id, field)
+            and mine.order(self.settings.user_id) <= first
+        ):
+            return None
+        return holder
 
     def drags_into(self, column_id: str) -> list[Peer]:
         return [p for p in self.peers() if p.dragging is not None and p.dragging[1] == column_id]

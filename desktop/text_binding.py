@@ -45,6 +45,7 @@ class DescriptionBinding(QObject):
         self._applying = False
         editor.document().contentsChanged.connect(self._local_edit)
         self.on_error: Callable[[str], None] = lambda message: None
+        self.on_local_edit: Callable[[], object] = lambda: None  # my typing reached the board
 
     @property
     def text(self) -> str:
@@ -64,6 +65,7 @@ class DescriptionBinding(QObject):
             self.refresh()
             return
         self._mirror = new
+        self.on_local_edit()
 
     def refresh(self) -> None:
         """The shared text changed (a peer, or undo): show it, keeping the cursor."""

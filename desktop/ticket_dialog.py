@@ -1,4 +1,12 @@
-"""The ticket panel: title, collaborative description, assignee, labels, comments."""
+"""The ticket panel: title, collaborative description, assignee, labels, comments.
+
+What the others do shows in it (issue 10): their carets and selections in the
+description (peer_carets), "Ada is typing…" under the field she types in
+(typing_signal), a lock on the title, assignee or labels while a peer's caret is
+in it (field_locks), and a note when a peer's concurrent change replaced mine
+(override_note). A read-only panel (a viewer, or "Open read-only") shows the
+ticket as text, says "View only", and tells the others nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +14,19 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -28,68 +35,22 @@ from lanban.model.errors import BoardError
 from lanban.model.events import BoardEvent, Kind, Origin
 
 from .controller import BoardController
-from .prompts import ask_text, open_dialog
+from .editing_claim import EditingClaim, confirm_edit
+from .field_locks import FieldLocks
+from .field_notes import field_note, show_note, with_note
+from .label_chips import LabelChips
+from .override_note import OverrideNote
+from .peer_carets import PeerCarets
 from .text_binding import DescriptionBinding
-from .theme import USER_COLORS
+from .typing_signal import TypingSignal, typing_text
 
-TYPING_IDLE_MS = 3000  # "Ada is typing" ends this long after the last key
+__all__ = ["EditingClaim", "TicketDialog", "confirm_edit"]
 
 
 def when(ms: int) -> str:
     if not ms:
         return "?"
     return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
-
-
-def confirm_edit(
-    parent: QWidget, controller: BoardController, ticket_id: str, then: Callable[[str], object]
-) -> QMessageBox | None:
-    """Warn when someone else is editing, then ``then("edit" | "read-only")``; nothing
-    on Cancel. Without other editors, ``then("edit")`` at once (and no box)."""
-    editors = controller.editors(ticket_id)
-    if not editors:
-        then("edit")
-        return None
-    names = ", ".join(p.name for p in editors)
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Someone is editing this ticket")
-    box.setText(f"{names} {'is' if len(editors) == 1 else 'are'} editing this ticket.")
-    box.setInformativeText(
-        "You can look at it read-only, or edit anyway: the description "
-        "merges either way, other fields keep the last change."
-    )
-    read_only = box.addButton("Open read-only", QMessageBox.ButtonRole.AcceptRole)
-    edit = box.addButton("Edit anyway", QMessageBox.ButtonRole.DestructiveRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(read_only)
-
-    def clicked(button: object) -> None:
-        if button is edit:
-            then("edit")
-        elif button is read_only:
-            then("read-only")
-
-    box.buttonClicked.connect(clicked)
-    return open_dialog(box)
-
-
-class EditingClaim:
-    """This panel's "I am editing" in the board's presence; released once, by
-    whichever comes first: the panel finishing (Esc, Close, the window's close
-    button), turning read-only, or the widget being deleted (its ``destroyed``
-    cannot call the half-gone panel, so this is an object of its own)."""
-
-    def __init__(self, controller: BoardController, ticket_id: str) -> None:
-        self.controller = controller
-        self.ticket_id = ticket_id
-        self.held = True
-        controller.start_editing(ticket_id)
-
-    def release(self) -> None:
-        if self.held:
-            self.held = False
-            self.controller.stop_editing(self.ticket_id)
 
 
 class TicketDialog(QDialog):
@@ -109,17 +70,26 @@ class TicketDialog(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.resize(620, 640)
 
+        self.view_only = QLabel("View only")
+        self.view_only.setObjectName("viewOnly")
+        self.view_only.setStyleSheet(
+            "#viewOnly { background: palette(mid); color: palette(window); border-radius: 8px;"
+            " padding: 2px 10px; font-weight: bold; }"
+        )
+        self.view_only.setVisible(read_only)
         self.title = QLineEdit()
         self.title.setObjectName("ticketTitle")
         self.title.editingFinished.connect(self._save_title)
         self.assignee = QLineEdit()
         self.assignee.setPlaceholderText("Nobody")
         self.assignee.editingFinished.connect(self._save_assignee)
-        self.labels = QHBoxLayout()
-        self.labels.setSpacing(4)
-        self.labels.setContentsMargins(0, 0, 0, 0)  # in line with the fields above
-        labels_row = QWidget()
-        labels_row.setLayout(self.labels)
+        self.labels_row = LabelChips(self.board, ticket_id, self._edit)
+        self.add_label_button = self.labels_row.add_button
+        self.label_chips = self.labels_row.chips
+        # Under each field: who holds it, who types in it
+        self.title_note, self.assignee_note, self.labels_note, self.description_note = (
+            field_note(name) for name in ("titleNote", "assigneeNote", "labelsNote", "descNote")
+        )
         self.description = QPlainTextEdit()
         self.description.setObjectName("description")
         self.description.setPlaceholderText(
@@ -127,6 +97,20 @@ class TicketDialog(QDialog):
         )
         self.binding = DescriptionBinding(self.description, self.board, ticket_id)
         self.binding.on_error = self._show_error
+        self.carets = PeerCarets(self.description, controller, ticket_id)
+        self.typing = {
+            field: TypingSignal(controller, ticket_id, field, self)
+            for field in ("comments", "description", "title")
+        }
+        self.binding.on_local_edit = self.typing["description"].typed
+        self.title.textEdited.connect(lambda _text: self.typing["title"].typed())
+        self.locks = FieldLocks(
+            controller,
+            ticket_id,
+            {"title": self.title, "assignee": self.assignee, "labels": self.labels_row},
+        )
+        self.locks.changed.connect(self._on_locks)
+        self.override_note = OverrideNote(self._put_back, self)
         # This panel is a window of its own: its errors show here, not in the main window.
         self.error_note = QLabel()
         self.error_note.setObjectName("errorNote")
@@ -145,13 +129,11 @@ class TicketDialog(QDialog):
         self.comment_input = QLineEdit()
         self.comment_input.setPlaceholderText("Write a comment and press Enter")
         self.comment_input.returnPressed.connect(self._add_comment)
-        self.comment_input.textEdited.connect(self._typing)
+        self.comment_input.textEdited.connect(
+            lambda text: self.typing["comments"].typed(bool(text))
+        )
         self.typing_note = QLabel()
         self.typing_note.setObjectName("typingNote")
-        self._typing_timer = QTimer(self)
-        self._typing_timer.setSingleShot(True)
-        self._typing_timer.setInterval(TYPING_IDLE_MS)
-        self._typing_timer.timeout.connect(lambda: controller.set_typing(None))
         self.delete_button = QPushButton("Move to trash")
         self.delete_button.clicked.connect(self._delete_or_restore)
         close = QPushButton("Close")
@@ -162,15 +144,20 @@ class TicketDialog(QDialog):
             button.setDefault(False)
 
         form = QFormLayout()
-        form.addRow("Title:", self.title)
-        form.addRow("Assignee:", self.assignee)
-        form.addRow("Labels:", labels_row)
+        form.addRow("Title:", with_note(self.title, self.title_note))
+        form.addRow("Assignee:", with_note(self.assignee, self.assignee_note))
+        form.addRow("Labels:", with_note(self.labels_row, self.labels_note))
         layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(self.editors_note, 1)
+        top.addWidget(self.view_only)
         layout.addWidget(self.error_note)
-        layout.addWidget(self.editors_note)
+        layout.addWidget(self.override_note)
+        layout.addLayout(top)
         layout.addLayout(form)
         layout.addWidget(QLabel("Description:"))
         layout.addWidget(self.description, 2)
+        layout.addWidget(self.description_note)
         layout.addWidget(QLabel("Comments:"))
         layout.addWidget(self.comments, 1)
         layout.addWidget(self.typing_note)
@@ -199,11 +186,23 @@ class TicketDialog(QDialog):
         controller.presenceChanged.connect(self._on_presence)
         controller.closing.connect(self.close)
         self.finished.connect(self._finish)
+        self._tells_others(not read_only)
+        # The caret starts in the description, which merges: opening a ticket must
+        # not take its title's lock.
+        self.description.setFocus()
         self._fill()
         self._on_presence()
         if not read_only and self._number:  # (no number: the ticket is gone)
             claim = self._claim = EditingClaim(controller, ticket_id)
             self.destroyed.connect(lambda *_: claim.release())
+
+    def _tells_others(self, on: bool) -> None:
+        """A read-only panel publishes no caret, lock or typing."""
+        self.carets.publish = on
+        for typing in self.typing.values():
+            typing.enabled = on
+        if not on:
+            self.locks.release()
 
     # --------------------------------------------------------------- filling
 
@@ -217,15 +216,19 @@ class TicketDialog(QDialog):
         self.setWindowTitle(
             f"#{ticket.number} {ticket.title}" + (" (read-only)" if self.read_only else "")
         )
-        if not self.title.hasFocus():
-            self.title.setText(ticket.title)
-        if not self.assignee.hasFocus():
-            self.assignee.setText(ticket.assignee)
-        for widget in (self.title, self.assignee, self.comment_input):
-            widget.setReadOnly(self.read_only)
+        for field, widget, value in (
+            ("title", self.title, ticket.title),
+            ("assignee", self.assignee, ticket.assignee),
+        ):
+            locked = self.read_only or self.locks.holder(field) is not None
+            if not widget.hasFocus() or locked:  # a locked field's typing cannot be saved
+                widget.setText(value)
+            widget.setReadOnly(locked)
+        self.comment_input.setReadOnly(self.read_only)
         self.description.setReadOnly(self.read_only)
         self.delete_button.setEnabled(not self.read_only)
         self.delete_button.setText("Restore from trash" if ticket.deleted else "Move to trash")
+        self._look_read_only()
         self._fill_labels()
         self.comments.clear()
         for comment in ticket.comments:
@@ -250,34 +253,25 @@ class TicketDialog(QDialog):
         )
 
     def _fill_labels(self) -> None:
-        while self.labels.count():
-            item = self.labels.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        try:
-            mine = set(self.board.ticket(self.ticket_id).labels)
-        except BoardError:
-            return
-        for label in self.board.labels():
-            chip = QToolButton()
-            chip.setText(label.name)
-            chip.setCheckable(True)
-            chip.setChecked(label.id in mine)
-            chip.setEnabled(not self.read_only)
-            chip.setStyleSheet(
-                f"QToolButton {{ border: 1px solid {label.color}; border-radius: 9px;"
-                " padding: 1px 8px; }"
-                f" QToolButton:checked {{ background: {label.color}; color: white; }}"
-            )
-            chip.toggled.connect(lambda on, lid=label.id: self._toggle_label(lid, on))
-            self.labels.addWidget(chip)
-        add = QToolButton()
-        add.setText("+ Label")
-        add.setEnabled(not self.read_only)
-        add.clicked.connect(self._new_label)
-        self.labels.addWidget(add)
-        self.labels.addStretch(1)
+        self.labels_row.fill(
+            editable=not self.read_only and self.locks.holder("labels") is None,
+            read_only=self.read_only,
+        )
+
+    def _look_read_only(self) -> None:
+        """A view reads as text: no frames, no prompts, nothing to press (defect 14)."""
+        on = self.read_only
+        self.view_only.setVisible(on)
+        for line in (self.title, self.assignee):
+            line.setFrame(not on)
+            line.setStyleSheet("QLineEdit { background: transparent; }" if on else "")
+        self.assignee.setPlaceholderText("" if on else "Nobody")
+        self.description.setFrameShape(QFrame.Shape.NoFrame if on else QFrame.Shape.StyledPanel)
+        self.description.setPlaceholderText(
+            "" if on else "Describe the ticket. Several people can type here at once."
+        )
+        self.comment_input.setHidden(on)
+        self.delete_button.setHidden(on)
 
     # ---------------------------------------------------------------- saving
 
@@ -294,50 +288,42 @@ class TicketDialog(QDialog):
         self.error_note.setText(message)
         self.error_note.show()
 
+    def _may_write(self, field: str) -> bool:
+        return not self.read_only and self.locks.holder(field) is None
+
     def _save_title(self) -> None:
-        if (
-            not self.read_only
-            and self.title.text().strip() != self.board.ticket(self.ticket_id).title
-        ):
-            self._edit(lambda: self.board.edit_ticket(self.ticket_id, title=self.title.text()))
+        self.typing["title"].stop()
+        try:
+            current = self.board.ticket(self.ticket_id).title
+        except BoardError:
+            return
+        if self._may_write("title") and self.title.text().strip() != current:
+            self._save("title", self.title.text())
 
     def _save_assignee(self) -> None:
-        if not self.read_only:
-            self._edit(
-                lambda: self.board.edit_ticket(self.ticket_id, assignee=self.assignee.text())
-            )
+        try:
+            current = self.board.ticket(self.ticket_id).assignee
+        except BoardError:
+            return
+        if self._may_write("assignee") and self.assignee.text().strip() != current:
+            self._save("assignee", self.assignee.text())
 
-    def _toggle_label(self, label_id: str, on: bool) -> None:
-        current = set(self.board.ticket(self.ticket_id).labels)
-        wanted = current | {label_id} if on else current - {label_id}
-        if wanted != current:
-            self._edit(lambda: self.board.edit_ticket(self.ticket_id, labels=sorted(wanted)))
+    def _save(self, field: str, value: str) -> None:
+        """Write a last-writer-wins field, remembering it in case a peer's wins."""
+        if self._edit(lambda: self.board.edit_ticket(self.ticket_id, **{field: value})):
+            saved = getattr(self.board.ticket(self.ticket_id), field)
+            self.override_note.wrote(field, saved)
 
-    def _new_label(self) -> None:
-        def add(name: str) -> None:
-            if not name.strip():
-                return
-            color = USER_COLORS[len(self.board.labels()) % len(USER_COLORS)]
-
-            def add_label() -> None:
-                label = self.board.ensure_label(name.strip(), color)
-                labels = set(self.board.ticket(self.ticket_id).labels) | {label}
-                self.board.edit_ticket(self.ticket_id, labels=sorted(labels))
-
-            self._edit(add_label)
-
-        ask_text(self, "New label", "Label name:", add)
+    def _put_back(self, field: str, value: str) -> None:
+        """The override note's "Put mine back": my value, as a new change."""
+        self._save(field, value)
+        self._fill()
 
     def _add_comment(self) -> None:
         text = self.comment_input.text().strip()
         if text and self._edit(lambda: self.board.add_comment(self.ticket_id, text)):
             self.comment_input.clear()
-            self._typing_timer.stop()
-            self.controller.set_typing(None)
-
-    def _typing(self) -> None:
-        self.controller.set_typing(self.ticket_id if self.comment_input.text() else None)
-        self._typing_timer.start()
+            self.typing["comments"].stop()
 
     def _delete_or_restore(self) -> None:
         ticket = self.board.ticket(self.ticket_id)
@@ -383,9 +369,11 @@ class TicketDialog(QDialog):
         """Stop editing: this node may only view the board now."""
         if not self.read_only:
             self.read_only = True
+            self._tells_others(False)
             if self._claim is not None:
                 self._claim.release()
             self._fill()
+            self._on_presence()
 
     # --------------------------------------------------------------- updates
 
@@ -398,6 +386,18 @@ class TicketDialog(QDialog):
         if any("description" in c.fields or "*" in c.fields for c in mine):
             self.binding.refresh()
         self._fill()
+        if event.origin == Origin.REMOTE:
+            self._check_overrides()
+
+    def _check_overrides(self) -> None:
+        try:
+            ticket = self.board.ticket(self.ticket_id)
+        except BoardError:
+            return
+        status = self.controller.node.board_status(self.controller.board_id)
+        since = [link.connected_since for link in status.links] if status else []
+        for field, value in (("title", ticket.title), ("assignee", ticket.assignee)):
+            self.override_note.check(field, value, ticket.updated_by, since)
 
     def _close_if_gone(self, origin: Origin) -> bool:
         """Close if the ticket was purged, or a peer moved it to the trash (saying so)."""
@@ -416,21 +416,32 @@ class TicketDialog(QDialog):
 
     def _on_presence(self) -> None:
         editors = [p.name for p in self.controller.editors(self.ticket_id)]
-        typists = [p.name for p in self.controller.typists(self.ticket_id)]
-        self.editors_note.setText(
-            (
-                ", ".join(editors) + (" is" if len(editors) == 1 else " are") + " editing this "
-                "ticket too."
-            )
-            if editors
-            else ""
-        )
+        verb = " is" if len(editors) == 1 else " are"
+        # A view edits nothing, so it never says "too" (defect 14).
+        ending = " editing this ticket." if self.read_only else " editing this ticket too."
+        self.editors_note.setText(", ".join(editors) + verb + ending if editors else "")
         self.editors_note.setVisible(bool(editors))
-        self.typing_note.setText(
-            (", ".join(typists) + (" is" if len(typists) == 1 else " are") + " typing…")
-            if typists
-            else ""
-        )
+
+        def typists(field: str) -> str:
+            return typing_text([p.name for p in self.controller.typists(self.ticket_id, field)])
+
+        self.typing_note.setText(typists("comments"))
+        show_note(self.description_note, typists("description"), None)
+        for field, note in (
+            ("title", self.title_note),
+            ("assignee", self.assignee_note),
+            ("labels", self.labels_note),
+        ):
+            holder = self.locks.holder(field)
+            text = self.locks.note(field)
+            if field == "title" and (typing := typists("title")):
+                text = f"{text}, typing…" if text else typing
+            show_note(note, f"🔒 {text}" if holder else text, holder)
+
+    def _on_locks(self) -> None:
+        """A peer took or left one of the locked fields: show it read-only, or not."""
+        self._fill()
+        self._on_presence()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.title.hasFocus():
@@ -445,8 +456,10 @@ class TicketDialog(QDialog):
         if self._finished:
             return
         self._finished = True
-        self._typing_timer.stop()
-        self.controller.set_typing(None)
+        for typing in self.typing.values():
+            typing.stop()
+        self.locks.detach()
+        self.carets.detach()
         if self._claim is not None:
             self._claim.release()
         for signal, slot in (

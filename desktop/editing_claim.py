@@ -1,0 +1,61 @@
+"""Opening a ticket someone else edits, and this panel's "I am editing" claim."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from .controller import BoardController
+from .prompts import open_dialog
+
+
+def confirm_edit(
+    parent: QWidget, controller: BoardController, ticket_id: str, then: Callable[[str], object]
+) -> QMessageBox | None:
+    """Warn when someone else is editing, then ``then("edit" | "read-only")``; nothing
+    on Cancel. Without other editors, ``then("edit")`` at once (and no box)."""
+    editors = controller.editors(ticket_id)
+    if not editors:
+        then("edit")
+        return None
+    names = ", ".join(p.name for p in editors)
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Someone is editing this ticket")
+    box.setText(f"{names} {'is' if len(editors) == 1 else 'are'} editing this ticket.")
+    box.setInformativeText(
+        "You can look at it read-only, or edit anyway: the description "
+        "merges either way, other fields keep the last change."
+    )
+    read_only = box.addButton("Open read-only", QMessageBox.ButtonRole.AcceptRole)
+    edit = box.addButton("Edit anyway", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(read_only)
+
+    def clicked(button: object) -> None:
+        if button is edit:
+            then("edit")
+        elif button is read_only:
+            then("read-only")
+
+    box.buttonClicked.connect(clicked)
+    return open_dialog(box)
+
+
+class EditingClaim:
+    """This panel's "I am editing" in the board's presence; released once, by
+    whichever comes first: the panel finishing (Esc, Close, the window's close
+    button), turning read-only, or the widget being deleted (its ``destroyed``
+    cannot call the half-gone panel, so this is an object of its own)."""
+
+    def __init__(self, controller: BoardController, ticket_id: str) -> None:
+        self.controller = controller
+        self.ticket_id = ticket_id
+        self.held = True
+        controller.start_editing(ticket_id)
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.controller.stop_editing(self.ticket_id)
