@@ -42,6 +42,7 @@ from .label_chips import LabelChips
 from .override_note import OverrideNote
 from .peer_carets import PeerCarets
 from .text_binding import DescriptionBinding
+from .theme import safe_color
 from .typing_signal import TypingSignal, typing_text
 
 __all__ = ["EditingClaim", "TicketDialog", "confirm_edit"]
@@ -73,7 +74,7 @@ class TicketDialog(QDialog):
         self.view_only = QLabel("View only")
         self.view_only.setObjectName("viewOnly")
         self.view_only.setStyleSheet(
-            "#viewOnly { background: palette(mid); color: palette(window); border-radius: 8px;"
+            "#viewOnly { background: #5b6270; color: white; border-radius: 8px;"
             " padding: 2px 10px; font-weight: bold; }"
         )
         self.view_only.setVisible(read_only)
@@ -262,11 +263,23 @@ class TicketDialog(QDialog):
         """A view reads as text: no frames, no prompts, nothing to press (defect 14)."""
         on = self.read_only
         self.view_only.setVisible(on)
-        for line in (self.title, self.assignee):
+        for field, line in (("title", self.title), ("assignee", self.assignee)):
             line.setFrame(not on)
-            line.setStyleSheet("QLineEdit { background: transparent; }" if on else "")
+            holder = self.locks.holder(field)
+            color = "" if holder is None else safe_color(holder.color, holder.user_id).name()
+            line.setStyleSheet(
+                "QLineEdit { background: transparent; }"
+                if on
+                else (
+                    ""
+                    if holder is None  # a peer's lock: a frame in their colour
+                    else f"QLineEdit {{ border: 2px solid {color}; border-radius: 3px;"
+                    " padding: 1px 2px; }"
+                )
+            )
         self.assignee.setPlaceholderText("" if on else "Nobody")
         self.description.setFrameShape(QFrame.Shape.NoFrame if on else QFrame.Shape.StyledPanel)
+        self.description.setStyleSheet("QPlainTextEdit { background: transparent; }" if on else "")
         self.description.setPlaceholderText(
             "" if on else "Describe the ticket. Several people can type here at once."
         )
@@ -436,7 +449,7 @@ class TicketDialog(QDialog):
             text = self.locks.note(field)
             if field == "title" and (typing := typists("title")):
                 text = f"{text}, typing…" if text else typing
-            show_note(note, f"🔒 {text}" if holder else text, holder)
+            show_note(note, text, holder)
 
     def _on_locks(self) -> None:
         """A peer took or left one of the locked fields: show it read-only, or not."""
