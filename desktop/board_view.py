@@ -144,6 +144,7 @@ class BoardView(QScrollArea):
         self.strip.dragEnded.connect(self.edge_scroller.stop)
         self.setWidget(self.strip)
         self.selection = BoardSelection(self.column_widgets, self.reveal)
+        self.selection.changed.connect(controller.set_selected)  # peers ring it
         self.no_match = QLabel(self)  # over the columns when a filter hides every card
         self.no_match.setObjectName("noMatch")
         self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 from lanban.model.limits import DEFAULT_LABEL_COLOR
 from lanban.model.schema import Ticket
 
-from .column_model import BadgesRole, FreshRole, LabelsRole, TicketRole
+from .column_model import BadgesRole, FreshRole, LabelsRole, SelectedByRole, TicketRole
 from .controller import Peer
 from .icons import pixmap
 from .theme import Palette, initials, safe_color, text_on
@@ -26,6 +26,7 @@ PADDING = 10
 FRESH_SECONDS = 0.9  # a card a peer just changed glows this long
 SLIDE_PIXELS = 14.0  # and slides in from this far
 AVATAR_TEXT = 0.8  # initials take at most this share of an avatar's width
+RING_WIDTH = 2.5  # a peer's selection ring, in the margin around the card
 
 
 class CardDelegate(QStyledItemDelegate):
@@ -83,6 +84,13 @@ class CardDelegate(QStyledItemDelegate):
             painter.fillPath(path, halo)
         painter.setPen(QPen(border, width))
         painter.drawPath(path)
+        selected_by: list[Peer] = index.data(SelectedByRole) or []
+        if selected_by:  # the card a peer has selected: a ring in their colour, outside
+            peer = selected_by[0]
+            painter.setPen(QPen(safe_color(peer.color, peer.user_id), RING_WIDTH))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            ring = RING_WIDTH / 2 + 1
+            painter.drawRoundedRect(rect.adjusted(-ring, -ring, ring, ring), 9, 9)
 
         inner = rect.adjusted(PADDING, 8, -PADDING, -8)
         base = QFont(option.font)

@@ -23,7 +23,7 @@ from PySide6.QtCore import (
 from lanban.model.errors import BoardError
 from lanban.model.schema import Ticket
 
-from .controller import BoardController
+from .controller import BoardController, Peer
 from .id_list_model import IdListModel, Index
 
 TICKET_MIME = "application/x-lanban-ticket"
@@ -33,6 +33,7 @@ IdRole = Qt.ItemDataRole.UserRole + 2
 BadgesRole = Qt.ItemDataRole.UserRole + 3  # [(Peer, "editing" | "moving")]
 LabelsRole = Qt.ItemDataRole.UserRole + 4  # [(name, colour)]
 FreshRole = Qt.ItemDataRole.UserRole + 5  # ms since a peer changed it, or None
+SelectedByRole = Qt.ItemDataRole.UserRole + 6  # [Peer] who have it selected on their board
 
 
 def diff_operations(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -136,6 +137,8 @@ class ColumnModel(IdListModel):
                 lines.append(f"Assigned to {ticket.assignee}")
             for peer, what in self.controller.badges(tid):
                 lines.append(f"{peer.name} is {what} this ticket")
+            for peer in self.selected_by(tid):
+                lines.append(f"{peer.name} has it selected")
             if ticket.misplaced:
                 lines.append("Its column was deleted: move it somewhere")
             return "\n".join(lines)
@@ -145,6 +148,8 @@ class ColumnModel(IdListModel):
             return [label for lid, label in self._labels.items() if lid in ticket.labels]
         if role == FreshRole:
             return self._fresh.get(tid)
+        if role == SelectedByRole:
+            return self.selected_by(tid)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self.spoken(ticket)
         return None
@@ -157,7 +162,11 @@ class ColumnModel(IdListModel):
         if ticket.assignee:
             parts.append(f"assigned to {ticket.assignee}")
         parts += [f"{peer.name} is {what} it" for peer, what in self.controller.badges(ticket.id)]
+        parts += [f"selected by {peer.name}" for peer in self.selected_by(ticket.id)]
         return ", ".join(parts)
+
+    def selected_by(self, ticket_id: str) -> list[Peer]:
+        return [peer for peer in self.controller.peers() if peer.selected == ticket_id]
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
@@ -257,7 +266,8 @@ class ColumnModel(IdListModel):
 
     def presence_changed(self) -> None:
         if self._ids:
-            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1), [BadgesRole])
+            last = self.index(len(self._ids) - 1)
+            self.dataChanged.emit(self.index(0), last, [BadgesRole, SelectedByRole])
 
     def labels_changed(self) -> None:
         self._refresh_labels()

@@ -63,6 +63,7 @@ class Peer:
     typing_field: str = "comments"
     cursor: Cursor | None = None
     focus: Focus | None = None
+    selected: str | None = None  # the card selected on their board
 
 
 def _text(value: object, limit: int = 64) -> str | None:
@@ -110,6 +111,7 @@ def parse_peer(client_id: int, state: dict[str, Any]) -> Peer:
         field if (field := state.get("typing_field")) in TYPING_FIELDS else "comments",
         _cursor(state.get("cursor")),
         _focus(state.get("focus")),
+        _text(state.get("selected")),
     )
 
 
@@ -155,6 +157,7 @@ class BoardController(QObject):
         self._editing: list[str] = []  # what my open panels edit, the latest last
         self._focus: Focus | None = None  # the field my caret is in, if it locks
         self._typing: tuple[str, str] | None = None  # (ticket, field)
+        self._selected: str | None = None  # the card selected on my board
         self._cursor_ticket: str | None = None  # where my published caret is
         self._unsubscribe: Callable[[], None] | None = self.board.subscribe(self._on_event)
         node.presenceChanged.connect(self._on_presence)
@@ -183,6 +186,7 @@ class BoardController(QObject):
                     "dragging": None,
                     "typing": None,
                     "focus": self._focus_state(),
+                    "selected": self._selected,
                 }
             )
 
@@ -216,6 +220,11 @@ class BoardController(QObject):
             else {"ticket": ticket_id, "column": column_id, "index": index}
         )
         self._field("dragging", value)
+
+    def set_selected(self, ticket_id: str | None) -> None:
+        """The card selected on my board: the others draw a ring in my colour on it."""
+        self._selected = ticket_id
+        self._field("selected", ticket_id)
 
     def set_typing(self, ticket_id: str, field: str = "comments") -> None:
         """I type in this field of the ticket ("typing" names the ticket, as older

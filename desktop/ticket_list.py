@@ -233,10 +233,8 @@ class TicketListView(QListView):
         model = self.column_model()
         if model.rowCount():
             return ""
-        if model.filtering:
-            total = len(model.all_ids())
-            return f"None of {total} match" if total else "No tickets match"
-        return "No tickets yet"
+        total = len(model.all_ids()) if model.filtering else 0
+        return f"None of {total} match" if total else "No tickets yet"
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -250,8 +248,10 @@ class TicketListView(QListView):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = Palette()
         if focus_ring:  # the column itself has the focus (it is empty, or nothing chosen)
-            painter.setPen(QPen(pal.highlight, 2, Qt.PenStyle.DashLine))
-            painter.drawRoundedRect(self.viewport().rect().adjusted(2, 2, -2, -2), 8, 8)
+            ring = QColor(pal.highlight)
+            ring.setAlphaF(0.7)
+            painter.setPen(QPen(ring, 2))
+            painter.drawRoundedRect(self.viewport().rect().adjusted(3, 3, -3, -3), 8, 8)
         if empty:
             painter.setPen(pal.muted)
             painter.drawText(

@@ -45,9 +45,9 @@ def test_counts_empty_state_and_esc(tmp_path: Path, run: Run) -> None:
             await pause_events()
             assert view.no_match.isVisible()
             assert view.no_match.text().startswith("No tickets match 'loginxyz'")
-            # a filtered-out column says so; an empty one says what to do
+            # a filtered-out column says so; an empty one says what it always says
             assert doing.view.empty_text() == "None of 2 match"
-            assert done.view.empty_text() == "No tickets match"
+            assert done.view.empty_text() == "No tickets yet"
             QTest.keyClick(window.search, Qt.Key.Key_Escape)  # clears the filter
             assert window.search.text() == "" and window.focusWidget() is window.search
             assert [c.header.count.text() for c in (todo, doing, done)] == ["3", "2", "0"]
