@@ -1,9 +1,12 @@
 """The board's ``keys`` root Map: new board keys sealed to each member (PROTOCOL.md 7.6).
 
-``keys`` maps an epoch (its number as a decimal string, "1", "2", ...) to a Map
-``{by, at, sealed, sig}``: the member who rotated the key, when (ms since the
-epoch), a Map member id -> the new board key sealed to that member's
-key-agreement key (base64url), and ``by``'s signature over all of it. The model
+``keys`` maps ``"<epoch>.<random id>"`` (e.g. ``"1.Zx8..."``) to a Map
+``{by, at, sealed, sig}``. The random part keeps an entry someone else writes for
+the same epoch (a forgery, or a concurrent rotation) from overwriting it: both
+stay, and the reader takes the one whose signature it trusts. Each entry holds
+the member who rotated the key, when (ms since the epoch), a Map member id -> the
+new board key sealed to that member's key-agreement key (base64url), and
+``by``'s signature over all of it. The model
 reads and writes the entries; sealing, opening and checking signatures is sync's
 business (lanban.sync.rekey). Every read is defensive: an entry of the wrong
 shape is skipped.
@@ -21,6 +24,7 @@ from .errors import BoardError
 from .limits import MAX_TIME_MS
 from .members import MAX_KEX_LENGTH, MEMBER_ID_PATTERN
 from .reading import read_value, whole
+from .schema import new_id
 
 ROOT = "keys"
 MAX_EPOCH = 2**31
@@ -56,14 +60,12 @@ def entry_count(board: Board) -> int:
 
 
 def add_key_entry(board: Board, entry: KeyEntry) -> None:
-    """Record a rotation; BoardError if that epoch has an entry already."""
+    """Record a rotation (under a name of its own, see the module's docstring)."""
     if not 0 < entry.epoch <= MAX_EPOCH:
         raise BoardError(f"epoch {entry.epoch} is out of range")
     with board._writes.local():
         root: Map[Any] = board.doc.get(ROOT, type=Map)
-        if str(entry.epoch) in root:
-            raise BoardError(f"key epoch {entry.epoch} exists already")
-        root[str(entry.epoch)] = Map(
+        root[f"{entry.epoch}.{new_id()}"] = Map(
             {
                 "by": entry.by,
                 "at": entry.at,
@@ -74,10 +76,11 @@ def add_key_entry(board: Board, entry: KeyEntry) -> None:
 
 
 def _read(name: str, value: Any) -> KeyEntry | None:
-    if not isinstance(value, Map) or not name.isdigit() or len(name) > 10:
+    number, _, _ = name.partition(".")
+    if not isinstance(value, Map) or not number.isdigit() or len(number) > 10:
         return None
-    epoch = int(name)
-    if not 0 < epoch <= MAX_EPOCH or str(epoch) != name:
+    epoch = int(number)
+    if not 0 < epoch <= MAX_EPOCH or str(epoch) != number:
         return None
     by, sig, sealed = (read_value(value, k) for k in ("by", "sig", "sealed"))
     if type(by) is not str or not MEMBER_ID_PATTERN.fullmatch(by):

@@ -260,8 +260,8 @@ class KeyKeeper:
     def after_change(self, update: bytes, source: object) -> None:
         """After every transaction: take up new keys, close removed members' links."""
         try:
-            self._take_up_keys()
             self._shut_out()
+            self._take_up_keys()
         except Exception:  # never fail the write that called us
             log.exception("board %s: checking members after a change", self.hub.id)
 
