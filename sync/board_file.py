@@ -11,6 +11,13 @@ has handed them on (the board's listeners, an answer sent), in the next loop
 iteration, or with this process's next own edit, in the same transaction and
 before it (a local update may build on them). A killed process or a power cut
 can therefore only lose ones that peers still hold and resend on the next sync.
+
+The node writes off its event loop (:meth:`BoardFile.write_in_background`, set
+by its hub; :mod:`.board_writer`): every write goes, in order, to a thread of
+the file's own, so a local edit's fsync no longer holds the loop. A local edit
+made through :meth:`BoardFile.edit` (``await node.edit(board_id, change)``) is
+durable once its future resolves; one made by calling the board directly still
+returns only once it is fsynced (the call waits for the thread), as without it.
 Several processes may share one data directory (the app and CLI commands):
 each appends its own updates and :meth:`BoardFile.poll` applies the others'
 (WAL mode, one writer at a time). ``PRAGMA synchronous`` is only switched
@@ -34,12 +41,15 @@ document refuses are quarantined (:mod:`.board_rows`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lanban.model.board import Board
 from lanban.model.schema import LOCAL_SOURCE
@@ -54,9 +64,12 @@ from .board_rows import (
     quarantine,
     quarantined_count,
 )
+from .board_writer import Appender, Barrier, BoardWriter, Durable, Pending
 from .key_epochs import KEY_EPOCHS_META, read_epoch_keys
 from .update_check import state_vector_clocks
 from .update_log import BOARD_LAYOUT, Row, StoreError, UpdateLog, transaction
+
+T = TypeVar("T")
 
 # Runs a callback soon, after what is running now (the node: loop.call_soon).
 Scheduler = Callable[[Callable[[], None]], None]
@@ -79,6 +92,12 @@ class BoardFile:
         self.path = path
         self._conn = connect(path)
         self._log = UpdateLog(self._conn, BOARD_LAYOUT)
+        self._appender = Appender(self._conn)
+        self._writer: BoardWriter | None = None  # write_in_background
+        self._durable: Durable | None = None  # what the running edit() wrote
+        # Guards what the writer thread changes too: _own, _unsaved and the counts.
+        self._state = threading.Lock()
+        self._retry_queued = False
         self._unsaved: list[tuple[bytes, bool]] = []  # (update, local) the file did not take
         self._deferred: list[bytes] = []  # others' updates applied, to be written soon
         self._wal_bytes = 0  # about what this process wrote to the WAL since its checkpoint
@@ -113,7 +132,6 @@ class BoardFile:
         except StoreError:
             self._conn.close()
             raise
-        self._synchronous_full = True
         # After the commit: the write (and a local edit's fsync) runs outside
         # pycrdt's commit callback, still before the edit returns.
         self._unlisten = self.board.on_update(self._persist, after_commit=True)
@@ -176,13 +194,14 @@ class BoardFile:
         return int(self._conn.execute(f"PRAGMA {name}").fetchone()[0])
 
     def _count(self, data: bytes, snapshot: bool) -> None:
-        if snapshot:
-            self._snapshot_bytes = len(data)
-            self._log_bytes = 0
-            self._log_rows = 0
-        else:
-            self._log_bytes += len(data)
-            self._log_rows += 1
+        with self._state:
+            if snapshot:
+                self._snapshot_bytes = len(data)
+                self._log_bytes = 0
+                self._log_rows = 0
+            else:
+                self._log_bytes += len(data)
+                self._log_rows += 1
 
     # ------------------------------------------------------------- writing
 
@@ -196,6 +215,68 @@ class BoardFile:
         if schedule is None:
             self.write_deferred()
 
+    def write_in_background(self, on: bool) -> None:
+        """Write on a thread of this file's own (the node), or here again (False: once
+        what is queued is written). Stays here if the thread's connection cannot open."""
+        if on and self._writer is None:
+            try:
+                conn = connect(self.path, any_thread=True)
+            except StoreError as exc:
+                log.error("%s: writing on the event loop: %s", self.path, exc)
+                return
+            name = f"lanban writer {self.board_id[:8]}"
+            self._writer = BoardWriter(conn, self._write_batch, name)
+        elif not on and self._writer is not None:
+            self.write_deferred()
+            writer, self._writer = self._writer, None
+            writer.close()
+
+    def edit(self, change: Callable[[], T]) -> asyncio.Future[T]:
+        """Run ``change`` (synchronous board calls) now; the future resolves with its
+        result once what it wrote is on disk (StoreError: it could not be saved).
+
+        The event loop stays free meanwhile (:meth:`write_in_background`); without the
+        writer thread ``change`` returns fsynced and the future is resolved already.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        if self._writer is None:
+            done.set_result(change())
+            return done
+        outer = self._durable  # an edit inside an edit: the writes count for both
+        durable = self._durable = outer or Durable()
+        try:
+            result = change()
+        finally:
+            self._durable = outer
+        if not durable.writes or self._writer is None:
+            done.set_result(result)
+            return done
+        barrier = Barrier(durable, Future())
+        self._writer.put(barrier)
+
+        def resolve(written: asyncio.Future[None]) -> None:
+            if done.cancelled():
+                return
+            error = written.exception()
+            if error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(result)
+
+        asyncio.wrap_future(barrier.future, loop=loop).add_done_callback(resolve)
+        return done
+
+    def flushed(self) -> asyncio.Future[None]:
+        """Resolves once everything written so far is on disk (or failed: :attr:`problem`)."""
+        loop = asyncio.get_running_loop()
+        self.write_deferred()
+        if self._writer is None:
+            done: asyncio.Future[None] = loop.create_future()
+            done.set_result(None)
+            return done
+        return asyncio.wrap_future(self._writer.flushed(), loop=loop)
+
     def _persist(self, update: bytes, source: object) -> None:
         if source == STORE_SOURCE:
             return
@@ -206,7 +287,22 @@ class BoardFile:
                 self._defer(self.write_deferred)
             return
         # Deferred updates first, in the same transaction: a local one may build on them.
-        self._save([(u, False) for u in self._take_deferred()] + [(update, local)])
+        updates = [(u, False) for u in self._take_deferred()] + [(update, local)]
+        writer = self._writer
+        if writer is None or self._conn.in_transaction:  # compacting: in its transaction
+            self._save(updates)
+            return
+        durable = self._durable if local else None
+        wait = local and durable is None  # a direct call: it returns once fsynced
+        if wait:
+            durable = Durable()
+        if durable is not None:
+            durable.writes += 1
+        writer.put(*(Pending(u, loc, durable if loc else None) for u, loc in updates))
+        if durable is not None and wait:
+            barrier = Barrier(durable, Future())
+            writer.put(barrier)
+            barrier.future.result()
 
     def _take_deferred(self) -> list[bytes]:
         deferred, self._deferred = self._deferred, []
@@ -214,64 +310,100 @@ class BoardFile:
 
     def write_deferred(self) -> None:
         """Write the updates from elsewhere that wait (one transaction)."""
-        if self._deferred:
-            self._save([(u, False) for u in self._take_deferred()])
+        if not self._deferred:
+            return
+        updates = [(u, False) for u in self._take_deferred()]
+        if self._writer is not None and not self._conn.in_transaction:
+            self._writer.put(*(Pending(u, False, None) for u, _ in updates))
+        else:
+            self._save(updates)
 
     def _save(self, updates: list[tuple[bytes, bool]]) -> None:
         """Write (update, local) pairs; what the file refuses is kept in memory."""
         try:
             self._write(updates)
         except sqlite3.Error as exc:
+            error = self._failed(updates, exc)
+            if any(local for _, local in updates):  # a peer's is never refused for our disk
+                raise error from exc
+
+    def _failed(self, updates: list[tuple[bytes, bool]], exc: sqlite3.Error) -> StoreError:
+        with self._state:
             self._failures += 1
             self._unsaved += updates
             self._write_error = str(exc)
-            log.error("cannot save to %s: %s", self.path, exc)
-            if any(local for _, local in updates):  # a peer's is never refused for our disk
-                raise StoreError(
-                    f"cannot save to {self.path}: {exc}; this change is not saved"
-                ) from exc
+        log.error("cannot save to %s: %s", self.path, exc)
+        return StoreError(f"cannot save to {self.path}: {exc}; this change is not saved")
 
-    def _write(self, updates: list[tuple[bytes, bool]]) -> None:
-        """Append the updates in one commit, fsynced if any is local."""
-        conn = self._conn
-        local = any(loc for _, loc in updates)
-        # Not inside a transaction (compaction applying others' rows): SQLite
-        # refuses to change the safety level there; the commit uses the current one.
-        if local != self._synchronous_full and not conn.in_transaction:
-            conn.execute(f"PRAGMA synchronous = {'FULL' if local else 'NORMAL'}")
-            self._synchronous_full = local
-        if len(updates) == 1 or conn.in_transaction:
-            seqs = [self._log.append(u, local=loc) for u, loc in updates]
+    def _write(self, updates: list[tuple[bytes, bool]], appender: Appender | None = None) -> None:
+        """Append the updates in one commit, fsynced if any is local (``appender``: the
+        writer thread's, else this thread's)."""
+        if appender is None:
+            seqs = self._appender.append(updates)
+            with self._state:
+                for seq in seqs:
+                    if seq == self._last_seq + 1:
+                        self._last_seq = seq
+                    else:
+                        self._own.add(seq)
         else:
-            with transaction(conn):
-                seqs = [self._log.append(u, local=loc) for u, loc in updates]
-        for seq, (update, _) in zip(seqs, updates, strict=True):
-            if seq == self._last_seq + 1:
-                self._last_seq = seq
-            else:
-                self._own.add(seq)
+            appender.append_claimed(updates, self._claim, self._release)
+        for update, _ in updates:
             self._count(update, False)
-            self._wal_bytes += WAL_FRAME_BYTES + len(update)
+        self._wal_bytes += sum(WAL_FRAME_BYTES + len(u) for u, _ in updates)
 
-    def _save_unsaved(self, *, now: bool = False) -> None:
+    def _claim(self, seqs: list[int]) -> None:
+        with self._state:
+            self._own.update(seqs)
+
+    def _release(self, seqs: list[int]) -> None:
+        with self._state:
+            self._own.difference_update(seqs)
+
+    def _write_batch(self, appender: Appender, batch: list[Pending]) -> StoreError | None:
+        """The writer thread's write of a batch (see :mod:`.board_writer`)."""
+        updates = [(p.update, p.local) for p in batch]
+        try:
+            self._write(updates, appender)
+        except sqlite3.Error as exc:
+            return self._failed(updates, exc)
+        if self._wal_bytes > WAL_CHECKPOINT_BYTES:
+            try:
+                appender.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                self._wal_bytes = 0
+            except sqlite3.Error as exc:
+                log.warning("%s: checkpoint failed: %s", self.path, exc)
+        return None
+
+    def _save_unsaved(self, *, now: bool = False, appender: Appender | None = None) -> None:
         """Write what a full disk refused earlier (merged: one local and one remote row).
 
         At most every ``SAVE_RETRY_S`` unless ``now``: each try merges all of it.
+        With the writer thread, it does this (``appender``: its connection).
         """
         if not now and time.monotonic() < self._save_not_before:
             return
+        if self._writer is not None and appender is None:
+            if self._unsaved and not self._retry_queued:
+                self._retry_queued = True
+                self._writer.put(lambda writers: self._save_unsaved(now=True, appender=writers))
+            return
+        self._retry_queued = False
         while self._unsaved:
-            local = self._unsaved[0][1]
-            batch = [u for u, loc in self._unsaved if loc == local]
+            with self._state:
+                local = self._unsaved[0][1]
+                taken = [(u, loc) for u, loc in self._unsaved if loc == local]
+            batch = [u for u, _ in taken]
             update = batch[0] if len(batch) == 1 else merged(Row(0, u, False) for u in batch)
             assert update is not None
             try:
-                self._write([(update, local)])
+                self._write([(update, local)], appender)
             except sqlite3.Error as exc:
                 self._write_error = str(exc)
                 self._save_not_before = time.monotonic() + SAVE_RETRY_S
                 return
-            self._unsaved = [(u, loc) for u, loc in self._unsaved if loc != local]
+            with self._state:
+                self._unsaved = [item for item in self._unsaved if item not in taken]
             if not self._unsaved:
                 log.info("%s: the changes kept in memory are saved now", self.path)
 
@@ -314,8 +446,9 @@ class BoardFile:
             self._compact_not_before = time.monotonic() + COMPACT_RETRY_S
             return
         self._last_seq = seq
-        self._own = {s for s in self._own if s > covered}
-        self._unsaved.clear()  # the snapshot holds them
+        with self._state:
+            self._own = {s for s in self._own if s > covered}
+            self._unsaved.clear()  # the snapshot holds them
         self._deferred.clear()
         self._count(snapshot, True)
 
@@ -332,7 +465,8 @@ class BoardFile:
             self.write_deferred()
             self._save_unsaved()
             self.maybe_compact()
-            self._maybe_checkpoint()
+            if self._writer is None:  # else the writer thread checkpoints
+                self._maybe_checkpoint()
             version = self._pragma("data_version")
             fresh = 0
             if version != self._data_version:
@@ -346,10 +480,11 @@ class BoardFile:
 
     def _apply_new_rows(self) -> int:
         rows = self._log.rows(after=self._last_seq)
-        fresh = [r for r in rows if r.seq not in self._own]
-        for row in rows:
-            self._own.discard(row.seq)
-            self._last_seq = max(self._last_seq, row.seq)
+        with self._state:  # the writer thread claims its rows before they commit
+            fresh = [r for r in rows if r.seq not in self._own]
+            self._own.difference_update(r.seq for r in rows)
+        if rows:
+            self._last_seq = max(self._last_seq, rows[-1].seq)
         if not fresh:
             return 0
         good, refused = checked(fresh, state_vector_clocks(self.board.get_state()))
@@ -386,14 +521,26 @@ class BoardFile:
             raise StoreError(failure(self.path, exc)) from exc
 
     def mark_synced(self) -> None:
-        """A peer now has everything in this file."""
+        """A peer now has everything in this file (with the writer thread: written there)."""
+        if self._writer is not None:
+            self._writer.put(self._mark_synced_there)
+            return
         try:
-            top = self._log.last_seq()
-            with transaction(self._conn):
-                self._set_meta("synced_seq", top)
-                self._set_meta("pending_compacted", 0)
+            self._mark_synced(self._appender)
         except sqlite3.Error as exc:
             raise StoreError(failure(self.path, exc)) from exc
+
+    def _mark_synced_there(self, appender: Appender) -> None:
+        try:
+            self._mark_synced(appender)
+        except sqlite3.Error as exc:  # sqlite busy: the next sync marks it
+            log.debug("mark_synced: %s", exc)
+
+    def _mark_synced(self, appender: Appender) -> None:
+        top = appender.log.last_seq()
+        with transaction(appender.conn):
+            self._set_meta("synced_seq", top, appender.conn)
+            self._set_meta("pending_compacted", 0, appender.conn)
 
     def _unsynced_rows(self, up_to: int) -> int:
         return self._log.count(local=True, after=self._meta_int("synced_seq"), up_to=up_to)
@@ -411,11 +558,12 @@ class BoardFile:
         except sqlite3.Error as exc:
             raise StoreError(failure(self.path, exc)) from exc
 
-    def _set_meta(self, key: str, value: Any) -> None:
+    def _set_meta(self, key: str, value: Any, conn: sqlite3.Connection | None = None) -> None:
+        conn = conn or self._conn
         if value is None:
-            self._conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            conn.execute("DELETE FROM meta WHERE key = ?", (key,))
         else:
-            self._conn.execute(
+            conn.execute(
                 "INSERT INTO meta(key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
@@ -468,6 +616,7 @@ class BoardFile:
 
     def close(self) -> None:
         self._unlisten()
+        self.write_in_background(False)  # writes what is queued first
         try:
             self.write_deferred()
             self._save_unsaved(now=True)

@@ -57,11 +57,16 @@ def check_sqlite_header(path: Path, refusal: str) -> None:
         raise StoreError(f"{path} {refusal}")
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """An open connection to a Lanban board file (checked header, WAL mode)."""
+def connect(path: Path, *, any_thread: bool = False) -> sqlite3.Connection:
+    """An open connection to a Lanban board file (checked header, WAL mode).
+
+    ``any_thread``: it may be used from another thread than this one (one at a time).
+    """
     check_sqlite_header(path, "is not a Lanban board file (not an SQLite database)")
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=not any_thread
+        )
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open {path}: {exc}") from exc
     try:

@@ -65,8 +65,10 @@ class BoardHub:
             self.presence.subscribe(lambda *_: notify(NodeEvent.PRESENCE, self.id)),
         ]
         # A peer's update is written after its frame is handled: off the way to
-        # the board's listeners and to an answer they send.
+        # the board's listeners and to an answer they send; and every write on the
+        # file's own thread, so that no fsync holds the loop.
         file.defer_remote_writes(_soon)
+        file.write_in_background(True)
 
     @property
     def board(self) -> Board:
@@ -87,6 +89,7 @@ class BoardHub:
         for unlisten in self._unlisten:
             unlisten()
         self.file.defer_remote_writes(None)
+        self.file.write_in_background(False)  # once what is queued is written
 
     # ------------------------------------------------------------- presence
 

@@ -27,7 +27,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
@@ -70,6 +70,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("lanban.node")
+T = TypeVar("T")
 
 POLL_INTERVAL_S = 0.05  # board files: CLI edits reach peers within ~this
 HOUSEKEEPING_INTERVAL_S = 1.0  # new/left boards, presence renewal, sync bookkeeping
@@ -236,6 +237,11 @@ class Node:
     def add_peer(self, text: str) -> None:
         """Also dial this address, for every board (networks without multicast)."""
         self.dialer.add_peer(parse_address(text))
+
+    def edit(self, board_id: str, change: Callable[[], T]) -> asyncio.Future[T]:
+        """Run ``change`` (synchronous calls on the board) now; the future gives its
+        result once what it wrote is fsynced, the event loop free meanwhile."""
+        return self.boards[board_id].file.edit(change)
 
     def set_presence(self, board_id: str, state: dict[str, Any] | None) -> None:
         self.boards[board_id].set_presence(state)

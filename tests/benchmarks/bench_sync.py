@@ -20,14 +20,16 @@ that noise: samples of ours and of the reference alternate).
   update): also two hops. Samples alternate move / echo, and which goes first, with
   5 ms between round trips. The "one way" rows time A's move (or the echo's send) to
   B's event (or the echo server's receipt) on CLOCK_MONOTONIC, one clock for every
-  process on the machine; unlike half a round trip they leave out the time A's own
-  edit keeps A's loop busy (its fsync) while the answer is already on its way.
-  Targets: round trip p99 at most 2x the echo's, and p99 per hop under 10 ms (the
-  budget row takes the larger p99 of the two methods). A's move call returns only
-  once its own fsync is done (a local edit is durable before it returns), and B's
-  answer waits behind it on A's loop: the "A's own move" row (no target) is that
-  call's p99 against the echo's round trip, the part of our round trip no sync
-  work can remove.
+  process on the machine. Both moves are made with ``Node.edit``, the node's way to
+  edit: the change is applied and sent at once, its fsync runs on the board file's
+  writer thread, and the returned future resolves once it is on disk. A awaits it
+  (after the round trip's clock has stopped, before the next sample), so every
+  move is durable when its action completes, but A's event loop is free during the
+  fsync and handles B's answer meanwhile. Targets: round trip p99 at most 2x the
+  echo's, and p99 per hop under 10 ms (the budget row takes the larger p99 of the
+  two methods). The "A's own move" row (no target) is the time from A's move until
+  it is on disk (the edit's future resolved), fsync included, against the echo's
+  round trip p99: the durability the round trip no longer waits for.
 - **move to peer through a relay** (600 round trips of each): the same processes and
   method, with no direct link: each board names its relay (as an invite does) and
   both nodes connect to it. One board goes through our relay (``python -m
@@ -290,7 +292,7 @@ def bench_direct() -> list[Row]:
             own99,
             echo_rt99,
             "ms",
-            note=f"the call, fsync included (p50 {own50:.3f}); ref: echo round trip p99",
+            note=f"until on disk, fsync included (p50 {own50:.3f}); ref: echo round trip p99",
         ),
     ]
 

@@ -4,11 +4,14 @@ Each role runs a real :class:`~lanban.sync.node.Node` on a real data directory (
 files), prints ``ready {json}`` once listening, and then does its part:
 
 - ``pong DATA_DIR [--echo]``: whenever a peer moves the ticket titled "ping" (a board
-  event with origin REMOTE), move the ticket titled "pong" at once, from the listener.
+  event with origin REMOTE), move the ticket titled "pong" at once, from the listener,
+  through ``Node.edit`` (its fsync runs on the board file's writer thread).
   With ``--echo`` it also serves a bare ``websockets`` echo (the reference round trip).
 - ``ping DATA_DIR PLAN``: after every link is synced, alternate round trips of each
   kind in PLAN (a ping move answered by a pong move, per board; and the echo) and print
-  ``result {json}`` with every round-trip time in seconds.
+  ``result {json}`` with every round-trip time in seconds. The ping move is an awaited
+  ``Node.edit``: the node's way to make an edit that is durable when the await
+  returns, without holding the event loop during its fsync.
 - ``hub DATA_DIR``: the node every fan-out peer dials, plus a bare ``websockets``
   server that broadcasts a frame of the same size (the reference). For each
   ``measure N SAMPLES WARMUP`` line on stdin it alternates one move of "ping" and one
@@ -129,15 +132,21 @@ async def wait_synced(node: Node, links_per_board: int) -> None:
 # ------------------------------------------------------------------ pong
 
 
-def answer_pings(board: Board, stamps: list[float]) -> None:
+def answer_pings(node: Node, board_id: str, stamps: list[float]) -> None:
     """On each remote move of "ping", note the time and move "pong" at once."""
+    board = node.boards[board_id].board
     ping, pong = ticket_named(board, "ping"), ticket_named(board, "pong")
     cols = columns_named(board, "Q1", "Q2")
+    writes: set[asyncio.Future[None]] = set()  # held until written (a failure is logged)
 
     def answer(event: BoardEvent) -> None:
         if moved(event, ping):
             stamps.append(time.perf_counter())
-            board.move_ticket(pong, other(cols, board.column_of(pong)))
+            written = node.edit(
+                board_id, lambda: board.move_ticket(pong, other(cols, board.column_of(pong)))
+            )
+            writes.add(written)
+            written.add_done_callback(writes.discard)
 
     board.subscribe(answer)
 
@@ -146,7 +155,7 @@ async def pong(data_dir: str, with_echo: bool) -> None:
     node = await start_node(data_dir)
     seen: dict[str, list[float]] = {"echo": []}  # when each ping arrived, per board
     for sync in node.boards.values():
-        answer_pings(sync.board, seen.setdefault(sync.id, []))
+        answer_pings(node, sync.id, seen.setdefault(sync.id, []))
 
     async def echo(ws: ServerConnection) -> None:
         with contextlib.suppress(websockets.ConnectionClosed):
@@ -174,15 +183,17 @@ async def pong(data_dir: str, with_echo: bool) -> None:
 class RoundTrip:
     """Move "ping" on one board; done when that board's "pong" moves (REMOTE)."""
 
-    def __init__(self, board: Board) -> None:
-        self.board = board
+    def __init__(self, node: Node, board_id: str) -> None:
+        self.node = node
+        self.board_id = board_id
+        board = self.board = node.boards[board_id].board
         self.ping = ticket_named(board, "ping")
         self.pong = ticket_named(board, "pong")
         self.p_cols = columns_named(board, "P1", "P2")
         self.waiter: asyncio.Future[float] | None = None
         self.update_bytes = 0
         self.starts: list[float] = []
-        self.own: list[float] = []  # how long A's move call took (it returns after its fsync)
+        self.own: list[float] = []  # from A's move until it is on disk (fsynced)
         board.subscribe(self._on_event)
         board.on_update(self._on_update)
 
@@ -198,9 +209,10 @@ class RoundTrip:
         target = other(self.p_cols, self.board.column_of(self.ping))
         start = time.perf_counter()
         self.starts.append(start)
-        self.board.move_ticket(self.ping, target)
-        self.own.append(time.perf_counter() - start)
+        durable = self.node.edit(self.board_id, lambda: self.board.move_ticket(self.ping, target))
+        durable.add_done_callback(lambda _: self.own.append(time.perf_counter() - start))
         end = await asyncio.wait_for(self.waiter, SAMPLE_TIMEOUT_S)
+        await asyncio.wait_for(durable, SAMPLE_TIMEOUT_S)  # the action is done once durable
         return end - start
 
 
@@ -228,7 +240,7 @@ async def ping(data_dir: str, plan: dict[str, Any]) -> None:
         await wait_synced(node, 1)
         trips: dict[str, RoundTrip | EchoTrip] = {}
         for label, board_id in plan["boards"].items():
-            trips[label] = RoundTrip(node.boards[board_id].board)
+            trips[label] = RoundTrip(node, board_id)
         ws = None
         if plan.get("echo"):
             first = next(iter(trips.values()))
