@@ -7,8 +7,8 @@ the key really is that member's. A rotation seals the new board key to each
 remaining member's ``kex`` in a box that only that member can open, bound to
 the board id and the epoch, so a box cannot be moved to another board or epoch.
 
-Not built yet: the ``keys`` map, epochs in the board file and the handshake,
-and the re-key-only links that hand boxes to members who were offline.
+The rotation that uses them (the ``keys`` map, epochs in the board file and the
+handshake, re-key-only links for members who were offline) is :mod:`.rekey`.
 """
 
 from __future__ import annotations
