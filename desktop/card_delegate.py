@@ -78,6 +78,9 @@ class CardDelegate(QStyledItemDelegate):
         if selected or focused:
             border = pal.highlight
             width = 2.0
+            tint = QColor(pal.highlight)  # mine: tinted, a peer's only ringed
+            tint.setAlphaF(0.08)
+            painter.fillPath(path, tint)
         if glow > 0:
             halo = QColor(pal.highlight)
             halo.setAlphaF(0.35 * glow)
@@ -107,7 +110,8 @@ class CardDelegate(QStyledItemDelegate):
         painter.drawText(QPointF(x, top + fm.ascent()), number)
         x += fm.horizontalAdvance(number) + 8
         right = inner.right()
-        for peer, _what in badges[:3]:
+        faces = {peer.client_id: peer for peer in [p for p, _ in badges] + selected_by}
+        for peer in list(faces.values())[:3]:
             right = (
                 self._avatar(
                     painter,
