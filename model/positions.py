@@ -2,18 +2,21 @@
 
 A position is a Yjs *relative position* in the JSON form of Yjs's
 ``relativePositionToJSON`` (what y-codemirror and y-prosemirror put in awareness):
-``{"item": {"client", "clock"}, "assoc": 0 | -1}`` names the character the place
-sticks to (before it for 0, after it for -1), ``{"type": {"client", "clock"},
-"assoc"}`` the start (-1) or end (0 and up) of the text itself. Callers speak
+``{"type": {"client", "clock"}, "item": {"client", "clock"}, "assoc": 0 | -1}``;
+``item`` names the character the place sticks to (before it for 0, after it for
+-1), ``type`` the text; without ``item`` the place is the start (-1) or end (0 and
+up) of the text. Callers speak
 UTF-16 code units, as Yjs and Qt's text documents do.
 
 pycrdt 0.14 (yrs with UTF-8 offsets) has two flaws worked around here:
 
-- It walks a text's runs by their UTF-8 size but counts inside a run in Yjs clock
-  units (UTF-16), both when it makes a position and when it resolves one. So this
-  module hands it UTF-8 offsets: between Lanban nodes a place is exact while the
-  text before it in its run is ASCII, and otherwise off by that text's extra UTF-8
-  bytes (an accent: one); a stock Yjs client's place the same. A fix belongs in yrs.
+- It walks a text's runs (items) by their UTF-8 size but counts inside a run as if
+  each byte were one Yjs clock (a UTF-16 unit), both when it makes a position and
+  when it resolves one, so past a non-ASCII character in the same run it names the
+  wrong character. Here pycrdt is asked in UTF-8 offsets, and where the text is not
+  ASCII the run is found by probing (inside one run, pycrdt's clock minus the offset
+  is constant) and the clock worked out from the run's real text: positions are
+  exact, as Yjs makes and reads them (tests/interop/test_positions_interop.py).
 - It panics (a BaseException) on an item id the document lacks, on an assoc other
   than 0 or -1, on a ``type`` id that is not a text, and when asked for a place after
   the end. A position comes from a peer, so it is checked before pycrdt sees it, and
@@ -60,6 +63,38 @@ def _description(board: Board, ticket_id: str) -> Text | None:
     return shared if isinstance(shared, Text) else None
 
 
+def _item_at(text: Text, offset: int) -> tuple[int, int]:
+    """What pycrdt names at UTF-8 ``offset`` (< the text's size): (client, clock)."""
+    item = text.sticky_index(offset, Assoc.AFTER).to_json()["item"]
+    return int(item["client"]), int(item["clock"])
+
+
+def _run_start(text: Text, offset: int) -> tuple[int, int, int]:
+    """The run holding UTF-8 ``offset``: (client, the clock pycrdt gives its first
+    byte, that byte's offset). Inside a run pycrdt's clock minus the offset is
+    constant; the run is the stretch before ``offset`` where it stays so."""
+    client, clock = _item_at(text, offset)
+    key = (client, clock - offset)
+
+    def same(x: int) -> bool:
+        c, k = _item_at(text, x)
+        return (c, k - x) == key
+
+    hi, step = offset, 1  # same(hi); gallop back, then halve
+    lo = hi - step
+    while lo >= 0 and same(lo):
+        hi, step = lo, step * 2
+        lo = hi - step
+    lo = max(lo, -1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if same(mid):
+            hi = mid
+        else:
+            lo = mid
+    return client, clock - (offset - hi), hi
+
+
 def _type_id(text: Text) -> Any:
     """The text's own id, as a type position names it."""
     return text.sticky_index(0, Assoc.BEFORE).to_json().get("type")
@@ -72,11 +107,20 @@ def description_position(board: Board, ticket_id: str, index: int) -> Position |
         return None
     current = str(text)
     index = max(0, min(index, _utf16_length(current)))
+    data = current.encode()
     offset = _utf16_to_utf8(current, index)
-    if offset == len(current.encode()):  # pycrdt cannot make "after the end"
-        return {"type": _type_id(text), "assoc": 0}
-    result: Position = text.sticky_index(offset, Assoc.AFTER).to_json()
-    return result
+    # As Yjs's createRelativePositionFromTypeIndex writes it: the text's id, and the
+    # character the place sticks to (none at the end).
+    place: Position = {"type": _type_id(text)}
+    if offset < len(data):  # (pycrdt cannot make "after the end")
+        if len(data) == len(current):  # ASCII: pycrdt's clocks are right
+            place["item"] = text.sticky_index(offset, Assoc.AFTER).to_json()["item"]
+        else:
+            client, first_clock, start = _run_start(text, offset)
+            clock = first_clock + _utf16_length(data[start:offset].decode())
+            place["item"] = {"client": client, "clock": clock}
+    place["assoc"] = 0
+    return place
 
 
 def _id(value: object, top: int) -> tuple[int, int] | None:
@@ -110,6 +154,9 @@ def description_index(
     after = not isinstance(assoc, int | float) or assoc >= 0
     current = str(text)
     length = _utf16_length(current)
+    mine = _type_id(text)
+    if position.get("type") is not None and position["type"] != mine:
+        return None  # a place in another text
     if "item" in position and position["item"] is not None:
         item = _id(position["item"], MAX_CLOCK)
         if item is None:
@@ -118,15 +165,27 @@ def description_index(
         client, clock = item
         if clock >= clocks.get(client, 0):
             return None  # not here yet (or never): pycrdt would panic
-        sticky = StickyIndex.from_json(
-            {"item": {"client": client, "clock": clock}, "assoc": 0 if after else -1}, text
-        )
-        return _utf8_to_utf16(current, max(0, sticky.get_index()))
-    if "type" in position and position["type"] is not None:
-        if _id(position["type"], MAX_CLOCK) is None or position["type"] != _type_id(text):
-            return None
+        return _item_index(text, current, client, clock, after)
+    if position.get("type") is not None:
         return length if after else 0
     return None
+
+
+def _item_index(text: Text, current: str, client: int, clock: int, after: bool) -> int:
+    """The UTF-16 index of the place before (``after``) or after a known item."""
+    sticky = StickyIndex.from_json({"item": {"client": client, "clock": clock}, "assoc": 0}, text)
+    offset = max(0, sticky.get_index())  # UTF-8 bytes to its run, then clocks
+    data = current.encode()
+    length = _utf16_length(current)
+    if offset >= len(data) or _item_at(text, offset) != (client, clock):
+        # a deleted character: the place where it was, whatever the assoc (as Yjs)
+        return min(_utf8_to_utf16(current, offset), length)
+    if len(data) == len(current):  # ASCII: pycrdt's offset is right
+        index = offset
+    else:
+        _client, first_clock, start = _run_start(text, offset)
+        index = _utf16_length(data[:start].decode(errors="ignore")) + clock - first_clock
+    return min(index + (0 if after else 1), length)
 
 
 def known_clocks(board: Board) -> dict[int, int]:

@@ -27,7 +27,7 @@ def test_positions_stay_put_while_a_peer_types_before_them() -> None:
     at_w = description_position(ada, tid, 6)  # before "world"
     at_end = description_position(ada, tid, 11)
     at_start = description_position(ada, tid, 0)
-    assert at_w is not None and set(at_w) == {"item", "assoc"} and at_w["assoc"] == 0
+    assert at_w is not None and set(at_w) == {"type", "item", "assoc"} and at_w["assoc"] == 0
     assert at_end is not None and set(at_end) == {"type", "assoc"}
     grace.splice_description(tid, 0, 0, "😀 ")  # a surrogate pair: 2 UTF-16 units
     grace.splice_description(tid, grace.description(tid).index("world"), 0, "big ")
