@@ -38,7 +38,7 @@ from .presence_bar import PresenceBar
 from .prompts import message_box, open_dialog
 from .renumbering import NumberWatch
 from .sidebar import BoardsSidebar
-from .status_widget import PeersDialog, SyncStatus, summarize
+from .status_widget import PeersDialog, SyncStatus
 from .theme import Palette
 from .ticket_dialog import TicketDialog, confirm_edit
 
@@ -407,9 +407,7 @@ class MainWindow(QMainWindow):
 
     def refresh_status(self) -> None:
         board = self.node.board_status(self.current) if self.current else None
-        dialing = self.node.is_dialing(self.current) if self.current else False
-        state, text = summarize(board, dialing, self.context.local_only)
-        self.sync_status.show_state(state, text)
+        self.sync_status.show_board(board, self.context.local_only)
         controller, view = self.controller(), self.view()
         read_only = controller.read_only_reason() if controller is not None else ""
         if view is not None:

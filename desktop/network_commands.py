@@ -59,6 +59,7 @@ def board_invite(ctx: Context) -> None:
     from lanban.sync.invite import Invite, InviteError
     from lanban.sync.local_status import read_node_file
     from lanban.sync.node import address_hints
+    from lanban.sync.sharing import mark_invited
 
     if ctx.args.role is not None:
         _choice(ctx.args.role, INVITE_ROLES, "role")
@@ -68,6 +69,7 @@ def board_invite(ctx: Context) -> None:
         if ctx.args.relay:  # this machine uses it for the board too
             bf.set_meta("relay", ctx.args.relay)
             bf.set_meta("relay_token", ctx.args.relay_token)
+        mark_invited(bf)  # no longer "only on this computer"
         try:
             node = read_node_file(ctx.store.root)
             hints = address_hints(str(node.get("host", "")), int(node["port"]))

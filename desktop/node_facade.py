@@ -17,13 +17,14 @@ from lanban.model.board import Board
 from lanban.model.members import Access, Member, access, member
 from lanban.sync.invite import Invite
 from lanban.sync.node import Node, NodeError, NodeOptions
-from lanban.sync.status import BoardStatus, LinkStatus, NodeEvent, NodeStatus
+from lanban.sync.sharing import mark_invited
+from lanban.sync.status import BoardStatus, DialStatus, LinkStatus, NodeEvent, NodeStatus
 from lanban.sync.store import Store
 
 from .app_state import Settings
 
 # The node's typed status, for the widgets (they import it from here).
-__all__ = ["BoardStatus", "InviteCode", "LinkStatus", "NodeFacade", "NodeStatus"]
+__all__ = ["BoardStatus", "DialStatus", "InviteCode", "LinkStatus", "NodeFacade", "NodeStatus"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class NodeFacade(QObject):
 
     def invite(self, board_id: str) -> InviteCode:
         invite = self._node.invite(board_id)
+        mark_invited(self._node.boards[board_id].file)  # no longer "only on this computer"
         return InviteCode(invite.encode(), invite.relay)
 
     def leave(self, board_id: str) -> None:
@@ -157,10 +159,6 @@ class NodeFacade(QObject):
 
     def board_status(self, board_id: str) -> BoardStatus | None:
         return self._node.board_status(board_id)
-
-    def is_dialing(self, board_id: str) -> bool:
-        """Whether the node is trying to reach someone for this board."""
-        return self._node.is_dialing(board_id)
 
     def node_status(self) -> NodeStatus:
         return self._node.status()

@@ -1,10 +1,15 @@
-"""The status bar's truth about sync: Live / Offline with N local changes / Reconnecting."""
+"""The status bar's truth about sync, and the peers panel behind it.
+
+The words come from :mod:`lanban.sync.status_text`, which ``lanban status``
+prints too: only on this computer / no teammates online (with the changes
+waiting) / reconnecting to whom and when / syncing / live.
+"""
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -19,46 +24,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lanban.sync.status_text import (
+    Summary,
+    SyncState,
+    ago,
+    dial_text,
+    link_text,
+    nobody_text,
+    summarize,
+    who,
+)
+
 from .app_state import Messages
 from .elided_label import ElidedLabel
 from .icons import icon
-from .node_facade import BoardStatus, NodeFacade
+from .node_facade import BoardStatus, DialStatus, LinkStatus, NodeFacade
 from .prompts import ask_text
 from .theme import Palette
 
-
-def ago(at: float | None) -> str:
-    if not at:
-        return "never"
-    seconds = max(0.0, time.time() - at)
-    if seconds < 5:
-        return "just now"
-    if seconds < 90:
-        return f"{seconds:.0f} s ago"
-    return f"{seconds / 60:.0f} min ago"
-
-
-def summarize(board: BoardStatus | None, dialing: bool, local_only: str = "") -> tuple[str, str]:
-    """(state, text): state is "live", "reconnecting" or "offline"."""
-    if local_only:
-        return "live", local_only
-    if board is None:
-        return "offline", "No board open"
-    synced = [lk for lk in board.links if lk.synced]
-    peers = {lk.node_id or lk.address for lk in synced if lk.kind == "lan"}
-    relays = [lk for lk in synced if lk.kind == "relay"]
-    pending = board.local_changes_not_seen_by_peers
-    if synced:
-        parts = [f"{len(peers)} peer{'s' if len(peers) != 1 else ''}"]
-        if relays:
-            parts.append("relay")
-        return "live", "Live (" + ", ".join(parts) + ")"
-    if board.links or dialing:
-        return "reconnecting", "Reconnecting…" + (
-            f" {pending} change{'s' if pending != 1 else ''} saved locally" if pending else ""
-        )
-    saved = f"{pending} change{'s' if pending != 1 else ''} saved locally"
-    return "offline", f"Offline, {saved}"
+ICONS = {  # state -> (icon, palette colour)
+    SyncState.LIVE: ("live", "ok"),
+    SyncState.SYNCING: ("sync", "pending"),
+    SyncState.RECONNECTING: ("sync", "pending"),
+    SyncState.AWAY: ("offline", "muted"),
+    SyncState.LOCAL: ("computer", "muted"),
+    SyncState.NONE: ("offline", "muted"),
+}
 
 
 class SyncStatus(QWidget):
@@ -75,19 +66,56 @@ class SyncStatus(QWidget):
         layout.addWidget(self.text)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Peers and connections")
-        self.state = "offline"
+        self.state = SyncState.NONE.value
 
-    def show_state(self, state: str, text: str) -> None:
-        pal = Palette()
-        color = {"live": pal.ok, "reconnecting": pal.pending, "offline": pal.muted}[state]
-        name = "live" if state == "live" else ("sync" if state == "reconnecting" else "offline")
-        self.icon.setPixmap(icon(name, color).pixmap(16, 16))
-        self.text.setText(text)
-        self.state = state
-        self.setAccessibleName(f"Sync status: {text}")
+    def show_board(self, board: BoardStatus | None, local_only: str = "") -> None:
+        """Show the board's state; ``local_only``: another process syncs this data
+        directory (then that sentence)."""
+        self.show_summary(Summary(SyncState.LIVE, local_only) if local_only else summarize(board))
+
+    def show_summary(self, summary: Summary) -> None:
+        name, color = ICONS[summary.state]
+        self.icon.setPixmap(icon(name, getattr(Palette(), color)).pixmap(16, 16))
+        self.text.setText(summary.text)
+        self.state = summary.state.value
+        lines = (summary.text, *summary.tries, summary.waiting, "Click for peers and addresses")
+        self.setToolTip("\n".join(line for line in lines if line))
+        self.setAccessibleName(f"Sync status: {summary.text}")
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.clicked.emit()
+
+
+COUNTDOWN_MS = 1000
+COLUMNS = ("Who", "Address", "Through", "State", "Last heard")
+
+
+def peer_rows(board: BoardStatus, now: float) -> list[list[str]]:
+    """The panel's rows: the board's links, then whom the node tries (and why not)."""
+    rows = [
+        [named(link), link.address, through(link.kind), link_text(link), ago(link.last_heard, now)]
+        for link in board.links
+    ]
+    linked = {link.node_id for link in board.links if link.node_id}
+    relay_linked = any(link.kind == "relay" for link in board.links)
+    for dial in board.dials:
+        if dial.state == "linked" or dial.node_id in linked:
+            continue
+        if dial.kind == "relay" and relay_linked:
+            continue
+        heard = ago(dial.ended, now) if dial.ended else "never"
+        rows.append([named(dial), dial.address, through(dial.kind), dial_text(dial, now), heard])
+    return rows
+
+
+def named(end: LinkStatus | DialStatus) -> str:
+    if end.kind == "relay":
+        return who(end)
+    return end.name or end.node_id[:12] or "—"
+
+
+def through(kind: str) -> str:
+    return "LAN" if kind == "lan" else "relay"
 
 
 class PeersDialog(QDialog):
@@ -105,12 +133,19 @@ class PeersDialog(QDialog):
         self.messages = messages
         self.board_id = board_id
         self.setWindowTitle("Peers")
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Who", "Address", "Last heard", "Through"])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COLUMNS.index("State"), QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.summary = QLabel()
+        self.board_line = QLabel()  # the status bar's sentence, and what waits
+        self.board_line.setWordWrap(True)
+        self.nobody = QLabel()  # instead of an empty table
+        self.nobody.setWordWrap(True)
+        self.nobody.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.error = QLabel()
         self.error.setStyleSheet("color: #e5484d")
         self.error.setWordWrap(True)
@@ -119,15 +154,24 @@ class PeersDialog(QDialog):
         self.add_button.clicked.connect(self.ask_for_peer)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.add_button, QDialogButtonBox.ButtonRole.ActionRole)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addWidget(self.table)
+        layout.addWidget(self.board_line)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.nobody, 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.resize(560, 300)
+        self.resize(760, 300)
         node.linksChanged.connect(self._links_changed)
+        self._ticker = QTimer(self)  # the "next try in N s" count down
+        self._ticker.setInterval(COUNTDOWN_MS)
+        self._ticker.timeout.connect(self.refresh)
+        self._ticker.start()
         self.refresh()
+        close.setDefault(True)
+        close.setFocus()  # not the table's first cell
 
     def _links_changed(self, board_id: str) -> None:
         if board_id in ("", self.board_id):
@@ -135,19 +179,23 @@ class PeersDialog(QDialog):
 
     def refresh(self) -> None:
         board = self.node.board_status(self.board_id) if self.board_id else None
-        links = board.links if board is not None else ()
-        self.table.setRowCount(len(links))
-        for row, link in enumerate(links):
-            who = link.name or (link.node_id[:12] or "relay")
-            cells = [
-                who,
-                link.address,
-                ago(link.last_heard),
-                "LAN" if link.kind == "lan" else "relay",
-            ]
-            for col, text in enumerate(cells):
-                self.table.setItem(row, col, QTableWidgetItem(text))
+        now = time.time()
+        rows = peer_rows(board, now) if board is not None else []
         node = self.node.node_status()
+        said = summarize(board, now)
+        self.board_line.setText(f"This board: {said.text}. {said.waiting}".strip())
+        self.nobody.setText(nobody_text(board, node.discovery) if board is not None else "")
+        self.table.setVisible(bool(rows))
+        self.nobody.setVisible(not rows)
+        self.table.setRowCount(len(rows))
+        for row, cells in enumerate(rows):
+            for col, text in enumerate(cells):
+                item = self.table.item(row, col)  # kept, so a selection stays put
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(row, col, item)
+                item.setText(text)
+                item.setToolTip(text)
         self.summary.setText(
             f"You are {node.name or 'unnamed'}; this computer listens on "
             f"{node.listening}." + ("" if node.discovery else " LAN discovery is off.")

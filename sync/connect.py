@@ -85,9 +85,10 @@ class DialOutcome(Enum):
 
 
 class DialFailed(Exception):
-    def __init__(self, outcome: DialOutcome) -> None:
+    def __init__(self, outcome: DialOutcome, cause: BaseException | None = None) -> None:
         super().__init__(outcome.value)
         self.outcome = outcome
+        self.cause = cause  # what went wrong underneath (for the status), if known
 
 
 async def open_websocket(uri: str, max_size: int) -> ClientConnection:
@@ -112,7 +113,7 @@ async def connect_secure(
         ws = await open_websocket(uri, HANDSHAKE_FRAME_BYTES)
     except (OSError, TimeoutError, InvalidHandshake) as exc:
         log.debug("cannot reach %s: %s", uri, exc)
-        raise DialFailed(DialOutcome.UNREACHABLE) from None
+        raise DialFailed(DialOutcome.UNREACHABLE, exc) from None
     handshake = Handshake.initiator(board_id, key, node_id)
     try:
         async with asyncio.timeout(HANDSHAKE_TIMEOUT_SECONDS):
@@ -127,7 +128,7 @@ async def connect_secure(
         # Dropped without a refusal (the peer crashed or restarted, the
         # network blinked): that says nothing about the board, retry soon.
         log.debug("link to %s lost during the handshake: %s", uri, exc)
-        raise DialFailed(DialOutcome.UNREACHABLE) from None
+        raise DialFailed(DialOutcome.UNREACHABLE, exc) from None
     except (SecureError, TimeoutError) as exc:
         log.info("link to %s for board %s failed: %s", uri, board_id, exc)
         await ws.close(CLOSE_REFUSED, "handshake failed")

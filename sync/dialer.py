@@ -4,6 +4,12 @@ Targets are addresses given by hand (``--peer``, ``Node.add_peer``), addresses
 an invite suggested for its board, nodes that mDNS says share a board, and
 the board's relay. Each loop links, waits for the link to close, and tries
 again after a backoff that grows while the target cannot be reached.
+
+Each loop keeps a :class:`DialRecord`: whom it tries, when next, why the last
+try or link failed, and whether the last link ended with the peer's goodbye (a
+clean close it started: it quit or left the board) or dropped. The status
+(:meth:`Dialer.explain`) hands these on, so the app and ``lanban status`` can
+tell a teammate who left from a link that broke (:mod:`.status_text`).
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 from urllib.parse import quote
 
+from websockets.asyncio.connection import Connection
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from .backoff import Backoff
@@ -30,6 +37,9 @@ from .connect import (
 from .discovery import PeerAd
 from .hub import BoardHub
 from .link import Link, LinkInfo, LinkKind
+from .sharing import ever_shared, ever_synced
+from .status import BoardStatus, DialStatus
+from .status_text import HANDSHAKE_WORDS, NO_BOARD_WORDS, failure_words, link_end_words
 from .tags import match_tags
 
 log = logging.getLogger("lanban.node")  # one log for the node and its parts
@@ -62,6 +72,71 @@ class DialKey:
 
 Relay = tuple[str, str | None]  # URL, token
 
+GOODBYE_CODES = (1000, 1001)  # a close the peer starts with these: it quit or left
+
+
+def said_goodbye(ws: Connection) -> bool:
+    """Whether the other end closed the link cleanly, on its own initiative."""
+    protocol = ws.protocol
+    received = protocol.close_rcvd
+    return (
+        received is not None
+        and received.code in GOODBYE_CODES
+        and bool(protocol.close_rcvd_then_sent)
+    )
+
+
+@dataclass
+class DialRecord:
+    """What one dial loop knows: the status's :class:`~.status.DialStatus`."""
+
+    kind: LinkKind
+    address: str = ""
+    node_id: str = ""
+    name: str = ""
+    state: str = "trying"
+    next_try: float = 0.0
+    error: str = ""
+    ended: float = 0.0
+    goodbye: bool = False
+    no_board: bool = False
+
+    def trying(self, address: str) -> None:
+        self.state, self.address = "trying", address
+
+    def linked(self, link: Link) -> None:
+        self.state, self.address, self.no_board = "linked", link.info.address, False
+        self.node_id = link.info.peer_node or self.node_id
+        if link.info.kind == LinkKind.RELAY:
+            self.address = link.info.address
+
+    def link_ended(self, link: Link) -> None:
+        """The link this loop waited on closed: a goodbye, or a drop (and why)."""
+        self.state, self.ended = "waiting", time.time()
+        self.name = link.info.peer_name or self.name
+        self.goodbye = said_goodbye(link.ws)
+        self.error = "" if self.goodbye else link_end_words(link.close_reason)
+
+    def failed(self, error: str, no_board: bool = False) -> None:
+        self.error, self.no_board = error, no_board
+
+    def waiting(self, delay: float) -> None:
+        self.state, self.next_try = "waiting", time.time() + delay
+
+    def status(self) -> DialStatus:
+        return DialStatus(
+            kind=str(self.kind),
+            address=self.address,
+            node_id=self.node_id,
+            name=self.name,
+            state=self.state,
+            next_try=self.next_try,
+            error=self.error,
+            ended=self.ended,
+            goodbye=self.goodbye,
+            no_board=self.no_board,
+        )
+
 
 class Dialer:
     def __init__(
@@ -79,6 +154,7 @@ class Dialer:
         self._relay_of = relay_of
         self.running = False
         self._loops: dict[DialKey, asyncio.Task[None]] = {}
+        self._records: dict[DialKey, DialRecord] = {}  # one per loop
         self._manual: list[PeerAddress] = []
         self._hints: list[tuple[PeerAddress, str]] = []  # (address, board id) from invites
         self._ads: dict[str, PeerAd] = {}
@@ -106,7 +182,8 @@ class Dialer:
                 self._dial(address, hub)
         key = DialKey(RELAY, hub.id)
         if self._relay_of(hub) is not None and key not in self._loops and self.running:
-            self._loops[key] = asyncio.create_task(self._relay_loop(hub))
+            record = self._records[key] = DialRecord(LinkKind.RELAY)
+            self._loops[key] = asyncio.create_task(self._relay_loop(hub, record))
         for ad in list(self._ads.values()):
             self.on_ad(ad)
 
@@ -136,7 +213,8 @@ class Dialer:
                     else [PeerAddress(a, current.port) for a in current.addresses]
                 )
 
-            self._loops[key] = asyncio.create_task(self._dial_loop(addresses, hub, grace))
+            record = self._records[key] = DialRecord(LinkKind.LAN)
+            self._loops[key] = asyncio.create_task(self._dial_loop(addresses, hub, grace, record))
 
     def on_gone(self, ad_id: str) -> None:
         """mDNS: a node left."""
@@ -152,10 +230,26 @@ class Dialer:
         """Whether someone is being tried (or linked) for this board."""
         return any(key.board_id == board_id and not t.done() for key, t in self._loops.items())
 
+    def explain(self, status: BoardStatus) -> BoardStatus:
+        """``status`` (the hub's) with whom the node tries for the board, and whether
+        the board was ever shared (StoreError if its file cannot be read)."""
+        dials = tuple(r.status() for k, r in self._records.items() if k.board_id == status.id)
+        hub = self._hubs.get(status.id)
+        if hub is None:
+            return replace(status, dials=dials)
+        shared = (
+            ever_shared(hub.file)
+            or self._relay_of(hub) is not None
+            or bool(status.links)
+            or any(d.ended for d in dials)
+        )
+        return replace(status, shared=shared, ever_synced=ever_synced(hub.file), dials=dials)
+
     async def stop(self) -> None:
         self.running = False
         loops = list(self._loops.values())
         self._loops.clear()
+        self._records.clear()
         for task in loops:
             task.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
@@ -163,13 +257,17 @@ class Dialer:
     def _dial(self, address: PeerAddress, hub: BoardHub) -> None:
         key = DialKey(address, hub.id)
         if key not in self._loops and self.running:
-            self._loops[key] = asyncio.create_task(self._dial_loop(lambda: [address], hub, 0.0))
+            record = self._records[key] = DialRecord(LinkKind.LAN, str(address))
+            self._loops[key] = asyncio.create_task(
+                self._dial_loop(lambda: [address], hub, 0.0, record)
+            )
 
     def _cancel(self, which: Callable[[DialKey], bool]) -> None:
         for key, task in list(self._loops.items()):
             if which(key):
                 task.cancel()
                 del self._loops[key]
+                self._records.pop(key, None)
 
     def _live(self, hub: BoardHub) -> bool:
         return self.running and self._hubs.get(hub.id) is hub
@@ -177,24 +275,36 @@ class Dialer:
     # ----------------------------------------------------------------- peers
 
     async def _dial_loop(
-        self, addresses: Callable[[], list[PeerAddress]], hub: BoardHub, grace: float
+        self,
+        addresses: Callable[[], list[PeerAddress]],
+        hub: BoardHub,
+        grace: float,
+        record: DialRecord,
     ) -> None:
         backoff = Backoff()
         if grace:
+            record.waiting(grace)
             await asyncio.sleep(grace)
         known_peer: str | None = None
         while self._live(hub):
             live = hub.lan_link(known_peer) if known_peer is not None else None
-            if live is not None:  # the peer dialled us: wait for that link to end
+            # The peer dialled us: wait for that link to end. (A closed link stays
+            # registered while its socket closes; waiting on it would spin.)
+            if live is not None and not live.closed.is_set():
+                record.linked(live)
                 await live.closed.wait()
+                record.link_ended(live)
                 continue
             outcome = DialOutcome.UNREACHABLE
             started = time.monotonic()
             for address in addresses():
-                outcome, peer = await self._dial_once(address, hub)
+                record.trying(str(address))
+                outcome, peer = await self._dial_once(address, hub, record)
                 known_peer = peer or known_peer
                 if outcome != DialOutcome.UNREACHABLE:
                     break
+            if outcome == DialOutcome.DUPLICATE:
+                continue  # the peer's own link won: wait on that one
             if outcome == DialOutcome.NO_SUCH_BOARD:
                 backoff.give_up_for_now()
                 delay = LONG_BACKOFF_S
@@ -202,22 +312,36 @@ class Dialer:
                 if time.monotonic() - started > WORKED_FOR_S:
                     backoff.reset()  # it worked for a while: try again soon
                 delay = backoff.next()
+            record.waiting(delay)
             await asyncio.sleep(delay)
 
-    async def _dial_once(self, address: PeerAddress, hub: BoardHub) -> tuple[DialOutcome, str]:
+    async def _dial_once(
+        self, address: PeerAddress, hub: BoardHub, record: DialRecord
+    ) -> tuple[DialOutcome, str]:
         """Link with the peer at ``address`` and run the link; (how it ended, peer node id)."""
         try:
             ws, channel = await connect_secure(address, hub.id, hub.file.key, self.node_id)
         except DialFailed as failed:
+            if failed.outcome == DialOutcome.NO_SUCH_BOARD:
+                record.failed(NO_BOARD_WORDS, no_board=True)
+            elif failed.outcome == DialOutcome.FAILED:
+                record.failed(HANDSHAKE_WORDS)
+            else:
+                record.failed(failure_words(failed.cause))
             return failed.outcome, ""
         peer = channel.peer_node_id.hex()
         info = LinkInfo(LinkKind.LAN, str(address), initiator=True, peer_node=peer)
-        ran = await hub.run_link(Link(ws, info, channel), self._node_info())
-        return (DialOutcome.CLOSED if ran else DialOutcome.DUPLICATE), peer
+        link = Link(ws, info, channel)
+        record.linked(link)
+        ran = await hub.run_link(link, self._node_info())
+        if not ran:  # a link the peer dialled won: the loop waits on that one
+            return DialOutcome.DUPLICATE, peer
+        record.link_ended(link)
+        return DialOutcome.CLOSED, peer
 
     # ----------------------------------------------------------------- relay
 
-    async def _relay_loop(self, hub: BoardHub) -> None:
+    async def _relay_loop(self, hub: BoardHub, record: DialRecord) -> None:
         backoff = Backoff()
         while self._live(hub):
             relay = self._relay_of(hub)
@@ -228,6 +352,7 @@ class Dialer:
             if token:
                 uri += "?token=" + quote(token)
             started = time.monotonic()
+            record.trying(url)
             try:
                 ws = await open_websocket(uri, MAX_FRAME_BYTES)
             except InvalidStatus as exc:
@@ -239,14 +364,25 @@ class Dialer:
                     status,
                     " (check the relay token)" if status in (401, 403) else "",
                 )
+                record.failed(failure_words(exc, relay=True))
                 backoff.give_up_for_now()
-                await asyncio.sleep(backoff.next())
+                delay = backoff.next()
+                record.waiting(delay)
+                await asyncio.sleep(delay)
                 continue
             except (OSError, TimeoutError, InvalidHandshake) as exc:
                 log.debug("relay %s unreachable: %s", url, exc)
-                await asyncio.sleep(backoff.next())
+                record.failed(failure_words(exc, relay=True))
+                delay = backoff.next()
+                record.waiting(delay)
+                await asyncio.sleep(delay)
                 continue
-            await hub.run_link(Link(ws, LinkInfo(LinkKind.RELAY, url, initiator=True)), None)
+            link = Link(ws, LinkInfo(LinkKind.RELAY, url, initiator=True))
+            record.linked(link)
+            await hub.run_link(link, None)
+            record.link_ended(link)
             if time.monotonic() - started > WORKED_FOR_S:
                 backoff.reset()
-            await asyncio.sleep(backoff.next())
+            delay = backoff.next()
+            record.waiting(delay)
+            await asyncio.sleep(delay)

@@ -132,7 +132,11 @@ class BoardHub:
         self.presence.tick()
         self.flush_presence()
         self.keys.tick()
-        if self._synced_dirty:
+        # Only while a peer is linked: mark_synced takes every change in the file, and
+        # one made since the last peer left was never sent (it would not be counted).
+        if self._synced_dirty and any(
+            lk.synced and not lk.close_reason for lk in self.links.values()
+        ):
             self._synced_dirty = False
             try:
                 self.file.mark_synced()

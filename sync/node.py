@@ -459,10 +459,9 @@ class Node:
         hub = self.boards.get(board_id)
         return None if hub is None else self._board_status(hub)
 
-    @staticmethod
-    def _board_status(hub: BoardHub) -> BoardStatus:
+    def _board_status(self, hub: BoardHub) -> BoardStatus:
         try:
-            return hub.status()
+            return self.dialer.explain(hub.status())
         except StoreError as exc:  # its file cannot be read: say so, the others go on
             return BoardStatus(hub.id, hub.board.title, 0, False, 0, hub.last_sync, (), str(exc))
 

@@ -13,6 +13,7 @@ from .local_status import read_node_file
 from .node import Node, NodeError, NodeOptions
 from .runner import run_until_signal
 from .status import NodeStatus
+from .status_text import ago, summarize
 from .store import Store, StoreError
 
 STATUS_TIMEOUT_S = 5.0
@@ -48,18 +49,8 @@ def fetch_status(data_dir: Path) -> NodeStatus:
         raise NodeError(f"the node sent a status this version cannot read: {exc}") from exc
 
 
-def _ago(at: float | None) -> str:
-    if not at:
-        return "never"
-    seconds = max(0, time.time() - at)
-    if seconds < 90:
-        return f"{seconds:.0f} s ago"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min ago"
-    return f"{seconds / 3600:.1f} h ago"
-
-
 def format_status(status: NodeStatus) -> str:
+    now = time.time()
     lines = [
         f"node {status.name or '(no name)'} ({status.node_id[:12]}) "
         f"listening on {status.listening}" + ("" if status.discovery else ", LAN discovery off")
@@ -71,16 +62,18 @@ def format_status(status: NodeStatus) -> str:
     for p in peers:
         lines.append(
             f"  {p.name or p.node_id[:12]} at {p.address}, "
-            f"connected {_ago(p.connected_since)}, last heard {_ago(p.last_heard)}"
+            f"connected {ago(p.connected_since, now)}, last heard {ago(p.last_heard, now)}"
         )
     for b in status.boards:
         relay = ", relay linked" if b.relay else ""
+        summary = summarize(b, now)
+        lines.append(f"board {b.title or '(not synced yet)'} ({b.id}): {summary.text}")
         lines.append(
-            f"board {b.title or '(not synced yet)'} ({b.id}): "
-            f"{b.connected_peers} peer(s){relay}, "
+            f"  {b.connected_peers} peer(s){relay}, "
             f"{b.local_changes_not_seen_by_peers} local change(s) not seen by any peer, "
-            f"last sync {_ago(b.last_sync)}"
+            f"last sync {ago(b.last_sync, now)}"
         )
+        lines.extend(f"  {line}" for line in summary.tries)
         if b.problem:
             lines.append(f"  PROBLEM: {b.problem}")
     for problem in status.problems:

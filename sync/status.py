@@ -156,6 +156,52 @@ class PeerStatus(_PeerEnd):
 
 
 @dataclass(frozen=True)
+class DialStatus:
+    """Someone the node links with for a board, or tries to: a LAN peer or the relay."""
+
+    kind: str  # "lan" | "relay"
+    address: str  # host:port tried last, or the relay URL (never its token)
+    node_id: str  # the peer's node id, once a link told it ("" before, and for a relay)
+    name: str  # the name the peer gave on its last link ("" before)
+    state: str  # "linked" | "trying" (an attempt runs) | "waiting" (for the next try)
+    next_try: float  # when waiting: the time of the next attempt
+    error: str  # why the last attempt, or the last link, failed, in plain words
+    ended: float  # when its last link ended (0: none has)
+    goodbye: bool  # that link ended with the peer's goodbye (it quit or left the board)
+    no_board: bool  # it answered, and does not have this board
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "address": self.address,
+            "node_id": self.node_id,
+            "name": self.name,
+            "state": self.state,
+            "next_try": self.next_try,
+            "error": self.error,
+            "ended": self.ended,
+            "goodbye": self.goodbye,
+            "no_board": self.no_board,
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> DialStatus:
+        data = _object(value)
+        return cls(
+            kind=_str(data, "kind"),
+            address=_str(data, "address"),
+            node_id=_str(data, "node_id"),
+            name=_str(data, "name"),
+            state=_str(data, "state"),
+            next_try=_num(data, "next_try"),
+            error=_str(data, "error"),
+            ended=_num(data, "ended"),
+            goodbye=bool(data.get("goodbye")),
+            no_board=bool(data.get("no_board")),
+        )
+
+
+@dataclass(frozen=True)
 class BoardStatus:
     id: str
     title: str  # "" until the first sync of a joined board (and no invite title)
@@ -167,6 +213,12 @@ class BoardStatus:
     # What is wrong with the board's file (a full disk: changes not saved; a damaged
     # file), as a sentence; None: nothing. Absent from older nodes' JSON.
     problem: str | None = None
+    # Whether anyone else has ever had the board or been asked to (an invite, a
+    # peer, a relay), and whether a peer or relay ever had all of it; whom the node
+    # links with or tries to. Absent from older nodes' JSON (read as shared, synced).
+    shared: bool = True
+    ever_synced: bool = True
+    dials: tuple[DialStatus, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         problem = {} if self.problem is None else {"problem": self.problem}  # only when set
@@ -178,6 +230,9 @@ class BoardStatus:
             "local_changes_not_seen_by_peers": self.local_changes_not_seen_by_peers,
             "last_sync": self.last_sync,
             "links": [link.to_json() for link in self.links],
+            "shared": self.shared,
+            "ever_synced": self.ever_synced,
+            "dials": [dial.to_json() for dial in self.dials],
         } | problem
 
     @classmethod
@@ -192,6 +247,9 @@ class BoardStatus:
             last_sync=None if data.get("last_sync") is None else _num(data, "last_sync"),
             links=tuple(LinkStatus.from_json(x) for x in _list(data, "links")),
             problem=None if data.get("problem") is None else _str(data, "problem"),
+            shared=bool(data.get("shared", True)),
+            ever_synced=bool(data.get("ever_synced", True)),
+            dials=tuple(DialStatus.from_json(x) for x in _list(data, "dials")),
         )
 
 

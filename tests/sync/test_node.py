@@ -16,7 +16,7 @@ from lanban.model.board import Board
 from lanban.sync.connect import DialFailed, DialOutcome, PeerAddress, connect_secure
 from lanban.sync.node import Node, NodeError, NodeOptions
 from lanban.sync.serve import format_status
-from lanban.sync.status import BoardStatus, NodeEvent, NodeStatus, PeerStatus
+from lanban.sync.status import BoardStatus, LinkStatus, NodeEvent, NodeStatus, PeerStatus
 from lanban.sync.store import Store
 from tests.support import POSIX_SIGNALS, async_holds, async_wait_until, timeout
 from tests.sync.nodes import lanban, peer_of, running, serving, share_board
@@ -200,8 +200,9 @@ async def test_typed_status_and_events_of_two_linked_nodes(tmp_path: Path) -> No
             assert link.kind == "lan" and link.node_id == peer.node_id and link.synced
             assert link.connected_since <= link.last_heard <= time.time()
             # The JSON of the status API and `lanban status --json`: the same fields as
-            # before the status was typed (plus the member ids of PROTOCOL.md 7.2, 7.3),
-            # and read back to the same status.
+            # before the status was typed (plus the member ids of PROTOCOL.md 7.2, 7.3,
+            # and whether a board was ever shared and whom the node dials for it), and
+            # read back to the same status.
             data = json.loads(json.dumps(status.to_json()))
             assert list(data) == [
                 "node_id", "name", "listening", "discovery", "peers", "boards", "problems",
@@ -213,7 +214,7 @@ async def test_typed_status_and_events_of_two_linked_nodes(tmp_path: Path) -> No
             ]  # fmt: skip
             assert list(data["boards"][0]) == [
                 "id", "title", "connected_peers", "relay", "local_changes_not_seen_by_peers",
-                "last_sync", "links",
+                "last_sync", "links", "shared", "ever_synced", "dials",
             ]  # fmt: skip
             assert set(data["boards"][0]["links"][0]) == set(data["peers"][0]) - {"boards"} | {
                 "synced",
@@ -328,6 +329,10 @@ def test_serve_rejects_bad_arguments(tmp_path: Path) -> None:
 def test_status_text_for_a_user() -> None:
     now = time.time()
     peer = PeerStatus("lan", "1.2.3.4:5", "cd" * 16, "", now - 100, now - 3, True, ("b1",))
+    links = (
+        LinkStatus("lan", "1.2.3.4:5", "cd" * 16, "", now - 100, now - 3, True, synced=True),
+        LinkStatus("relay", "ws://relay:1", "", "", now - 100, now - 3, True, synced=True),
+    )
     status = NodeStatus(
         node_id="ab" * 16,
         name="",
@@ -335,7 +340,7 @@ def test_status_text_for_a_user() -> None:
         discovery=False,
         peers=(peer,),
         boards=(
-            BoardStatus("b1", "", 1, True, 3, None, ()),
+            BoardStatus("b1", "", 1, True, 3, None, links),
             BoardStatus("b2", "T", 0, False, 0, now - 7000, ()),
         ),
         problems=("x is damaged",),
@@ -344,9 +349,10 @@ def test_status_text_for_a_user() -> None:
         "node (no name) (abababababab) listening on 0.0.0.0:1, LAN discovery off",
         "1 peer(s) connected:",
         "  cdcdcdcdcdcd at 1.2.3.4:5, connected 2 min ago, last heard 3 s ago",
-        "board (not synced yet) (b1): 1 peer(s), relay linked, "
-        "3 local change(s) not seen by any peer, last sync never",
-        "board T (b2): 0 peer(s), 0 local change(s) not seen by any peer, last sync 1.9 h ago",
+        "board (not synced yet) (b1): Live (1 peer, relay)",
+        "  1 peer(s), relay linked, 3 local change(s) not seen by any peer, last sync never",
+        "board T (b2): No teammates online — all changes synced",
+        "  0 peer(s), 0 local change(s) not seen by any peer, last sync 1.9 h ago",
         "problem: x is damaged",
     ]
 
