@@ -28,11 +28,11 @@ def ringed(app: App, column: str) -> dict[str, list[str]]:
 
 
 def ring_pixel(app: App, column: str, row: int) -> QColor:
-    """The colour just outside the card's left edge, half way down."""
+    """The colour just above the card, half way across."""
     view = app.column(column).view
     rect = view.visualRect(view.model().index(row, 0))
     image = view.viewport().grab().toImage()
-    return image.pixelColor(QPoint(rect.left() + 2, rect.center().y()))
+    return image.pixelColor(QPoint(rect.center().x(), rect.top() + 2))
 
 
 def test_a_peer_s_selection_shows_as_a_ring_in_their_colour(tmp_path: Path, run: Run) -> None:

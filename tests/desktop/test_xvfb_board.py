@@ -1,6 +1,8 @@
-"""The board under a real X server with real keys and a real mouse (issue 10, defects 4, 7, 10).
+"""The board under a real X server with real keys and a real mouse (issue 10, defects 4, 7, 10),
+and two app processes that see each other's selection rings.
 
-xvfb_board.py runs the app and drives it with xdotool; this checks what it saw.
+xvfb_board.py and xvfb_rings.py run the app and drive it with xdotool; this checks what
+they saw.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lanban.model.board import Board
 from lanban.sync.store import Store
 from tests.desktop.harness import make_board
 from tests.desktop.test_xvfb import ROOT, x_display
@@ -87,3 +90,52 @@ def test_real_keys_and_a_real_drag_on_the_board(tmp_path: Path, x_display: str) 
     column = seen["column_scroll"]
     assert column["maximum"] > 0 and column["value"] == column["maximum"], column
     assert seen["board"]["Done"] == ["Card 1"]
+
+
+def test_two_app_processes_see_each_other_s_selection_ring(tmp_path: Path, x_display: str) -> None:
+    ada_dir, grace_dir = tmp_path / "ada", tmp_path / "grace"
+    board_id = make_board(
+        Store(ada_dir), tickets={"To do": ["Write spec", "Fix login"], "Doing": ["Review PR"]}
+    )
+    with Store(ada_dir).open(board_id) as bf:
+        key = bf.key
+    Store(grace_dir).add_board(Board(), key=key, board_id=board_id).close()
+    env = os.environ | {
+        "QT_QPA_PLATFORM": "xcb",
+        "DISPLAY": x_display,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    env.pop("WAYLAND_DISPLAY", None)
+    env.pop("XAUTHORITY", None)
+    port_file = tmp_path / "ada.port"
+    procs = {
+        who: subprocess.Popen(
+            [sys.executable, "-m", "tests.desktop.xvfb_rings", who, str(path), str(port_file)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who, path in (("ada", ada_dir), ("grace", grace_dir))
+    }
+    seen = {}
+    try:
+        for who, proc in procs.items():
+            out, err = proc.communicate(timeout=timeout(120))
+            assert proc.returncode == 0, f"{who}: {err[-3000:]}"
+            seen[who] = json.loads(out.strip().splitlines()[-1])
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    ada, grace = seen["ada"], seen["grace"]
+    # Grace saw Ada's ring on the card Ada clicked, before she clicked one herself
+    assert grace["before_mine"] == {"Fix login": ["Ada Lovelace"]}
+    assert grace["rings"] == {"Fix login": ["Ada Lovelace"]}
+    assert grace["colour"] == grace["expected_colour"] == "#e91e63"
+    # and Ada sees Grace's, in Grace's colour; nobody's own selection is ringed
+    assert ada["rings"] == {"Review PR": ["Grace Hopper"]}
+    assert ada["colour"] == ada["expected_colour"] == "#03a9f4"
+    assert ada["my_selection"] and grace["my_selection"]
