@@ -143,7 +143,10 @@ class ColumnHeader(QWidget):
         )
         drag.setMimeData(mime)
         drag.setPixmap(self.column.grab().scaledToWidth(160))
-        drag.exec(Qt.DropAction.MoveAction)
+        try:
+            drag.exec(Qt.DropAction.MoveAction)
+        finally:  # dropped or cancelled: the board stops scrolling at its edge
+            self.column.view.dragEnded.emit()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._press = None

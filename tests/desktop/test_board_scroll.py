@@ -17,6 +17,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
 
 from lanban.desktop.column_model import TICKET_MIME
+from lanban.desktop.column_view import COLUMN_MIME
 from lanban.sync.store import Store
 from tests.desktop.harness import App, make_board, open_app, pause_events, settle, shown
 
@@ -132,5 +133,35 @@ def test_dragging_a_card_to_the_edge_scrolls_the_board(tmp_path: Path, run: Run)
             QApplication.sendEvent(column.view.viewport(), drop)
             await pause_events(0.1)
             assert bar.value() == 0  # dropped: no more scrolling
+
+    run(go())
+
+
+def test_dragging_a_column_to_the_edge_scrolls_the_board(tmp_path: Path, run: Run) -> None:
+    make_board(Store(tmp_path), columns=COLUMNS, tickets=TICKETS)
+
+    async def go() -> None:
+        async with open_app(tmp_path) as app:
+            await narrow(app)
+            view = app.view()
+            bar = view.horizontalScrollBar()
+            pointer = [QPoint()]
+            view.edge_scroller.pointer = lambda: pointer[0]
+            mime = QMimeData()
+            column = app.column("To do").column.id
+            mime.setData(
+                COLUMN_MIME, json.dumps({"board": app.board_id, "column": column}).encode()
+            )
+            viewport = view.viewport()
+            pointer[0] = viewport.mapToGlobal(QPoint(viewport.width() - 4, 40))
+            at = view.strip.mapFromGlobal(pointer[0])
+            QApplication.sendEvent(view.strip, drag_event(QDragEnterEvent, at, mime))
+            QApplication.sendEvent(view.strip, drag_event(QDragMoveEvent, at, mime))
+            await settle(lambda: bar.value() == bar.maximum(), what="the board to scroll right")
+            # the drag ends (dropped or cancelled) with the pointer still at the edge
+            bar.setValue(0)
+            app.column("To do").view.dragEnded.emit()
+            await pause_events(0.1)
+            assert bar.value() == 0
 
     run(go())
