@@ -14,11 +14,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from lanban.model.board import Board
-from lanban.model.events import BoardEvent, Kind
+from lanban.model.events import BoardEvent, Kind, Origin
 from lanban.model.members import Role
 
 from .app_state import MAX_NAME, Messages, Settings
 from .node_facade import NodeFacade
+from .overrides import Override, Overrides
 
 # The fields of a ticket that do not merge (last writer wins): one person at a time
 # edits each, while their caret is in it (README, "Locks"). The description merges.
@@ -142,6 +143,7 @@ class BoardController(QObject):
     closing = Signal()  # the board is left or the app quits: its panels close
     peerJoined = Signal(Peer)
     peerLeft = Signal(Peer)
+    overridden = Signal(Override)  # a peer's concurrent change replaced mine
 
     def __init__(
         self, node: NodeFacade, board_id: str, settings: Settings, messages: Messages
@@ -159,6 +161,7 @@ class BoardController(QObject):
         self._typing: tuple[str, str] | None = None  # (ticket, field)
         self._selected: str | None = None  # the card selected on my board
         self._cursor_ticket: str | None = None  # where my published caret is
+        self.overrides = Overrides()  # my last-writer-wins writes, in case a peer's wins
         self._unsubscribe: Callable[[], None] | None = self.board.subscribe(self._on_event)
         node.presenceChanged.connect(self._on_presence)
         settings.identityChanged.connect(self._republish)
@@ -394,3 +397,15 @@ class BoardController(QObject):
             self.titleChanged.emit()
         if kinds - {Kind.COLUMNS_CHANGED, Kind.LABELS_CHANGED, Kind.BOARD_CHANGED}:
             self.ticketsChanged.emit(event)
+        if event.origin == Origin.REMOTE and Kind.TICKET_CHANGED in kinds:
+            self._tell_overrides(event.ticket_ids(Kind.TICKET_CHANGED))
+
+    def _tell_overrides(self, ticket_ids: set[str]) -> None:
+        """A peer's change replaced one I made at once: my panel says so, or, with
+        no panel of mine open on that ticket, the status bar."""
+        status = self.node.board_status(self.board_id)
+        since = [link.connected_since for link in status.links] if status else []
+        for override in self.overrides.check(self.board, ticket_ids, since):
+            self.overridden.emit(override)
+            if override.ticket not in self._editing:
+                self.messages.notify(f"#{override.number}: {override.sentence()}", 10_000)

@@ -1,37 +1,14 @@
-"""'Grace's title replaced yours': when a peer's concurrent change beat mine.
-
-A ticket's title and assignee are last-writer-wins: of two changes made at once,
-every copy keeps the same one and the other is gone. The rule for "at once" (the
-peer had not seen mine when they wrote): their change reaches me less than
-``CONCURRENT_WINDOW_S`` after I made mine, or less than that after a link came up
-that was not there when I made mine (edits made apart, meeting on reconnection).
-A peer who changes my value later, having seen it, is not an override: the panel
-just shows the new value. The note offers to put mine back, as a new change.
-"""
+"""The ticket panel's bar for an override (overrides.py): what replaced mine, and a
+button that puts mine back as a new change."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-CONCURRENT_WINDOW_S = 3.0
-FIELD_WORDS = {"title": "title", "assignee": "assignee"}
-
-
-@dataclass(frozen=True)
-class MyWrite:
-    value: str
-    at: float  # time.time()
-
-
-def concurrent(mine_at: float, now: float, links_since: Iterable[float], window: float) -> bool:
-    """Whether a change arriving ``now`` was made without knowing mine (see above)."""
-    if now - mine_at < window:
-        return True
-    return any(since > mine_at and now - since < window for since in links_since)
+from .overrides import Override
 
 
 class OverrideNote(QWidget):
@@ -40,10 +17,9 @@ class OverrideNote(QWidget):
     def __init__(self, put_back: Callable[[str, str], object], parent: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("overrideNote")
-        self.window_s = CONCURRENT_WINDOW_S
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # its tint and frame
         self._put_back = put_back
-        self._mine: dict[str, MyWrite] = {}
-        self._shown: tuple[str, str] | None = None  # (field, my value)
+        self._shown: Override | None = None
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.put_back = QPushButton("Put mine back")
@@ -68,28 +44,14 @@ class OverrideNote(QWidget):
     def text(self) -> str:
         return self.label.text()
 
-    def wrote(self, field: str, value: str) -> None:
-        """I changed this field to ``value`` (from the panel)."""
-        self._mine[field] = MyWrite(value, time.time())
-
-    def check(self, field: str, now_value: str, by: str, links_since: Iterable[float]) -> None:
-        """A peer's change arrived; ``now_value`` is what the field holds now."""
-        mine = self._mine.get(field)
-        if mine is None or now_value == mine.value:
-            return
-        del self._mine[field]  # told once; a later change of theirs is theirs
-        if not concurrent(mine.at, time.time(), links_since, self.window_s):
-            return
-        who = f"{by}'s" if by else "A peer's"
-        self.label.setText(
-            f"{who} {FIELD_WORDS[field]} replaced yours: '{mine.value}' → '{now_value}'"
-        )
-        self._shown = (field, mine.value)
+    def show_override(self, override: Override) -> None:
+        self._shown = override
+        self.label.setText(override.sentence())
         self.show()
 
     def _restore(self) -> None:
         if self._shown is not None:
-            field, value = self._shown
+            field, value = self._shown.field, self._shown.mine
             self._shown = None
             self._put_back(field, value)
         self.hide()

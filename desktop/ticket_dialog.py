@@ -40,6 +40,7 @@ from .field_locks import FieldLocks
 from .field_notes import field_note, show_note, with_note
 from .label_chips import LabelChips
 from .override_note import OverrideNote
+from .overrides import Override
 from .peer_carets import PeerCarets
 from .text_binding import DescriptionBinding
 from .theme import safe_color
@@ -185,6 +186,7 @@ class TicketDialog(QDialog):
         controller.ticketsChanged.connect(self._on_tickets)
         controller.labelsChanged.connect(self._fill_labels)
         controller.presenceChanged.connect(self._on_presence)
+        controller.overridden.connect(self._on_override)
         controller.closing.connect(self.close)
         self.finished.connect(self._finish)
         self._tells_others(not read_only)
@@ -325,7 +327,7 @@ class TicketDialog(QDialog):
         """Write a last-writer-wins field, remembering it in case a peer's wins."""
         if self._edit(lambda: self.board.edit_ticket(self.ticket_id, **{field: value})):
             saved = getattr(self.board.ticket(self.ticket_id), field)
-            self.override_note.wrote(field, saved)
+            self.controller.overrides.wrote(self.ticket_id, field, saved)
 
     def _put_back(self, field: str, value: str) -> None:
         """The override note's "Put mine back": my value, as a new change."""
@@ -399,18 +401,10 @@ class TicketDialog(QDialog):
         if any("description" in c.fields or "*" in c.fields for c in mine):
             self.binding.refresh()
         self._fill()
-        if event.origin == Origin.REMOTE:
-            self._check_overrides()
 
-    def _check_overrides(self) -> None:
-        try:
-            ticket = self.board.ticket(self.ticket_id)
-        except BoardError:
-            return
-        status = self.controller.node.board_status(self.controller.board_id)
-        since = [link.connected_since for link in status.links] if status else []
-        for field, value in (("title", ticket.title), ("assignee", ticket.assignee)):
-            self.override_note.check(field, value, ticket.updated_by, since)
+    def _on_override(self, override: Override) -> None:
+        if override.ticket == self.ticket_id:
+            self.override_note.show_override(override)
 
     def _close_if_gone(self, origin: Origin) -> bool:
         """Close if the ticket was purged, or a peer moved it to the trash (saying so)."""
@@ -479,6 +473,7 @@ class TicketDialog(QDialog):
             (self.controller.ticketsChanged, self._on_tickets),
             (self.controller.labelsChanged, self._fill_labels),
             (self.controller.presenceChanged, self._on_presence),
+            (self.controller.overridden, self._on_override),
             (self.controller.closing, self.close),
         ):
             with contextlib.suppress(RuntimeError, TypeError):

@@ -246,13 +246,42 @@ def test_a_concurrent_change_that_replaced_mine_is_told_and_can_be_undone(
             )
             assert not loser.override_note.isVisible()
             # a peer who changes it later, having seen mine, did not override it
-            loser.override_note.window_s = 0.0
+            loser.controller.overrides.window_s = 0.0
             winner.title.setText("Later")
             winner.title.editingFinished.emit()
             await settle(lambda: loser.title.text() == "Later")
             assert not loser.override_note.isVisible()
             a.close()
             g.close()
+
+    run(go())
+
+
+def test_an_override_after_my_panel_closed_is_told_in_the_status_bar(
+    tmp_path: Path, run: Run
+) -> None:
+    async def go() -> None:
+        async with pair(tmp_path) as (ada, grace):
+            a, g = await both_open(ada, grace, "#1")
+            spec = a.ticket_id
+            # each renames it and closes the panel at once (Enter, Esc)
+            for panel, title in ((a, "Ada's title"), (g, "Grace's title")):
+                panel.title.setText(title)
+                panel.title.editingFinished.emit()
+                panel.close()
+            await settle(
+                lambda: ada.board.ticket(spec).title == grace.board.ticket(spec).title,
+                what="the copies to agree",
+            )
+            won = ada.board.ticket(spec).title
+            loser = grace if won == "Ada's title" else ada
+            lost = "Grace's title" if loser is grace else "Ada's title"
+            by = "Ada Lovelace" if loser is grace else "Grace Hopper"
+            await settle(
+                lambda: loser.window.statusBar().currentMessage()
+                == f"#1: {by}'s title replaced yours: '{lost}' → '{won}'",
+                what="the notice in the loser's status bar",
+            )
 
     run(go())
 
