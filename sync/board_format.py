@@ -62,7 +62,11 @@ def connect(path: Path, *, any_thread: bool = False) -> sqlite3.Connection:
 
     ``any_thread``: it may be used from another thread than this one (one at a time).
     """
-    check_sqlite_header(path, "is not a Lanban board file (not an SQLite database)")
+    if not any_thread:  # else the writer thread's, to a file this process checked and
+        # holds open: opening it from Python and closing it again would drop every
+        # POSIX lock of this process's SQLite connections to it (another process
+        # could then reset the WAL under them, and they would miss its writes)
+        check_sqlite_header(path, "is not a Lanban board file (not an SQLite database)")
     try:
         conn = sqlite3.connect(
             path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=not any_thread
