@@ -3,8 +3,9 @@
 Two people working apart can hand out the same number; when their copies meet,
 the ticket made first keeps it and the other gets the next free one
 (model/numbers.py). The board reports that as a change of the ticket's "number"
-field; this watch remembers the numbers the user has seen, so it can say "#9 is
-now #11" and whose ticket kept #9.
+field with the number it had (Change.previous_number), whether this replica made
+the fix or a peer's fix arrived; this watch says "#9 is now #11" and whose ticket
+kept #9.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject
 
 from lanban.model.errors import BoardError
-from lanban.model.events import BoardEvent, Kind
+from lanban.model.events import BoardEvent
 from lanban.model.schema import Ticket
 
 from .controller import BoardController
@@ -31,30 +32,21 @@ class NumberWatch(QObject):
         self._board = controller.board
         self._me = controller.settings.name
         self._tell = tell
-        self._numbers = {t.id: t.number for t in self._board.tickets(include_deleted=True)}
         controller.ticketsChanged.connect(self._on_event)
 
     def _on_event(self, event: BoardEvent) -> None:
         renumbered: list[tuple[int, Ticket]] = []
         for change in event.changes:
-            if change.id is None or not self._may_renumber(change.kind, change.fields):
+            if change.previous_number is None or change.id is None:
                 continue
             try:
                 ticket = self._board.ticket(change.id)
             except BoardError:
                 continue
-            old = self._numbers.get(change.id)
-            self._numbers[change.id] = ticket.number
-            if old is not None and old != ticket.number and not ticket.deleted:
-                renumbered.append((old, ticket))
+            if not ticket.deleted and ticket.number != change.previous_number:
+                renumbered.append((change.previous_number, ticket))
         if renumbered:
             self._tell(self.notice(sorted(renumbered, key=lambda r: r[0])))
-
-    @staticmethod
-    def _may_renumber(kind: Kind, fields: frozenset[str]) -> bool:
-        if kind is Kind.TICKET_ADDED:
-            return True
-        return kind is Kind.TICKET_CHANGED and bool(fields & {"number", "*"})
 
     def notice(self, renumbered: list[tuple[int, Ticket]]) -> str:
         """ "#9 'Fix login' is now #11: merged with Grace's copy, whose #9 came first"."""

@@ -115,7 +115,8 @@ class ChangeTracker:
             changes.append(Change(Kind.TICKET_MOVED, tid, MOVE_FIELDS))
         other = fields - PLACE_FIELDS
         if "*" in fields or other:
-            changes.append(Change(Kind.TICKET_CHANGED, tid, frozenset(other)))
+            was = old.number if old.number != new.number else None  # renumbered elsewhere
+            changes.append(Change(Kind.TICKET_CHANGED, tid, frozenset(other), was))
         return changes
 
 

@@ -28,6 +28,8 @@ class Change:
     kind: Kind
     id: str | None = None
     fields: frozenset[str] = field(default_factory=frozenset)
+    # TICKET_CHANGED whose number a merge changed (model.numbers): the number it had
+    previous_number: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

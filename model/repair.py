@@ -64,7 +64,7 @@ def _renumber(cache: BoardCache, writes: Writes, numbers: set[int] | None) -> li
     for tid, number in fixes.items():
         p = idx.places[tid]
         idx.put(tid, Placement(p.column, p.rank, p.deleted, number, p.created_at, p.tainted))
-        changes.append(Change(Kind.TICKET_CHANGED, tid, frozenset({"number"})))
+        changes.append(Change(Kind.TICKET_CHANGED, tid, frozenset({"number"}), p.number))
     return changes
 
 

@@ -175,6 +175,30 @@ def test_renumbering_after_a_merge_is_announced() -> None:
     assert (Kind.TICKET_CHANGED, renumbered, frozenset({"number"})) in changes
 
 
+def test_a_renumbered_ticket_tells_the_number_it_had() -> None:
+    alice = Board.create("B", actor="alice", clock=Clock(start=2_000))
+    bob = Board(actor="bob", clock=Clock(start=1_000), board_id=alice.id)  # Bob's is older
+    bob.apply_update(alice.get_update())
+    a = alice.add_ticket("alice")
+    b = bob.add_ticket("bob")
+    carol = Board.from_update(alice.get_update(), actor="carol")  # Alice's copy, unmerged
+    seen, carol_seen = Recorder(alice), Recorder(carol)
+    alice.apply_update(bob.get_update(alice.doc.get_state()))
+    assert (alice.ticket(a).number, alice.ticket(b).number) == (2, 1)  # Bob's came first
+    # Alice's replica made the fix: it says what the number was
+    fixes = [c for e in seen.take() for c in e.changes if c.previous_number is not None]
+    assert [(c.kind, c.id, c.previous_number) for c in fixes] == [(Kind.TICKET_CHANGED, a, 1)]
+    # Carol gets the fix made elsewhere (with Bob's ticket): she hears the same
+    carol.apply_update(alice.get_update(carol.doc.get_state()))
+    fixes = [c for e in carol_seen.take() for c in e.changes if c.previous_number is not None]
+    assert [(c.id, c.previous_number, "number" in c.fields) for c in fixes] == [(a, 1, True)]
+    assert carol.ticket(a).number == 2
+    # an edit or a new ticket has no previous number
+    alice.edit_ticket(a, title="x")
+    alice.add_ticket("more")
+    assert all(c.previous_number is None for e in seen.take() for c in e.changes)
+
+
 def test_unsubscribed_listener_hears_nothing() -> None:
     board = Board.create("B")
     seen = Recorder(board)
