@@ -34,7 +34,8 @@ class BoardSelection(QObject):
         self._reveal = reveal
         self.ticket: str | None = None
         self.column: str | None = None  # the column last visited: the board's tab stop
-        self._syncing = False
+        self._syncing = False  # the views' selections are being set, not chosen
+        self._held = False  # the board's models are changing
 
     def attach(self, column: ColumnWidget) -> None:
         view = column.view
@@ -49,12 +50,15 @@ class BoardSelection(QObject):
     def held(self) -> Iterator[None]:
         """While the board's models change: rows that go and come are not the user's choice;
         then show the selection where the card is now."""
+        if self._held:  # already held by an outer change: it shows the selection
+            yield
+            return
         had_focus = self.board_has_focus()
-        self._syncing = True
+        self._held = self._syncing = True
         try:
             yield
         finally:
-            self._syncing = False
+            self._held = self._syncing = False
         self.show(focus=had_focus)
 
     def board_has_focus(self) -> bool:
@@ -72,7 +76,7 @@ class BoardSelection(QObject):
     def show(self, focus: bool = False) -> None:
         """Select ``self.ticket`` in the column that shows it, and nothing elsewhere."""
         holder = None
-        self._syncing = True
+        syncing, self._syncing = self._syncing, True
         try:
             for column in self._columns():
                 view, model = column.view, column.model
@@ -86,7 +90,7 @@ class BoardSelection(QObject):
                     view.selectionModel().clear()
                     view.viewport().update()
         finally:
-            self._syncing = False
+            self._syncing = syncing
         if holder is not None:
             self.column = holder.column.id
             if focus and holder.window().focusWidget() is not holder.view:

@@ -242,3 +242,25 @@ def test_accessible_names_on_cards_and_columns(tmp_path: Path, run: Run) -> None
             assert menu is not None and menu.text(QAccessible.Text.Name) == "Doing: column actions"
 
     run(go())
+
+
+def test_a_filter_hides_the_selection_for_a_while(tmp_path: Path, run: Run) -> None:
+    make_board(Store(tmp_path), tickets=TICKETS)
+
+    async def go() -> None:
+        async with open_app(tmp_path) as app:
+            app.column("To do").view.select_ticket(app.board.ticket("#2").id)
+            app.window.search.setText("plan")
+            assert selected(app) == {}
+            app.window.delete_current()  # nothing shown is selected: nothing is deleted
+            assert not any(t.deleted for t in app.board.tickets())
+            app.window.search.clear()
+            assert selected(app) == {"To do": "Fix login"}
+            # its column deleted by a peer: the card shows in the first column, still selected
+            app.column("Doing").view.select_ticket(app.board.ticket("#4").id)
+            peer = Board.from_update(app.board.get_update())
+            peer.delete_column(peer.column("Doing").id)
+            app.board.apply_update(peer.get_update())
+            assert selected(app) == {"To do": "Review PR"}
+
+    run(go())
