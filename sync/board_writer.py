@@ -13,13 +13,20 @@ transaction, fsynced with ``synchronous=FULL`` if any is local), barriers (a
 disk, with the first failure among the writes of its :class:`Durable`) and jobs
 (other writes, on the writer's connection). The thread never dies of a failed
 item: a failure is handed to whoever waits on it, or logged.
+
+On Linux the thread runs at a lower CPU priority (nice 10): on a busy machine the
+event loops that carry a hop get a core first. Measured on 2 busy cores
+(bench_sync, direct link, p99 per hop vs a websocket echo): 1.23x-1.46x over five
+runs with it, 1.38x-2.42x without; the edit's own durability p99 grows ~25% then.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -134,6 +141,7 @@ class BoardWriter:
         self._appender.conn.close()
 
     def _run(self) -> None:
+        _yield_to_the_loop()
         while True:
             items = [self._queue.get()]
             while True:
@@ -174,3 +182,21 @@ class BoardWriter:
             for pending in batch:
                 if pending.durable is not None and pending.durable.error is None:
                     pending.durable.error = error
+
+
+WRITER_NICENESS = 10
+
+
+def _yield_to_the_loop() -> None:
+    """Lower this thread's CPU priority by ``WRITER_NICENESS`` (Linux, where a thread
+    has its own; elsewhere the call would name a process): when the cores are busy,
+    the event loops that carry the hops run first."""
+    if sys.platform != "linux":
+        return
+    me = threading.get_native_id()
+    try:
+        os.setpriority(
+            os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + WRITER_NICENESS)
+        )
+    except OSError as exc:
+        log.debug("writer thread priority unchanged: %s", exc)

@@ -15,8 +15,10 @@ or make it fail: real SQLite files throughout.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +29,7 @@ import pytest
 from lanban.model.board import Board
 from lanban.sync import board_file
 from lanban.sync.board_file import BoardFile
+from lanban.sync.board_writer import WRITER_NICENESS
 from lanban.sync.store import Store, StoreError
 from tests.support import async_wait_until, timeout, within
 from tests.sync.nodes import running
@@ -264,3 +267,18 @@ async def test_node_edit_is_on_disk_when_awaited(tmp_path: Path) -> None:
         ticket = await within(node.edit(board_id, lambda: board.add_ticket("by the node", column)))
         assert board.ticket(ticket).title == "by the node"
         assert "by the node" in titles_on_disk(tmp_path / "a", board_id)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own priority is a Linux notion")
+async def test_the_writer_thread_yields_the_cpu_to_the_loop(tmp_path: Path) -> None:
+    bf, _peer, _reader = setup(tmp_path)
+    bf.write_in_background(True)
+    try:
+        await within(bf.edit(lambda: bf.board.add_ticket("started", "Todo")))
+        (writer,) = [t for t in threading.enumerate() if t.name.startswith("lanban writer ")]
+        assert writer.native_id is not None
+        loop_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        writer_priority = os.getpriority(os.PRIO_PROCESS, writer.native_id)
+        assert writer_priority == min(19, loop_priority + WRITER_NICENESS) > loop_priority
+    finally:
+        bf.close()
