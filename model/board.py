@@ -3,6 +3,8 @@
 :class:`Board` is the one public face of the model. Its parts:
 
 - model.queries and model.commands: what it shows and what a user can do;
+- model.cards and model.checklists: comments, labels, due dates, assignees
+  and checklists (issue 11);
 - model.writes: the write gateway (every transaction, the limits, undo);
 - model.cache: the column list, ticket index and Maps it keeps;
 - model.changes: board events, and what transactions made elsewhere changed;
@@ -20,8 +22,9 @@ from pycrdt import Doc, Snapshot
 from . import codec
 from .audit import audit
 from .cache import BoardCache
+from .cards import CardCommands
 from .changes import ChangeTracker, EventListener
-from .commands import BoardCommands
+from .checklists import ChecklistCommands
 from .errors import BoardError
 from .events import Origin
 from .limits import DEFAULT_COLUMNS
@@ -33,7 +36,7 @@ from .schema import REMOTE_SOURCE, Column, new_doc, new_id, now_ms
 from .writes import UpdateListener, Writes, clean
 
 
-class Board(BoardCommands):
+class Board(ChecklistCommands, CardCommands):
     """One kanban board. Not thread-safe: use it from one thread (DESIGN.md 2)."""
 
     def __init__(

@@ -12,10 +12,10 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
-from .codec import board_id, read_column, read_comments, read_placement, read_ticket
+from .codec import TicketLists, board_id, read_column, read_lists, read_placement, read_ticket
 from .index import TicketIndex
 from .reading import entries
-from .schema import BOARD, COLUMNS, LABELS, TICKETS, Column, Comment, Ticket
+from .schema import BOARD, COLUMNS, LABELS, TICKETS, Column, Ticket
 
 
 class BoardCache:
@@ -28,9 +28,10 @@ class BoardCache:
         self.index: TicketIndex | None = None
         # ticket id -> its Map: looking one up in the document costs a transaction
         self.maps: dict[str, Map[Any]] = {}
-        # ticket id -> its comments: reading an Array is slow (model.reading),
-        # and a read bounded in time should show the same on every query
-        self.comments: dict[str, tuple[Comment, ...]] = {}
+        # ticket id -> its comments, checklist and assignees: reading an Array
+        # is slow (model.reading), and a read bounded in time should show the
+        # same on every query
+        self.lists: dict[str, TicketLists] = {}
         self.column_list: list[Column] | None = None  # every column, in order
         self.columns_by_id: dict[str, Column] = {}
         self.known_id = ""
@@ -75,7 +76,7 @@ class BoardCache:
     def forget_tickets(self) -> None:
         """Build the index and the Maps afresh from the document on next use."""
         self.maps.clear()
-        self.comments.clear()
+        self.lists.clear()
         self.index = None
 
     def ticket_map(self, tid: str) -> Map[Any]:
@@ -88,7 +89,7 @@ class BoardCache:
         idx = self.idx()
         place = idx.places[tid]
         m = self.ticket_map(tid)
-        comments = self.comments.get(tid)
-        if comments is None:
-            comments = self.comments[tid] = read_comments(m)
-        return read_ticket(tid, m, place, idx.display_column(place), comments=comments)
+        lists = self.lists.get(tid)
+        if lists is None:
+            lists = self.lists[tid] = read_lists(m)
+        return read_ticket(tid, m, place, idx.display_column(place), lists=lists)

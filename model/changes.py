@@ -87,7 +87,7 @@ class ChangeTracker:
     def _refresh(self, idx: TicketIndex, tid: str, fields: set[str]) -> list[Change]:
         old = idx.places.get(tid)
         cache = self._cache
-        cache.comments.pop(tid, None)
+        cache.lists.pop(tid, None)
         if "*" in fields:  # added, purged or replaced as a whole
             cache.maps.pop(tid, None)
         m = read_value(cache.tickets, tid)

@@ -10,10 +10,13 @@ replace a Map, so keys that a newer version wrote stay.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Array, Map, Text
 
+from .card_codec import item_map, read_assignees, read_checklist
+from .due import read_due
 from .index import Placement
 from .limits import (
     BOARD_ID_PATTERN,
@@ -41,7 +44,7 @@ from .reading import (
     text,
     whole,
 )
-from .schema import SCHEMA_VERSION, Column, Comment, Label, Ticket
+from .schema import SCHEMA_VERSION, ChecklistItem, Column, Comment, Label, Ticket
 
 # Event field names for a ticket's place (the Map keys of the same names).
 MOVE_FIELDS = frozenset({"column", "rank"})
@@ -169,22 +172,54 @@ def read_comment(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> Comment:
         string(read_value(m, "author"), "comment.author", MAX_TITLE_LENGTH, ignored),
         string(read_value(m, "text"), "comment.text", MAX_TEXT_LENGTH, ignored, lines=True),
         _time(m, "at", "comment.at", ignored),
+        _time(m, "edited_at", "comment.edited_at", ignored),
+        flag(read_value(m, "deleted"), "comment.deleted", ignored),
     )
 
 
 def read_comments(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> tuple[Comment, ...]:
-    """The first MAX_COMMENTS_READ comments (see reading.items)."""
+    """The comments among the first MAX_COMMENTS_READ entries (see
+    reading.items) that their authors have not deleted."""
     result = []
     for c in items(read_value(m, "comments"), "ticket.comments", MAX_COMMENTS_READ, ignored):
         if isinstance(c, Map):
-            result.append(read_comment(c, ignored))
+            comment = read_comment(c, ignored)
+            if not comment.deleted:
+                result.append(comment)
         else:
             ignored.add("comment", WRONG_TYPE)
     return tuple(result)
 
 
 def comment_map(comment: Comment) -> Map[Any]:
-    return Map({"id": comment.id, "author": comment.author, "text": comment.text, "at": comment.at})
+    fields: dict[str, Any] = {
+        "id": comment.id,
+        "author": comment.author,
+        "text": comment.text,
+        "at": comment.at,
+    }
+    if comment.edited_at:
+        fields["edited_at"] = comment.edited_at
+    if comment.deleted:
+        fields["deleted"] = True
+    return Map(fields)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketLists:
+    """The Array fields of a ticket, whose reads are slow and bounded in time
+    (model.reading.array_head): kept by the cache so that every query shows
+    the same."""
+
+    comments: tuple[Comment, ...]
+    checklist: tuple[ChecklistItem, ...]
+    assignees: tuple[str, ...]
+
+
+def read_lists(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> TicketLists:
+    return TicketLists(
+        read_comments(m, ignored), read_checklist(m, ignored), read_assignees(m, ignored)
+    )
 
 
 def read_ticket(
@@ -193,10 +228,12 @@ def read_ticket(
     place: Placement,
     shown_in: str | None,
     ignored: Ignored = NOT_COUNTED,
-    comments: tuple[Comment, ...] | None = None,
+    lists: TicketLists | None = None,
 ) -> Ticket:
     """A ticket from its Map; ``place`` as the index holds it, ``shown_in``
-    the column it shows in; ``comments`` if the caller has read them."""
+    the column it shows in; ``lists`` if the caller has read them."""
+    if lists is None:
+        lists = read_lists(m, ignored)
     return Ticket(
         id=ticket_id,
         number=place.number,
@@ -205,9 +242,9 @@ def read_ticket(
         column=shown_in,
         stored_column=place.column,
         rank=place.rank,
-        assignee=string(read_value(m, "assignee"), "ticket.assignee", MAX_TITLE_LENGTH, ignored),
+        assignee=lists.assignees[0] if lists.assignees else "",
         labels=key_set(read_value(m, "labels"), "ticket.labels", MAX_LABELS_PER_TICKET, ignored),
-        comments=read_comments(m, ignored) if comments is None else comments,
+        comments=lists.comments,
         created_by=string(
             read_value(m, "created_by"), "ticket.created_by", MAX_TITLE_LENGTH, ignored
         ),
@@ -217,6 +254,9 @@ def read_ticket(
         ),
         updated_at=_time(m, "updated_at", "ticket.updated_at", ignored),
         deleted=place.deleted,
+        assignees=lists.assignees,
+        due=read_due(read_value(m, "due"), "ticket.due", ignored),
+        checklist=lists.checklist,
     )
 
 
@@ -238,6 +278,9 @@ def ticket_map(ticket: Ticket) -> Map[Any]:
             "updated_by": ticket.updated_by,
             "updated_at": ticket.updated_at,
             "deleted": ticket.deleted,
+            "assignees": Array(list(ticket.assignees)),
+            "due": ticket.due,
+            "checklist": Array([item_map(item) for item in ticket.checklist]),
         }
     )
 

@@ -10,17 +10,19 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
-from pycrdt import Array, Map
+from pycrdt import Map
 
 from . import codec
+from .card_codec import check_assignees, read_assignees, write_assignees
+from .due import parse_due
 from .errors import BoardError
 from .events import Change, Kind, Origin
 from .index import Placement
-from .limits import DEFAULT_LABEL_COLOR, MAX_COMMENTS_READ, MAX_LABEL_NAME_LENGTH
+from .limits import DEFAULT_LABEL_COLOR, MAX_LABEL_NAME_LENGTH
 from .ordering import Entry, place
 from .queries import BoardQueries
-from .reading import items, printable, read_value
-from .schema import Column, Comment, Label, Ticket, new_id
+from .reading import printable, read_value
+from .schema import Column, Label, Ticket, new_id
 from .text import splice_bytes, text_diff
 from .writes import (
     check_color,
@@ -123,10 +125,16 @@ class BoardCommands(BoardQueries):
         description: str = "",
         assignee: str = "",
         labels: Iterable[str] = (),
+        assignees: Iterable[str] | None = None,
+        due: str = "",
     ) -> str:
+        """``assignees`` (names) replaces ``assignee`` when given; ``due`` as
+        model.due.parse_due takes it."""
         title = clean(title, "A ticket title")
         description = printable(description, lines=True)
         check_text(description)
+        people = self._assignees([assignee] if assignees is None else assignees)
+        due = parse_due(due)
         col = self.column(column) if column is not None else self._first_column()
         label_ids = tuple(self.label(ref).id for ref in labels)
         cache = self._cache
@@ -142,7 +150,7 @@ class BoardCommands(BoardQueries):
             column=col.id,
             stored_column=col.id,
             rank=ranks[tid],
-            assignee=printable(assignee).strip(),
+            assignee=people[0] if people else "",
             labels=label_ids,
             comments=(),
             created_by=self.actor,
@@ -150,6 +158,8 @@ class BoardCommands(BoardQueries):
             updated_by=self.actor,
             updated_at=now,
             deleted=False,
+            assignees=people,
+            due=due,
         )
         m = codec.ticket_map(ticket)
         self._check_ranks(ranks, skip=tid)
@@ -171,33 +181,45 @@ class BoardCommands(BoardQueries):
         description: str | None = None,
         assignee: str | None = None,
         labels: Iterable[str] | None = None,
+        assignees: Iterable[str] | None = None,
+        due: str | None = None,
     ) -> None:
-        """Set the given fields; ``labels`` replaces the set (names or ids)."""
+        """Set the given fields; ``labels`` replaces the set (names or ids),
+        ``assignees`` the assignees (``assignee`` alone: one, or "" for none);
+        ``due`` as model.due.parse_due takes it ("" or "none" clears it)."""
         tid = self._resolve_ticket(ticket)
         fields: set[str] = set()
         clean_title = clean(title, "A ticket title") if title is not None else None
         if description is not None:
             description = printable(description, lines=True)
             check_text(description)
-        if assignee is not None:
-            assignee = printable(assignee).strip()
+        if assignees is None and assignee is not None:
+            assignees = [assignee]
+        people = self._assignees(assignees) if assignees is not None else None
+        due = parse_due(due) if due is not None else None
         wanted = {self.label(ref).id for ref in labels} if labels is not None else None
         m = self._cache.ticket_map(tid)
-        keys = [k for k, v in (("title", title), ("assignee", assignee)) if v is not None]
+        keys = [k for k, v in (("title", title), ("due", due)) if v is not None]
         keys += ["updated_by", "updated_at"]
+        if people is not None:
+            keys += ["assignee", "assignees"]
         if description is not None:
             keys.append("description")
         if wanted is not None:
             keys.append("labels")
         check_replaceable(m, keys, f"ticket {ticket}")
         with self._writes.local():
-            current = codec.read_ticket(tid, m, self._cache.idx().places[tid], None, comments=())
+            lists = codec.TicketLists((), (), read_assignees(m))
+            current = codec.read_ticket(tid, m, self._cache.idx().places[tid], None, lists=lists)
             if clean_title is not None and clean_title != current.title:
                 m["title"] = clean_title
                 fields.add("title")
-            if assignee is not None and assignee != current.assignee:
-                m["assignee"] = assignee
+            if people is not None and people != current.assignees:
+                write_assignees(m, people)
                 fields.add("assignee")
+            if due is not None and due != current.due:
+                m["due"] = due
+                fields.add("due")
             if description is not None and _replace_text(m, description):
                 fields.add("description")
             if wanted is not None:
@@ -212,7 +234,19 @@ class BoardCommands(BoardQueries):
             if fields:
                 codec.touch(m, self.actor, self._clock())
         if fields:
+            self._cache.lists.pop(tid, None)
             self._changes.emit(Origin.LOCAL, [Change(Kind.TICKET_CHANGED, tid, frozenset(fields))])
+
+    def _assignees(self, names: Iterable[str]) -> tuple[str, ...]:
+        """Names as given, tidied, each once; a member's name as the member
+        list spells it (model.card_queries.member_name)."""
+        result: list[str] = []
+        for name in names:
+            name = self.member_name(" ".join(printable(name).split()))
+            if name and name not in result:
+                result.append(name)
+        check_assignees(result)
+        return tuple(result)
 
     def splice_description(self, ticket: str, start: int, removed: int, inserted: str) -> None:
         """Replace ``removed`` characters at ``start`` (Python string indices).
@@ -306,7 +340,7 @@ class BoardCommands(BoardQueries):
         with self._writes.local():
             del cache.tickets[tid]
         cache.maps.pop(tid, None)
-        cache.comments.pop(tid, None)
+        cache.lists.pop(tid, None)
         idx.put(tid, None)
         self._changes.emit(Origin.LOCAL, [Change(Kind.TICKET_REMOVED, tid, frozenset({"purged"}))])
 
@@ -381,45 +415,6 @@ class BoardCommands(BoardQueries):
         changes = [Change(Kind.LABELS_CHANGED, label.id)]
         changes += [Change(Kind.TICKET_CHANGED, t, frozenset({"labels"})) for t in touched]
         self._changes.emit(Origin.LOCAL, changes)
-
-    # ------------------------------------------------------------------- comments
-
-    def add_comment(self, ticket: str, text: str) -> str:
-        tid = self._resolve_ticket(ticket)
-        body = printable(text, lines=True).strip()
-        if not body:
-            raise BoardError("a comment cannot be empty")
-        check_text(body)
-        comment = Comment(new_id(), self.actor, body, self._clock())
-        m = self._cache.ticket_map(tid)
-        if not isinstance(read_value(m, "comments"), Array):  # replaced: see codec.comment_list
-            check_replaceable(m, ["comments"], f"ticket {ticket}")
-        with self._writes.local():
-            codec.comment_list(m).append(codec.comment_map(comment))
-        self._cache.comments.pop(tid, None)
-        self._changes.emit(
-            Origin.LOCAL, [Change(Kind.TICKET_CHANGED, tid, frozenset({"comments"}))]
-        )
-        return comment.id
-
-    def delete_comment(self, ticket: str, comment_id: str) -> None:
-        tid = self._resolve_ticket(ticket)
-        with self._writes.local():
-            comments = read_value(self._cache.ticket_map(tid), "comments")
-            # Only the comments a ticket shows (see codec.read_comments).
-            for i, c in enumerate(items(comments, "", MAX_COMMENTS_READ)):
-                if codec.comment_id(c) == comment_id:
-                    assert isinstance(comments, Array)
-                    if not replaceable(c):
-                        raise BoardError("this comment holds data nested too deep to delete")
-                    del comments[i]
-                    break
-            else:
-                raise BoardError(f"no comment {comment_id!r} on this ticket")
-        self._cache.comments.pop(tid, None)
-        self._changes.emit(
-            Origin.LOCAL, [Change(Kind.TICKET_CHANGED, tid, frozenset({"comments"}))]
-        )
 
 
 def _placement(order: list[Entry], index: int | None, item: str) -> dict[str, str]:

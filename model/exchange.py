@@ -3,12 +3,15 @@
 Lanban's format (a stable contract, see ``lanban board export``)::
 
     {"id", "title", "columns": [{"id", "title", "wip_limit", "tickets": [
-        {"id", "number", "title", "description", "assignee", "labels",
-         "created_at", "updated_at", ...}]}]}
+        {"id", "number", "title", "description", "assignee", "assignees", "labels",
+         "due", "checklist": [{"text", "done"}], "created_at", "updated_at", ...}]}]}
 
-Columns and tickets come in display order; ``labels`` holds label names.
-Importing makes a new board with new ids; numbers, order, labels, comments
-and trash state are kept.
+Columns, tickets and checklist items come in display order; ``labels`` holds
+label names, ``assignees`` names (``assignee`` is the first), ``due`` an ISO
+8601 date or "" (model.due). Importing makes a new board with new ids;
+numbers, order, labels, comments, assignees, due dates, checklists and trash
+state are kept. From Trello: lists, cards, labels, members, comments, ``due``
+and checklists.
 """
 
 from __future__ import annotations
@@ -19,11 +22,15 @@ from typing import Any
 
 from . import codec
 from .board import Board
+from .due import read_due
 from .errors import BoardError
 from .limits import (
     COLOR_PATTERN,
     DEFAULT_COLUMNS,
     DEFAULT_LABEL_COLOR,
+    MAX_ASSIGNEES,
+    MAX_CHECKLIST_ITEMS,
+    MAX_CHECKLIST_TEXT_LENGTH,
     MAX_LABEL_NAME_LENGTH,
     MAX_TEXT_LENGTH,
     MAX_TICKET_NUMBER,
@@ -33,7 +40,7 @@ from .limits import (
 )
 from .ranks import ranks_between
 from .reading import printable, whole
-from .schema import Column, Comment, Label, Ticket, new_id, now_ms
+from .schema import ChecklistItem, Column, Comment, Label, Ticket, new_id, now_ms
 
 TRELLO_COLORS = {
     "green": "#61bd4f",
@@ -66,7 +73,10 @@ def export_board(board: Board, *, include_deleted: bool = False) -> dict[str, An
             "title": ticket.title,
             "description": ticket.description,
             "assignee": ticket.assignee,
+            "assignees": list(ticket.assignees),
             "labels": sorted(labels[lid] for lid in ticket.labels if lid in labels),
+            "due": ticket.due,
+            "checklist": [{"text": i.text, "done": i.done} for i in ticket.checklist],
             "created_at": ticket.created_at,
             "updated_at": ticket.updated_at,
             "created_by": ticket.created_by,
@@ -113,6 +123,9 @@ class _Ticket:
     created_at: int | None = None
     updated_at: int | None = None
     deleted: bool = False
+    assignees: list[str] = field(default_factory=list)
+    due: str = ""
+    checklist: list[tuple[str, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -228,10 +241,54 @@ def _plan_lanban(data: dict[str, Any]) -> _Plan:
                     created_at=_int(t.get("created_at"), f"the creation time of {what}"),
                     updated_at=_int(t.get("updated_at"), f"the update time of {what}"),
                     deleted=bool(t.get("deleted", False)),
+                    assignees=_names(t.get("assignees"), f"the assignees of {what}"),
+                    due=_due(t.get("due"), f"the due date of {what}"),
+                    checklist=_checklist(t.get("checklist"), f"the checklist of {what}"),
                 )
             )
         columns.append(column)
     return _Plan(title, columns, labels)
+
+
+def _names(value: Any, what: str) -> list[str]:
+    names = [_text(n, what).strip() for n in _list(value, what) if isinstance(n, str)]
+    return list(dict.fromkeys(n for n in names if n))[:MAX_ASSIGNEES]
+
+
+def _due(value: Any, what: str) -> str:
+    if value in (None, ""):
+        return ""
+    due = read_due(value)
+    if not due:
+        raise BoardError(f"{what} is not an ISO 8601 date: {str(value)[:40]!r}")
+    return due
+
+
+def _checklist(value: Any, what: str) -> list[tuple[str, bool]]:
+    result = []
+    for item in _list(value, what)[:MAX_CHECKLIST_ITEMS]:
+        if isinstance(item, dict) and isinstance(item.get("text"), str):
+            text = " ".join(_text(item["text"], what, MAX_CHECKLIST_TEXT_LENGTH).split())
+            if text:
+                result.append((text, bool(item.get("done", False))))
+    return result
+
+
+def _trello_checklists(data: dict[str, Any]) -> dict[str, list[tuple[str, bool]]]:
+    """Card id -> its checklists' items, checklist after checklist, by position."""
+    found: dict[str, list[tuple[str, bool]]] = {}
+    checklists = [c for c in _list(data.get("checklists"), "checklists") if isinstance(c, dict)]
+    for checklist in sorted(checklists, key=_pos):
+        entries = [
+            i for i in _list(checklist.get("checkItems"), "check items") if isinstance(i, dict)
+        ]
+        items = [
+            (" ".join(i["name"].split())[:MAX_CHECKLIST_TEXT_LENGTH], i.get("state") == "complete")
+            for i in sorted(entries, key=_pos)
+            if isinstance(i.get("name"), str) and i["name"].strip()
+        ]
+        found.setdefault(str(checklist.get("idCard")), []).extend(items)
+    return found
 
 
 def _trello_time(object_id: Any) -> int | None:
@@ -289,6 +346,7 @@ def _plan_trello(data: dict[str, Any]) -> _Plan:
         comments.setdefault(str(card.get("id")), []).append(
             (str(author), text[:MAX_TEXT_LENGTH], _iso_ms(action.get("date")) or now_ms())
         )
+    checklists = _trello_checklists(data)
     lists = [x for x in _list(data.get("lists"), "lists") if isinstance(x, dict)]
     lists.sort(key=_pos)
     columns: dict[str, _Column] = {}
@@ -309,6 +367,7 @@ def _plan_trello(data: dict[str, Any]) -> _Plan:
             continue
         card_id = str(card.get("id"))
         assignees = [members.get(m, "") for m in _list(card.get("idMembers"), "card members")]
+        assignees = list(dict.fromkeys(printable(a).strip() for a in assignees if a.strip()))
         created = _trello_time(card.get("id"))
         column.tickets.append(
             _Ticket(
@@ -316,7 +375,9 @@ def _plan_trello(data: dict[str, Any]) -> _Plan:
                 or "Untitled",
                 number=card.get("idShort") if keep_numbers else None,
                 description=_text(card.get("desc"), "a card description", MAX_TEXT_LENGTH),
-                assignee=", ".join(a for a in assignees if a),
+                assignees=assignees[:MAX_ASSIGNEES],
+                due=read_due(card.get("due")),
+                checklist=checklists.get(card_id, [])[:MAX_CHECKLIST_ITEMS],
                 labels=[
                     label_names[x]
                     for x in _list(card.get("idLabels"), "card labels")
@@ -379,6 +440,7 @@ def _build(plan: _Plan, actor: str) -> Board:
                     used.add(number)
                 created_at = ticket.created_at or now
                 ticket_id = new_id()
+                item_ranks = ranks_between(None, None, len(ticket.checklist)) or []
                 cache.tickets[ticket_id] = codec.ticket_map(
                     Ticket(
                         id=ticket_id,
@@ -396,6 +458,16 @@ def _build(plan: _Plan, actor: str) -> Board:
                         updated_by=actor,
                         updated_at=ticket.updated_at or created_at,
                         deleted=ticket.deleted,
+                        assignees=tuple(
+                            ticket.assignees or [ticket.assignee] * bool(ticket.assignee)
+                        ),
+                        due=ticket.due,
+                        checklist=tuple(
+                            ChecklistItem(new_id(), text, done, item_rank)
+                            for (text, done), item_rank in zip(
+                                ticket.checklist, item_ranks, strict=True
+                            )
+                        ),
                     )
                 )
     return board

@@ -51,3 +51,16 @@ MAX_LABELS_PER_TICKET = 100
 # deleted ones take 1.3 s, the first 500 of an honest Array about 3 ms
 # (model.reading.array_head).
 MAX_ARRAY_READ_SECONDS = 0.25
+
+# ------------------------------------------------------------ richer cards
+# (issue 11; the contract: README "Board document contract", PROTOCOL.md 8)
+
+# A ticket's checklist: items a user may add, and how long each item's text.
+MAX_CHECKLIST_ITEMS = 200
+MAX_CHECKLIST_TEXT_LENGTH = 1_000
+# A ticket's assignees, at most (written and read).
+MAX_ASSIGNEES = 20
+# A due date as written (ISO 8601: "2026-12-01" or "2026-12-01T17:00+01:00").
+MAX_DUE_LENGTH = 40
+# "Due soon": due within this long from now (and not yet overdue).
+DUE_SOON_MS = 48 * 3_600_000

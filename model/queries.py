@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pycrdt import Doc
+from pycrdt import Doc, Map
 
 from . import codec
 from .cache import BoardCache
 from .changes import ChangeTracker
 from .errors import BoardError
-from .reading import entries
+from .limits import MAX_TITLE_LENGTH
+from .reading import entries, flag, read_value, string
 from .schema import Column, Label, Ticket
 from .writes import Writes
 
@@ -152,3 +153,20 @@ class BoardQueries:
         if found:
             raise BoardError(f"more than one label is called {ref!r}; use its id")
         raise BoardError(f"no label {ref!r} on this board")
+
+    # -------------------------------------------------------------------- members
+
+    def member_name(self, name: str) -> str:
+        """``name`` as the board's member list spells it, if a current member
+        is called that (ignoring case); otherwise ``name`` as given (a free-text
+        assignee). The list: model.members."""
+        folded = name.casefold()
+        if not folded:
+            return name
+        members = self.doc.get("members", type=Map)
+        with self.doc.transaction():
+            for _, m in entries(members, "member"):
+                known = string(read_value(m, "name"), "", MAX_TITLE_LENGTH).strip()
+                if known.casefold() == folded and not flag(read_value(m, "removed"), ""):
+                    return known
+        return name

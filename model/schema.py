@@ -76,6 +76,18 @@ class Comment:
     author: str
     text: str
     at: int
+    edited_at: int = 0  # 0: never edited
+    deleted: bool = False  # soft-deleted by its author: queries leave it out
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    """One item of a ticket's checklist; shown in (rank, id) order."""
+
+    id: str
+    text: str
+    done: bool
+    rank: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +107,29 @@ class Ticket:
     updated_by: str
     updated_at: int
     deleted: bool
+    # Issue 11 (model.cards): all assignees, the first one also in ``assignee``;
+    # the due date as ISO 8601 ("" = none, see model.due); the checklist in order.
+    assignees: tuple[str, ...] = ()
+    due: str = ""
+    checklist: tuple[ChecklistItem, ...] = ()
+
+    def __post_init__(self) -> None:
+        # ``assignee`` is always the first of ``assignees`` (old callers give only it)
+        if self.assignee and not self.assignees:
+            object.__setattr__(self, "assignees", (self.assignee,))
+        elif self.assignees and self.assignees[0] != self.assignee:
+            object.__setattr__(self, "assignee", self.assignees[0])
+
+    @property
+    def checklist_done(self) -> int:
+        return sum(item.done for item in self.checklist)
+
+    @property
+    def checklist_summary(self) -> str:
+        """ "3/5" (items done of all), or "" without a checklist."""
+        if not self.checklist:
+            return ""
+        return f"{self.checklist_done}/{len(self.checklist)}"
 
     @property
     def misplaced(self) -> bool:

@@ -11,6 +11,9 @@ from pycrdt import Doc, Map
 from lanban.model.board import Board
 from lanban.model.exchange import export_board
 from lanban.model.limits import (
+    MAX_ASSIGNEES,
+    MAX_CHECKLIST_ITEMS,
+    MAX_CHECKLIST_TEXT_LENGTH,
     MAX_COMMENTS_READ,
     MAX_ID_LENGTH,
     MAX_LABEL_NAME_LENGTH,
@@ -46,8 +49,9 @@ def root(doc: Doc[Any], name: str) -> Map[Any]:
 def sample_board() -> tuple[Board, str]:
     board = Board.create("Team", clock=Clock(), actor="ann")
     bug = board.add_label("bug")
-    tid = board.add_ticket("first", description="words", labels=[bug])
+    tid = board.add_ticket("first", description="words", labels=[bug], due="2026-12-01")
     board.add_comment(tid, "a comment")
+    board.add_checklist_item(tid, "an item")
     board.add_ticket("second", "Doing")
     return board, tid
 
@@ -71,6 +75,9 @@ def assert_sane(board: Board) -> None:
         assert len(t.labels) <= MAX_LABELS_PER_TICKET and len(t.comments) <= MAX_COMMENTS_READ
         assert all(isinstance(c.text, str) and 0 <= c.at <= MAX_TIME_MS for c in t.comments)
         assert t.deleted or t.column in {c.id for c in board.columns()}
+        assert len(t.checklist) <= MAX_CHECKLIST_ITEMS and isinstance(t.due, str)
+        assert all(len(i.text) <= MAX_CHECKLIST_TEXT_LENGTH for i in t.checklist)
+        assert len(t.assignees) <= MAX_ASSIGNEES and t.assignee == (t.assignees or ("",))[0]
     numbers = [t.number for t in tickets]
     assert len(numbers) == len(set(numbers)), "numbers are unique after the repair"
     assert isinstance(board.title, str) and isinstance(board.id, str)
@@ -111,6 +118,11 @@ def assert_editable(board: Board) -> None:
         board.edit_ticket(t.id, title="edited", description="fresh", assignee="", labels=[])
         board.move_ticket(t.id, columns[-1].id, 0)
         board.add_comment(t.id, "still here")
+        board.edit_ticket(t.id, assignees=["ann", "bo"], due="2026-12-24")
+        item = board.add_checklist_item(t.id, "still here")
+        board.set_checklist_done(t.id, item)
+        board.move_checklist_item(t.id, item, 0)
+        board.remove_checklist_item(t.id, item)
         board.delete_ticket(t.id)
         board.restore_ticket(t.id)
     for label in board.labels():
