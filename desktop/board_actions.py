@@ -12,6 +12,7 @@ from lanban.model.members import Role, members
 
 from .boards_model import BoardsModel
 from .dialogs import InviteDialog, JoinDialog, NewBoardDialog
+from .node_facade import BoardStatus
 from .prompts import ask_text, open_dialog, popup
 
 if TYPE_CHECKING:
@@ -97,16 +98,19 @@ class BoardActions:
         if board_id is None:
             return None
         title = self.node.title(board_id)
-        if self._others_have_it(board_id):
+        status = self.node.board_status(board_id)
+        if self._others_have_it(board_id, status):
             question = f"Stop keeping {title!r} on this computer?"
             detail = "Teammates keep their copies; you can rejoin with an invite."
             yes = "Leave board"
         else:
             question = f"Delete {title!r}?"
+            invited = status is not None and status.shared
             detail = (
                 "This board exists only on this computer: nobody else has a copy, so "
-                "leaving deletes it for good.\n\nIts file is moved to the 'left' folder "
-                "of Lanban's data folder."
+                "leaving deletes it for good."
+                + (" Nobody you invited has received it yet." if invited else "")
+                + "\n\nIts file is moved to the 'left' folder of Lanban's data folder."
             )
             yes = "Delete board"
         box = QMessageBox(QMessageBox.Icon.Warning, "Leave board", question, parent=self.window)
@@ -124,17 +128,18 @@ class BoardActions:
         box.buttonClicked.connect(clicked)
         return open_dialog(box)
 
-    def _others_have_it(self, board_id: str) -> bool:
-        """Whether someone else has a copy of the board: a peer or relay synced it,
-        someone else is a member, or it was joined (made elsewhere)."""
-        status = self.node.board_status(board_id)
-        if status is not None and status.last_sync is not None:
+    def _others_have_it(self, board_id: str, status: BoardStatus | None) -> bool:
+        """Whether someone else has a copy of the board: a peer or relay had it (now
+        or ever), someone else is a member, or it was joined (made elsewhere)."""
+        if status is not None and (status.ever_synced or status.last_sync is not None):
             return True
         mine = self.node.my_member(board_id)
         everyone = members(self.node.board(board_id), include_removed=True)
         if any(mine is None or m.id != mine.id for m in everyone):
             return True
-        return mine is None or mine.role is not Role.OWNER
+        if mine is None:  # no member list yet: joined from an invite, or made long ago
+            return status is not None and status.shared
+        return mine.role is not Role.OWNER
 
     def sidebar_menu(self, pos: Any) -> QMenu | None:
         sidebar = self.window.sidebar

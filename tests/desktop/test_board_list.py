@@ -300,8 +300,17 @@ def test_leaving_says_whether_anyone_else_has_the_board(tmp_path: Path, run: Run
             said = box.informativeText()
             assert "This board exists only on this computer" in said
             assert "deletes it for good" in said and "Teammates" not in said
+            assert "invited" not in said
             button(box, "Cancel").click()
             assert solo in store.board_ids()
+            # invited, but nobody has it yet: still only here, and it says so
+            invite = window.invite()
+            assert invite is not None
+            invite.reject()
+            box = window.leave_board()
+            assert box is not None and box.text() == "Delete 'Solo'?"
+            assert "Nobody you invited has received it yet." in box.informativeText()
+            button(box, "Cancel").click()
 
             window.show_board(shared)
             box = window.leave_board()
