@@ -29,6 +29,13 @@ def with_note(field: QWidget, note: QLabel) -> QWidget:
     return box
 
 
+def restyle(widget: QWidget, sheet: str) -> None:
+    """Set a style sheet only if it changes: each set re-polishes the widget, and
+    presence changes come many times a second."""
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)
+
+
 def show_note(note: QLabel, text: str, holder: Peer | None = None) -> None:
     """``text`` under the field ("" hides it); in the holder's colour if someone holds it."""
     color = (
@@ -36,6 +43,7 @@ def show_note(note: QLabel, text: str, holder: Peer | None = None) -> None:
         if holder is not None
         else "palette(placeholder-text)"
     )
-    note.setStyleSheet(NOTE_STYLE.format(color=color))
-    note.setText(text)
+    restyle(note, NOTE_STYLE.format(color=color))
+    if note.text() != text:
+        note.setText(text)
     note.setVisible(bool(text))

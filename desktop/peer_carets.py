@@ -126,7 +126,11 @@ class PeerCarets(QWidget):
         for peer, theirs in self.controller.cursors(self.ticket_id):
             clocks = clocks if clocks is not None else known_clocks(board)
             head = description_index(board, self.ticket_id, theirs.head, clocks)
-            anchor = description_index(board, self.ticket_id, theirs.anchor, clocks)
+            anchor = (
+                head
+                if theirs.anchor == theirs.head  # a caret without a selection: once
+                else description_index(board, self.ticket_id, theirs.anchor, clocks)
+            )
             if head is None:
                 continue
             color = safe_color(peer.color, peer.user_id)

@@ -37,7 +37,7 @@ from lanban.model.events import BoardEvent, Kind, Origin
 from .controller import BoardController
 from .editing_claim import EditingClaim, confirm_edit
 from .field_locks import FieldLocks
-from .field_notes import field_note, show_note, with_note
+from .field_notes import field_note, restyle, show_note, with_note
 from .label_chips import LabelChips
 from .override_note import OverrideNote
 from .overrides import Override
@@ -269,7 +269,8 @@ class TicketDialog(QDialog):
             line.setFrame(not on)
             holder = self.locks.holder(field)
             color = "" if holder is None else safe_color(holder.color, holder.user_id).name()
-            line.setStyleSheet(
+            restyle(
+                line,
                 "QLineEdit { background: transparent; }"
                 if on
                 else (
@@ -277,11 +278,11 @@ class TicketDialog(QDialog):
                     if holder is None  # a peer's lock: a frame in their colour
                     else f"QLineEdit {{ border: 2px solid {color}; border-radius: 3px;"
                     " padding: 1px 2px; }"
-                )
+                ),
             )
         self.assignee.setPlaceholderText("" if on else "Nobody")
         self.description.setFrameShape(QFrame.Shape.NoFrame if on else QFrame.Shape.StyledPanel)
-        self.description.setStyleSheet("QPlainTextEdit { background: transparent; }" if on else "")
+        restyle(self.description, "QPlainTextEdit { background: transparent; }" if on else "")
         self.description.setPlaceholderText(
             "" if on else "Describe the ticket. Several people can type here at once."
         )

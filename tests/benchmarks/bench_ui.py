@@ -357,7 +357,9 @@ async def caret_moves(tmp: Path) -> tuple[list[float], list[float]]:
     with ada_store.create_board("Carets", COLUMNS, actor="Ada") as bf:
         board_id = bf.board_id
         key = bf.key
-        ticket = bf.board.add_ticket("Caret", description="x" * 60 + "\n" + "y" * 60)
+        # accents: places in non-ASCII text take model.positions' probing path
+        text = "Zoë’s café, a naïve résumé. " * 4 + "\n" + "y" * 60
+        ticket = bf.board.add_ticket("Caret", description=text)
     grace_store.add_board(Board(), key=key, board_id=board_id).close()
     ada = Node(ada_store, NodeOptions(host="127.0.0.1", discovery=False, name="Ada"))
     window = await run_app(ada_store, ada, dict(ME))
