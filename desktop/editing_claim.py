@@ -47,7 +47,8 @@ class EditingClaim:
     """This panel's "I am editing" in the board's presence; released once, by
     whichever comes first: the panel finishing (Esc, Close, the window's close
     button), turning read-only, or the widget being deleted (its ``destroyed``
-    cannot call the half-gone panel, so this is an object of its own)."""
+    cannot call the half-gone panel, so this is an object of its own). Releasing
+    also ends my caret, field lock and typing in that ticket (stop_editing)."""
 
     def __init__(self, controller: BoardController, ticket_id: str) -> None:
         self.controller = controller
