@@ -102,6 +102,11 @@ def test_the_selection_stays_when_the_command_line_adds_or_renames_boards(
             await settle(lambda: app.window.boards_model.rowCount() == 2, what="it to go")
             await pause_events()
             assert selected_board(app) == middle
+            # a board the window has not opened, renamed elsewhere, moves in the list too
+            await asyncio.to_thread(lanban, tmp_path, "board", "rename", "Aardvark", "0 first")
+            await settle(lambda: sidebar_texts(app) == ["0 first", "AAA first"], what="its rename")
+            await pause_events()
+            assert selected_board(app) == middle
 
     run(go())
 
