@@ -33,6 +33,7 @@ from lanban.desktop.main_window import MainWindow
 from lanban.desktop.theme import Palette, apply_scheme
 from lanban.desktop.ticket_dialog import TicketDialog
 from lanban.model.board import Board
+from lanban.model.positions import description_position
 from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
 
@@ -251,8 +252,19 @@ async def shoot(app: QApplication, tmp: Path, out: Path) -> list[tuple[Path, int
         panel = TicketDialog(ada_ctl, editing, parent=ada)
         dialogs.append(panel)
         panel.show()
+        await until(panel.isActiveWindow, "Ada's panel to take the focus")
+        # Grace's selection in the description (set after the focus moved, which
+        # takes a caret away), in her colour with her name in Ada's panel
+        start = DESCRIPTION.index("the API key expired")
+        grace_ctl.set_cursor(
+            editing,
+            description_position(grace_ctl.board, editing, start),
+            description_position(grace_ctl.board, editing, start + len("the API key expired")),
+        )
         await until(
-            lambda: panel.editors_note.isVisible() and panel.typing_note.text(),
+            lambda: (
+                panel.editors_note.isVisible() and panel.typing_note.text() and panel.carets.shown()
+            ),
             "Ada's panel to show Grace",
         )
         await asyncio.sleep(SETTLE_S)
