@@ -174,7 +174,7 @@ class BoardHub:
             link.send,
             on_node_info=lambda info: self._on_node_info(link, info),
             writer_allowed=lambda: may_write(self.board, self.members.get(link.id, "")),
-            on_keys=lambda payload: self.keys.received_keys(link, payload),
+            on_keys=(lambda p: self.keys.received_keys(link, p)) if link.channel else None,
             guard=self.guard,
         )
         self.links[link.id] = link

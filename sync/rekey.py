@@ -225,8 +225,8 @@ def read_keys_message(payload: bytes) -> list[KeyEntry]:
             KeyEntry(int(e["epoch"]), str(e["by"]), int(e["at"]), dict(e["sealed"]), str(e["sig"]))
             for e in data["keys"]
         ]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise SecureError(f"malformed keys message: {exc}") from None
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise SecureError(f"malformed keys message: {type(exc).__name__}") from None
     for e in entries:
         if not 0 < e.epoch <= 2**31 or not 0 <= e.at < 2**63:
             raise SecureError("malformed keys message: a number out of range")
@@ -351,7 +351,7 @@ class KeyKeeper:
             if not isinstance(info, dict):
                 raise SecureError("node info is not an object")
             peer = verify_proof(info, channel.binding, peer_initiator=True)
-        except (SecureError, ValueError, TimeoutError, ConnectionClosed) as exc:
+        except (SecureError, ValueError, RecursionError, TimeoutError, ConnectionClosed) as exc:
             return await self._refuse(link, REASON_NOT_MEMBER, f"no identity ({exc})")
         entry = member(self.file.board, peer) if peer else None
         if entry is None or entry.removed:
