@@ -17,7 +17,7 @@ from lanban.model.limits import DEFAULT_COLUMNS, DEFAULT_LABEL_COLOR
 from lanban.sync.runner import port_number
 from lanban.sync.store import StoreError
 
-from . import commands, network_commands
+from . import card_commands, commands, network_commands
 from .version import VersionAction
 
 
@@ -200,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--column", metavar="COL", help="default: the first column")
     p.add_argument("--index", type=_non_negative, help="position (default: last)")
     p.add_argument("--description", default="")
-    p.add_argument("--assignee", default="")
+    p.add_argument(
+        "--assignee", action="append", metavar="NAME", help="a member's name or anyone's; repeat"
+    )
     p.add_argument(
         "--label",
         action="append",
@@ -218,7 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ticket", metavar="TICKET")
     p.add_argument("--title")
     p.add_argument("--description")
-    p.add_argument("--assignee")
+    p.add_argument(
+        "--assignee",
+        action="append",
+        metavar="NAME",
+        help="set the assignees (a member's name or anyone's); repeat; '' clears",
+    )
     p.add_argument("--labels", metavar="A,B", help="set the labels (created if new); '' clears")
     for name, func, text in (
         ("delete", commands.ticket_delete, "move a ticket to the trash"),
@@ -246,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("board", metavar="BOARD")
     p.add_argument("name")
 
+    card_commands.add_parsers(cmd, sub)
     network_commands.add_network_commands(cmd, sub, add_network_options)
     return parser
 

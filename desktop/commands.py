@@ -18,9 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from lanban.model.board import Board
+from lanban.model.due import by_due
 from lanban.model.exchange import export_board, import_board
 from lanban.model.schema import Ticket
 from lanban.sync.store import BoardFile, BoardSummary, Store, StoreError
+
+from .card_output import DUE_FILTERS, checklist_json, checklist_lines, comment_json, due_words
 
 
 class CommandError(Exception):
@@ -89,8 +92,13 @@ def ticket_json(board: Board, t: Ticket, labels: dict[str, str]) -> dict[str, An
         "column_id": t.column,
         "description": t.description,
         "assignee": t.assignee,
+        "assignees": list(t.assignees),
         "labels": sorted(labels[x] for x in t.labels if x in labels),
-        "comments": [{"author": c.author, "text": c.text, "at": c.at} for c in t.comments],
+        "due": t.due,
+        "due_status": board.due_status(t).value,
+        "checklist": checklist_json(t),
+        "checklist_done": t.checklist_done,
+        "comments": [comment_json(c) for c in t.comments],
         "created_by": t.created_by,
         "created_at": t.created_at,
         "updated_by": t.updated_by,
@@ -100,13 +108,16 @@ def ticket_json(board: Board, t: Ticket, labels: dict[str, str]) -> dict[str, An
     }
 
 
-def ticket_line(t: Ticket, labels: dict[str, str]) -> str:
+def ticket_line(board: Board, t: Ticket, labels: dict[str, str]) -> str:
     parts = [f"#{t.number:<4}", t.title]
-    if t.assignee:
-        parts.append(f"@{t.assignee}")
+    parts += [f"@{name}" for name in t.assignees]
     names = sorted(labels[x] for x in t.labels if x in labels)
     if names:
         parts.append("[" + ", ".join(names) + "]")
+    if t.due:
+        parts.append(f"due {t.due}{due_words(board.due_status(t))}")
+    if t.checklist:
+        parts.append(f"[{t.checklist_summary}]")
     if t.comments:
         parts.append(f"({len(t.comments)} comments)")
     if t.misplaced:
@@ -179,7 +190,7 @@ def board_show(ctx: Context) -> None:
             )
             out(f"\n== {column.title} ({len(tickets)}{limit}){over}")
             for t in tickets:
-                out("  " + ticket_line(t, labels))
+                out("  " + ticket_line(board, t, labels))
 
 
 def board_repair(ctx: Context) -> int:
@@ -329,12 +340,17 @@ def ticket_list(ctx: Context) -> None:
         board = bf.board
         labels = {lb.id: lb.name for lb in board.labels()}
         tickets = board.trash() if ctx.args.deleted else board.tickets(ctx.args.column)
+        if ctx.args.due_filter:
+            wanted = DUE_FILTERS[ctx.args.due_filter]
+            tickets = [t for t in tickets if board.due_status(t) in wanted]
+        if ctx.args.sort == "due":
+            tickets = by_due(tickets)
         if ctx.args.json:
             out_json([ticket_json(board, t, labels) for t in tickets])
             return
         for t in tickets:
             where = board.column(t.column, include_deleted=True).title if t.column else "trash"
-            out(f"{where:<12}  " + ticket_line(t, labels))
+            out(f"{where:<12}  " + ticket_line(board, t, labels))
 
 
 def ticket_show(ctx: Context) -> None:
@@ -348,17 +364,23 @@ def ticket_show(ctx: Context) -> None:
             return
         out(f"#{t.number}  {t.title}")
         out(f"  column:   {data['column'] or '(trash)'}")
-        if t.assignee:
-            out(f"  assignee: {t.assignee}")
+        if t.assignees:
+            out(f"  assignee: {', '.join(t.assignees)}")
         if data["labels"]:
             out(f"  labels:   {', '.join(data['labels'])}")
+        if t.due:
+            out(f"  due:      {t.due}{due_words(board.due_status(t))}")
+        if t.checklist:
+            out(f"  checklist {t.checklist_summary}:")
+            for line in checklist_lines(t):
+                out("    " + line)
         out(f"  created:  by {t.created_by or '?'}; updated by {t.updated_by or '?'}")
         if t.description:
             out("")
             for line in t.description.splitlines():
                 out("  " + line)
         for c in t.comments:
-            out(f"\n  {c.author}: {c.text}")
+            out(f"\n  {c.author}: {c.text}" + ("  (edited)" if c.edited_at else ""))
 
 
 def ticket_add(ctx: Context) -> None:
@@ -371,8 +393,9 @@ def ticket_add(ctx: Context) -> None:
                 ctx.args.column,
                 index=ctx.args.index,
                 description=ctx.args.description,
-                assignee=ctx.args.assignee,
+                assignees=ctx.args.assignee or [],
                 labels=labels,
+                due=ctx.args.due or "",
             )
         )
 
@@ -384,15 +407,22 @@ def ticket_move(ctx: Context) -> None:
 
 def ticket_edit(ctx: Context) -> None:
     a = ctx.args
-    if a.title is None and a.description is None and a.assignee is None and a.labels is None:
-        raise CommandError("nothing to change: give --title, --description, --assignee or --labels")
+    if all(v is None for v in (a.title, a.description, a.assignee, a.labels, a.due)):
+        raise CommandError(
+            "nothing to change: give --title, --description, --assignee, --labels or --due"
+        )
     with ctx.board() as bf:
         board = bf.board
         labels = None
         if a.labels is not None:
             labels = [board.ensure_label(n.strip()) for n in a.labels.split(",") if n.strip()]
         board.edit_ticket(
-            a.ticket, title=a.title, description=a.description, assignee=a.assignee, labels=labels
+            a.ticket,
+            title=a.title,
+            description=a.description,
+            assignees=a.assignee,  # each --assignee; one "" clears them
+            labels=labels,
+            due=a.due,
         )
 
 
