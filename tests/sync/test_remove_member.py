@@ -185,8 +185,9 @@ async def test_a_removed_member_gets_no_later_change_while_the_others_keep_synci
             lambda: after <= titles(o, board_id) and after <= titles(b, board_id),
             what="Olga and Bob keep syncing",
         )
-        # Carol comes back: she dials with the old key, is given the new one, dials again.
-        async with running(stores["carol"], peers=peers) as c:
+        # Carol comes back and knows only Bob's address: she dials him with the old key,
+        # he (a member, not the remover) gives her the new one, she dials again.
+        async with running(stores["carol"], peers=[peer_of(b)]) as c:
             await async_wait_until(
                 lambda: after <= titles(c, board_id), what="Carol, offline then, caught up"
             )
@@ -397,3 +398,21 @@ async def test_a_node_advertises_the_tags_of_every_epochs_key(tmp_path: Path) ->
     for key in (old_key, new_key):  # a member that missed the removal still finds us
         # (the tags of the hour the node computed them in: before or after, at a boundary)
         assert any(set(advertised_tags([key], now)) <= tags for now in (before, after))
+
+
+async def test_a_member_offline_through_two_removals_gets_both_keys(tmp_path: Path) -> None:
+    board_id, stores = team(tmp_path, "olga", "carol", "grace", "dave")
+    olga, carol = stores["olga"].signing_key(), stores["carol"].signing_key()
+    with stores["olga"].open(board_id) as bf:
+        for key in (olga, carol):
+            publish_own_kex(bf.board, key)  # as their nodes did when they last linked
+        remove(bf, olga, stores["grace"].identity().member_id)
+        remove(bf, olga, stores["dave"].identity().member_id)
+        keys = dict(bf.keys)
+        bf.board.add_ticket("After both removals")
+    assert set(keys) == {0, 1, 2}
+    async with running(stores["olga"]) as o, running(stores["carol"], peers=[peer_of(o)]) as c:
+        await async_wait_until(
+            lambda: titles(c, board_id) == {"After both removals"}, what="Carol caught up"
+        )
+        assert c.boards[board_id].file.keys == keys
