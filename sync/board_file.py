@@ -2,7 +2,8 @@
 
 The file holds the board's CRDT updates in append order. Every update this
 process makes is written (and fsynced, ``synchronous=FULL``) before the call
-that made it returns, so a SIGKILL at any moment loses nothing that was
+that made it returns (through :meth:`BoardFile.edit`: before its future
+resolves), so a SIGKILL at any moment loses nothing that was
 acknowledged (written once pycrdt's transaction has committed, outside its
 commit callback). Updates received from peers are written without waiting for
 the fsync (``synchronous=NORMAL``), and, once the node asks for it
@@ -17,7 +18,8 @@ by its hub; :mod:`.board_writer`): every write goes, in order, to a thread of
 the file's own, so a local edit's fsync no longer holds the loop. A local edit
 made through :meth:`BoardFile.edit` (``await node.edit(board_id, change)``) is
 durable once its future resolves; one made by calling the board directly still
-returns only once it is fsynced (the call waits for the thread), as without it.
+returns only once it is fsynced, as without the thread: written here when the
+thread has nothing queued, else after what it has (the call waits for it).
 Several processes may share one data directory (the app and CLI commands):
 each appends its own updates and :meth:`BoardFile.poll` applies the others'
 (WAL mode, one writer at a time). ``PRAGMA synchronous`` is only switched
@@ -35,8 +37,11 @@ Storage failures stay with this board (issue 9): every SQLite error becomes a
 wrong for ``lanban status``. An update that cannot be written (a full disk) is
 kept in memory and written by a later :meth:`poll` once there is room; one from
 a peer never raises (the peer did nothing wrong: it is not refused), a local
-edit raises after it is applied (the caller reports it). Stored updates the
-document refuses are quarantined (:mod:`.board_rows`).
+edit raises after it is applied (the caller reports it; through :meth:`BoardFile.edit`
+its future does). Stored updates the
+document refuses are quarantined (:mod:`.board_rows`). The meta table and the
+file's checks are :class:`~.board_meta.BoardMeta`. (Over 500 lines: the writes,
+poll and compaction share one bookkeeping of which rows are this process's own.)
 """
 
 from __future__ import annotations
@@ -49,12 +54,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from lanban.model.board import Board
 from lanban.model.schema import LOCAL_SOURCE
 
 from .board_format import KEY_BYTES, WAL_CHECKPOINT_BYTES, connect, failure
+from .board_meta import BoardMeta
 from .board_rows import (
     Refused,
     applicable,
@@ -62,7 +68,6 @@ from .board_rows import (
     describe,
     merged,
     quarantine,
-    quarantined_count,
 )
 from .board_writer import Appender, Barrier, BoardWriter, Durable, Pending
 from .key_epochs import KEY_EPOCHS_META, read_epoch_keys
@@ -85,7 +90,7 @@ WAL_FRAME_BYTES = 4096 + 24  # a page (SQLite's default size) and its frame head
 STORE_SOURCE = "lanban:store"  # updates read back from the file (another process wrote them)
 
 
-class BoardFile:
+class BoardFile(BoardMeta):
     """One open board file: the live :class:`Board` and its durable log."""
 
     def __init__(self, path: Path, *, actor: str = "") -> None:
@@ -289,17 +294,19 @@ class BoardFile:
         # Deferred updates first, in the same transaction: a local one may build on them.
         updates = [(u, False) for u in self._take_deferred()] + [(update, local)]
         writer = self._writer
-        if writer is None or self._conn.in_transaction:  # compacting: in its transaction
-            self._save(updates)
-            return
         durable = self._durable if local else None
         wait = local and durable is None  # a direct call: it returns once fsynced
+        # Here, as without the writer thread, when that has nothing queued (no
+        # handoff to it), or while compacting (in the compaction's transaction).
+        if writer is None or self._conn.in_transaction or (wait and writer.idle):
+            self._save(updates)
+            return
         if wait:
             durable = Durable()
         if durable is not None:
             durable.writes += 1
         writer.put(*(Pending(u, loc, durable if loc else None) for u, loc in updates))
-        if durable is not None and wait:
+        if durable is not None and wait:  # after what is queued, in order
             barrier = Barrier(durable, Future())
             writer.put(barrier)
             barrier.future.result()
@@ -508,111 +515,6 @@ class BoardFile:
             self.quarantined += tuple(refused)
             self._quarantine(refused)
         return len(good)
-
-    # ----------------------------------------------------- sync bookkeeping
-
-    def pending_local_changes(self) -> int:
-        """Changes made here that no peer has seen yet."""
-        try:
-            synced = self._meta_int("synced_seq")
-            count = self._log.count(local=True, after=synced)
-            return count + self._meta_int("pending_compacted")
-        except sqlite3.Error as exc:
-            raise StoreError(failure(self.path, exc)) from exc
-
-    def mark_synced(self) -> None:
-        """A peer now has everything in this file (with the writer thread: written there)."""
-        if self._writer is not None:
-            self._writer.put(self._mark_synced_there)
-            return
-        try:
-            self._mark_synced(self._appender)
-        except sqlite3.Error as exc:
-            raise StoreError(failure(self.path, exc)) from exc
-
-    def _mark_synced_there(self, appender: Appender) -> None:
-        try:
-            self._mark_synced(appender)
-        except sqlite3.Error as exc:  # sqlite busy: the next sync marks it
-            log.debug("mark_synced: %s", exc)
-
-    def _mark_synced(self, appender: Appender) -> None:
-        top = appender.log.last_seq()
-        with transaction(appender.conn):
-            self._set_meta("synced_seq", top, appender.conn)
-            self._set_meta("pending_compacted", 0, appender.conn)
-
-    def _unsynced_rows(self, up_to: int) -> int:
-        return self._log.count(local=True, after=self._meta_int("synced_seq"), up_to=up_to)
-
-    def meta(self, key: str) -> Any:
-        try:
-            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        except sqlite3.Error as exc:
-            raise StoreError(failure(self.path, exc)) from exc
-        return None if row is None else row[0]
-
-    def set_meta(self, key: str, value: Any) -> None:
-        try:
-            self._set_meta(key, value)
-        except sqlite3.Error as exc:
-            raise StoreError(failure(self.path, exc)) from exc
-
-    def _set_meta(self, key: str, value: Any, conn: sqlite3.Connection | None = None) -> None:
-        conn = conn or self._conn
-        if value is None:
-            conn.execute("DELETE FROM meta WHERE key = ?", (key,))
-        else:
-            conn.execute(
-                "INSERT INTO meta(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
-
-    def _meta_int(self, key: str) -> int:
-        value = self.meta(key)
-        return int(value) if isinstance(value, int) else 0
-
-    @property
-    def key(self) -> bytes:
-        """The newest board key: for handshakes, discovery tags and invites."""
-        return self.keys[max(self.keys)]
-
-    @property
-    def relay(self) -> str | None:
-        value = self.meta("relay")
-        return value if isinstance(value, str) else None
-
-    @property
-    def relay_token(self) -> str | None:
-        value = self.meta("relay_token")
-        return value if isinstance(value, str) else None
-
-    def check(self) -> None:
-        """StoreError naming the damage SQLite's quick_check finds (it reads the whole file)."""
-        try:
-            found = [
-                " ".join(str(r[0]).split()) for r in self._conn.execute("PRAGMA quick_check(3)")
-            ]
-        except sqlite3.Error as exc:
-            raise StoreError(failure(self.path, exc)) from exc
-        if found != ["ok"]:
-            raise StoreError(
-                f"{self.path} is damaged ({'; '.join(found)}); "
-                f"lanban board repair {self.board_id} rebuilds what it can"
-            )
-
-    def quarantine_size(self) -> int:
-        """How many rows the file's quarantine table holds (all opens, not just this one)."""
-        try:
-            return quarantined_count(self._conn)
-        except sqlite3.Error as exc:
-            raise StoreError(failure(self.path, exc)) from exc
-
-    def size_on_disk(self) -> tuple[int, int]:
-        """Bytes of the board file and of its write-ahead log."""
-        wal = self.path.with_name(self.path.name + "-wal")
-        return self.path.stat().st_size, wal.stat().st_size if wal.exists() else 0
 
     def close(self) -> None:
         self._unlisten()

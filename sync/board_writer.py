@@ -121,17 +121,25 @@ class BoardWriter:
         self._appender = Appender(conn)
         self._write = write
         self._queue: queue.SimpleQueue[Pending | Barrier | Job | None] = queue.SimpleQueue()
+        self._queued = 0  # items put (by the owner's thread)
+        self._done = 0  # items handled (by the writer's thread)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
+    @property
+    def idle(self) -> bool:
+        """Whether everything put was handled (for the thread that puts: no race)."""
+        return self._done == self._queued
+
     def put(self, *items: Pending | Barrier | Job) -> None:
+        self._queued += len(items)
         for item in items:
             self._queue.put(item)
 
     def flushed(self) -> Future[None]:
         """Resolves once everything queued so far is written (whatever its outcome)."""
         barrier = Barrier(Durable(), Future())
-        self._queue.put(barrier)
+        self.put(barrier)
         return barrier.future
 
     def close(self) -> None:
@@ -169,6 +177,7 @@ class BoardWriter:
                     except Exception:
                         log.exception("a board file write failed")
             self._flush(batch)
+            self._done += len(items)
 
     def _flush(self, batch: list[Pending]) -> None:
         if not batch:
