@@ -202,6 +202,7 @@ class BoardView(QScrollArea):
                 widget = ColumnWidget(self.controller, column)
                 widget.openTicket.connect(self.openTicket)
                 widget.moveAcross.connect(self._move_across)
+                widget.moved.connect(self._reveal_column)
                 widget.view.dragHover.connect(self.edge_scroller.track)
                 widget.view.dragEnded.connect(self.edge_scroller.stop)
                 widget.model.set_filter(self._matches)
@@ -213,6 +214,7 @@ class BoardView(QScrollArea):
                 widget.set_column(column)
                 widget.model.refresh()
             layout.addWidget(widget, 1)
+            widget.show()  # now, not when the layout gets to it: reveal() lays it out at once
         layout.addWidget(self.add_column_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addStretch(0)  # only what the columns, at their widest, leave
 
@@ -240,14 +242,18 @@ class BoardView(QScrollArea):
             if title.strip() and self.controller.edit(
                 lambda: added.append(self.controller.board.add_column(title.strip()))
             ):
-                widget = self.column_widget(added[0])
-                if widget is not None:
-                    self.reveal(widget)
+                self._reveal_column(added[0])
 
         ask_text(self, "Add column", "Column title:", add)
 
     def _move_column(self, column_id: str, index: int) -> None:
-        self.controller.edit(lambda: self.controller.board.move_column(column_id, index))
+        if self.controller.edit(lambda: self.controller.board.move_column(column_id, index)):
+            self._reveal_column(column_id)
+
+    def _reveal_column(self, column_id: str) -> None:
+        widget = self.column_widget(column_id)
+        if widget is not None:
+            self.reveal(widget)
 
     def _move_across(self, ticket: str, step: int) -> None:
         widgets = self.column_widgets()

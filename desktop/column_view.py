@@ -41,6 +41,7 @@ class QuickAdd(QLineEdit):
 class ColumnWidget(QFrame):
     openTicket = Signal(str)
     moveAcross = Signal(str, int)
+    moved = Signal(str)  # this column (id) moved by its menu: the board shows it
 
     def __init__(self, controller: BoardController, column: Column) -> None:
         super().__init__()
@@ -157,9 +158,11 @@ class ColumnWidget(QFrame):
         )
 
     def move_by(self, step: int) -> None:
+        column_id = self.column.id
         columns = [c.id for c in self.controller.board.columns()]
-        target = max(0, min(len(columns) - 1, columns.index(self.column.id) + step))
-        self.controller.edit(lambda: self.controller.board.move_column(self.column.id, target))
+        target = max(0, min(len(columns) - 1, columns.index(column_id) + step))
+        if self.controller.edit(lambda: self.controller.board.move_column(column_id, target)):
+            self.moved.emit(column_id)
 
     def delete(self) -> None:
         column_id = self.column.id

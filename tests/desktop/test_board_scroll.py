@@ -63,7 +63,10 @@ def test_the_view_follows_ctrl_arrow_moves_and_a_new_column(tmp_path: Path, run:
             ask.setTextValue("Shipped")
             ask.accept()
             await settle(lambda: "Shipped" in [c.title for c in app.board.columns()])
-            await settle(lambda: visible_in_board(app, app.column("Shipped")), what="Shipped")
+            shipped, done = app.column("Shipped"), app.column("Done")
+            await settle(lambda: shipped.x() > done.x(), what="the layout to put Shipped last")
+            await pause_events()
+            assert visible_in_board(app, shipped)
 
     run(go())
 
@@ -163,5 +166,28 @@ def test_dragging_a_column_to_the_edge_scrolls_the_board(tmp_path: Path, run: Ru
             app.column("To do").view.dragEnded.emit()
             await pause_events(0.1)
             assert bar.value() == 0
+
+    run(go())
+
+
+def test_the_view_follows_a_column_moved_by_its_menu(tmp_path: Path, run: Run) -> None:
+    make_board(Store(tmp_path), columns=COLUMNS, tickets=TICKETS)
+
+    async def go() -> None:
+        async with open_app(tmp_path) as app:
+            await narrow(app)
+            todo = app.column("To do")
+            for _ in COLUMNS[1:]:
+                todo.move_by(1)
+            assert [c.title for c in app.board.columns()][-1] == "To do"
+            done = app.column("Done")
+            await settle(lambda: todo.x() > done.x(), what="the layout to put To do last")
+            await pause_events()
+            assert visible_in_board(app, todo)
+            todo.move_by(-4)
+            await settle(lambda: todo.x() < done.x(), what="the layout to put To do first")
+            await pause_events()
+            assert visible_in_board(app, todo)
+            assert app.view().horizontalScrollBar().value() == 0
 
     run(go())
