@@ -23,7 +23,7 @@ from .overrides import Override, Overrides
 
 # The fields of a ticket that do not merge (last writer wins): one person at a time
 # edits each, while their caret is in it (README, "Locks"). The description merges.
-LOCKED_FIELDS = ("title", "assignee", "labels")
+LOCKED_FIELDS = ("title", "assignee", "labels", "due")
 TYPING_FIELDS = ("comments", "description", "title")  # where "Ada is typing" shows
 
 

@@ -1,4 +1,4 @@
-"""Locks on a ticket's last-writer-wins fields (title, assignee, labels).
+"""Locks on a ticket's last-writer-wins fields (title, assignee, labels, due date).
 
 Two people typing in one title would each lose to the other's last write, so one
 edits at a time: while my caret (the keyboard focus) is in such a field, my
@@ -18,7 +18,12 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from .controller import LOCKED_FIELDS, BoardController, Peer
 
-FIELD_WORDS = {"title": "the title", "assignee": "the assignee", "labels": "the labels"}
+FIELD_WORDS = {
+    "title": "the title",
+    "assignee": "the assignee",
+    "labels": "the labels",
+    "due": "the due date",
+}
 
 
 class FieldLocks(QObject):

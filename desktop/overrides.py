@@ -1,6 +1,6 @@
 """'Grace's title replaced yours': when a peer's concurrent change beat mine.
 
-A ticket's title and assignee are last-writer-wins: of two changes made at once,
+A ticket's title, assignee and due date are last-writer-wins: of two changes made at once,
 every copy keeps the same one and the other is gone. The rule for "at once" (the
 peer had not seen mine when they wrote): their change reaches me less than
 ``CONCURRENT_WINDOW_S`` after I made mine, or less than that after a link came up
@@ -22,7 +22,8 @@ from lanban.model.board import Board
 from lanban.model.errors import BoardError
 
 CONCURRENT_WINDOW_S = 3.0
-WATCHED = ("title", "assignee")  # the last-writer-wins text fields a panel writes
+# The last-writer-wins text fields a panel writes, as a sentence names them
+WATCHED = {"title": "title", "assignee": "assignee", "due": "due date"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class Override:
 
     def sentence(self) -> str:
         who = f"{self.by}'s" if self.by else "A peer's"
-        return f"{who} {self.field} replaced yours: '{self.mine}' → '{self.theirs}'"
+        what = WATCHED.get(self.field, self.field)
+        return f"{who} {what} replaced yours: '{self.mine}' → '{self.theirs}'"
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from .theme import safe_color
 from .typing_signal import TypingSignal, typing_text
 
 __all__ = ["EditingClaim", "TicketDialog", "confirm_edit"]
+DUE_PROMPT = "None (a date, e.g. 2026-12-24)"
 
 
 def when(ms: int) -> str:
@@ -84,14 +85,19 @@ class TicketDialog(QDialog):
         self.title.editingFinished.connect(self._save_title)
         self.assignee = QLineEdit()
         self.assignee.setPlaceholderText("Nobody")
-        self.assignee.editingFinished.connect(self._save_assignee)
+        self.assignee.editingFinished.connect(lambda: self._save_field("assignee", self.assignee))
+        self.due = QLineEdit()
+        self.due.setObjectName("due")
+        self.due.setPlaceholderText(DUE_PROMPT)
+        self.due.editingFinished.connect(lambda: self._save_field("due", self.due))
         self.labels_row = LabelChips(self.board, ticket_id, self._edit)
         self.add_label_button = self.labels_row.add_button
         self.label_chips = self.labels_row.chips
         # Under each field: who holds it, who types in it
-        self.title_note, self.assignee_note, self.labels_note, self.description_note = (
-            field_note(name) for name in ("titleNote", "assigneeNote", "labelsNote", "descNote")
+        self.title_note, self.assignee_note, self.labels_note, self.due_note = (
+            field_note(f"{name}Note") for name in ("title", "assignee", "labels", "due")
         )
+        self.description_note = field_note("descriptionNote")
         self.description = QPlainTextEdit()
         self.description.setObjectName("description")
         self.description.setPlaceholderText(
@@ -109,7 +115,12 @@ class TicketDialog(QDialog):
         self.locks = FieldLocks(
             controller,
             ticket_id,
-            {"title": self.title, "assignee": self.assignee, "labels": self.labels_row},
+            {
+                "title": self.title,
+                "assignee": self.assignee,
+                "labels": self.labels_row,
+                "due": self.due,
+            },
         )
         self.locks.changed.connect(self._on_locks)
         self.override_note = OverrideNote(self._put_back, self)
@@ -149,6 +160,7 @@ class TicketDialog(QDialog):
         form.addRow("Title:", with_note(self.title, self.title_note))
         form.addRow("Assignee:", with_note(self.assignee, self.assignee_note))
         form.addRow("Labels:", with_note(self.labels_row, self.labels_note))
+        form.addRow("Due:", with_note(self.due, self.due_note))
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(self.editors_note, 1)
@@ -222,6 +234,7 @@ class TicketDialog(QDialog):
         for field, widget, value in (
             ("title", self.title, ticket.title),
             ("assignee", self.assignee, ticket.assignee),
+            ("due", self.due, ticket.due),
         ):
             locked = self.read_only or self.locks.holder(field) is not None
             if not widget.hasFocus() or locked:  # a locked field's typing cannot be saved
@@ -265,7 +278,7 @@ class TicketDialog(QDialog):
         """A view reads as text: no frames, no prompts, nothing to press (defect 14)."""
         on = self.read_only
         self.view_only.setVisible(on)
-        for field, line in (("title", self.title), ("assignee", self.assignee)):
+        for field, line in (("title", self.title), ("assignee", self.assignee), ("due", self.due)):
             line.setFrame(not on)
             holder = self.locks.holder(field)
             color = "" if holder is None else safe_color(holder.color, holder.user_id).name()
@@ -281,6 +294,7 @@ class TicketDialog(QDialog):
                 ),
             )
         self.assignee.setPlaceholderText("" if on else "Nobody")
+        self.due.setPlaceholderText("" if on else DUE_PROMPT)
         self.description.setFrameShape(QFrame.Shape.NoFrame if on else QFrame.Shape.StyledPanel)
         restyle(self.description, "QPlainTextEdit { background: transparent; }" if on else "")
         self.description.setPlaceholderText(
@@ -309,20 +323,16 @@ class TicketDialog(QDialog):
 
     def _save_title(self) -> None:
         self.typing["title"].stop()
-        try:
-            current = self.board.ticket(self.ticket_id).title
-        except BoardError:
-            return
-        if self._may_write("title") and self.title.text().strip() != current:
-            self._save("title", self.title.text())
+        self._save_field("title", self.title)
 
-    def _save_assignee(self) -> None:
+    def _save_field(self, field: str, line: QLineEdit) -> None:
+        """A last-writer-wins field's text, when it was changed and may be written."""
         try:
-            current = self.board.ticket(self.ticket_id).assignee
+            current = getattr(self.board.ticket(self.ticket_id), field)
         except BoardError:
             return
-        if self._may_write("assignee") and self.assignee.text().strip() != current:
-            self._save("assignee", self.assignee.text())
+        if self._may_write(field) and line.text().strip() != current:
+            self._save(field, line.text())
 
     def _save(self, field: str, value: str) -> None:
         """Write a last-writer-wins field, remembering it in case a peer's wins."""
@@ -438,6 +448,7 @@ class TicketDialog(QDialog):
         for field, note in (
             ("title", self.title_note),
             ("assignee", self.assignee_note),
+            ("due", self.due_note),
             ("labels", self.labels_note),
         ):
             holder = self.locks.holder(field)
@@ -454,8 +465,9 @@ class TicketDialog(QDialog):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.title.hasFocus():
             self._save_title()
-        if self.assignee.hasFocus():
-            self._save_assignee()
+        for field, line in (("assignee", self.assignee), ("due", self.due)):
+            if line.hasFocus():
+                self._save_field(field, line)
         super().closeEvent(event)
         self._finish()
 

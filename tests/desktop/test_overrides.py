@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lanban.desktop.overrides import Overrides, concurrent
+from lanban.desktop.overrides import Override, Overrides, concurrent
 from lanban.model.board import Board
 
 NOW = 1_800_000_000.0
@@ -35,3 +35,11 @@ def test_a_replaced_write_is_told_once_and_an_agreeing_one_never() -> None:
     ]
     assert told[0].sentence() == "Grace's title replaced yours: 'Mine' → 'Theirs'"
     assert watch.check(ada, [tid], []) == []  # told once
+
+
+def test_the_sentence_names_the_field_as_people_say_it() -> None:
+    due = Override("t", 4, "due", "2026-12-24", "2027-01-10", "Grace")
+    assert due.sentence() == "Grace's due date replaced yours: '2026-12-24' → '2027-01-10'"
+    assert Override("t", 4, "assignee", "Ada", "Bo", "").sentence() == (
+        "A peer's assignee replaced yours: 'Ada' → 'Bo'"
+    )

@@ -128,7 +128,11 @@ def test_a_field_a_peer_edits_is_locked_until_their_caret_leaves(tmp_path: Path,
             await settle(lambda: not g.title.isReadOnly(), what="the title to unlock")
             await settle(lambda: g.assignee.isReadOnly(), what="the assignee to lock")
             assert "Ada Lovelace is editing the assignee" in g.assignee_note.text()
+            await focus(a, a.due)
+            await settle(lambda: g.due.isReadOnly(), what="the due date to lock")
+            assert "Ada Lovelace is editing the due date" in g.due_note.text()
             await focus(a, a.description)  # text that merges is never locked
+            await settle(lambda: not g.due.isReadOnly(), what="the due date to unlock")
             await settle(lambda: not g.assignee.isReadOnly(), what="the assignee to unlock")
             assert not g.title.isReadOnly()
             # labels: a chip in focus holds them
@@ -278,8 +282,10 @@ def test_an_override_after_my_panel_closed_is_told_in_the_status_bar(
             lost = "Grace's title" if loser is grace else "Ada's title"
             by = "Ada Lovelace" if loser is grace else "Grace Hopper"
             await settle(
-                lambda: loser.window.statusBar().currentMessage()
-                == f"#1: {by}'s title replaced yours: '{lost}' → '{won}'",
+                lambda: (
+                    loser.window.statusBar().currentMessage()
+                    == f"#1: {by}'s title replaced yours: '{lost}' → '{won}'"
+                ),
                 what="the notice in the loser's status bar",
             )
 
@@ -307,7 +313,8 @@ def test_the_read_only_view_looks_and_says_so(tmp_path: Path, run: Run) -> None:
             assert mine.description.isReadOnly()
             assert mine.description.frameShape() == QFrame.Shape.NoFrame
             assert mine.comment_input.isHidden() and mine.delete_button.isHidden()
-            assert not mine.title.placeholderText() and not mine.assignee.placeholderText()
+            assert not any(f.placeholderText() for f in (mine.title, mine.assignee, mine.due))
+            assert mine.due.isReadOnly() and not mine.due.hasFrame()
             assert not mine.add_label_button.isVisible()
             # she claims nothing: Grace sees no "editing", no caret, no lock
             await focus(mine, mine.title)
