@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
@@ -70,6 +70,10 @@ class LabelChips(QWidget):
             )
             chip.toggled.connect(lambda on, lid=label.id: self._toggle(lid, on))
             self.row.addWidget(chip)
+        if read_only and not mine:
+            none = QLabel("None")
+            none.setStyleSheet("color: palette(placeholder-text);")
+            self.row.addWidget(none)  # (a view says so, rather than show a gap)
         self.add_button.setEnabled(editable)
         self.add_button.setVisible(not read_only)
         self.row.addWidget(self.add_button)
