@@ -14,6 +14,7 @@ sync's business (lanban.sync.identity).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -191,6 +192,14 @@ def remove_member(board: Board, member_id: str) -> None:
     """Mark a current member removed (the entry stays, PROTOCOL.md 7.6)."""
     with board._writes.local():
         _current(board, member_id)["removed"] = True
+
+
+def watch_members(board: Board, touched: Callable[[], None]) -> Callable[[], None]:
+    """Call ``touched()`` (during the transaction: it must not read the board) whenever
+    a transaction changes the member list; returns how to stop."""
+    root = _root(board)
+    subscription = root.observe_deep(lambda _events: touched())
+    return lambda: root.unobserve(subscription)
 
 
 # ---------------------------------------------------------------- internals

@@ -59,7 +59,7 @@ class BoardHub:
         self._announced: set[int] = set()  # links whose sync the listeners know of
         self.keys = KeyKeeper(self)  # key epochs, removed members (PROTOCOL.md 7.6)
         self._unlisten: list[Callable[[], None]] = [
-            file.board.on_update(self.keys.after_change, after_commit=True),
+            self.keys.listen(),
             # Before the store's listener: an edit leaves for peers, then is fsynced.
             file.board.on_update(self._forward, first=True),
             self.presence.subscribe(lambda *_: notify(NodeEvent.PRESENCE, self.id)),

@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,15 @@ from websockets.exceptions import ConnectionClosed
 from lanban.model.board import Board
 from lanban.model.board_keys import KeyEntry, add_key_entry, entry_count, key_entries
 from lanban.model.errors import BoardError
-from lanban.model.members import Role, member, members, remove_member, role_of, set_kex
+from lanban.model.members import (
+    Role,
+    member,
+    members,
+    remove_member,
+    role_of,
+    set_kex,
+    watch_members,
+)
 
 from .identity import NodeKey, b64url, public_key, unb64url, verify_proof
 from .key_delivery import kex_fields, member_kex, open_board_key, seal_board_key
@@ -247,6 +256,7 @@ class KeyKeeper:
         self._entries_seen = -1  # size of the keys map when last read
         self.shut_out = 0  # links of removed members closed (for tests and logs)
         self.refused_old = 0  # links under an old epoch's key refused
+        self._members_touched = True  # the member list changed since last checked
 
     @property
     def file(self) -> BoardFile:
@@ -257,10 +267,29 @@ class KeyKeeper:
         key = self.hub.node_key
         return {} if key is None else kex_fields(key, key.kex)
 
+    def listen(self) -> Callable[[], None]:
+        """Follow the board's changes (:meth:`after_change`); returns how to stop."""
+        board = self.file.board
+        stops = [
+            watch_members(board, self._touch),
+            board.on_update(self.after_change, after_commit=True),
+        ]
+
+        def stop_all() -> None:
+            for stop in stops:
+                stop()
+
+        return stop_all
+
+    def _touch(self) -> None:
+        self._members_touched = True
+
     def after_change(self, update: bytes, source: object) -> None:
         """After every transaction: take up new keys, close removed members' links."""
         try:
-            self._shut_out()
+            if self._members_touched:
+                self._members_touched = False
+                self._shut_out()
             self._take_up_keys()
         except Exception:  # never fail the write that called us
             log.exception("board %s: checking members after a change", self.hub.id)
