@@ -133,8 +133,8 @@ class ColumnModel(IdListModel):
             return ticket
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [f"#{ticket.number} {ticket.title}"]
-            if ticket.assignee:
-                lines.append(f"Assigned to {ticket.assignee}")
+            if ticket.assignees:
+                lines.append(f"Assigned to {', '.join(ticket.assignees)}")
             for peer, what in self.controller.badges(tid):
                 lines.append(f"{peer.name} is {what} this ticket")
             for peer in self.selected_by(tid):
@@ -159,8 +159,8 @@ class ColumnModel(IdListModel):
         parts = [f"#{ticket.number} {ticket.title}"]
         with contextlib.suppress(BoardError):
             parts.append(f"in {self.controller.board.column(self.column_id).title}")
-        if ticket.assignee:
-            parts.append(f"assigned to {ticket.assignee}")
+        if ticket.assignees:
+            parts.append(f"assigned to {' and '.join(ticket.assignees)}")
         parts += [f"{peer.name} is {what} it" for peer, what in self.controller.badges(ticket.id)]
         parts += [f"selected by {peer.name}" for peer in self.selected_by(ticket.id)]
         return ", ".join(parts)

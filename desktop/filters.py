@@ -24,7 +24,8 @@ def changes_assignees(event: BoardEvent) -> bool:
     """Whether the assignee menu may change: a ticket came or went, or an assignee changed.
     (Filling it reads every ticket: too slow to do for each move on a big board.)"""
     return any(
-        c.kind in (Kind.TICKET_ADDED, Kind.TICKET_REMOVED) or {"assignee", "*"} & c.fields
+        c.kind in (Kind.TICKET_ADDED, Kind.TICKET_REMOVED)
+        or {"assignee", "assignees", "*"} & c.fields
         for c in event.changes
     )
 
@@ -40,8 +41,9 @@ def fold(text: str) -> str:
 class TicketFilter:
     """What the filter row asks for; called with a ticket, says whether it shows.
 
-    Every word typed must match somewhere: the title, the description, the assignee,
-    a label's name, a comment, or the number ("12" or "#12" is ticket #12).
+    Every word typed must match somewhere: the title, the description, an assignee,
+    a label's name, a comment, a checklist item, or the number ("12" or "#12" is
+    ticket #12).
     The one copy of the matching rule (the command line has no search).
     """
 
@@ -81,7 +83,7 @@ class TicketFilter:
     def __call__(self, ticket: Ticket) -> bool:
         if self.label and not self.label_ids & set(ticket.labels):
             return False
-        if self.person and ticket.assignee != self.person:
+        if self.person and self.person not in ticket.assignees:
             return False
         return all(self._word_matches(word, ticket) for word in self.words)
 
@@ -91,9 +93,10 @@ class TicketFilter:
             return True
         if word.startswith("#") and number.isdigit():
             return False
-        texts = [ticket.title, ticket.description, ticket.assignee]
+        texts = [ticket.title, ticket.description, *ticket.assignees]
         texts += [self.label_names.get(lid, "") for lid in ticket.labels]
-        texts += [comment.text for comment in ticket.comments]
+        texts += [comment.text for comment in ticket.comments if not comment.deleted]
+        texts += [item.text for item in ticket.checklist]
         return any(word in fold(text) for text in texts if text)
 
 
@@ -136,7 +139,7 @@ class FilterBar(QWidget):
             (
                 self.assignee_filter,
                 "Anyone",
-                sorted({t.assignee for t in board.tickets() if t.assignee}, key=str.casefold),
+                sorted({a for t in board.tickets() for a in t.assignees}, key=str.casefold),
             ),
         ):
             current = combo.currentText()

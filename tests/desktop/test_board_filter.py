@@ -86,6 +86,21 @@ def test_the_filter_matches_what_a_card_shows_and_says(tmp_path: Path, run: Run)
     run(go())
 
 
+def test_several_assignees_checklists_and_deleted_comments() -> None:
+    board = Board()
+    column = board.add_column("To do")
+    tid = board.add_ticket("Launch", column)
+    board.edit_ticket(tid, assignees=["Ada", "Grace"])
+    board.add_checklist_item(tid, "Book the venue")
+    gone = board.add_comment(tid, "Ask Linus")
+    board.delete_comment(tid, gone)
+    ticket = board.ticket(tid)
+    assert TicketFilter.parse("grace", {})(ticket)  # the second assignee
+    assert TicketFilter.parse("", {}, person="Grace")(ticket)  # the assignee menu too
+    assert TicketFilter.parse("venue", {})(ticket)  # a checklist item
+    assert not TicketFilter.parse("linus", {})(ticket)  # a deleted comment is gone
+
+
 def test_one_matcher_for_a_ticket() -> None:
     board = Board()
     column = board.add_column("To do")
