@@ -20,6 +20,7 @@ from typing import Any
 from pycrdt import Doc, Snapshot
 
 from . import codec
+from .activity import Activity, activity
 from .audit import audit
 from .cache import BoardCache
 from .cards import CardCommands
@@ -27,13 +28,21 @@ from .changes import ChangeTracker, EventListener
 from .checklists import ChecklistCommands
 from .errors import BoardError
 from .events import Origin
+from .history import LABEL_DELETED, PURGED, ClientStamp, History, read_history
 from .limits import DEFAULT_COLUMNS
+from .moments import Moment, TimeTravel, moment_at, moments
 from .ordering import rank_after
 from .reading import Ignored, printable
 from .repair import repair
-from .restore import Restored, restore
+from .restore import Restored, restore, restore_ticket
 from .schema import REMOTE_SOURCE, Column, new_doc, new_id, now_ms
+from .structs import state_vector
 from .writes import UpdateListener, Writes, clean
+
+
+def _state(board: Board) -> dict[int, int]:
+    """The document's state vector, as model.history keeps one."""
+    return state_vector(board.doc.get_state())
 
 
 class Board(ChecklistCommands, CardCommands):
@@ -56,6 +65,9 @@ class Board(ChecklistCommands, CardCommands):
         cache.known_id = board_id
         writes = self._writes = Writes(self.doc, cache.roots(), clock)
         self._changes = ChangeTracker(cache, lambda numbers: repair(cache, writes, numbers))
+        self._stamp = writes.stamp = ClientStamp(self.doc, clock, self)
+        self._history: History | None = None  # the last one read, and its time travel
+        self._travel: TimeTravel | None = None
 
     # ------------------------------------------------------------------ creation
 
@@ -139,6 +151,60 @@ class Board(ChecklistCommands, CardCommands):
         """Bring back what ``earlier`` (this board at an earlier point) had and
         this board lacks or has deleted, as this user's change (see model.restore)."""
         return restore(self, earlier)
+
+    # ------------------------------------------------------ history (issue 11)
+
+    def history(self) -> History:
+        """Every change of the board, from its document (model.history)."""
+        if self._history is None or self._history.state != _state(self):
+            self._history = read_history(self.doc)
+            self._travel = None
+        return self._history
+
+    def activity(self, ticket: str | None = None) -> list[Activity]:
+        """The activity feed, newest first; one ticket's (a reference) if given."""
+        tid = None if ticket is None else self._history_ticket(ticket)
+        return activity(self.history(), ticket=tid)
+
+    def moments(self) -> list[Moment]:
+        """Where a history slider can stop: one moment per change, oldest first."""
+        return moments(self.history())
+
+    def moment_at(self, at_ms: int) -> int | None:
+        """The last moment at or before ``at_ms`` (None: before the first change)."""
+        return moment_at(self.history(), at_ms)
+
+    def at_moment(self, index: int) -> Board:
+        """This board as it was just after moment ``index``, to read (or to restore from)."""
+        history = self.history()
+        if self._travel is None:
+            self._travel = TimeTravel(history)
+        return self.as_of(self._travel.snapshot(index))
+
+    def restore_ticket_from(self, earlier: Board, ticket: str) -> bool:
+        """Bring one ticket's fields back to what ``earlier`` shows, as this
+        user's change (see model.restore.restore_ticket)."""
+        return restore_ticket(self, earlier, ticket)
+
+    def _history_ticket(self, ref: str) -> str:
+        try:
+            return self._resolve_ticket(ref)
+        except BoardError:
+            if any(c.root == "tickets" and c.entity == ref for c in self.history().changes):
+                return ref  # a purged ticket, by its id
+            raise
+
+    def purge_ticket(self, ticket: str) -> None:
+        tid = self._resolve_ticket(ticket)
+        with self._writes.local():
+            super().purge_ticket(tid)
+            self._stamp.note(PURGED, tid)
+
+    def delete_label(self, ref: str) -> None:
+        label_id = self.label(ref).id
+        with self._writes.local():
+            super().delete_label(label_id)
+            self._stamp.note(LABEL_DELETED, label_id)
 
     # ---------------------------------------------------------------- undo / redo
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pycrdt import Map
 
 from . import codec
+from .errors import BoardError
 from .events import Change, Kind, Origin
 from .numbers import free_numbers
 from .reading import read_value
@@ -26,6 +27,7 @@ from .schema import Column, Ticket
 from .writes import check_replaceable, replaceable
 
 if TYPE_CHECKING:
+    from .commands import BoardCommands
     from .queries import BoardQueries
 
 
@@ -42,7 +44,7 @@ class Restored:
         return self.columns + self.labels + self.tickets
 
 
-def restore(board: BoardQueries, earlier: BoardQueries) -> Restored:
+def restore(board: BoardQueries, earlier: BoardQueries, *, only_ticket: str = "") -> Restored:
     """Bring back to ``board`` the columns, labels and tickets that
     ``earlier`` had and ``board`` lacks or has deleted.
 
@@ -50,7 +52,7 @@ def restore(board: BoardQueries, earlier: BoardQueries) -> Restored:
     here (purged, or its entry removed) is written again with its id and its
     fields as they were, in the trash if it was in the trash there. A ticket
     whose number another ticket holds now gets a new one. A missing board
-    title comes back too.
+    title comes back too. With ``only_ticket`` (an id): that ticket alone.
     """
     cache = board._cache
     here_columns = {c.id: c for c in board.columns(include_deleted=True)}
@@ -58,15 +60,19 @@ def restore(board: BoardQueries, earlier: BoardQueries) -> Restored:
     idx = cache.idx()
     taken = set(idx.by_number)
     columns: list[tuple[str, Column | None]] = []  # None: undelete
-    for column in earlier.columns():
+    for column in [] if only_ticket else earlier.columns():
         here = here_columns.get(column.id)
         if here is None:
             columns.append((column.id, column))
         elif here.deleted:
             columns.append((column.id, None))
-    labels = [label for label in earlier.labels() if label.id not in here_labels]
+    labels = [
+        label for label in earlier.labels() if label.id not in here_labels and not only_ticket
+    ]
     tickets: list[tuple[str, Ticket | None]] = []  # None: out of the trash
     for ticket in earlier.tickets(include_deleted=True):
+        if only_ticket and ticket.id != only_ticket:
+            continue
         place = idx.places.get(ticket.id)
         if place is None:
             number = ticket.number
@@ -80,7 +86,7 @@ def restore(board: BoardQueries, earlier: BoardQueries) -> Restored:
     columns = [(c, new) for c, new in columns if _free(cache.columns, c, new, "deleted")]
     labels = [label for label in labels if replaceable(read_value(cache.labels, label.id))]
     tickets = [(t, new) for t, new in tickets if _free(cache.tickets, t, new, "deleted")]
-    title = earlier.title if not board.title and earlier.title else None
+    title = earlier.title if not board.title and earlier.title and not only_ticket else None
     if title is not None and not replaceable(read_value(cache.board, "title")):
         title = None
     if not (columns or labels or tickets or title):
@@ -126,3 +132,49 @@ def _free(root: Map[Any], key: str, new: object, flag: str) -> bool:
     if new is not None or not isinstance(entry, Map):
         return replaceable(entry)
     return replaceable(read_value(entry, flag))
+
+
+def restore_ticket(board: BoardCommands, earlier: BoardQueries, ref: str) -> bool:
+    """Bring one ticket back to what ``earlier`` (this board at an earlier
+    moment) shows: its title, description, column, assignees, labels (those
+    that exist now), due date and whether it is in the trash, as one change
+    of this user's. Its comments and checklist stay as they are now (others'
+    later comments and ticks are kept). A ticket purged since is written
+    again as :func:`restore` does. Returns whether anything changed.
+    """
+    try:
+        then = earlier.ticket(ref)
+    except BoardError:
+        raise BoardError(f"ticket {ref} did not exist at that moment") from None
+    if board._cache.idx().places.get(then.id) is None:
+        return restore(board, earlier, only_ticket=then.id).total > 0
+    now = board.ticket(then.id)
+    labels_here = {label.id for label in board.labels()}
+    fields: dict[str, Any] = {}
+    if then.title != now.title:
+        fields["title"] = then.title
+    if then.description != now.description:
+        fields["description"] = then.description
+    if then.assignees != now.assignees:
+        fields["assignees"] = then.assignees
+    wanted = [label for label in then.labels if label in labels_here]
+    if set(wanted) != set(now.labels):
+        fields["labels"] = wanted
+    if then.due != now.due:
+        fields["due"] = then.due
+    column = then.stored_column
+    live = {c.id for c in board.columns()}
+    move = column != now.stored_column and column in live
+    trash = then.deleted != now.deleted
+    if not (fields or move or trash):
+        return False
+    with board._writes.local():
+        if trash and not then.deleted:
+            board.restore_ticket(then.id)
+        if fields:
+            board.edit_ticket(then.id, **fields)
+        if move:
+            board.move_ticket(then.id, column)
+        if trash and then.deleted:
+            board.delete_ticket(then.id)
+    return True

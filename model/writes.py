@@ -187,6 +187,8 @@ class Writes:
         # (issue 9): see undo_remote.
         self._remote_undo = _History(scopes, REMOTE_SOURCE, 0, clock)
         self._remote_steps = 0
+        # Called as each of this node's writes opens (model.history.ClientStamp).
+        self.stamp: Callable[[], None] | None = None
 
     def local(self, *, boundary: bool = True) -> Sourced:
         """This user's edit; ``boundary=False`` lets quick edits (typing) share an undo step."""
@@ -288,6 +290,8 @@ class Sourced:
         updates.depth += 1
         if self._txn is not None:
             self._txn.__enter__()
+            if writes.stamp is not None and self._source in _OWN_SOURCES:
+                writes.stamp()
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         writes = self._writes
@@ -377,6 +381,7 @@ class _History:
 
 
 _NO_ORIGIN = object()  # no transaction has it
+_OWN_SOURCES = frozenset({LOCAL_SOURCE, SYSTEM_SOURCE})  # this node's writes
 
 
 class _UndoClock:

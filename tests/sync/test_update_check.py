@@ -241,7 +241,8 @@ def test_summary_of_a_board() -> None:
     board.add_comment(tid, "hi")
     summary = check_update(board.get_update())
     assert summary.clients == {board.doc.client_id}
-    assert summary.root_keys == {"board", "columns", "tickets"}
+    # clients: who wrote with this client id (model.history)
+    assert summary.root_keys == {"board", "columns", "tickets", "clients"}
     assert {tid, "title", "comments", "description"} <= summary.parent_subs
     assert summary.type_depth == 3  # tickets > ticket Map > comments Array > comment Map
     assert summary.clock_ends == state_vector_clocks(board.get_state())

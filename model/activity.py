@@ -1,0 +1,286 @@
+"""The activity feed of a board: "Ada moved #12 from To do to Doing, 3 min ago".
+
+One entry per thing a change did (model.history), in the history's order;
+names (ticket numbers, column and label titles) are the latest the history
+itself holds, so the feed reads the same on every copy. Values a peer wrote
+are shown only if they are short printable strings or numbers; anything
+else reads as missing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .history import LABEL_DELETED, PURGED, Change, History
+from .limits import MAX_TITLE_LENGTH
+from .reading import printable
+
+# Fields whose changes the feed does not show on their own: bookkeeping, and
+# positions within a column (a drag re-ranks neighbours too).
+_QUIET = frozenset(
+    {"rank", "number", "updated_by", "updated_at", "created_by", "created_at", "id", "schema"}
+)
+_TICKET_FIELDS = {
+    "title": "renamed",
+    "description": "described",
+    "assignee": "assigned",
+    "assignees": "assigned",
+    "labels": "labelled",
+    "comments": "commented",
+    "due": "due",
+    "checklist": "checklist",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    kind: str  # "created", "moved", ... (the keys of what()'s phrases)
+    time: int  # ms since the epoch (0: unknown)
+    author: str  # "" when the history names nobody
+    moment: int  # the change's index in History.changes (a moment of time travel)
+    ticket: str = ""  # the ticket's id, for ticket kinds
+    number: int = 0  # the ticket's number (0: unknown)
+    column: str = ""  # the column's id, for column kinds
+    before: str = ""
+    after: str = ""
+
+    def text(self, now_ms: int | None = None) -> str:
+        """One line: who did what, how long ago."""
+        who = self.author or "someone"
+        return f"{who} {self.what()}, {ago(self.time, now_ms)}"
+
+    def what(self) -> str:
+        ref = f"#{self.number}" if self.number else "a ticket"
+        b, a = _quote(self.before), _quote(self.after)
+        phrases = {
+            "created": f"created {ref}" + (f" in {self.after}" if self.after else ""),
+            "moved": f"moved {ref} from {self.before or '?'} to {self.after or '?'}",
+            "renamed": f"renamed {ref} from {b} to {a}" if self.before else f"renamed {ref} to {a}",
+            "described": f"edited the description of {ref}",
+            "assigned": f"assigned {ref} to {self.after}" if self.after else f"unassigned {ref}",
+            "labelled": f"labelled {ref} {self.after}"
+            if self.after
+            else f"changed the labels of {ref}",
+            "commented": f"commented on {ref}",
+            "comment_edited": f"edited a comment on {ref}",
+            "comment_deleted": f"deleted a comment on {ref}",
+            "due": f"set {ref} due {self.after}"
+            if self.after
+            else f"cleared the due date of {ref}",
+            "checklist": f"changed the checklist of {ref}",
+            "edited": f"edited {ref}" + (f" ({self.after})" if self.after else ""),
+            "deleted": f"moved {ref} to the trash",
+            "restored": f"restored {ref}",
+            "purged": f"purged {ref}",
+            "column_added": f"added column {a}",
+            "column_renamed": f"renamed column {b} to {a}",
+            "column_removed": f"removed column {b}",
+            "column_restored": f"restored column {a}",
+            "column_wip": f"set the WIP limit of column {b} to {self.after}",
+            "label_added": f"added label {a}",
+            "label_changed": f"changed label {a}",
+            "label_deleted": f"deleted label {b}",
+            "board_created": f"created the board {a}",
+            "board_renamed": f"renamed the board to {a}",
+            "member_added": f"added member {a}",
+            "member_changed": f"changed member {a}",
+        }
+        return phrases.get(self.kind, self.kind)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "time": self.time,
+            "at": iso(self.time),
+            "author": self.author,
+            "moment": self.moment,
+            "ticket": self.ticket or None,
+            "number": self.number or None,
+            "column": self.column or None,
+            "before": self.before or None,
+            "after": self.after or None,
+            "text": f"{self.author or 'someone'} {self.what()}",
+        }
+
+
+def activity(history: History, *, ticket: str | None = None) -> list[Activity]:
+    """The feed, newest first; only ``ticket``'s entries when given (an id)."""
+    names = _Names()
+    groups: list[list[Activity]] = []
+    for index, change in enumerate(history.changes):
+        names.learn(change)
+        if ticket is not None and (change.root != "tickets" or change.entity != ticket):
+            continue
+        groups.append(_entries(index, change, names))
+    return [entry for group in reversed(groups) for entry in group]
+
+
+class _Names:
+    """The latest number or title each entity had, as the history goes."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.titles: dict[tuple[str, str], str] = {}
+
+    def learn(self, change: Change) -> None:
+        values = change.values
+        if change.root == "tickets" and "number" in values:
+            number = values["number"][1]
+            if type(number) in (int, float) and 0 < number < 2**31:
+                self.numbers[change.entity] = int(number)
+        for key in ("title", "name"):
+            if key in values:
+                shown = _shown(values[key][1])
+                if shown:
+                    self.titles[change.root, change.entity] = shown
+
+    def column(self, value: Any) -> str:
+        shown = _shown(value)
+        return self.titles.get(("columns", shown), shown[:12])
+
+
+def _entries(index: int, c: Change, names: _Names) -> list[Activity]:
+    if c.root == "tickets":
+        return _ticket_entries(index, c, names)
+    kinds: list[tuple[str, str, str]] = []  # kind, before, after
+    values = c.values
+    title = names.titles.get((c.root, c.entity), "")
+    if c.root == "columns":
+        before_title = _shown(values["title"][0]) if "title" in values else title
+        if c.created:
+            kinds.append(("column_added", "", title))
+        elif "title" in values:
+            kinds.append(("column_renamed", before_title, title))
+        if "deleted" in values and not c.created:
+            kinds.append(
+                (
+                    "column_removed" if values["deleted"][1] is True else "column_restored",
+                    title,
+                    title,
+                )
+            )
+        if "wip_limit" in values and not c.created:
+            kinds.append(("column_wip", title, _shown(values["wip_limit"][1])))
+        return [
+            Activity(k, c.time, c.author, index, column=c.entity, before=b, after=a)
+            for k, b, a in kinds
+        ]
+    if c.root == "labels":
+        if LABEL_DELETED in c.notes:
+            kinds.append(("label_deleted", title, ""))
+        elif c.created:
+            kinds.append(("label_added", "", title))
+        elif values:
+            kinds.append(("label_changed", "", title))
+    elif c.root == "board":
+        if "id" in values:
+            kinds.append(("board_created", "", title))
+        elif "title" in values:
+            kinds.append(("board_renamed", "", title))
+    elif c.root == "members":
+        name = names.titles.get(("members", c.entity), "")
+        kinds.append(("member_added" if c.created else "member_changed", "", name))
+    return [Activity(k, c.time, c.author, index, before=b, after=a) for k, b, a in kinds]
+
+
+def _ticket_entries(index: int, c: Change, names: _Names) -> list[Activity]:
+    values, inner = c.values, c.inner
+    kinds: list[tuple[str, str, str]] = []
+    if PURGED in c.notes:
+        kinds.append(("purged", "", ""))
+    elif c.created:
+        kinds.append(
+            (
+                "restored" if c.recreated else "created",
+                "",
+                names.column(values.get("column", (None, ""))[1]),
+            )
+        )
+    else:
+        fields = set(values) | set(inner)
+        if "column" in values:
+            before, after = values["column"]
+            if before != after:
+                kinds.append(("moved", names.column(before), names.column(after)))
+        if "title" in values:
+            kinds.append(("renamed", _shown(values["title"][0]), _shown(values["title"][1])))
+        if "deleted" in values:
+            kinds.append(("deleted" if values["deleted"][1] is True else "restored", "", ""))
+        if "assignee" in values and "assignees" not in fields:
+            kinds.append(("assigned", "", _shown(values["assignee"][1])))
+        elif "assignees" in fields:
+            kinds.append(("assigned", "", ""))
+        if "labels" in fields:
+            added = sorted(c.added.get("labels", ()))
+            shown = [names.titles.get(("labels", label), "") for label in added]
+            kinds.append(("labelled", "", ", ".join(n for n in shown if n)))
+        if "comments" in inner:
+            keys = inner["comments"]
+            if None in keys:
+                kinds.append(("commented", "", ""))
+            elif "deleted" in keys:
+                kinds.append(("comment_deleted", "", ""))
+            else:
+                kinds.append(("comment_edited", "", ""))
+        if "description" in fields:
+            kinds.append(("described", "", ""))
+        if "due" in values:
+            kinds.append(("due", "", _shown(values["due"][1])))
+        if "checklist" in fields:
+            kinds.append(("checklist", "", ""))
+        known = {"column", "title", "deleted", "assignee", "assignees", "labels", "comments"}
+        other = sorted(f for f in fields - known - _QUIET if f not in _TICKET_FIELDS)
+        if other:
+            kinds.append(("edited", "", ", ".join(_shown(f) for f in other)))
+        if not kinds and c.touch_only:
+            kinds.append(("edited", "", ""))
+    number = names.numbers.get(c.entity, 0)
+    return [
+        Activity(k, c.time, c.author, index, ticket=c.entity, number=number, before=b, after=a)
+        for k, b, a in kinds
+    ]
+
+
+def _shown(value: Any) -> str:
+    if type(value) is str:
+        return printable(value)[:MAX_TITLE_LENGTH]
+    if type(value) in (int, float):
+        return f"{value:g}"
+    return ""
+
+
+def _quote(text: str) -> str:
+    return repr(text) if text else "?"
+
+
+def ago(at: int, now_ms: int | None = None) -> str:
+    """ "3 min ago", "yesterday", "on 28 Nov 2026"."""
+    if at <= 0:
+        return "at an unknown time"
+    now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    seconds = (now - at) // 1000
+    if seconds < 0:
+        return f"on {datetime.fromtimestamp(at / 1000):%d %b %Y %H:%M} (in the future)"
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86_400:
+        return f"{seconds // 3600} h ago"
+    if seconds < 2 * 86_400:
+        return "yesterday"
+    if seconds < 7 * 86_400:
+        return f"{seconds // 86_400} days ago"
+    return f"on {datetime.fromtimestamp(at / 1000):%d %b %Y}"
+
+
+def iso(at: int) -> str | None:
+    """A time as ISO 8601 with this machine's offset (None if unknown)."""
+    return (
+        datetime.fromtimestamp(at / 1000).astimezone().isoformat(timespec="seconds")
+        if at > 0
+        else None
+    )

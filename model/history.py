@@ -1,0 +1,452 @@
+"""A board's history, read from its own document: who changed what, and when.
+
+Every copy of a board holds the same items (board documents keep all history,
+DESIGN.md 8), and each item carries its writer's client id, its clock and the
+item it overwrote (model.structs). So the history is derived from the items
+alone, never from the order updates arrived or were stored in, and is the
+same on every copy, offline, after a restart and after the board file is
+compacted (a compaction keeps every item; only the row boundaries go).
+
+- **Changes**: a run of one client's items with consecutive clocks is split
+  into changes where a new entity starts (a ticket, column, label, the board)
+  or a field is written twice; a change's ``before`` values are the values its
+  items overwrote (their left origins), so "moved from To do to Doing" says
+  what the writer saw.
+- **Time**: Yjs items carry no time. A change takes the largest time written
+  among its items (``updated_at``, ``created_at``, a comment's ``at``, the
+  ``clients`` stamp below); one without takes its client's previous change's
+  time (a client's clocks grow with its real time), else its next one's.
+  The order is (time, client, clock), a client's times made non-decreasing.
+- **Who**: the root Map ``clients`` (README board contract, PROTOCOL.md)
+  maps a client id (decimal string) to ``{name, member, at}``, written by
+  the node that owns that client id when it first writes (model.writes calls
+  :class:`ClientStamp`), and ``at`` again at most once a minute, so a change
+  that writes no time of its own (a move) is placed within a minute. A client
+  without an entry is named by the ``updated_by``/``created_by``/comment
+  ``author`` values it wrote. Only an entry the client wrote itself counts.
+- **Removals** that write no item (a purge, a label deleted) are noted in the
+  writer's ``clients`` entry (``purged``: ticket id, ``label_deleted``: label
+  id) by the command, so they too are changes with a time and an author.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pycrdt import Doc, Map
+
+from .limits import MAX_TIME_MS
+from .reading import printable
+from .structs import ANY, CLOCK_BITS, NO_ID, RIGHT, STRING, TYPE, Structs, read_structs
+
+CLIENTS = "clients"
+STAMP_EVERY_MS = 60_000  # how close a change without a time of its own is placed
+MAX_NAME_LENGTH = 100  # as a member's name (model.members)
+# Keys of a ``clients`` entry that note a removal which writes no item.
+PURGED = "purged"
+LABEL_DELETED = "label_deleted"
+NOTES = frozenset({PURGED, LABEL_DELETED})
+
+# Fields whose values are times (ms since the epoch) in the entities they sit in.
+_TIME_KEYS = frozenset({"updated_at", "created_at", "at", "added_at", "edited_at"})
+_AUTHOR_KEYS = frozenset({"updated_by", "created_by", "author"})
+_TOUCH = frozenset({"updated_at", "updated_by"})
+# A write of one of these to another entity of the same root stays in the
+# change (a move re-spaces its neighbours' ranks in the same transaction).
+_NEIGHBOUR_KEYS = frozenset({"rank"})
+
+Where = tuple[str, str, str | None, str | None]  # root, entity, field, key
+
+
+@dataclass(slots=True)
+class Change:
+    """One change: some of one client's items, consecutive in its clock."""
+
+    client: int
+    clock: int  # the first item's clock
+    end: int  # one past the last item's clock
+    root: str = ""  # "tickets", "columns", "labels", "board", "members", ...
+    entity: str = ""  # the ticket, column, label or member id ("" for the board)
+    time: int = 0
+    author: str = ""
+    created: bool = False  # the entity's Map was written (made, or made again)
+    recreated: bool = False  # ... over an earlier one of the same id
+    # field -> (value before, value after) for plain values written in the
+    # entity's own Map; ``before`` is None when nothing was overwritten
+    values: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # field -> keys written inside it (a text's, a list's items: None)
+    inner: dict[str, set[str | None]] = field(default_factory=dict)
+    added: dict[str, set[str]] = field(default_factory=dict)  # field -> keys set in it
+    notes: dict[str, str] = field(default_factory=dict)  # removals noted (PURGED ...)
+    neighbours: int = 0  # other entities' ranks written along
+
+    @property
+    def fields(self) -> set[str]:
+        return set(self.values) | set(self.inner)
+
+    @property
+    def touch_only(self) -> bool:
+        """Only ``updated_by``/``updated_at``: something was removed (a label,
+        text), which writes no item of its own."""
+        return bool(self.values) and set(self.values) <= _TOUCH and not self.inner
+
+
+@dataclass(slots=True)
+class History:
+    """Every change of a board, oldest first (see the module's docstring)."""
+
+    changes: list[Change]
+    state: dict[int, int]  # the document's state vector (client -> next clock)
+    structs: Structs  # its items (model.structs), in the encoding's order
+    places: list[Where]  # each item's place, beside the items
+
+
+def read_history(doc: Doc[Any]) -> History:
+    """The history of a board's document (reads the whole document once)."""
+    structs = read_structs(doc.get_update())
+    places = _place(structs)
+    changes = _group(structs, places)
+    _times(changes)
+    _authors(changes, structs, places)
+    changes = [c for c in changes if c.root not in ("", CLIENTS)]
+    changes.sort(key=lambda c: (c.time, c.client, c.clock))
+    state: dict[int, int] = {}
+    for client, clock, length in zip(structs.client, structs.clock, structs.length, strict=True):
+        state[client] = clock + length  # a client's items come in clock order
+    return History(changes, state, structs, places)
+
+
+# ------------------------------------------------------------------ places
+
+_NOWHERE: Where = ("", "", None, None)
+
+
+def _place(structs: Structs) -> list[Where]:
+    """Each item's (root, entity, field, key).
+
+    An item with a left origin sits where its origin sits (yjs writes no
+    parent for it); an origin inside a run of text is found by the run's
+    first id. Origins and parents in items read later are resolved in
+    further passes. Equal places are one tuple (fewer objects to keep).
+    """
+    n = len(structs)
+    places: list[Where] = [_NOWHERE] * n
+    where: dict[int, Where] = {}  # item id -> place
+    containers: dict[int, tuple[str, str, str | None]] = {}  # a type's item id -> what is inside
+    runs: dict[int, list[tuple[int, int]]] = {}  # client -> (first clock, length) of its runs
+    shared: dict[Where, Where] = {}
+    clients, clocks, lengths = structs.client, structs.clock, structs.length
+    origins, parents, keys, kinds = structs.origin, structs.parent, structs.key, structs.kind
+    pending: range | list[int] = range(n)
+    while pending:
+        later = []
+        for i in pending:
+            origin = origins[i]
+            parent = parents[i]
+            place: Where | None
+            if origin != NO_ID:
+                place = where.get(origin) or _inside(where, runs, origin)
+            elif kinds[i] & RIGHT and type(parent) is int:
+                place = where.get(parent) or _inside(where, runs, parent)
+            elif type(parent) is str:
+                key = keys[i]
+                found = (
+                    ("board", "", key, key) if parent == "board" else (parent, key or "", None, key)
+                )
+                place = shared.setdefault(found, found)
+            elif type(parent) is int:
+                inner = containers.get(parent)
+                if inner is None:
+                    place = None
+                else:
+                    key = keys[i]
+                    found = (inner[0], inner[1], key if inner[2] is None else inner[2], key)
+                    place = shared.setdefault(found, found)
+            else:
+                place = _NOWHERE
+            if place is None:
+                later.append(i)
+                continue
+            client, clock = clients[i], clocks[i]
+            item = client << CLOCK_BITS | clock
+            where[item] = place
+            places[i] = place
+            if lengths[i] > 1:
+                runs.setdefault(client, []).append((clock, lengths[i]))
+            if kinds[i] & 0xFF == TYPE:
+                containers[item] = place[:3]
+        if len(later) == len(pending):  # what is nowhere stays out of the history
+            break
+        pending = later
+        for found_runs in runs.values():
+            found_runs.sort()
+    return places
+
+
+def _inside(
+    where: dict[int, Where], runs: dict[int, list[tuple[int, int]]], at: int
+) -> Where | None:
+    client, clock = at >> CLOCK_BITS, at & ((1 << CLOCK_BITS) - 1)
+    found = runs.get(client)
+    if not found:
+        return None
+    i = bisect_right(found, (clock, 1 << 62)) - 1
+    if i < 0 or found[i][0] + found[i][1] <= clock:
+        return None
+    return where.get(client << CLOCK_BITS | found[i][0])
+
+
+# ------------------------------------------------------------------ changes
+
+
+def _group(structs: Structs, places: list[Where]) -> list[Change]:
+    """Split each client's runs of items into changes (module docstring).
+
+    A client's transactions follow each other in its clock with no mark
+    between them, so a change also ends where every command's write ends:
+    after the ``updated_at`` that ticket edits write last, after the rank of a
+    move (its neighbours' ranks stay with it), after a field of a column,
+    label or the board is overwritten; and a new one starts where a field is
+    written twice, an entity's Map is made, or a plain field follows writes
+    inside a text or list. (Locals, not attributes: it runs for every item.)
+    """
+    changes: list[Change] = []
+    values: dict[int, Any] = {}  # plain field values, to say what a write replaced
+    current = Change(-1, -1, -1)
+    c_client = c_end = -1
+    c_root = c_entity = ""
+    empty = True  # only the clients entry so far
+    written: set[str] = set()
+    made = NO_ID  # the entity Map the current change made
+    closed = False
+    s = structs
+    for client, clock, length, origin, parent, kind, value, place in zip(
+        s.client, s.clock, s.length, s.origin, s.parent, s.kind, s.value, places, strict=False
+    ):
+        root, entity, fld, key = place
+        direct = fld is not None and fld == key  # a field of the entity's own Map
+        if direct and kind == ANY:
+            values[client << CLOCK_BITS | clock] = value
+        entity_map = fld is None and key is not None and root != "board" and root != ""
+        own_child = made != NO_ID and parent == made
+        if client != c_client or clock != c_end:
+            fresh = True
+        elif empty:
+            fresh = False
+        elif root == CLIENTS or entity_map:
+            fresh = True
+        elif entity != c_entity or root != c_root:
+            if root == c_root and direct and key in _NEIGHBOUR_KEYS:
+                current.neighbours += 1
+                c_end = clock + length
+                continue
+            fresh = True
+        elif closed:
+            fresh = True
+        elif direct and not own_child:
+            fresh = fld in written or (bool(current.inner) and key not in _TOUCH)
+        else:
+            fresh = False
+        if fresh:
+            current.end = c_end
+            current = Change(client, clock, clock + length)
+            changes.append(current)
+            c_client = client
+            c_root = c_entity = ""
+            empty = True
+            written = set()
+            made = NO_ID
+            closed = False
+        c_end = clock + length
+        if root == CLIENTS:
+            if direct and key in _TIME_KEYS:
+                _time_into(current, value)
+            elif direct and key in NOTES and type(value) is str:
+                assert key is not None
+                current.notes[key] = value
+                if empty:
+                    c_root = current.root = "tickets" if key == PURGED else "labels"
+                    c_entity = current.entity = value
+                    empty = False
+                closed = True
+            elif empty:
+                current.root = CLIENTS
+            continue
+        if empty:
+            c_root = current.root = root
+            c_entity = current.entity = entity
+            empty = False
+        if entity_map:
+            current.created = True
+            current.recreated = origin != NO_ID
+            made = client << CLOCK_BITS | clock
+        elif direct:
+            assert fld is not None and key is not None
+            written.add(fld)
+            if key in _TIME_KEYS:
+                _time_into(current, value)
+            before = values.get(origin) if origin != NO_ID else None
+            current.values[key] = (before, value if kind == ANY else _Shared(kind))
+            overwrite = not own_child and not (root == "board" and origin == NO_ID)
+            if overwrite and (root != "tickets" or key == "updated_at" or key == "rank"):
+                closed = True
+        elif fld is not None:
+            inner = current.inner.get(fld)
+            if inner is None:
+                inner = current.inner[fld] = set()
+            inner.add(key)
+            if key is not None and value is True and kind == ANY:
+                current.added.setdefault(fld, set()).add(key)
+            if key in _TIME_KEYS:
+                _time_into(current, value)
+    current.end = c_end
+    return changes
+
+
+class _Shared:
+    """A field whose value is a shared type (a Text, Map or Array), not a plain value."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: int) -> None:
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return "<text>" if self.kind == STRING else "<shared>"
+
+
+def _time_into(change: Change, value: Any) -> None:
+    if type(value) in (int, float) and 0 < value <= MAX_TIME_MS:
+        moment = int(value)
+        if moment > change.time:
+            change.time = moment
+
+
+def _times(changes: list[Change]) -> None:
+    """Give every change a time (module docstring): per client, in clock order."""
+    by_client: dict[int, list[Change]] = {}
+    for change in changes:
+        by_client.setdefault(change.client, []).append(change)
+    for own in by_client.values():
+        own.sort(key=lambda c: c.clock)
+        known = [c.time for c in own if c.time]
+        if not known:
+            continue
+        last = known[0]
+        for change in own:
+            last = change.time = max(change.time, last)
+
+
+# ------------------------------------------------------------------ authors
+
+
+def _authors(changes: list[Change], structs: Structs, places: list[Where]) -> None:
+    named: dict[int, tuple[int, str]] = {}  # client -> (clock, name) from its clients entry
+    members: dict[int, tuple[int, str]] = {}
+    signed: dict[int, tuple[int, str]] = {}  # client -> (clock, name) from updated_by ...
+    s = structs
+    for client, clock, kind, value, place in zip(
+        s.client, s.clock, s.kind, s.value, places, strict=True
+    ):
+        if kind != ANY or type(value) is not str or not value:
+            continue
+        root, entity, _fld, key = place
+        if root == CLIENTS:
+            if entity != str(client):
+                continue  # only a client's own entry names it
+            table = named if key == "name" else members if key == "member" else None
+        elif key in _AUTHOR_KEYS:
+            table = signed
+        else:
+            continue
+        if table is not None and clock >= table.get(client, (-1, ""))[0]:
+            table[client] = (clock, value)
+    for change in changes:
+        found = named.get(change.client) or signed.get(change.client)
+        change.author = _name(found[1]) if found else ""
+    _member_names(changes, members, structs, places)
+
+
+def _member_names(
+    changes: list[Change],
+    members: dict[int, tuple[int, str]],
+    structs: Structs,
+    places: list[Where],
+) -> None:
+    """A client whose entry names a member is shown by the member's name."""
+    if not members:
+        return
+    names: dict[str, tuple[int, int, str]] = {}
+    s = structs
+    for client, clock, kind, value, place in zip(
+        s.client, s.clock, s.kind, s.value, places, strict=True
+    ):
+        if kind != ANY or type(value) is not str or not value:
+            continue
+        root, entity, fld, key = place
+        latest = names.get(entity, (-1, -1, ""))[:2]
+        if root == "members" and key == "name" and fld == "name" and (clock, client) >= latest:
+            names[entity] = (clock, client, value)
+    for change in changes:
+        member = members.get(change.client)
+        if member is not None and member[1] in names:
+            change.author = _name(names[member[1]][2])
+
+
+def _name(value: str) -> str:
+    """A name a peer wrote, as shown: printable, one line, not too long."""
+    return " ".join(printable(value).split())[:MAX_NAME_LENGTH]
+
+
+# ------------------------------------------------------------------ stamp
+
+
+class _Named(Protocol):
+    actor: str
+
+
+class ClientStamp:
+    """Writes this node's ``clients`` entry (module docstring) into the
+    transaction it is called in: once per client id and name, ``at`` again
+    when the last is a minute old. model.writes calls it as a write opens."""
+
+    __slots__ = ("_clock", "_doc", "_last", "_name", "_owner", "member")
+
+    def __init__(self, doc: Doc[Any], clock: Callable[[], int], owner: _Named) -> None:
+        self._doc = doc
+        self._clock = clock
+        self._owner = owner  # whose name (``actor``) the entry holds
+        self._last = 0
+        self._name: str | None = None  # as written; None: no entry yet
+        self.member = ""  # this node's member id, when its owner knows it
+
+    def __call__(self) -> None:
+        now = self._clock()
+        actor = self._owner.actor
+        if self._name == actor and 0 <= now - self._last < STAMP_EVERY_MS:
+            return
+        root: Map[Any] = self._doc.get(CLIENTS, type=Map)
+        key = str(self._doc.client_id)
+        entry = root.get(key) if self._name is not None else None
+        if not isinstance(entry, Map):
+            fields: dict[str, Any] = {"name": actor, "at": now}
+            if self.member:
+                fields["member"] = self.member
+            root[key] = Map(fields)
+        else:
+            if self._name != actor:
+                entry["name"] = actor
+            entry["at"] = now
+        self._name = actor
+        self._last = now
+
+    def note(self, what: str, ref: str) -> None:
+        """Record a removal that writes no item (``PURGED``, ``LABEL_DELETED``)
+        in this client's entry, inside the running write."""
+        self()
+        entry = self._doc.get(CLIENTS, type=Map).get(str(self._doc.client_id))
+        if isinstance(entry, Map):
+            entry[what] = ref

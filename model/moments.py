@@ -1,0 +1,215 @@
+"""Time travel: the moments of a board's history, and the board at each of them.
+
+A moment is the board just after one change of its history (model.history):
+its state vector holds every change up to it. A pycrdt snapshot is a state
+vector *and* the set of items deleted by then, and the document records no
+time for a deletion, only that it happened. So when each deleted item went is
+worked out from the items themselves:
+
+- a Map value went with the first value written over it (exact: a move, a
+  rename, a field set again);
+- a purged ticket or deleted label went with the removal its writer noted
+  (model.history, ``purged``/``label_deleted``), with all it held;
+- text, list entries and label marks inside a ticket went with the next
+  change to the same field of that ticket, or the next change that wrote only
+  ``updated_by``/``updated_at`` there (a removal writes no item of its own);
+  removing text is always written so, inserting more text with it too;
+- anything else removed (by a client that noted nothing) shows at every
+  earlier moment as it was last written.
+
+The board at a moment is read through :meth:`Board.as_of` (pycrdt's
+``Doc.from_snapshot``), read-only.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+from .activity import activity
+from .history import LABEL_DELETED, PURGED, History
+from .structs import CLOCK_BITS, NO_ID
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """Where a history slider can stop: just after change ``index``."""
+
+    index: int
+    time: int  # ms since the epoch (0: unknown)
+    author: str
+    summary: str  # what the change did, e.g. "moved #12 from To do to Doing"
+
+
+def moments(history: History) -> list[Moment]:
+    """One moment per change, oldest first."""
+    what: dict[int, list[str]] = {}
+    for entry in activity(history):
+        what.setdefault(entry.moment, []).append(entry.what())
+    return [
+        Moment(i, c.time, c.author, "; ".join(what.get(i, ())) or _quiet(c.root))
+        for i, c in enumerate(history.changes)
+    ]
+
+
+def _quiet(root: str) -> str:
+    return {"tickets": "reordered tickets", "columns": "reordered columns"}.get(
+        root, f"changed {root}"
+    )
+
+
+def moment_at(history: History, at_ms: int) -> int | None:
+    """The last moment at or before ``at_ms``; None before the first change."""
+    times = [c.time for c in history.changes]
+    i = bisect_right(times, at_ms) - 1
+    return i if i >= 0 else None
+
+
+class TimeTravel:
+    """Snapshots of one history's moments (the deletion times worked out once)."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self._gone = _deletion_moments(history)
+
+    def snapshot(self, index: int) -> bytes:
+        """The pycrdt snapshot (as Board.snapshot() encodes one) of moment ``index``."""
+        changes = self.history.changes
+        if not 0 <= index < len(changes):
+            raise IndexError(f"no moment {index} (there are {len(changes)})")
+        state: dict[int, int] = {}
+        for change in changes[: index + 1]:
+            if change.end > state.get(change.client, 0):
+                state[change.client] = change.end
+        deleted: dict[int, list[tuple[int, int]]] = {}
+        for client, clock, length, gone in self._gone:
+            if gone <= index and clock < state.get(client, 0):
+                deleted.setdefault(client, []).append((clock, length))
+        return _encode(deleted, state)
+
+
+def _deletion_moments(history: History) -> list[tuple[int, int, int, int]]:
+    """(client, clock, length, moment it went) for the deleted ranges whose
+    time can be told (module docstring)."""
+    s = history.structs
+    changes = history.changes
+    # which change each item is in: per client, changes' first clocks, sorted
+    spans: dict[int, list[tuple[int, int, int]]] = {}
+    for k, change in enumerate(changes):
+        spans.setdefault(change.client, []).append((change.clock, change.end, k))
+    for found in spans.values():
+        found.sort()
+    starts = {client: [span[0] for span in found] for client, found in spans.items()}
+
+    def change_of(client: int, clock: int) -> int:
+        found = spans.get(client)
+        if not found:
+            return -1
+        i = bisect_right(starts[client], clock) - 1
+        return found[i][2] if i >= 0 and clock < found[i][1] else -1
+
+    overwritten: dict[int, int] = {}  # item id -> the first change that wrote over it
+    for client, clock, origin, place in zip(
+        s.client, s.clock, s.origin, history.places, strict=True
+    ):
+        if origin != NO_ID and place[2] is not None and place[2] == place[3]:
+            k = change_of(client, clock)
+            if k >= 0 and k < overwritten.get(origin, len(changes)):
+                overwritten[origin] = k
+    noted: dict[tuple[str, str], list[int]] = {}
+    by_entity: dict[tuple[str, str], list[int]] = {}
+    for k, change in enumerate(changes):
+        by_entity.setdefault((change.root, change.entity), []).append(k)
+        if PURGED in change.notes or LABEL_DELETED in change.notes:
+            noted.setdefault((change.root, change.entity), []).append(k)
+    # the items of each client in clock order, to find those a deleted range covers
+    items: dict[int, list[int]] = {}
+    for i, client in enumerate(s.client):
+        items.setdefault(client, []).append(i)
+    gone: list[tuple[int, int, int, int]] = []
+    for client, ranges in s.deleted.items():
+        own = items.get(client, [])
+        clocks = [s.clock[i] for i in own]
+        for start, length in ranges:
+            j = max(bisect_right(clocks, start) - 1, 0)
+            while j < len(own) and clocks[j] < start + length:
+                i = own[j]
+                j += 1
+                first, end = s.clock[i], s.clock[i] + s.length[i]
+                lo, hi = max(first, start), min(end, start + length)
+                if lo >= hi:
+                    continue
+                moment = _went(i, client, first, history, change_of, overwritten, noted, by_entity)
+                if moment is not None:
+                    gone.append((client, lo, hi - lo, moment))
+    return gone
+
+
+def _went(
+    i: int,
+    client: int,
+    clock: int,
+    history: History,
+    change_of: object,
+    overwritten: dict[int, int],
+    noted: dict[tuple[str, str], list[int]],
+    by_entity: dict[tuple[str, str], list[int]],
+) -> int | None:
+    assert callable(change_of)
+    own: int = change_of(client, clock)
+    later = overwritten.get(client << CLOCK_BITS | clock)
+    if later is not None:
+        return later
+    root, entity, fld, key = history.places[i]
+    entity_key = (root, entity)
+    notes = noted.get(entity_key)
+    if notes:
+        k = bisect_left(notes, own)
+        if k < len(notes):
+            return notes[k]
+    if fld is None or fld == key:
+        return None
+    changes = history.changes
+    ks = by_entity.get(entity_key, [])
+    for k in ks[bisect_right(ks, own) :]:
+        change = changes[k]
+        if fld in change.inner or fld in change.values or change.touch_only:
+            return k
+    return None
+
+
+def _encode(deleted: dict[int, list[tuple[int, int]]], state: dict[int, int]) -> bytes:
+    """A snapshot as yrs encodes one (v1): the delete set, then the state vector."""
+    out = bytearray()
+    _uint(out, len(deleted))
+    for client in sorted(deleted):
+        ranges = _merged(deleted[client])
+        _uint(out, client)
+        _uint(out, len(ranges))
+        for clock, length in ranges:
+            _uint(out, clock)
+            _uint(out, length)
+    _uint(out, len(state))
+    for client in sorted(state):
+        _uint(out, client)
+        _uint(out, state[client])
+    return bytes(out)
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    ranges.sort()
+    out: list[tuple[int, int]] = []
+    for clock, length in ranges:
+        if out and out[-1][0] + out[-1][1] >= clock:
+            last_clock, last_length = out[-1]
+            out[-1] = (last_clock, max(last_length, clock + length - last_clock))
+        else:
+            out.append((clock, length))
+    return out
+
+
+def _uint(out: bytearray, value: int) -> None:
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)

@@ -1,0 +1,254 @@
+"""A board's history (issue 11): the activity feed, time travel, restoring a ticket."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from pycrdt import Array, Doc, Map, Text
+
+from lanban.model.board import Board
+from lanban.model.errors import BoardError
+from lanban.model.history import CLIENTS
+from lanban.model.schema import new_client_id
+from tests.model.helpers import Clock, Delivery, Network
+from tests.model.hostile import attack, root
+
+MINUTE = 60_000
+
+
+def lines(board: Board, ticket: str | None = None) -> list[str]:
+    return [f"{a.author} {a.what()}" for a in board.activity(ticket)]
+
+
+def feed(board: Board) -> list[dict[str, Any]]:
+    return [a.as_json() for a in board.activity()]
+
+
+def worked_board() -> tuple[Board, str]:
+    board = Board.create("Plans", actor="Ada", clock=Clock(step=MINUTE))
+    tid = board.add_ticket("First", "To do", description="hello world")
+    board.move_ticket(tid, "Doing")
+    board.edit_ticket(tid, title="First!", description="hello there")
+    board.add_label("Bug")
+    board.edit_ticket(tid, labels=["Bug"])
+    board.add_comment(tid, "looks good")
+    return board, tid
+
+
+def test_the_feed_says_who_did_what_newest_first() -> None:
+    board, _ = worked_board()
+    board.rename_column("Done", "Shipped")
+    assert lines(board)[:8] == [
+        "Ada renamed column 'Done' to 'Shipped'",
+        "Ada commented on #1",
+        "Ada labelled #1 Bug",
+        "Ada added label 'Bug'",
+        "Ada renamed #1 from 'First' to 'First!'",
+        "Ada edited the description of #1",
+        "Ada moved #1 from To do to Doing",
+        "Ada created #1 in To do",
+    ]
+    assert lines(board)[-1] == "Ada created the board 'Plans'"
+    assert lines(board, "#1") == [line for line in lines(board)[1:8] if "#1" in line]
+    entry = board.activity()[0]
+    assert (
+        entry.text(entry.time + 3 * MINUTE) == "Ada renamed column 'Done' to 'Shipped', 3 min ago"
+    )
+
+
+def test_times_come_from_the_document_and_never_go_back() -> None:
+    board, _ = worked_board()
+    times = [a.time for a in reversed(board.activity())]
+    assert times == sorted(times) and times[0] > 0
+    # a move writes no time of its own: the clients entry's stamp (a minute
+    # passes between these commands, so it is written again) gives its time
+    moved = next(a for a in board.activity() if a.kind == "moved")
+    created = next(a for a in board.activity() if a.kind == "created")
+    assert created.time < moved.time
+    # within a minute the stamp is not written again: the move gets the time before
+    quick = Board.create("Quick", actor="Ada", clock=Clock(step=1000))
+    tid = quick.add_ticket("x")
+    quick.move_ticket(tid, "Done")
+    moved, created = quick.activity()[:2]
+    assert moved.kind == "moved" and 0 <= moved.time - created.time <= MINUTE
+
+
+def test_trash_purge_and_label_removal_are_in_the_feed() -> None:
+    board, _ = worked_board()
+    other = board.add_ticket("Second", "Done")
+    board.delete_ticket(other)
+    board.restore_ticket(other)
+    board.delete_ticket(other)
+    board.purge_ticket(other)
+    board.delete_label("Bug")
+    board.delete_column("Done")
+    assert lines(board)[:6] == [
+        "Ada removed column 'Done'",
+        "Ada deleted label 'Bug'",
+        "Ada purged #2",
+        "Ada moved #2 to the trash",
+        "Ada restored #2",
+        "Ada moved #2 to the trash",
+    ]
+    assert lines(board, other)[0] == "Ada purged #2"  # by id: the ticket is gone
+
+
+def test_two_replicas_show_the_same_feed_whatever_the_order_updates_came_in() -> None:
+    origin = Board.create("Team", actor="Ada", clock=Clock(step=1000))
+    net = Network(origin, 4, clock=Clock(step=1000))
+    ada, bob, carol, dan = net.boards
+    bob.actor = "Bob"
+    tid = ada.add_ticket("Shared", "To do")
+    net.settle()
+    for step in range(6):
+        ada.move_ticket(tid, ["Doing", "Done"][step % 2])
+        bob.edit_ticket(tid, title=f"Bob's title {step}")
+        bob.add_comment(tid, f"comment {step}")
+        ada.add_ticket(f"Ada's {step}", "To do")
+    # carol gets Bob's updates before Ada's, dan Ada's before Bob's, interleaved at random
+    net.deliver(2, random.Random(1), order=Delivery.PER_SENDER)
+    net.deliver(3, random.Random(2), order=Delivery.PER_SENDER)
+    net.settle()
+    reference = feed(ada)
+    assert len(reference) > 25
+    for other in (bob, carol, dan):
+        assert feed(other) == reference
+    # a copy loaded from the whole document (a compacted board file) too
+    assert feed(Board.from_update(carol.get_update(), actor="Eve")) == reference
+    authors = {a["author"] for a in reference}
+    assert {"Ada", "Bob"} <= authors
+
+
+def test_the_board_at_each_moment() -> None:
+    board, tid = worked_board()
+    board.edit_ticket(tid, labels=[])
+    other = board.add_ticket("Second", "Done")
+    board.delete_ticket(other)
+    board.purge_ticket(other)
+    moments = board.moments()
+    assert [m.index for m in moments] == list(range(len(moments)))
+    assert all(m.author == "Ada" for m in moments)
+
+    def at(summary: str) -> Board:
+        (m,) = [m for m in moments if m.summary == summary]
+        return board.at_moment(m.index)
+
+    created = at("created #1 in To do")
+    assert [t.title for t in created.tickets("To do")] == ["First"]
+    assert created.ticket(tid).description == "hello world"
+    renamed = at("renamed #1 from 'First' to 'First!'; edited the description of #1")
+    assert renamed.ticket(tid).title == "First!"
+    assert renamed.ticket(tid).description == "hello there"
+    assert renamed.column_of(tid) == renamed.column("Doing").id
+    labelled = at("labelled #1 Bug")
+    assert [board.label(x).name for x in labelled.ticket(tid).labels] == ["Bug"]
+    unlabelled = board.at_moment(
+        moments.index(next(m for m in moments if m.summary == "labelled #1 Bug")) + 2
+    )
+    assert unlabelled.ticket(tid).labels == ()
+    trashed = at("moved #2 to the trash")
+    assert trashed.ticket(other).deleted
+    assert [t.id for t in at("purged #2").tickets(include_deleted=True)] == [tid]
+    assert board.moment_at(moments[0].time - 1) is None
+    assert board.moment_at(moments[-1].time) == len(moments) - 1
+
+
+def test_restoring_a_ticket_as_it_was_is_a_new_change_that_syncs() -> None:
+    board, tid = worked_board()
+    net = Network(board, 2, clock=Clock(start=1_800_000_000_000))
+    peer = net.boards[1]
+    (then,) = [m for m in board.moments() if m.summary == "moved #1 from To do to Doing"]
+    board.edit_ticket(tid, title="Wrong", description="oops", labels=[])
+    board.move_ticket(tid, "Done")
+    before = len(board.moments())
+    assert board.restore_ticket_from(board.at_moment(then.index), "#1")
+    t = board.ticket(tid)
+    assert (t.title, t.description, t.labels) == ("First", "hello world", ())
+    assert board.column_of(tid) == board.column("Doing").id
+    assert len(board.moments()) > before  # history is not rewritten
+    assert not board.restore_ticket_from(board.at_moment(then.index), "#1")  # nothing left to do
+    net.settle()
+    assert peer.ticket(tid).title == "First" and peer.description(tid) == "hello world"
+    # a purged ticket comes back too
+    board.delete_ticket(tid)
+    board.purge_ticket(tid)
+    assert board.restore_ticket_from(board.at_moment(then.index), tid)
+    assert board.ticket("#1").title == "First"
+    with pytest.raises(BoardError, match="did not exist"):
+        board.restore_ticket_from(board.at_moment(0), tid)
+
+
+def test_clients_entry_names_each_writer_once_and_stamps_time() -> None:
+    clock = Clock(step=1000)
+    board = Board.create("Plans", actor="Ada", clock=clock)
+    entry = board.doc.get(CLIENTS, type=Map)[str(board.doc.client_id)]
+    assert entry["name"] == "Ada"
+    first = entry["at"]
+    tid = board.add_ticket("x")
+    assert entry["at"] == first  # within a minute: not written again
+    clock.now += 2 * MINUTE
+    board.move_ticket(tid, "Done")
+    assert entry["at"] > first
+    board.actor = "Ada L."
+    board.move_ticket(tid, "Doing")
+    assert entry["name"] == "Ada L."
+    assert board.activity()[0].author == "Ada L."
+
+
+def test_history_survives_a_reload_and_old_boards_without_clients_entries() -> None:
+    board, _ = worked_board()
+    # an older Lanban wrote no clients entry: authors come from updated_by
+    old: Doc[Any] = Doc(client_id=new_client_id(), skip_gc=True)
+    old.apply_update(board.get_update())
+    with old.transaction():
+        ticket = old.get("tickets", type=Map)
+        tid = next(iter(ticket.keys()))
+        ticket[tid]["title"] = "Renamed elsewhere"
+        ticket[tid]["updated_by"] = "Grace"
+        ticket[tid]["updated_at"] = 1_900_000_000_000
+    board.apply_update(old.get_update(board.get_state()))
+    assert lines(board)[0] == "Grace renamed #1 from 'First!' to 'Renamed elsewhere'"
+    assert feed(Board.from_update(board.get_update())) == feed(board)
+
+
+JUNK: list[Any] = [
+    None,
+    7,
+    -1.5,
+    True,
+    "x" * 10_000,
+    "\x1b]0;evil\x07",
+    [1, [2, [3]]],
+    {"a": {"b": 1}},
+    b"\x00\xff",
+]
+
+
+@pytest.mark.parametrize("value", JUNK, ids=lambda v: type(v).__name__)
+def test_a_peers_junk_does_not_break_the_feed(value: Any) -> None:
+    board, tid = worked_board()
+
+    def write(doc: Doc[Any]) -> None:
+        tickets = root(doc, "tickets")
+        m = tickets[tid]
+        for key in ("column", "title", "updated_at", "updated_by", "deleted", "number", "labels"):
+            m[key] = value
+        tickets["junk"] = value
+        clients = root(doc, CLIENTS)
+        clients[str(board.doc.client_id)] = value  # someone else's entry
+        clients[str(doc.client_id)] = Map({"name": value, "at": value, "purged": value})
+        root(doc, "columns")["junk"] = Map({"title": value, "deleted": value})
+        root(doc, "board")["title"] = value
+        doc.get("weird", type=Array).append(Text("text at a root"))
+
+    attack(board, write)
+    for entry in board.activity():
+        assert isinstance(entry.text(), str)
+        assert "\x1b" not in entry.text()
+        assert len(entry.text()) < 2_000
+    # Ada's entries still name Ada (another client cannot rename her)
+    assert "Ada moved #1 from To do to Doing" in lines(board)
+    for m in board.moments():
+        board.at_moment(m.index)  # every moment opens
