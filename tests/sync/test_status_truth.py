@@ -222,3 +222,44 @@ async def test_a_change_made_after_the_last_peer_left_stays_counted(
             seconds=0.5,
             what="the change Bob never got counted",
         )
+
+
+@pytest.mark.timeout(60)  # a spinning dial loop holds the event loop: no deadline runs
+async def test_a_peer_that_dialled_us_too_can_quit(tmp_path: Path) -> None:
+    """Both nodes dial each other and one link wins, so one node's dial loop waits on
+    a link its peer dialled. When that peer quits, the closed link stays registered
+    while its socket closes: the loop must not spin on it (that held the event loop
+    for good)."""
+    ada, bob = Store(tmp_path / "ada"), Store(tmp_path / "bob")
+    board_id = share_board(ada, bob)
+    async with running(ada, name="Ada") as a, running(bob, name="Bob", peers=[peer_of(a)]) as b:
+        a.add_peer(peer_of(b))
+        await async_wait_until(
+            lambda: (
+                [d.state for d in board_of(a, board_id).dials] == ["linked"]
+                and [d.state for d in board_of(b, board_id).dials] == ["linked"]
+                and len(board_of(a, board_id).links) == 1
+            ),
+            what="both dial loops to rest on the one link",
+        )
+        (link,) = board_of(a, board_id).links
+        waiter, leaver = (b, a) if link.initiator else (a, b)  # the waiter did not dial it
+        # This node closes it (as it closes a peer too slow to keep up): its closing
+        # handshake takes a few loop turns, while the dial loop wakes up.
+        (first,) = waiter.boards[board_id].links.values()
+        first.close("peer too slow: send buffer full")
+        await async_wait_until(
+            lambda: (
+                first.id not in waiter.boards[board_id].links
+                and summarize(board_of(waiter, board_id)).state is SyncState.LIVE
+                and [d.state for d in board_of(waiter, board_id).dials] == ["linked"]
+            ),
+            seconds=10,
+            what="the link back, and the dial loop resting on it",
+        )
+        await leaver.stop()
+        await async_wait_until(
+            lambda: board_of(waiter, board_id).dials[0].error == "connection refused",
+            what="the node to notice its peer left and redial it",
+        )
+        assert summarize(board_of(waiter, board_id)).state is SyncState.AWAY
