@@ -45,6 +45,16 @@ YP = load("y_protocols.json")
 YF = {name: bytes.fromhex(value) for name, value in YP["frames"].items()}
 
 
+def recorded_board() -> dict[str, Any]:
+    """The board as recorded, with the keys an export has gained since (issue 11's
+    due, assignees, checklist) as a ticket from the recording's version reads."""
+    board: dict[str, Any] = json.loads(json.dumps(NODE["board"]))
+    for column in board["columns"]:
+        for t in column["tickets"]:
+            t.update(assignees=[t["assignee"]] if t["assignee"] else [], due="", checklist=[])
+    return board
+
+
 def fresh_b() -> tuple[Board, Presence]:
     board = Board(Doc(client_id=NODE["b_client_id"], skip_gc=True))
     presence = Presence(NODE["b_client_id"], clock=lambda: 0)
@@ -65,7 +75,7 @@ def test_a_recorded_peer_session_replays_byte_for_byte() -> None:
     for frame in NODE["from_a"]:
         session.receive(bytes.fromhex(frame))
     assert [f.hex() for f in sent] == NODE["from_b"]
-    assert export_board(board) == NODE["board"]
+    assert export_board(board) == recorded_board()
     assert infos == [NODE["node_info_a"]]
     assert {str(k): v for k, v in presence.states.items()} == NODE["presence_b_states_after"]
     assert session.synced
@@ -84,7 +94,7 @@ def test_a_peer_session_holds_updates_sent_before_its_step_2() -> None:
     session.start()
     for frame in reordered:
         session.receive(frame)
-    assert export_board(board) == NODE["board"]
+    assert export_board(board) == recorded_board()
 
 
 # ------------------------------------------------------------ relay
