@@ -22,6 +22,7 @@ from pycrdt import Doc, Snapshot
 from . import codec
 from .activity import Activity, activity
 from .audit import audit
+from .away import Away, Meta, away, mark_seen
 from .cache import BoardCache
 from .cards import CardCommands
 from .changes import ChangeTracker, EventListener
@@ -185,6 +186,16 @@ class Board(ChecklistCommands, CardCommands):
         """Bring one ticket's fields back to what ``earlier`` shows, as this
         user's change (see model.restore.restore_ticket)."""
         return restore_ticket(self, earlier, ticket)
+
+    def away(self, store: Meta) -> Away:
+        """The changes others made since this user last marked the board seen
+        (the marks are kept in ``store``: a board file's meta, model.away)."""
+        return away(self.history(), store, self.actor)
+
+    def mark_seen(self, store: Meta, ticket: str | None = None) -> None:
+        """Mark the whole board seen, or one ticket (a reference)."""
+        tid = None if ticket is None else self._history_ticket(ticket)
+        mark_seen(self.history(), store, ticket=tid, now_ms=self._clock())
 
     def _history_ticket(self, ref: str) -> str:
         try:

@@ -288,8 +288,8 @@ def _group(structs: Structs, places: list[Where]) -> list[Change]:
             written.add(fld)
             if key in _TIME_KEYS:
                 _time_into(current, value)
-            before = values.get(origin) if origin != NO_ID else None
-            current.values[key] = (before, value if kind == ANY else _Shared(kind))
+            # the id of what it replaced, for now: its value may come later in the update
+            current.values[key] = (origin, value if kind == ANY else _Shared(kind))
             overwrite = not own_child and not (root == "board" and origin == NO_ID)
             if overwrite and (root != "tickets" or key == "updated_at" or key == "rank"):
                 closed = True
@@ -303,6 +303,10 @@ def _group(structs: Structs, places: list[Where]) -> list[Change]:
             if key in _TIME_KEYS:
                 _time_into(current, value)
     current.end = c_end
+    for change in changes:
+        fields = change.values
+        for key, (origin, after) in fields.items():
+            fields[key] = (values.get(origin) if origin != NO_ID else None, after)
     return changes
 
 

@@ -252,3 +252,51 @@ def test_a_peers_junk_does_not_break_the_feed(value: Any) -> None:
     assert "Ada moved #1 from To do to Doing" in lines(board)
     for m in board.moments():
         board.at_moment(m.index)  # every moment opens
+
+
+class MetaStore:
+    """A board file's meta, in memory."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def meta(self, key: str) -> Any:
+        return self.values.get(key)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+
+def test_while_you_were_away_lists_others_changes_until_seen() -> None:
+    origin = Board.create("Team", actor="Ada", clock=Clock(step=1000))
+    net = Network(origin, 2, clock=Clock(step=1000))
+    ada, bob = net.boards
+    bob.actor = "Bob"
+    first = ada.add_ticket("First")
+    second = ada.add_ticket("Second")
+    net.settle()
+    store = MetaStore()
+    assert ada.away(store).changes == [] and ada.away(store).line() == ""  # never looked
+    ada.mark_seen(store)
+    bob.move_ticket(first, "Doing")
+    bob.edit_ticket(first, title="First!")
+    bob.add_comment(second, "hi")
+    ada.add_ticket("Ada's own")  # her own changes are no news
+    net.settle()
+    news = ada.away(store)
+    assert news.count == 3
+    assert set(news.tickets) == {first, second}
+    assert [f"{a.author} {a.what()}" for a in news.tickets[first]] == [
+        "Bob renamed #1 from 'First' to 'First!'",
+        "Bob moved #1 from To do to Doing",
+    ]
+    assert news.line(news.since + 1000).startswith("3 changes since ")
+    ada.mark_seen(store, "#1")  # opened: its dot goes
+    assert set(ada.away(store).tickets) == {second}
+    bob.edit_ticket(first, title="Again")
+    net.settle()
+    assert set(ada.away(store).tickets) == {first, second}
+    ada.mark_seen(store)
+    assert ada.away(store).changes == []
+    store.values["history_seen"] = "{not json"  # a damaged mark reads as never looked
+    assert ada.away(store).changes == []
