@@ -84,9 +84,9 @@ def failure_words(error: BaseException | None, relay: bool = False) -> str:
     """Why an attempt to reach a peer or relay failed, in plain words."""
     if isinstance(error, InvalidStatus):
         code = error.response.status_code
-        if code in (401, 403):
-            return f"refused: HTTP {code}, check the relay token"
-        return f"refused: HTTP {code}"
+        return f"{REFUSED_BY_HTTP}{code}" + (
+            ", check the relay token" if code in (401, 403) else ""
+        )
     if isinstance(error, InvalidMessage):  # it hung up before answering
         return "the connection closed at once"
     if isinstance(error, InvalidHandshake):
@@ -114,6 +114,7 @@ def link_end_words(reason: str) -> str:
 
 
 NO_BOARD_WORDS = "does not have this board"
+REFUSED_BY_HTTP = "HTTP "  # how failure_words begins when the server answered with a refusal
 HANDSHAKE_WORDS = "the handshake failed (another key for this board?)"
 
 
@@ -147,7 +148,8 @@ def dial_text(dial: DialStatus, now: float | None = None) -> str:
     if dial.no_board:
         return f"Does not have this board; asking again {next_try}"
     if dial.kind == "relay":
-        return f"Unreachable: next try {next_try}{error}"
+        trouble = "Refused" if dial.error.startswith(REFUSED_BY_HTTP) else "Unreachable"
+        return f"{trouble}: next try {next_try}{error}"
     if expected(dial, now):
         return f"Reconnecting: next try {next_try}{error}"
     if dial.ended and dial.goodbye:
@@ -200,7 +202,7 @@ def _reconnecting(dials: list[DialStatus], now: float) -> str:
         name = relay_name(relay.address)
         if relay.state == "trying":
             return f"Connecting to relay {name}…"
-        trouble = "refused this board" if relay.error.startswith("refused") else "unreachable"
+        trouble = "refused this board" if relay.error.startswith(REFUSED_BY_HTTP) else "unreachable"
         return f"Relay {name} {trouble}, retrying {within(relay.next_try, now)}"
     dial = min(dials, key=lambda d: (d.state != "trying", d.next_try))
     target = f"{dial.name} ({dial.address})" if dial.name else dial.address

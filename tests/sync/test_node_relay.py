@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from lanban.sync.invite import Invite
+from lanban.sync.status_text import SyncState, summarize
 from lanban.sync.store import Store
 from tests.interop.harness import NodeClient, RelayProcess, StockRelay
 from tests.support import async_holds, async_wait_until
@@ -110,3 +112,12 @@ async def test_lanban_relay_token_and_invite_with_a_relay(
             seconds=1.0,
             what="no relay link with a wrong token",
         )
+        # ... and her status says why, in the words the app and `lanban status` use
+        said = summarize(m.board_status(invite.board_id))
+        assert said.state is SyncState.RECONNECTING
+        assert said.text.startswith("Relay 127.0.0.1:") and "refused this board" in said.text
+        assert re.fullmatch(
+            r"relay at ws://127\.0\.0\.1:\d+: Refused: next try in \d+ s "
+            r"\(HTTP 403, check the relay token\)",
+            said.tries[0],
+        ), said.tries

@@ -69,6 +69,21 @@ def test_each_state_in_words() -> None:
             board(dials=(dial(kind="relay", address="ws://relay.example:8080", name=""),)), NOW
         ),
         "not their board": summarize(board(8, shared=False, dials=(dial(no_board=True),)), NOW),
+        "relay refused": summarize(
+            board(
+                dials=(
+                    dial(
+                        kind="relay",
+                        address="wss://r.example",
+                        error="HTTP 401, check the relay token",
+                    ),
+                )
+            ),
+            NOW,
+        ),
+        "relay tried": summarize(
+            board(dials=(dial(kind="relay", address="ws://r.example:1", state="trying"),)), NOW
+        ),
     }
     assert {k: (s.state.value, s.text) for k, s in said.items()} == {
         "solo": ("local", "Only on this computer"),
@@ -80,6 +95,8 @@ def test_each_state_in_words() -> None:
         "long gone": ("away", "No teammates online — 3 changes will sync when one is"),
         "relay": ("reconnecting", "Relay relay.example:8080 unreachable, retrying in 8 s"),
         "not their board": ("local", "Only on this computer"),
+        "relay refused": ("reconnecting", "Relay r.example refused this board, retrying in 8 s"),
+        "relay tried": ("reconnecting", "Connecting to relay r.example:1…"),
     }
     assert said["solo"].waiting == said["away"].waiting == ""  # the line says it
     assert said["dropped"].waiting == "3 changes made here that no peer has yet"
