@@ -124,11 +124,19 @@ def read_assignees(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> tuple[str, ..
         name = string(value, "ticket.assignees", MAX_TITLE_LENGTH, ignored).strip()
         if name and name not in names:
             names.append(name)
+    if not first and stored is None:
+        return tuple(names)
+    return with_first(names, first)
+
+
+def with_first(names: Sequence[str], first: str) -> tuple[str, ...]:
+    """``names`` after its first is set to ``first`` alone (what an older
+    client's ``assignee`` means): "" clears them all; one of ``names`` moves to
+    the front; another name takes the first's place."""
     if not first:
-        return tuple(names) if stored is None else ()
+        return ()
     if first in names:
-        names.remove(first)
-        return (first, *names)
+        return (first, *(name for name in names if name != first))
     return (first, *names[1:])
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pycrdt import Map
 
 from . import codec
-from .card_codec import check_assignees, read_assignees, write_assignees
+from .card_codec import check_assignees, read_assignees, with_first, write_assignees
 from .due import parse_due
 from .errors import BoardError
 from .events import Change, Kind, Origin
@@ -185,7 +185,8 @@ class BoardCommands(BoardQueries):
         due: str | None = None,
     ) -> None:
         """Set the given fields; ``labels`` replaces the set (names or ids),
-        ``assignees`` the assignees (``assignee`` alone: one, or "" for none);
+        ``assignees`` the assignees; ``assignee`` alone sets the first one, as
+        an older client's write of it reads (card_codec.with_first: "" clears);
         ``due`` as model.due.parse_due takes it ("" or "none" clears it)."""
         tid = self._resolve_ticket(ticket)
         fields: set[str] = set()
@@ -193,12 +194,13 @@ class BoardCommands(BoardQueries):
         if description is not None:
             description = printable(description, lines=True)
             check_text(description)
-        if assignees is None and assignee is not None:
-            assignees = [assignee]
+        m = self._cache.ticket_map(tid)
         people = self._assignees(assignees) if assignees is not None else None
+        if people is None and assignee is not None:  # the first one, as older clients set it
+            first = self._assignees([assignee])
+            people = with_first(read_assignees(m), first[0] if first else "")
         due = parse_due(due) if due is not None else None
         wanted = {self.label(ref).id for ref in labels} if labels is not None else None
-        m = self._cache.ticket_map(tid)
         keys = [k for k, v in (("title", title), ("due", due)) if v is not None]
         keys += ["updated_by", "updated_at"]
         if people is not None:

@@ -136,6 +136,18 @@ def test_several_assignees_keep_assignee_as_the_first() -> None:
         board.set_assignees(tid, [f"p{i}" for i in range(MAX_ASSIGNEES + 1)])
 
 
+def test_setting_assignee_alone_changes_only_the_first() -> None:
+    """What the ticket panel's one assignee field does: the others stay."""
+    board = board_at(NOON)
+    tid = board.add_ticket("t", assignees=["Ada", "Bob"])
+    board.edit_ticket(tid, assignee="Carol")
+    assert board.ticket(tid).assignees == ("Carol", "Bob")
+    board.edit_ticket(tid, assignee="Bob")
+    assert board.ticket(tid).assignees == ("Bob", "Carol")
+    copy = Board.from_update(board.get_update())
+    assert copy.ticket(tid).assignees == ("Bob", "Carol")
+
+
 def test_an_assignee_given_by_a_members_name_is_spelled_as_the_member_list_does() -> None:
     board = board_at(NOON)
     add_member(board, "A" * 43, name="Ada Lovelace")
