@@ -36,6 +36,8 @@ from .update_log import BOARD_LAYOUT, StoreError, UpdateLog, transaction
 
 log = logging.getLogger("lanban.store")
 
+WRITER_NICENESS = 10  # Linux: the writer thread's nice value above its process's
+
 
 class Appender:
     """Appends updates to a board file's log on one connection.
@@ -191,9 +193,6 @@ class BoardWriter:
             for pending in batch:
                 if pending.durable is not None and pending.durable.error is None:
                     pending.durable.error = error
-
-
-WRITER_NICENESS = 10
 
 
 def _yield_to_the_loop() -> None:
