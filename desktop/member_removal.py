@@ -37,7 +37,7 @@ def find_member(board: Board, ref: str) -> Member:
 
 
 def remove_member(ctx: Context) -> None:
-    from lanban.sync.rekey import remove
+    from lanban.sync.rekey import relay_room, remove
 
     me = ctx.store.signing_key()
     with ctx.board() as bf:
@@ -47,6 +47,7 @@ def remove_member(ctx: Context) -> None:
         except BoardError as exc:
             raise CommandError(str(exc)) from exc
         relay = bf.relay or ctx.store.settings().get("relay")
+        room = relay_room(bf.key)
         out(
             f"removed {target.name or '(no name)'} ({target.id[:8]}); "
             f"new board key (epoch {removal.epoch}) sealed to {len(removal.sealed_to)} "
@@ -66,8 +67,9 @@ def remove_member(ctx: Context) -> None:
     )
     if relay:
         print(
-            "lanban: warning: this board uses a relay, and removal does not shut anyone out "
-            "of the relay's room: whoever has its address, token and the board id (the "
-            "removed member does) can still read and write it there",
+            f"lanban: note: this board uses a relay: its members' nodes move to a new room "
+            f"there ({room}), named from the new key, so the removed member no longer finds "
+            "the board on the relay (unless the relay's operator tells her where it went); "
+            "other y-websocket clients must use that room from now on",
             file=sys.stderr,
         )

@@ -1,15 +1,16 @@
 """The board's ``keys`` root Map: new board keys sealed to each member (PROTOCOL.md 7.6).
 
 ``keys`` maps ``"<epoch>.<random id>"`` (e.g. ``"1.Zx8..."``) to a Map
-``{by, at, sealed, sig}``. The random part keeps an entry someone else writes for
-the same epoch (a forgery, or a concurrent rotation) from overwriting it: both
-stay, and the reader takes the one whose signature it trusts. Each entry holds
-the member who rotated the key, when (ms since the epoch), a Map member id -> the
-new board key sealed to that member's key-agreement key (base64url), and
-``by``'s signature over all of it. The model
-reads and writes the entries; sealing, opening and checking signatures is sync's
-business (lanban.sync.rekey). Every read is defensive: an entry of the wrong
-shape is skipped.
+``{by, at, sealed, sig, check}``. The random part keeps an entry someone else
+writes for the same epoch (a forgery, or a concurrent rotation) from overwriting
+it: both stay, and the reader takes the one whose signature it trusts. Each entry
+holds the member who rotated the key, when (ms since the epoch), a Map member id
+-> the new board key sealed to that member's key-agreement key (base64url), a
+check value of the new key (so a holder of the key who got no box, such as
+someone who joined with a later invite, can tell that it is a rotated key) and
+``by``'s signature over all of it. The model reads and writes the entries;
+sealing, opening and checking signatures is sync's business (lanban.sync.rekey).
+Every read is defensive: an entry of the wrong shape is skipped.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class KeyEntry:
     at: int  # ms since the epoch
     sealed: dict[str, str]  # member id -> box
     sig: str  # base64url
+    check: str = ""  # base64url: lets a holder of the key tell which epoch it is
 
 
 def key_entries(board: Board) -> list[KeyEntry]:
@@ -71,6 +73,7 @@ def add_key_entry(board: Board, entry: KeyEntry) -> None:
                 "at": entry.at,
                 "sealed": Map(dict(entry.sealed)),
                 "sig": entry.sig,
+                "check": entry.check,
             }
         )
 
@@ -97,4 +100,6 @@ def _read(name: str, value: Any) -> KeyEntry | None:
         and len(box) <= MAX_SEALED_LENGTH
     }
     at = whole(read_value(value, "at"), "key epoch at", 0, MAX_TIME_MS) or 0
-    return KeyEntry(epoch, by, at, boxes, sig)
+    check = read_value(value, "check")
+    check = check if type(check) is str and len(check) <= MAX_KEX_LENGTH else ""
+    return KeyEntry(epoch, by, at, boxes, sig, check)

@@ -348,7 +348,7 @@ class Dialer:
             if relay is None:
                 return
             url, token = relay
-            uri = url.rstrip("/") + "/" + quote(hub.id)
+            uri = url.rstrip("/") + "/" + quote(hub.keys.relay_room())  # board id till a removal
             if token:
                 uri += "?token=" + quote(token)
             started = time.monotonic()

@@ -20,13 +20,15 @@ handshakes, discovery tags and invites, so the removed member can no longer link
 from __future__ import annotations
 
 import asyncio
+import base64
 import binascii
 import hashlib
+import hmac
 import json
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
@@ -59,12 +61,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("lanban.node")
 
 LABEL_KEY_EPOCH = b"lanban/1 key epoch"
+LABEL_KEY_CHECK = b"lanban/1 key check"
+LABEL_RELAY_ROOM = b"lanban/1 relay room"
 MAX_KEYS_MESSAGE_BYTES = 1024 * 1024
 CLOSE_REFUSED = 1008
 REASON_REMOVED = "removed from this board"
 REASON_NOT_MEMBER = "not a member of this board: it has a new key"
 REASON_NO_BOX = "no new key was sealed to you: ask a member for a new invite"
 REASON_NEW_KEY = "the board has a new key: linking again with it"
+REASON_NEW_ROOM = "the board has a new key: moving to its new relay room"
 REASON_REKEYED = "re-keyed: dial again with the new key"
 
 
@@ -108,14 +113,16 @@ def remove(file: BoardFile, me: NodeKey, target: str) -> Removal:
             without.append(m.id)
             continue
         sealed[m.id] = seal_board_key(key, file.board_id, epoch, recipient)
-    at = board._clock()
-    signature = me.sign(_entry_message(file.board_id, epoch, me.member_id, at, sealed))
+    unsigned = KeyEntry(
+        epoch, me.member_id, board._clock(), sealed, "", key_check(key, file.board_id, epoch)
+    )
+    entry = replace(unsigned, sig=b64url(me.sign(_entry_message(file.board_id, unsigned))))
     # The removal first: the removed member's links close before the new key's
     # entry goes out to the others' (over links still under the old key). The
     # entry holds a box sealed to us too: a node that dies before store_key
     # takes the key up from it when it opens the board again.
     remove_member(board, target)
-    add_key_entry(board, KeyEntry(epoch, me.member_id, at, sealed, b64url(signature)))
+    add_key_entry(board, entry)
     store_key(file, epoch, key)
     log.info("board %s: removed %s; new key epoch %d", file.board_id, target, epoch)
     return Removal(target, epoch, tuple(sealed), tuple(without))
@@ -185,7 +192,7 @@ def _trusted(board: Board, board_id: str, entry: KeyEntry) -> bool:
     signer = public_key(entry.by)
     if role is None or not role.manages_members or signer is None:
         return False
-    message = _entry_message(board_id, entry.epoch, entry.by, entry.at, entry.sealed)
+    message = _entry_message(board_id, entry)
     try:
         signer.verify(_unb64(entry.sig), message)
     except (InvalidSignature, ValueError):
@@ -193,17 +200,31 @@ def _trusted(board: Board, board_id: str, entry: KeyEntry) -> bool:
     return True
 
 
-def _entry_message(board_id: str, epoch: int, by: str, at: int, sealed: dict[str, str]) -> bytes:
-    boxes = json.dumps(sorted(sealed.items()), separators=(",", ":")).encode()
+def _entry_message(board_id: str, entry: KeyEntry) -> bytes:
+    """What ``entry.sig`` signs: every field but the signature itself."""
+    boxes = json.dumps(sorted(entry.sealed.items()), separators=(",", ":")).encode()
     return (
         LABEL_KEY_EPOCH
         + board_id.encode()
         + b"\x00"
-        + epoch.to_bytes(8, "big")
-        + by.encode()
-        + at.to_bytes(8, "big")
+        + entry.epoch.to_bytes(8, "big")
+        + entry.by.encode()
+        + entry.at.to_bytes(8, "big")
         + hashlib.sha256(boxes).digest()
+        + entry.check.encode()
     )
+
+
+def key_check(key: bytes, board_id: str, epoch: int) -> str:
+    """A value that only a holder of ``key`` can compute, naming it as ``epoch``'s key."""
+    context = board_id.encode() + b"\x00" + epoch.to_bytes(8, "big")
+    return b64url(hmac.digest(key, LABEL_KEY_CHECK + context, "sha256")[:16])
+
+
+def relay_room(key: bytes) -> str:
+    """The relay room of a board whose key was rotated: only key holders can name it."""
+    digest = hmac.digest(key, LABEL_RELAY_ROOM, "sha256")[:20]
+    return "k" + base64.b32encode(digest).decode("ascii").lower()
 
 
 def _unb64(text: str) -> bytes:
@@ -218,7 +239,14 @@ def _unb64(text: str) -> bytes:
 
 def keys_message(entries: list[KeyEntry]) -> bytes:
     payload = [
-        {"epoch": e.epoch, "by": e.by, "at": e.at, "sealed": e.sealed, "sig": e.sig}
+        {
+            "epoch": e.epoch,
+            "by": e.by,
+            "at": e.at,
+            "sealed": e.sealed,
+            "sig": e.sig,
+            "check": e.check,
+        }
         for e in entries
     ]
     return bytes([KEYS_MESSAGE]) + json.dumps({"keys": payload}).encode()
@@ -231,7 +259,14 @@ def read_keys_message(payload: bytes) -> list[KeyEntry]:
     try:
         data = json.loads(payload)
         entries = [
-            KeyEntry(int(e["epoch"]), str(e["by"]), int(e["at"]), dict(e["sealed"]), str(e["sig"]))
+            KeyEntry(
+                int(e["epoch"]),
+                str(e["by"]),
+                int(e["at"]),
+                dict(e["sealed"]),
+                str(e["sig"]),
+                str(e.get("check", "")),
+            )
             for e in data["keys"]
         ]
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
@@ -257,6 +292,9 @@ class KeyKeeper:
         self.shut_out = 0  # links of removed members closed (for tests and logs)
         self.refused_old = 0  # links under an old epoch's key refused
         self._members_touched = True  # the member list changed since last checked
+        self._rotated = False  # a trusted keys entry names our epoch-0 key (a late joiner)
+        self._room = ""  # the relay room our relay links use
+        self._take_up_keys(force=True)
 
     @property
     def file(self) -> BoardFile:
@@ -327,10 +365,37 @@ class KeyKeeper:
         if root_size != self._entries_seen or force:
             self._entries_seen = root_size
             key = self.hub.node_key
-            if key is not None and root_size:
-                adopt(self.file, key, key_entries(self.file.board))
+            if root_size:
+                entries = key_entries(self.file.board)
+                if key is not None:
+                    adopt(self.file, key, entries)
+                self._rotated = self._rotated or self._named_by(entries)
         if current_epoch(self.file) != self._epoch:
             self._epoch_changed()
+        room = self.relay_room()
+        if room != self._room:
+            self._room = room
+            for link in list(self.hub.links.values()):
+                if link.channel is None:  # a relay link: on to the new room
+                    link.close(REASON_NEW_ROOM)
+
+    def relay_room(self) -> str:
+        """The board's room on a relay: its id until its key is rotated, then a name
+        only holders of the key can make (PROTOCOL.md 7.6)."""
+        file = self.file
+        if current_epoch(file) == 0 and not self._rotated:
+            return file.board_id
+        return relay_room(file.key)
+
+    def _named_by(self, entries: list[KeyEntry]) -> bool:
+        """Whether a trusted entry names our (only) key as a rotated one: we joined
+        with an invite made after a removal."""
+        key, board_id = self.file.key, self.file.board_id
+        return any(
+            hmac.compare_digest(e.check, key_check(key, board_id, e.epoch))
+            and _trusted(self.file.board, board_id, e)
+            for e in entries
+        )
 
     def _epoch_changed(self) -> None:
         """Every peer link was made under an older key: members link again under the

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -34,8 +35,10 @@ from lanban.sync.rekey import (
     adopt,
     publish_own_kex,
     read_keys_message,
+    relay_room,
     remove,
 )
+from lanban.sync.relay import Relay
 from lanban.sync.secure import Handshake, SecureError
 from lanban.sync.store import Store
 from lanban.sync.tags import advertised_tags
@@ -116,8 +119,9 @@ def test_a_key_entry_counts_only_if_an_owner_or_admin_signed_it(tmp_path: Path) 
         assert entry is not None
         box = seal_board_key(b"\x09" * 32, board_id, 1, bob.kex.public_key())
         sealed = {bob.member_id: box}
-        forged = eve.sign(_entry_message(board_id, 1, olga.member_id, 5, sealed))
-        add_key_entry(bf.board, KeyEntry(1, olga.member_id, 5, sealed, b64url(forged)))
+        unsigned = KeyEntry(1, olga.member_id, 5, sealed, "")
+        forged = eve.sign(_entry_message(board_id, unsigned))
+        add_key_entry(bf.board, replace(unsigned, sig=b64url(forged)))
         assert adopt(bf, bob, key_entries(bf.board)) == []
         assert bf.keys.keys() == {0}
     # The owner's rotation is taken up, and only by the members it was sealed to.
@@ -301,7 +305,7 @@ def test_cli_removes_a_member_and_says_what_it_cannot_do(tmp_path: Path) -> None
     code, out, err = members_cmd("adam", grace[:6])
     assert code == 0, err
     assert out.startswith("removed grace (") and "epoch 1" in out
-    assert "relay" in err and "does not shut anyone out" in err
+    assert "relay" in err and "new room" in err
     with stores["adam"].open(board_id) as bf:
         assert bf.keys.keys() == {0, 1}
         entry = member(bf.board, grace)
@@ -416,3 +420,69 @@ async def test_a_member_offline_through_two_removals_gets_both_keys(tmp_path: Pa
             lambda: titles(c, board_id) == {"After both removals"}, what="Carol caught up"
         )
         assert c.boards[board_id].file.keys == keys
+
+
+def room_titles(relay: Relay, room: str) -> set[str]:
+    loaded = relay._rooms.get(room)
+    if loaded is None:
+        return set()
+    return {t.title for t in Board.from_update(loaded.doc.get_update()).tickets()}
+
+
+async def test_after_a_removal_members_move_to_a_relay_room_the_removed_cannot_name(
+    tmp_path: Path,
+) -> None:
+    board_id, stores = team(tmp_path, "olga", "bob", "grace")
+    grace_id = stores["grace"].identity().member_id
+    async with Relay(tmp_path / "relay", host="127.0.0.1", port=0) as relay:
+        via = {"relay": relay.url}
+        async with (
+            running(stores["olga"], **via) as o,
+            running(stores["bob"], **via) as b,
+            running(stores["grace"], **via) as g,
+        ):
+            o_hub = o.boards[board_id]
+            o_hub.board.add_ticket("Before the removal")
+            await async_wait_until(
+                lambda: all(
+                    titles(n, board_id) == {"Before the removal"}
+                    and all(kex_published(n, board_id, s) for s in stores.values())
+                    for n in (o, b, g)
+                ),
+                what="all three synced through the relay, every kex published",
+            )
+            assert relay.clients_in(board_id) == 3
+            remove(o_hub.file, o.node_key, grace_id)
+            room = relay_room(o_hub.file.key)
+            assert room != board_id and o_hub.keys.relay_room() == room
+            await async_wait_until(
+                lambda: (
+                    b.boards[board_id].file.key == o_hub.file.key
+                    and relay.clients_in(room) == 2
+                    and relay.clients_in(board_id) == 1
+                ),
+                what="Olga and Bob in the new room, Grace alone in the old one",
+            )
+            o_hub.board.add_ticket("Olga after the removal")
+            g.boards[board_id].board.add_ticket("Grace after the removal")
+            await async_wait_until(
+                lambda: (
+                    "Olga after the removal" in titles(b, board_id)
+                    and "Grace after the removal" in room_titles(relay, board_id)
+                ),
+                what="Olga's edit reached Bob; Grace's only the old room",
+            )
+            assert "Olga after the removal" not in room_titles(relay, board_id)
+            assert "Olga after the removal" not in titles(g, board_id)
+            assert "Grace after the removal" not in titles(o, board_id) | titles(b, board_id)
+            assert g.boards[board_id].keys.relay_room() == board_id
+            # Dan joins later with an invite (the new key, the relay): his node starts in
+            # the old room, finds its key named in the keys entry there, and moves on.
+            dan = Store(tmp_path / "dan")
+            dan.join(o.invite(board_id)).close()
+            async with running(dan, **via) as d:
+                await async_wait_until(
+                    lambda: "Olga after the removal" in titles(d, board_id),
+                    what="Dan, joined after the removal, in the new room",
+                )
+                assert d.boards[board_id].keys.relay_room() == room
