@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map
 
 from lanban.model.board import Board
@@ -18,7 +21,7 @@ from lanban.model.members import add_member
 from lanban.model.reading import WRONG_TYPE
 from tests.model.hostile import attack, root
 
-from .helpers import Clock, two_replicas
+from .helpers import Clock, Delivery, Network, two_replicas
 
 DAY = 86_400_000
 # 2026-12-01T12:00:00Z
@@ -341,3 +344,38 @@ def test_events_name_the_new_fields() -> None:
         Change(Kind.TICKET_CHANGED, tid, frozenset({"due"})),
         Change(Kind.TICKET_CHANGED, tid, frozenset({"checklist"})),
     ]
+
+
+NAMES = st.sampled_from(["Ada", "Bob", "Cy", "Dee"])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.lists(NAMES, max_size=3) | NAMES | st.integers(0, 2**32)),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(0, 2**32),
+)
+def test_concurrent_assignee_edits_converge_without_doubles(
+    ops: list[tuple[int, list[str] | str | int]], seed: int
+) -> None:
+    """Replicas set the assignees, or only the first, apart; once every update
+    is delivered they show the same names, each once, ``assignee`` the first."""
+    origin = Board.create("B", actor="user0", clock=Clock())
+    tid = origin.add_ticket("t", assignees=["Ada"])
+    net = Network(origin, 3)
+    for n, what in ops:
+        board = net.boards[n]
+        if isinstance(what, int):
+            net.deliver(n, random.Random(what), 0.2, Delivery.PER_SENDER, partial=True)
+        elif isinstance(what, str):
+            board.edit_ticket(tid, assignee=what)
+        else:
+            board.set_assignees(tid, what)
+    net.settle(random.Random(seed), 0.2, Delivery.PER_SENDER)
+    shown = [b.ticket(tid) for b in net.boards]
+    assert all(t.assignees == shown[0].assignees for t in shown)
+    assert len(set(shown[0].assignees)) == len(shown[0].assignees)
+    assert shown[0].assignee == (shown[0].assignees or ("",))[0]

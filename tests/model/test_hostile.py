@@ -366,7 +366,8 @@ TARGETS = st.sampled_from(
     + [("ticket", "*"), ("column", "*"), ("label", "*"), ("comment", "*")]
     + [("column", f) for f in ("title", "rank", "wip_limit", "deleted")]
     + [("label", f) for f in ("name", "color")]
-    + [("comment", f) for f in ("id", "author", "text", "at")]
+    + [("comment", f) for f in ("id", "author", "text", "at", "edited_at", "deleted")]
+    + [("check", f) for f in ("*", "id", "text", "done", "rank")]
     + [("board", f) for f in ("id", "title", "schema", "created_at")]
 )
 
@@ -389,21 +390,27 @@ def put_value(doc: Doc[Any], board: Board, target: tuple[str, str], pick: int, v
     if kind == "board":
         root(doc, "board")[field] = value
         return
-    name = {"ticket": "tickets", "column": "columns", "label": "labels", "comment": "tickets"}
+    name = {
+        "ticket": "tickets",
+        "column": "columns",
+        "label": "labels",
+        "comment": "tickets",
+        "check": "tickets",
+    }
     entries = root(doc, name[kind])
     keys = sorted(entries.keys())
     if not keys:
         return
     key = keys[pick % len(keys)]
     entry = entries[key]
-    if field == "*" and kind != "comment":
+    if field == "*" and kind not in ("comment", "check"):
         entries[key] = value
     elif not isinstance(entry, Map):  # an earlier write replaced it
         return
-    elif kind != "comment":
+    elif kind not in ("comment", "check"):
         entry[field] = value
     else:
-        comments = entry.get("comments")
+        comments = entry.get("comments" if kind == "comment" else "checklist")
         if not isinstance(comments, Array) or len(comments) == 0:
             return
         if field == "*":
