@@ -34,6 +34,7 @@ from .controller import BoardController
 from .edge_scroll import EdgeScroller
 from .filters import TicketFilter
 from .icons import retint, set_icon
+from .people_colors import PeopleColors
 from .prompts import ask_text
 from .theme import Palette
 
@@ -138,6 +139,7 @@ class BoardView(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the columns take the focus
         self.edge_scroller = EdgeScroller(self)
+        self.people = PeopleColors(controller)  # assignees' colours on the cards
         self.strip = ColumnsStrip(controller.board_id)
         self.strip.columnDropped.connect(self._move_column)
         self.strip.dragHover.connect(self.edge_scroller.track)
@@ -205,6 +207,7 @@ class BoardView(QScrollArea):
                 widget.moved.connect(self._reveal_column)
                 widget.view.dragHover.connect(self.edge_scroller.track)
                 widget.view.dragEnded.connect(self.edge_scroller.stop)
+                widget.view.delegate.person_color = self.people.color
                 widget.model.set_filter(self._matches)
                 widget.set_read_only(self._read_only)
                 self.selection.attach(widget)

@@ -1,46 +1,112 @@
-"""Paints one card: number, labels, title, assignee, comments, who is on it.
+"""Paints one card: number, labels, title, who is on it, and its bottom row
+(comments, checklist, due date, assignees' avatars); measures it (card_layout.py).
 
-Cards have one height, so the list views can use uniform item sizes (fast
-with thousands of cards); titles wrap to two lines and elide.
+Cards are as tall as their content: the title takes one to three lines. Each
+card's lines are measured once per title, width and font and kept, so a view of
+thousands of cards lays out from the cache.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QHelpEvent, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolTip,
+    QWidget,
+)
 
+from lanban.model.due import DueStatus, due_status
 from lanban.model.limits import DEFAULT_LABEL_COLOR
 from lanban.model.schema import Ticket
 
+from .card_layout import (
+    BOTTOM_PADDING,
+    CARD_MARGIN,
+    MAX_AVATARS,
+    PADDING,
+    TOP_PADDING,
+    CardMetrics,
+    has_bottom_row,
+    title_lines,
+)
 from .column_model import BadgesRole, FreshRole, LabelsRole, SelectedByRole, TicketRole
 from .controller import Peer
 from .icons import pixmap
-from .theme import Palette, initials, safe_color, text_on
+from .theme import Palette, color_for, initials, safe_color, text_on
 
-CARD_HEIGHT = 88
-CARD_MARGIN = 4  # around each card, inside the row
-PADDING = 10
 FRESH_SECONDS = 0.9  # a card a peer just changed glows this long
 SLIDE_PIXELS = 14.0  # and slides in from this far
 AVATAR_TEXT = 0.8  # initials take at most this share of an avatar's width
 RING_WIDTH = 2.5  # a peer's selection ring, in the margin around the card
+MIN_WIDTH = 120
+MAX_CACHED = 20_000  # measured titles kept (a board's cards, a few widths)
+
+__all__ = ["CARD_MARGIN", "FRESH_SECONDS", "CardDelegate", "title_lines"]
+
+
+def default_person_color(name: str) -> QColor:
+    return QColor(color_for(name))
 
 
 class CardDelegate(QStyledItemDelegate):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.palette = Palette()
+        # an assignee's colour by name (the view asks the board's members and peers)
+        self.person_color: Callable[[str], QColor] = default_person_color
+        self._metrics: CardMetrics | None = None
+        self._lines: dict[str, tuple[tuple[str, int, object], list[str]]] = {}
 
     def refresh_palette(self) -> None:
         self.palette = Palette()
 
+    # ------------------------------------------------------------- measuring
+
+    def metrics(self, font: QFont) -> CardMetrics:
+        metrics = self._metrics
+        if metrics is None or metrics.key[0] != font.key():
+            metrics = self._metrics = CardMetrics(font)
+            self._lines.clear()
+        return metrics
+
+    def lines(self, ticket: Ticket, card_width: int, metrics: CardMetrics) -> list[str]:
+        """The title's lines on a card ``card_width`` px wide (cached)."""
+        key = (ticket.title, card_width, metrics.key)
+        cached = self._lines.get(ticket.id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if len(self._lines) > MAX_CACHED:
+            self._lines.clear()
+        lines = title_lines(ticket.title, metrics.title_width(card_width), metrics.base)
+        self._lines[ticket.id] = (key, lines)
+        return lines
+
+    def card_width(self, option: QStyleOptionViewItem) -> int:
+        """The row's width: the view's, while Qt lays out rows it has not sized yet."""
+        view = self.parent()
+        if isinstance(view, QAbstractItemView):
+            return max(MIN_WIDTH, view.viewport().width())
+        return max(MIN_WIDTH, option.rect.width())
+
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
-        return QSize(max(120, option.rect.width()), CARD_HEIGHT + 2 * CARD_MARGIN)
+        width = self.card_width(option)
+        ticket: Ticket | None = index.data(TicketRole)
+        metrics = self.metrics(option.font)
+        if ticket is None:
+            return QSize(width, metrics.height(1, False))
+        lines = self.lines(ticket, width, metrics)
+        return QSize(width, metrics.height(len(lines), has_bottom_row(ticket)))
+
+    # -------------------------------------------------------------- painting
 
     def paint(
         self,
@@ -58,6 +124,8 @@ class CardDelegate(QStyledItemDelegate):
         glow = 0.0
         if fresh_at is not None:
             glow = max(0.0, 1.0 - (time.monotonic() - fresh_at) / FRESH_SECONDS)
+        metrics = self.metrics(option.font)
+        ratio = painter.device().devicePixelRatioF()
 
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -95,14 +163,11 @@ class CardDelegate(QStyledItemDelegate):
             ring = RING_WIDTH / 2 + 1
             painter.drawRoundedRect(rect.adjusted(-ring, -ring, ring, ring), 9, 9)
 
-        inner = rect.adjusted(PADDING, 8, -PADDING, -8)
-        base = QFont(option.font)
-        small = QFont(base)
-        small.setPointSizeF(max(7.0, base.pointSizeF() * 0.85))
+        inner = rect.adjusted(PADDING, TOP_PADDING, -PADDING, -BOTTOM_PADDING)
+        small, fm = metrics.small, metrics.fm
 
         # top row: number, labels; right: who is on it
         painter.setFont(small)
-        fm = QFontMetrics(small)
         x = inner.left()
         top = inner.top()
         number = f"#{ticket.number}"
@@ -112,28 +177,19 @@ class CardDelegate(QStyledItemDelegate):
         right = inner.right()
         faces = {peer.client_id: peer for peer in [p for p, _ in badges] + selected_by}
         for peer in list(faces.values())[:3]:
-            right = (
-                self._avatar(
-                    painter,
-                    peer.name,
-                    safe_color(peer.color, peer.user_id),
-                    right,
-                    top,
-                    fm.height() + 2,
-                    small,
-                )
-                - 3
-            )
+            circle = QRectF(right - metrics.top_row, top, metrics.top_row, metrics.top_row)
+            self._avatar(painter, peer.name, safe_color(peer.color, peer.user_id), circle, small)
+            right = circle.left() - 3
         if any(what == "editing" for _, what in badges):
             size = fm.height()
-            painter.drawPixmap(int(right - size), int(top), pixmap("lock", pal.text, size, 2.0))
+            painter.drawPixmap(int(right - size), int(top), pixmap("lock", pal.text, size, ratio))
             right -= size + 4
         for name, color in labels:
             chip = QColor(color) if QColor(color).isValid() else QColor(DEFAULT_LABEL_COLOR)
             width_chip = fm.horizontalAdvance(name) + 12
             if x + width_chip > right:
                 break
-            chip_rect = QRectF(x, top, width_chip, fm.height() + 2)
+            chip_rect = QRectF(x, top, width_chip, metrics.top_row)
             chip_path = QPainterPath()
             chip_path.addRoundedRect(chip_rect, 6, 6)
             painter.fillPath(chip_path, chip)
@@ -141,104 +197,146 @@ class CardDelegate(QStyledItemDelegate):
             painter.drawText(chip_rect, Qt.AlignmentFlag.AlignCenter, name)
             x += width_chip + 4
 
-        # title, two lines at most
-        painter.setFont(base)
-        bfm = QFontMetrics(base)
-        title_rect = QRectF(
-            inner.left(), top + fm.height() + 8, inner.width(), bfm.lineSpacing() * 2
-        )
+        # title, one to three lines
+        lines = self.lines(ticket, self.card_width(option), metrics)
+        painter.setFont(metrics.base)
         painter.setPen(pal.text)
-        self._title(painter, ticket.title, title_rect, bfm)
-
-        # bottom row: presence text / misplaced / comments; assignee on the right
-        bottom = inner.bottom() - fm.height()
-        painter.setFont(small)
-        if ticket.assignee:
-            self._avatar(
-                painter,
-                ticket.assignee,
-                QColor(pal.highlight),
-                inner.right(),
-                bottom - 1,
-                fm.height() + 4,
-                small,
+        title_rect = metrics.title_rect(inner, len(lines))
+        bfm = metrics.bfm
+        for i, line in enumerate(lines):
+            painter.drawText(
+                QPointF(title_rect.left(), title_rect.top() + bfm.ascent() + i * bfm.lineSpacing()),
+                line,
             )
-        status = ""
+
+        if has_bottom_row(ticket):
+            self._bottom_row(painter, ticket, badges, inner, metrics, ratio)
+        painter.restore()
+
+    def _bottom_row(
+        self,
+        painter: QPainter,
+        ticket: Ticket,
+        badges: list[tuple[Peer, str]],
+        inner: QRectF,
+        metrics: CardMetrics,
+        ratio: float,
+    ) -> None:
+        """Comments, checklist and due date on the left, assignees on the right."""
+        pal, fm = self.palette, metrics.fm
+        painter.setFont(metrics.small)
+        row_top = inner.bottom() - metrics.bottom_row
+        baseline = row_top + (metrics.bottom_row - fm.height()) / 2 + fm.ascent()
+        icon_top = int(row_top + (metrics.bottom_row - fm.height()) / 2)
+        avatars = metrics.avatar_rects(inner, len(ticket.assignees))
+        right = avatars[-1].left() - 6 if avatars else inner.right()
+        if len(ticket.assignees) > MAX_AVATARS and avatars:
+            more = f"+{len(ticket.assignees) - MAX_AVATARS}"
+            right -= fm.horizontalAdvance(more)
+            painter.setPen(pal.muted)
+            painter.drawText(QPointF(right, baseline), more)
+            right -= 4
+        for name, circle in reversed(list(zip(ticket.assignees, avatars, strict=False))):
+            self._avatar(painter, name, self.person_color(name), circle, metrics.small, pal.card)
+
+        x = inner.left()
+        comments = sum(1 for c in ticket.comments if not c.deleted)
+        if comments:
+            size = fm.height()
+            painter.drawPixmap(int(x), icon_top, pixmap("comment", pal.muted, size, ratio))
+            x += size + 3
+            painter.setPen(pal.muted)
+            painter.drawText(QPointF(x, baseline), str(comments))
+            x += fm.horizontalAdvance(str(comments)) + 10
+        if ticket.checklist:
+            done = sum(1 for item in ticket.checklist if item.done)
+            text = f"☑ {done}/{len(ticket.checklist)}"
+            painter.setPen(pal.ok if done == len(ticket.checklist) else pal.muted)
+            painter.drawText(QPointF(x, baseline), text)
+            x += fm.horizontalAdvance(text) + 10
+        if ticket.due:
+            status = due_status(ticket.due, int(time.time() * 1000))
+            text = ticket.due[:10]
+            color = {DueStatus.OVERDUE: pal.warning, DueStatus.SOON: pal.pending}.get(
+                status, pal.muted
+            )
+            painter.setPen(color)
+            if x + fm.horizontalAdvance(text) <= right:
+                painter.drawText(QPointF(x, baseline), text)
+                x += fm.horizontalAdvance(text) + 10
+        status_text = ""
         status_color = pal.muted
         if badges:
             peer, what = badges[0]
-            status = f"{peer.name} is {what} #{ticket.number}"
+            status_text = f"{peer.name} is {what} #{ticket.number}"
             status_color = safe_color(peer.color, peer.user_id)
         elif ticket.misplaced:
-            status = "its column was deleted"
+            status_text = "its column was deleted"
             status_color = pal.warning
-        x = inner.left()
-        if ticket.comments:
-            size = fm.height()
-            painter.drawPixmap(int(x), int(bottom), pixmap("comment", pal.muted, size, 2.0))
-            x += size + 3
-            painter.setPen(pal.muted)
-            count = str(len(ticket.comments))
-            painter.drawText(QPointF(x, bottom + fm.ascent()), count)
-            x += fm.horizontalAdvance(count) + 10
-        if status:
+        if status_text:
             painter.setPen(status_color)
-            avail = int(inner.right() - x - (fm.height() + 12 if ticket.assignee else 0))
+            avail = int(right - x)
             painter.drawText(
-                QPointF(x, bottom + fm.ascent()),
-                fm.elidedText(status, Qt.TextElideMode.ElideRight, max(0, avail)),
+                QPointF(x, baseline),
+                fm.elidedText(status_text, Qt.TextElideMode.ElideRight, max(0, avail)),
             )
-        painter.restore()
 
     @staticmethod
-    def _title(painter: QPainter, title: str, rect: QRectF, fm: QFontMetrics) -> None:
-        for i, line in enumerate(title_lines(title, int(rect.width()), fm)):
-            painter.drawText(
-                QPointF(rect.left(), rect.top() + fm.ascent() + i * fm.lineSpacing()), line
-            )
-
     def _avatar(
-        self,
         painter: QPainter,
         name: str,
         color: QColor,
-        right: float,
-        top: float,
-        size: float,
+        circle: QRectF,
         font: QFont,
-    ) -> float:
-        circle = QRectF(right - size, top, size, size)
-        painter.setPen(Qt.PenStyle.NoPen)
+        outline: QColor | None = None,
+    ) -> None:
+        """A disc in ``color`` with the person's initials in black or white,
+        whichever reads better; ``outline`` separates overlapping ones."""
+        painter.setPen(QPen(outline, 1.5) if outline is not None else Qt.PenStyle.NoPen)
         painter.setBrush(color)
         painter.drawEllipse(circle)
         painter.setPen(text_on(color))
         tiny = QFont(font)
-        tiny.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
+        tiny.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
         tiny.setBold(True)
         text = initials(name)
         width = QFontMetricsF(tiny).horizontalAdvance(text)
-        if width > size * AVATAR_TEXT:  # two wide letters: shrink them into the circle
-            tiny.setPointSizeF(max(5.0, tiny.pointSizeF() * size * AVATAR_TEXT / width))
+        if width > circle.width() * AVATAR_TEXT:  # two wide letters: shrink them in
+            tiny.setPointSizeF(max(5.0, tiny.pointSizeF() * circle.width() * AVATAR_TEXT / width))
         painter.setFont(tiny)
         painter.drawText(circle, Qt.AlignmentFlag.AlignCenter, text)
         painter.setFont(font)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        return circle.left()
 
+    # -------------------------------------------------------------- tooltips
 
-def title_lines(title: str, width: int, fm: QFontMetrics) -> list[str]:
-    """The title on at most two lines: the words that fit, then the rest, elided."""
-    words = title.split()
-    first = ""
-    taken = 0
-    while taken < len(words):
-        candidate = f"{first} {words[taken]}".strip()
-        # a little slack: elidedText() is stricter than horizontalAdvance()
-        if first and fm.horizontalAdvance(candidate) > width - 4:
-            break
-        first = candidate
-        taken += 1
-    lines = [fm.elidedText(first, Qt.TextElideMode.ElideRight, width)]
-    if taken < len(words):
-        lines.append(fm.elidedText(" ".join(words[taken:]), Qt.TextElideMode.ElideRight, width))
-    return lines
+    def assignee_at(
+        self, option: QStyleOptionViewItem, ticket: Ticket, x: float, y: float
+    ) -> str | None:
+        """The assignee whose avatar is at (x, y) in the view, if any."""
+        if not has_bottom_row(ticket):
+            return None
+        metrics = self.metrics(option.font)
+        rect = QRectF(option.rect).adjusted(CARD_MARGIN, CARD_MARGIN, -CARD_MARGIN, -CARD_MARGIN)
+        inner = rect.adjusted(PADDING, TOP_PADDING, -PADDING, -BOTTOM_PADDING)
+        for name, circle in zip(
+            ticket.assignees, metrics.avatar_rects(inner, len(ticket.assignees)), strict=False
+        ):
+            if circle.contains(QPointF(x, y)):
+                return name
+        return None
+
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        ticket: Ticket | None = index.data(TicketRole)
+        if ticket is not None and event.type() == QHelpEvent.Type.ToolTip:
+            name = self.assignee_at(option, ticket, event.pos().x(), event.pos().y())
+            if name is not None:
+                QToolTip.showText(event.globalPos(), f"Assigned to {name}", view)
+                return True
+        return super().helpEvent(event, view, option, index)

@@ -10,8 +10,17 @@ column's menu. No arrow key ever reaches the scroll area around the board.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
-from PySide6.QtCore import QMimeData, QPoint, QRect, Qt, Signal
+from PySide6.QtCore import (
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -25,17 +34,19 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView
 
 from lanban.model.errors import BoardError
 
-from .card_delegate import CARD_HEIGHT, CARD_MARGIN, CardDelegate
-from .column_model import ColumnModel, IdRole
+from .card_delegate import CardDelegate
+from .column_model import ColumnModel, IdRole, TicketRole
 from .controller import BoardController
 from .theme import Palette, safe_color
 
 AUTO_SCROLL_MARGIN = 32  # px from a column's top or bottom where a drag scrolls it
+LAYOUT_BATCH = 200  # cards laid out before the first paint; the rest follow
 ARROWS = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right)
 
 
@@ -54,7 +65,10 @@ class TicketListView(QListView):
         self.setModel(model)
         self.delegate = CardDelegate(self)
         self.setItemDelegate(self.delegate)
-        self.setUniformItemSizes(True)
+        # cards are as tall as their content; a long column lays out in batches
+        self.setUniformItemSizes(False)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(LAYOUT_BATCH)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
@@ -140,6 +154,29 @@ class TicketListView(QListView):
             self.select_row(row - 1)
         elif rows and row < 0:
             self.select_row(rows - 1)
+
+    # ------------------------------------------------------ cards' heights
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.scheduleDelayedItemsLayout()  # titles wrap anew: heights change
+
+    def dataChanged(
+        self,
+        top_left: QModelIndex | QPersistentModelIndex,
+        bottom_right: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        super().dataChanged(top_left, bottom_right, roles)
+        if roles and TicketRole not in roles:
+            return  # presence: the same height
+        model = self.model()
+        for row in range(top_left.row(), bottom_right.row() + 1):
+            index = model.index(row, 0)
+            if self.visualRect(index).height() != self.sizeHintForIndex(index).height():
+                self.scheduleDelayedItemsLayout()  # a title or the bottom row changed
+                return
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         super().focusInEvent(event)
@@ -288,11 +325,10 @@ class TicketListView(QListView):
     def _y_for(self, visible_full: list[str], index: int) -> int:
         model = self.column_model()
         shown = model.ticket_ids
-        row_height = CARD_HEIGHT + 2 * CARD_MARGIN
         # the drop point is before the index-th ticket (of those not being moved)
         anchor = visible_full[index] if index < len(visible_full) else None
         if anchor is not None and anchor in shown:
             return self.visualRect(model.index(shown.index(anchor))).top()
         if shown:
-            return self.visualRect(model.index(len(shown) - 1)).top() + row_height
+            return self.visualRect(model.index(len(shown) - 1)).bottom() + 1
         return 4

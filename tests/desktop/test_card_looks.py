@@ -1,0 +1,132 @@
+"""Cards as tall as their content (issue 10, Looks): the title takes one to three
+lines, then it is elided; assignees show as avatars in their colour."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QApplication
+
+from lanban.desktop.card_layout import title_lines
+from lanban.desktop.theme import text_on
+from lanban.sync.store import Store
+from tests.desktop.harness import App, make_board, open_app, pause_events, settle
+
+Run = Callable[[Awaitable[Any]], Any]
+WORD = "word "
+
+
+def heights(app: App, column: str) -> list[int]:
+    view = app.column(column).view
+    view.executeDelayedItemsLayout()
+    return [
+        view.visualRect(view.model().index(r, 0)).height() for r in range(view.model().rowCount())
+    ]
+
+
+def test_title_lines_wrap_to_three_then_elide(qapp: QApplication) -> None:
+    font = QFont()
+    assert title_lines("Fix login", 200, font) == ["Fix login"]
+    long = title_lines(WORD * 60, 200, font)
+    assert len(long) == 3 and long[-1].endswith("…")
+    # scripts without spaces wrap too, and keep their characters
+    cjk = title_lines("修复登录页面在窄窗口中的显示问题" * 4, 150, font)
+    assert len(cjk) == 3 and cjk[0].startswith("修复登录") and cjk[-1].endswith("…")
+    emoji = title_lines("🚀 launch " * 30, 150, font)
+    assert emoji[0].startswith("🚀 launch") and "\ufffd" not in "".join(emoji)
+    assert title_lines("", 200, font) == [""]
+
+
+def test_cards_grow_with_their_title_up_to_three_lines(tmp_path: Path, run: Run) -> None:
+    titles = ["Short", WORD * 8, WORD * 14, WORD * 22, WORD * 80]
+    make_board(Store(tmp_path), tickets={"To do": titles})
+
+    async def go() -> None:
+        async with open_app(tmp_path) as app:
+            app.window.resize(1280, 900)
+            view = app.column("To do").view
+            await settle(lambda: view.viewport().width() > 200)
+            await pause_events()
+            font = view.font()
+            width = view.delegate.metrics(font).title_width(view.viewport().width())
+            counts = [len(title_lines(t, width, font)) for t in titles]
+            assert counts[0] == 1 and counts[-1] == 3 and sorted(counts) == counts
+            assert set(counts) == {1, 2, 3}, counts  # the titles were chosen so
+            h = heights(app, "To do")
+            line = view.fontMetrics().lineSpacing()
+            for count, height in zip(counts, h, strict=True):
+                assert height == h[0] + (count - 1) * line
+            assert h[-1] == h[-2] or counts[-2] < 3  # never more than three lines
+
+            # a title changed (here or by a peer): the card's height follows
+            ticket = app.board.ticket("#1").id
+            app.board.edit_ticket(ticket, title=WORD * 80)
+            await settle(lambda: heights(app, "To do")[0] == h[-1], what="the card to grow")
+            # narrower: titles wrap anew, cards grow
+            before = heights(app, "To do")
+            app.column("To do").setFixedWidth(230)
+
+            def expected() -> list[int]:
+                width = view.delegate.metrics(font).title_width(view.viewport().width())
+                model = app.column("To do").model
+                lines = [
+                    len(title_lines(model.ticket(t).title, width, font)) for t in model.ticket_ids
+                ]
+                return [h[0] + (n - 1) * line for n in lines]
+
+            await settle(lambda: heights(app, "To do") == expected(), what="narrow cards laid out")
+            assert sum(heights(app, "To do")) > sum(before)
+
+    run(go())
+
+
+def test_assignee_avatars_in_their_colour_with_readable_initials(tmp_path: Path, run: Run) -> None:
+    make_board(Store(tmp_path), tickets={"To do": ["Fix login"]})
+
+    async def go() -> None:
+        async with open_app(tmp_path) as app:
+            app.window.resize(1280, 900)
+            ticket = app.board.ticket("#1").id
+            app.board.edit_ticket(ticket, assignees=["Ada Lovelace", "Zed Unknown"])
+            view = app.column("To do").view
+            await settle(lambda: view.model().rowCount() == 1)
+            await pause_events(0.1)
+            delegate = view.delegate
+            # me (Ada) in my colour; someone the board does not know, a stable colour
+            assert delegate.person_color("Ada Lovelace") == QColor("#e91e63")
+            other = delegate.person_color("Zed Unknown")
+            assert other == delegate.person_color("zed unknown")
+            view.executeDelayedItemsLayout()
+            rect = view.visualRect(view.model().index(0, 0))
+            image = view.viewport().grab().toImage()
+            ratio = image.devicePixelRatio()
+            option = _option(view, rect)
+            ticket_now = app.board.ticket(ticket)
+            metrics = delegate.metrics(view.font())
+            y = rect.bottom() - 4 - 8 - metrics.avatar // 2  # the avatars' middle
+            found = {}
+            for x in range(rect.right() - 4, rect.right() - 80, -1):
+                name = delegate.assignee_at(option, ticket_now, x, y)
+                if name and name not in found:
+                    found[name] = QPoint(x - 3, y - 2)  # inside the disc, beside the text
+            assert set(found) == {"Ada Lovelace", "Zed Unknown"}
+            ada = found["Ada Lovelace"]
+            pixel = image.pixelColor(QPoint(int(ada.x() * ratio), int(ada.y() * ratio)))
+            assert abs(pixel.red() - 0xE9) < 30 and abs(pixel.green() - 0x1E) < 30, pixel.name()
+            assert text_on(QColor("#ffeb3b")) == QColor("black")
+            assert text_on(QColor("#3f51b5")) == QColor("white")
+
+    run(go())
+
+
+def _option(view: Any, rect: Any) -> Any:
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    option = QStyleOptionViewItem()
+    option.rect = rect
+    option.font = view.font()
+    return option
