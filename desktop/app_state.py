@@ -37,6 +37,7 @@ class Settings(QObject):
     identityChanged = Signal()  # name or colour
     relayChanged = Signal()
     themeChanged = Signal()
+    pointersChanged = Signal()
 
     def __init__(
         self,
@@ -58,6 +59,7 @@ class Settings(QObject):
         self._theme: str | None = theme if theme in THEMES else None
         self._last_board = str(saved.get("last_board") or "")
         self._window = str(saved.get("window") or "")
+        self._pointers = saved.get("pointers") is not False  # on unless turned off
 
     @classmethod
     def load(cls, store: Store, name: str | None = None) -> Settings:
@@ -111,6 +113,17 @@ class Settings(QObject):
             return b""
 
     @property
+    def show_pointers(self) -> bool:
+        """Teammates' mouse pointers over the board (View menu); mine goes out only then."""
+        return self._pointers
+
+    def set_show_pointers(self, on: bool) -> None:
+        if on != self._pointers:
+            self._pointers = on
+            self._remember(pointers=on)
+            self.pointersChanged.emit()
+
+    @property
     def needs_name(self) -> bool:
         return not self._name
 
@@ -141,7 +154,7 @@ class Settings(QObject):
         self._window = base64.b64encode(geometry).decode("ascii")
         self._remember(window=self._window or None)
 
-    def _remember(self, **values: str | None) -> None:
+    def _remember(self, **values: str | bool | None) -> None:
         """Where the user left the app: not worth an error if the disk refuses it."""
         with contextlib.suppress(OSError, StoreError):
             self._store.set_settings(**values)

@@ -51,6 +51,21 @@ class Focus:
 
 
 @dataclass(frozen=True)
+class Pointer:
+    """A mouse pointer over the board, anchored to what it is over so it lands on
+    the same card in any window: a card (``ticket``) or, between cards, its column;
+    ``x``, ``y`` are fractions of that card's or column's width and height."""
+
+    column: str
+    ticket: str  # "" over a column, not a card
+    x: float
+    y: float
+
+    def state(self) -> dict[str, Any]:
+        return {"column": self.column, "ticket": self.ticket, "x": self.x, "y": self.y}
+
+
+@dataclass(frozen=True)
 class Peer:
     """Another client on this board, from its (untrusted) awareness state."""
 
@@ -65,6 +80,7 @@ class Peer:
     cursor: Cursor | None = None
     focus: Focus | None = None
     selected: str | None = None  # the card selected on their board
+    pointer: Pointer | None = None  # their mouse over the board
 
 
 def _text(value: object, limit: int = 64) -> str | None:
@@ -91,6 +107,22 @@ def _focus(value: object) -> Focus | None:
     return Focus(ticket, str(field), since)
 
 
+def _fraction(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if -1.0 <= value <= 2.0 else None  # also refuses NaN
+
+
+def _pointer(value: object) -> Pointer | None:
+    if not isinstance(value, dict):
+        return None
+    column, ticket = _text(value.get("column")), value.get("ticket")
+    x, y = _fraction(value.get("x")), _fraction(value.get("y"))
+    if column is None or not isinstance(ticket, str) or x is None or y is None:
+        return None
+    return Pointer(column, ticket[:64], x, y)
+
+
 def parse_peer(client_id: int, state: dict[str, Any]) -> Peer:
     user = state.get("user") if isinstance(state.get("user"), dict) else {}
     assert isinstance(user, dict)
@@ -113,6 +145,7 @@ def parse_peer(client_id: int, state: dict[str, Any]) -> Peer:
         _cursor(state.get("cursor")),
         _focus(state.get("focus")),
         _text(state.get("selected")),
+        _pointer(state.get("pointer")),
     )
 
 
@@ -229,6 +262,11 @@ class BoardController(QObject):
         self._selected = ticket_id
         self._field("selected", ticket_id)
 
+    def set_pointer(self, pointer: Pointer | None) -> None:
+        """My mouse over this board (None: it left, or the window lost the focus);
+        peer_pointers.py sends it at most 20 times a second, only while it moves."""
+        self._field("pointer", None if pointer is None else pointer.state())
+
     def set_typing(self, ticket_id: str, field: str = "comments") -> None:
         """I type in this field of the ticket ("typing" names the ticket, as older
         releases read it; "typing_field" where: PROTOCOL.md section 1)."""
@@ -319,6 +357,10 @@ class BoardController(QObject):
             for p in self.peers()
             if p.cursor is not None and (p.cursor.ticket, p.cursor.field) == (ticket_id, field)
         ]
+
+    def pointers(self) -> list[tuple[Peer, Pointer]]:
+        """The others' mouse pointers over this board."""
+        return [(p, p.pointer) for p in self.peers() if p.pointer is not None]
 
     def field_holder(self, ticket_id: str, field: str) -> Peer | None:
         """The peer who holds this field of the ticket (so I may not edit it), or

@@ -34,6 +34,7 @@ from .filters import FilterBar, changes_assignees
 from .icons import app_icon, retint, set_icon
 from .node_facade import NodeFacade
 from .notices import BoardNotes, ErrorBar, Toasts
+from .peer_pointers import PeerPointers
 from .presence_bar import PresenceBar
 from .prompts import message_box, open_dialog
 from .renumbering import NumberWatch
@@ -190,6 +191,11 @@ class MainWindow(QMainWindow):
         board.addSeparator()
         action(board, "T&rash…", self.show_trash, None, "trash")
         action(board, "&Peers…", self.show_peers, None, "users")
+        view_menu = self.menuBar().addMenu("&View")
+        self.pointers_action = QAction("Show teammates' &pointers", self, checkable=True)
+        self.pointers_action.setChecked(self.settings.show_pointers)
+        self.pointers_action.toggled.connect(self.settings.set_show_pointers)
+        view_menu.addAction(self.pointers_action)
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&About Lanban", self.about)
 
@@ -227,6 +233,7 @@ class MainWindow(QMainWindow):
             if ignored:  # once per board and session (issue 9)
                 self.messages.notify(ignored, 10000)
             view = BoardView(controller)
+            PeerPointers(view, self.settings)  # a child of the view
             view.openTicket.connect(self.open_ticket)
             self.views[board_id] = view
             self.stack.addWidget(view)
