@@ -17,7 +17,7 @@ from lanban.model.limits import DEFAULT_COLUMNS, DEFAULT_LABEL_COLOR
 from lanban.sync.runner import port_number
 from lanban.sync.store import StoreError
 
-from . import card_commands, commands, network_commands
+from . import card_commands, commands, history_commands, network_commands
 from .version import VersionAction
 
 
@@ -254,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
 
     card_commands.add_parsers(cmd, sub)
+    history_commands.add_history_commands(cmd, bsub, tsub)
     network_commands.add_network_commands(cmd, sub, add_network_options)
     return parser
 

@@ -175,22 +175,23 @@ def board_list(ctx: Context) -> None:
 
 def board_show(ctx: Context) -> None:
     with ctx.board() as bf:
-        board = bf.board
-        warn_ignored(board)
-        if ctx.args.json:
-            out_json(export_board(board))
-            return
-        labels = {lb.id: lb.name for lb in board.labels()}
-        out(f"{board.title}  ({board.id})")
-        for column in board.columns():
-            tickets = board.tickets(column.id)
-            limit = f"/{column.wip_limit}" if column.wip_limit else ""
-            over = (
-                "  OVER WIP LIMIT" if column.wip_limit and len(tickets) > column.wip_limit else ""
-            )
-            out(f"\n== {column.title} ({len(tickets)}{limit}){over}")
-            for t in tickets:
-                out("  " + ticket_line(board, t, labels))
+        warn_ignored(bf.board)
+        show_board(bf.board, as_json=ctx.args.json)
+
+
+def show_board(board: Board, *, as_json: bool) -> None:
+    if as_json:
+        out_json(export_board(board))
+        return
+    labels = {lb.id: lb.name for lb in board.labels()}
+    out(f"{board.title}  ({board.id})")
+    for column in board.columns():
+        tickets = board.tickets(column.id)
+        limit = f"/{column.wip_limit}" if column.wip_limit else ""
+        over = "  OVER WIP LIMIT" if column.wip_limit and len(tickets) > column.wip_limit else ""
+        out(f"\n== {column.title} ({len(tickets)}{limit}){over}")
+        for t in tickets:
+            out("  " + ticket_line(board, t, labels))
 
 
 def board_repair(ctx: Context) -> int:

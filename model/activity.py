@@ -85,8 +85,8 @@ class Activity:
             "label_deleted": f"deleted label {b}",
             "board_created": f"created the board {a}",
             "board_renamed": f"renamed the board to {a}",
-            "member_added": f"added member {a}",
-            "member_changed": f"changed member {a}",
+            "member_added": f"added member {a}" if self.after else "added a member",
+            "member_changed": f"changed member {a}" if self.after else "changed a member",
         }
         return phrases.get(self.kind, self.kind)
 

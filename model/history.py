@@ -128,75 +128,78 @@ def _place(structs: Structs) -> list[Where]:
     """Each item's (root, entity, field, key).
 
     An item with a left origin sits where its origin sits (yjs writes no
-    parent for it); an origin inside a run of text is found by the run's
-    first id. Origins and parents in items read later are resolved in
-    further passes. Equal places are one tuple (fewer objects to keep).
+    parent for it), one with only a right origin where that sits, and an
+    origin may lie inside a run of text. What an item depends on is placed
+    first (origins may come later in the update, from another client).
+    Equal places are one tuple (fewer objects to keep).
     """
     n = len(structs)
-    places: list[Where] = [_NOWHERE] * n
-    where: dict[int, Where] = {}  # item id -> place
-    containers: dict[int, tuple[str, str, str | None]] = {}  # a type's item id -> what is inside
-    runs: dict[int, list[tuple[int, int]]] = {}  # client -> (first clock, length) of its runs
-    shared: dict[Where, Where] = {}
-    clients, clocks, lengths = structs.client, structs.clock, structs.length
+    places: list[Where | None] = [None] * n
+    clients, clocks = structs.client, structs.clock
     origins, parents, keys, kinds = structs.origin, structs.parent, structs.key, structs.kind
-    pending: range | list[int] = range(n)
-    while pending:
-        later = []
-        for i in pending:
-            origin = origins[i]
-            parent = parents[i]
-            place: Where | None
+    spans: dict[int, tuple[int, int]] = {}  # client -> its items' index range (one block each)
+    for i, client in enumerate(clients):
+        first, _ = spans.get(client, (i, i))
+        spans[client] = (first, i + 1)
+    shared: dict[Where, Where] = {}
+
+    def find(item: int) -> int:
+        """The index of the item holding ``item`` (an id), or -1."""
+        span = spans.get(item >> CLOCK_BITS)
+        if span is None:
+            return -1
+        clock = item & _CLOCK_MASK
+        j = bisect_right(clocks, clock, span[0], span[1]) - 1
+        if j < span[0] or clock >= clocks[j] + structs.length[j]:
+            return -1
+        return j
+
+    for start in range(n):
+        if places[start] is not None:
+            continue
+        stack = [start]
+        while stack:
+            i = stack[-1]
+            origin, parent = origins[i], parents[i]
+            dep = -2  # -2: none needed
             if origin != NO_ID:
-                place = where.get(origin) or _inside(where, runs, origin)
-            elif kinds[i] & RIGHT and type(parent) is int:
-                place = where.get(parent) or _inside(where, runs, parent)
+                dep = find(origin)
+            elif type(parent) is int:
+                dep = find(parent)
+            if dep >= 0 and places[dep] is None and len(stack) <= n:
+                stack.append(dep)
+                continue
+            stack.pop()
+            found: Where
+            if dep == -1:
+                found = _NOWHERE  # depends on what the update does not hold
+            elif dep >= 0:
+                outer = places[dep] or _NOWHERE
+                if origin != NO_ID or kinds[i] & RIGHT:
+                    found = outer  # beside it: the same place
+                elif kinds[dep] & 0xFF != TYPE:
+                    found = _NOWHERE
+                else:  # inside it: a field of an entity, or deeper
+                    key = keys[i]
+                    inner = outer[2]
+                    if outer[0] == "":
+                        found = _NOWHERE
+                    elif inner is None and outer[0] != "board":
+                        found = (outer[0], outer[1], key, key)
+                    else:
+                        found = (outer[0], outer[1], inner, key)
             elif type(parent) is str:
                 key = keys[i]
                 found = (
                     ("board", "", key, key) if parent == "board" else (parent, key or "", None, key)
                 )
-                place = shared.setdefault(found, found)
-            elif type(parent) is int:
-                inner = containers.get(parent)
-                if inner is None:
-                    place = None
-                else:
-                    key = keys[i]
-                    found = (inner[0], inner[1], key if inner[2] is None else inner[2], key)
-                    place = shared.setdefault(found, found)
             else:
-                place = _NOWHERE
-            if place is None:
-                later.append(i)
-                continue
-            client, clock = clients[i], clocks[i]
-            item = client << CLOCK_BITS | clock
-            where[item] = place
-            places[i] = place
-            if lengths[i] > 1:
-                runs.setdefault(client, []).append((clock, lengths[i]))
-            if kinds[i] & 0xFF == TYPE:
-                containers[item] = place[:3]
-        if len(later) == len(pending):  # what is nowhere stays out of the history
-            break
-        pending = later
-        for found_runs in runs.values():
-            found_runs.sort()
-    return places
+                found = _NOWHERE
+            places[i] = shared.setdefault(found, found)
+    return [p or _NOWHERE for p in places]
 
 
-def _inside(
-    where: dict[int, Where], runs: dict[int, list[tuple[int, int]]], at: int
-) -> Where | None:
-    client, clock = at >> CLOCK_BITS, at & ((1 << CLOCK_BITS) - 1)
-    found = runs.get(client)
-    if not found:
-        return None
-    i = bisect_right(found, (clock, 1 << 62)) - 1
-    if i < 0 or found[i][0] + found[i][1] <= clock:
-        return None
-    return where.get(client << CLOCK_BITS | found[i][0])
+_CLOCK_MASK = (1 << CLOCK_BITS) - 1
 
 
 # ------------------------------------------------------------------ changes

@@ -70,20 +70,30 @@ class TimeTravel:
 
     def __init__(self, history: History) -> None:
         self.history = history
-        self._gone = _deletion_moments(history)
+        # deletions by the moment they happened; per client, its changes' moments and ends
+        gone = sorted(_deletion_moments(history), key=lambda g: g[3])
+        self._gone = gone
+        self._gone_moments = [g[3] for g in gone]
+        self._moments: dict[int, list[int]] = {}
+        self._ends: dict[int, list[int]] = {}
+        for k, change in enumerate(history.changes):
+            self._moments.setdefault(change.client, []).append(k)
+            ends = self._ends.setdefault(change.client, [])
+            ends.append(max(change.end, ends[-1]) if ends else change.end)
 
     def snapshot(self, index: int) -> bytes:
         """The pycrdt snapshot (as Board.snapshot() encodes one) of moment ``index``."""
-        changes = self.history.changes
-        if not 0 <= index < len(changes):
-            raise IndexError(f"no moment {index} (there are {len(changes)})")
+        count = len(self.history.changes)
+        if not 0 <= index < count:
+            raise IndexError(f"no moment {index} (there are {count})")
         state: dict[int, int] = {}
-        for change in changes[: index + 1]:
-            if change.end > state.get(change.client, 0):
-                state[change.client] = change.end
+        for client, ks in self._moments.items():
+            j = bisect_right(ks, index) - 1
+            if j >= 0:
+                state[client] = self._ends[client][j]
         deleted: dict[int, list[tuple[int, int]]] = {}
-        for client, clock, length, gone in self._gone:
-            if gone <= index and clock < state.get(client, 0):
+        for client, clock, length, _ in self._gone[: bisect_right(self._gone_moments, index)]:
+            if clock < state.get(client, 0):
                 deleted.setdefault(client, []).append((clock, length))
         return _encode(deleted, state)
 

@@ -1,6 +1,6 @@
 """Run every benchmark and print each figure against its reference, measured in this run.
 
-python -m tests.benchmarks.run [NAME ...]     (NAME: model, sync, discovery, ui)
+python -m tests.benchmarks.run [NAME ...]     (NAME: model, sync, discovery, ui, history, ...)
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ SUITES = {
     "ui": "tests.benchmarks.bench_ui",
     "update_check": "tests.benchmarks.bench_update_check",
     "relay_crowd": "tests.benchmarks.bench_relay_crowd",
+    "history": "tests.benchmarks.bench_history",
 }
 
 
