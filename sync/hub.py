@@ -22,10 +22,10 @@ from lanban.model.reading import printable
 
 from .access import GatedSession, may_write
 from .identity import NodeKey, verify_proof
+from .key_keeper import KeyKeeper
 from .link import Link, LinkKind
 from .member_invites import INVITE_CLAIM_META, admit, claim_from_store
 from .presence import Presence
-from .rekey import KeyKeeper
 from .status import BoardStatus, NodeEvent, NodeListener
 from .store import BoardFile
 from .update_guard import UpdateGuard

@@ -6,20 +6,14 @@ key for the next *epoch*, sealed to each remaining member's key-agreement key
 (:mod:`lanban.model.board_keys`). From then on nodes use the new key for
 handshakes, discovery tags and invites, so the removed member can no longer link.
 
-- A member online during the removal gets the entry through the document:
-  :meth:`KeyKeeper.after_change` opens its box and keeps the key.
-- A member offline then later dials with an old epoch's key; the responder
-  recognises it (:mod:`.secure`) and answers *re-key only*
-  (:meth:`KeyKeeper.answer_old_epoch`): after the identity proof, a current member
-  gets the entries sealed to it (a KEYS message) and the link closes; nobody gets
-  board data on such a link. The member keeps the key and dials again.
-- Links of a member marked removed close as soon as the removal is in the
-  board (after the transaction that brought it, before anything else is sent).
+This module holds the pieces that need no links: removing (:func:`remove`),
+publishing key-agreement keys, taking keys up (:func:`adopt`), the KEYS message,
+and the names derived from a key. What a board's hub does with them on its links
+is :mod:`.key_keeper`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -27,15 +21,13 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
-from websockets.exceptions import ConnectionClosed
 
 from lanban.model.board import Board
-from lanban.model.board_keys import KeyEntry, add_key_entry, entry_count, key_entries
+from lanban.model.board_keys import KeyEntry, add_key_entry, key_entries
 from lanban.model.errors import BoardError
 from lanban.model.members import (
     Role,
@@ -44,19 +36,15 @@ from lanban.model.members import (
     remove_member,
     role_of,
     set_kex,
-    watch_members,
 )
 
-from .identity import NodeKey, b64url, public_key, unb64url, verify_proof
+from .identity import NodeKey, b64url, public_key, unb64url
 from .key_delivery import kex_fields, member_kex, open_board_key, seal_board_key
 from .key_epochs import KEYS_MESSAGE, current_epoch, reload, store_key
-from .protocol import MAX_NODE_INFO_BYTES, NODE_INFO
-from .secure import BOARD_KEY_BYTES, HANDSHAKE_TIMEOUT_SECONDS, SecureError
+from .secure import BOARD_KEY_BYTES, SecureError
 
 if TYPE_CHECKING:
     from .board_file import BoardFile
-    from .hub import BoardHub
-    from .link import Link
 
 log = logging.getLogger("lanban.node")
 
@@ -99,7 +87,9 @@ def remove(file: BoardFile, me: NodeKey, target: str) -> Removal:
     if theirs is Role.OWNER:
         raise BoardError("the board's owner cannot be removed")
     reload(file)
-    epoch = current_epoch(file) + 1
+    # Past every epoch the board has seen: someone who joined with a later invite
+    # holds its key as epoch 0 of its own file.
+    epoch = max([current_epoch(file)] + [e.epoch for e in key_entries(board)]) + 1
     key = secrets.token_bytes(BOARD_KEY_BYTES)
     publish_own_kex(board, me)
     sealed, without = {}, []
@@ -169,7 +159,7 @@ def adopt(file: BoardFile, me: NodeKey, entries: list[KeyEntry]) -> list[int]:
     for entry in entries:
         if entry.epoch in file.keys or me.member_id not in entry.sealed:
             continue
-        if not _trusted(file.board, file.board_id, entry):
+        if not trusted(file.board, file.board_id, entry):
             log.warning(
                 "board %s: ignored key epoch %d (not signed by an owner or admin)",
                 file.board_id,
@@ -187,7 +177,7 @@ def adopt(file: BoardFile, me: NodeKey, entries: list[KeyEntry]) -> list[int]:
     return kept
 
 
-def _trusted(board: Board, board_id: str, entry: KeyEntry) -> bool:
+def trusted(board: Board, board_id: str, entry: KeyEntry) -> bool:
     role = role_of(board, entry.by)
     signer = public_key(entry.by)
     if role is None or not role.manages_members or signer is None:
@@ -277,208 +267,3 @@ def read_keys_message(payload: bytes) -> list[KeyEntry]:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in e.sealed.items()):
             raise SecureError("malformed keys message: sealed keys")
     return entries
-
-
-# -------------------------------------------------------------------- a hub's
-
-
-class KeyKeeper:
-    """A board hub's part in removals: key epochs, kex publishing, shutting links."""
-
-    def __init__(self, hub: BoardHub) -> None:
-        self.hub = hub
-        self._epoch = current_epoch(hub.file)
-        self._entries_seen = -1  # size of the keys map when last read
-        self.shut_out = 0  # links of removed members closed (for tests and logs)
-        self.refused_old = 0  # links under an old epoch's key refused
-        self._members_touched = True  # the member list changed since last checked
-        self._rotated = False  # a trusted keys entry names our epoch-0 key (a late joiner)
-        self._room = ""  # the relay room our relay links use
-        self._take_up_keys(force=True)
-
-    @property
-    def file(self) -> BoardFile:
-        return self.hub.file
-
-    def node_info(self) -> dict[str, Any]:
-        """The NODE_INFO fields that publish this node's key-agreement key."""
-        key = self.hub.node_key
-        return {} if key is None else kex_fields(key, key.kex)
-
-    def listen(self) -> Callable[[], None]:
-        """Follow the board's changes (:meth:`after_change`); returns how to stop."""
-        board = self.file.board
-        stops = [
-            watch_members(board, self._touch),
-            board.on_update(self.after_change, after_commit=True),
-        ]
-
-        def stop_all() -> None:
-            for stop in stops:
-                stop()
-
-        return stop_all
-
-    def _touch(self) -> None:
-        self._members_touched = True
-
-    def after_change(self, update: bytes, source: object) -> None:
-        """After every transaction: take up new keys, close removed members' links."""
-        try:
-            if self._members_touched:
-                self._members_touched = False
-                self._shut_out()
-            self._take_up_keys()
-        except Exception:  # never fail the write that called us
-            log.exception("board %s: checking members after a change", self.hub.id)
-
-    def tick(self) -> None:
-        try:
-            reload(self.file)  # a CLI command may have rotated the key
-            self._take_up_keys(force=True)
-            key = self.hub.node_key
-            if key is not None:
-                publish_own_kex(self.file.board, key)
-        except Exception:
-            log.exception("board %s: key housekeeping", self.hub.id)
-
-    def peer_identified(self, link: Link, peer: str, info: dict[str, Any]) -> None:
-        board, key = self.file.board, self.hub.node_key
-        entry = member(board, peer)
-        if entry is not None and entry.removed:
-            self._close_removed(link)
-            return
-        if key is not None and record_peer_kex(board, key.member_id, peer, info):
-            log.info("%r: published member %s's key-agreement key", link, peer)
-
-    def received_keys(self, link: Link, payload: bytes) -> None:
-        key = self.hub.node_key
-        if key is None:
-            return
-        kept = adopt(self.file, key, read_keys_message(payload))
-        if kept:
-            log.info("%r: got the board key of epoch %d", link, max(kept))
-            self._epoch_changed()
-
-    def _take_up_keys(self, *, force: bool = False) -> None:
-        root_size = entry_count(self.file.board)
-        if root_size != self._entries_seen or force:
-            self._entries_seen = root_size
-            key = self.hub.node_key
-            if root_size:
-                entries = key_entries(self.file.board)
-                if key is not None:
-                    adopt(self.file, key, entries)
-                self._rotated = self._rotated or self._named_by(entries)
-        if current_epoch(self.file) != self._epoch:
-            self._epoch_changed()
-        room = self.relay_room()
-        if room != self._room:
-            self._room = room
-            for link in list(self.hub.links.values()):
-                if link.channel is None:  # a relay link: on to the new room
-                    link.close(REASON_NEW_ROOM)
-
-    def relay_room(self) -> str:
-        """The board's room on a relay: its id until its key is rotated, then a name
-        only holders of the key can make (PROTOCOL.md 7.6)."""
-        file = self.file
-        if current_epoch(file) == 0 and not self._rotated:
-            return file.board_id
-        return relay_room(file.key)
-
-    def _named_by(self, entries: list[KeyEntry]) -> bool:
-        """Whether a trusted entry names our (only) key as a rotated one: we joined
-        with an invite made after a removal."""
-        key, board_id = self.file.key, self.file.board_id
-        return any(
-            hmac.compare_digest(e.check, key_check(key, board_id, e.epoch))
-            and _trusted(self.file.board, board_id, e)
-            for e in entries
-        )
-
-    def _epoch_changed(self) -> None:
-        """Every peer link was made under an older key: members link again under the
-        new one (dialling with it), anyone else is out."""
-        self._epoch = current_epoch(self.file)
-        for link in list(self.hub.links.values()):
-            peer = self.hub.members.get(link.id, "")
-            if link.channel is None:
-                continue  # a relay link: no board key involved
-            if peer and role_of(self.file.board, peer) is not None:
-                link.close(REASON_NEW_KEY)
-            else:
-                link.close(REASON_NOT_MEMBER)
-
-    def _shut_out(self) -> None:
-        board = self.file.board
-        for link_id, peer in list(self.hub.members.items()):
-            entry = member(board, peer)
-            link = self.hub.links.get(link_id)
-            if link is not None and entry is not None and entry.removed and not link.close_reason:
-                self._close_removed(link)
-
-    def _close_removed(self, link: Link) -> None:
-        log.info("%r: closed: its member was removed from board %s", link, self.hub.id)
-        self.shut_out += 1
-        link.close(REASON_REMOVED)
-
-    # ------------------------------------------------------- re-key only
-
-    def is_old(self, link: Link) -> bool:
-        """Whether a peer dialled us with an old epoch's key (we dial with the newest)."""
-        channel = link.channel
-        if channel is None or link.info.initiator:
-            return False
-        return channel.epoch < current_epoch(self.file)
-
-    async def answer_old_epoch(self, link: Link, node_info: dict[str, Any] | None) -> str:
-        """Serve a link made under an old epoch's key: keys for a member, nothing else."""
-        channel, ws = link.channel, link.ws
-        assert channel is not None
-        try:
-            async with asyncio.timeout(HANDSHAKE_TIMEOUT_SECONDS):
-                frame = channel.open(await _binary(ws))
-            if frame[:1] != bytes([NODE_INFO]) or len(frame) > MAX_NODE_INFO_BYTES + 1:
-                raise SecureError("no node info")
-            info = json.loads(frame[1:])
-            if not isinstance(info, dict):
-                raise SecureError("node info is not an object")
-            peer = verify_proof(info, channel.binding, peer_initiator=True)
-        except (SecureError, ValueError, RecursionError, TimeoutError, ConnectionClosed) as exc:
-            return await self._refuse(link, REASON_NOT_MEMBER, f"no identity ({exc})")
-        entry = member(self.file.board, peer) if peer else None
-        if entry is None or entry.removed:
-            why = REASON_REMOVED if entry is not None else REASON_NOT_MEMBER
-            return await self._refuse(link, why, f"member {peer or '(none)'}")
-        boxes = [
-            e
-            for e in key_entries(self.file.board)
-            if e.epoch > channel.epoch
-            and peer in e.sealed
-            and _trusted(self.file.board, self.file.board_id, e)
-        ]
-        if not boxes:
-            return await self._refuse(link, REASON_NO_BOX, f"member {peer}")
-        key = self.hub.node_key
-        if key is None:  # a node without an identity cannot prove who sends the keys
-            return await self._refuse(link, REASON_NO_BOX, "this node has no identity")
-        mine = (node_info or {}) | key.proof(channel.binding, initiator=False)
-        for message in (bytes([NODE_INFO]) + json.dumps(mine).encode(), keys_message(boxes)):
-            await ws.send(channel.seal(message))
-        log.info("%r: sent member %s the board key of epoch %d", link, peer, boxes[-1].epoch)
-        await ws.close(1000, REASON_REKEYED)
-        return REASON_REKEYED
-
-    async def _refuse(self, link: Link, reason: str, detail: str) -> str:
-        self.refused_old += 1
-        log.info("%r: refused a link under an old board key: %s (%s)", link, reason, detail)
-        await link.ws.close(CLOSE_REFUSED, reason)
-        return reason
-
-
-async def _binary(ws: Any) -> bytes:
-    frame = await ws.recv()
-    if isinstance(frame, str):
-        raise SecureError("text frame")
-    return bytes(frame)

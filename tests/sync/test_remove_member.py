@@ -486,3 +486,27 @@ async def test_after_a_removal_members_move_to_a_relay_room_the_removed_cannot_n
                     what="Dan, joined after the removal, in the new room",
                 )
                 assert d.boards[board_id].keys.relay_room() == room
+
+
+def test_someone_who_joined_after_a_removal_rotates_past_the_boards_epochs(
+    tmp_path: Path,
+) -> None:
+    board_id, stores = team(tmp_path, "olga", "bob", "grace")
+    olga, bob = stores["olga"].signing_key(), stores["bob"].signing_key()
+    dan = Store(tmp_path / "dan")
+    with stores["olga"].open(board_id) as of:
+        for key in (olga, bob):
+            publish_own_kex(of.board, key)
+        remove(of, olga, stores["grace"].identity().member_id)
+        add_member(of.board, dan.identity().member_id, name="dan", role=Role.ADMIN)
+        key, state = of.key, of.board.get_update()
+    # Dan's file calls the board's epoch-1 key (his invite's) epoch 0.
+    with dan.add_board(Board.from_update(state), key=key, board_id=board_id) as df:
+        publish_own_kex(df.board, dan.signing_key())
+        removal = remove(df, dan.signing_key(), bob.member_id)
+        assert removal.epoch == 2
+        rotated, newest = df.board.get_update(), df.key
+    with stores["olga"].open(board_id) as of:
+        of.board.apply_update(rotated)
+        assert adopt(of, olga, key_entries(of.board)) == [2]
+        assert of.key == newest
