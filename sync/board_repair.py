@@ -35,7 +35,7 @@ from .update_log import BOARD_LAYOUT, StoreError, UpdateLog
 # After a damaged page, look this many sequence numbers ahead for the next
 # readable row (a page holds far fewer rows than this).
 PROBE_AHEAD = 10_000
-META_KEYS = ("board_id", "key", "relay", "relay_token", "title", "hints")
+META_KEYS = ("board_id", "key", "relay", "relay_token", "title", "hints", "key_epochs")
 SIDE_FILES = ("-wal", "-shm")
 
 

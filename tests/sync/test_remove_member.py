@@ -510,3 +510,17 @@ def test_someone_who_joined_after_a_removal_rotates_past_the_boards_epochs(
         of.board.apply_update(rotated)
         assert adopt(of, olga, key_entries(of.board)) == [2]
         assert of.key == newest
+
+
+def test_board_repair_keeps_every_epochs_key(tmp_path: Path) -> None:
+    from tests.sync.test_store_damage import _page_of, _smash
+
+    board_id, stores = team(tmp_path, "olga", "grace")
+    with stores["olga"].open(board_id) as bf:
+        remove(bf, stores["olga"].signing_key(), stores["grace"].identity().member_id)
+        keys, path = dict(bf.keys), bf.path
+    _smash(path, *_page_of(path, "sqlite_autoindex_meta_1"))
+    repaired = lanban(tmp_path / "olga", "board", "repair", board_id)
+    assert repaired.returncode == 0, repaired.stderr
+    with stores["olga"].open(board_id) as bf:
+        assert bf.keys == keys
