@@ -58,6 +58,12 @@ class Settings(QObject):
         theme = os.environ.get("LANBAN_THEME") or saved.get("theme")
         self._theme: str | None = theme if theme in THEMES else None
         self._last_board = str(saved.get("last_board") or "")
+        widths = saved.get("column_widths")
+        self._column_widths: dict[str, dict[str, int]] = {
+            str(board): {str(c): w for c, w in columns.items() if isinstance(w, int)}
+            for board, columns in (widths.items() if isinstance(widths, dict) else ())
+            if isinstance(columns, dict)
+        }
         self._window = str(saved.get("window") or "")
         self._pointers = saved.get("pointers") is not False  # on unless turned off
 
@@ -149,6 +155,22 @@ class Settings(QObject):
         if board_id != self._last_board:
             self._last_board = board_id
             self._remember(last_board=board_id or None)
+
+    def column_widths(self, board_id: str) -> dict[str, int]:
+        """Columns of a board the user resized: column id -> width in px."""
+        return dict(self._column_widths.get(board_id, {}))
+
+    def set_column_width(self, board_id: str, column_id: str, width: int) -> None:
+        """Remember a column's width (0: forget it, the column takes its natural width)."""
+        widths = self._column_widths.setdefault(board_id, {})
+        if width:
+            widths[column_id] = width
+        else:
+            widths.pop(column_id, None)
+        if not widths:
+            del self._column_widths[board_id]
+        with contextlib.suppress(OSError, StoreError):
+            self._store.set_settings(column_widths=self._column_widths or None)
 
     def set_window_geometry(self, geometry: bytes) -> None:
         self._window = base64.b64encode(geometry).decode("ascii")

@@ -29,6 +29,7 @@ from lanban.model.schema import Ticket
 
 from .board_selection import BoardSelection
 from .card_delegate import FRESH_SECONDS
+from .column_grip import clamp_width
 from .column_view import COLUMN_MIME, ColumnWidget
 from .controller import BoardController
 from .edge_scroll import EdgeScroller
@@ -140,6 +141,10 @@ class BoardView(QScrollArea):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the columns take the focus
         self.edge_scroller = EdgeScroller(self)
         self.people = PeopleColors(controller)  # assignees' colours on the cards
+        self._widths = {  # columns the user resized (saved in Settings)
+            column: clamp_width(width)
+            for column, width in controller.settings.column_widths(controller.board_id).items()
+        }
         self.strip = ColumnsStrip(controller.board_id)
         self.strip.columnDropped.connect(self._move_column)
         self.strip.dragHover.connect(self.edge_scroller.track)
@@ -208,6 +213,8 @@ class BoardView(QScrollArea):
                 widget.view.dragHover.connect(self.edge_scroller.track)
                 widget.view.dragEnded.connect(self.edge_scroller.stop)
                 widget.view.delegate.person_color = self.people.color
+                widget.set_width(self._widths.get(column.id, 0))
+                widget.widthChosen.connect(self._remember_width)
                 widget.model.set_filter(self._matches)
                 widget.set_read_only(self._read_only)
                 self.selection.attach(widget)
@@ -220,6 +227,13 @@ class BoardView(QScrollArea):
             widget.show()  # now, not when the layout gets to it: reveal() lays it out at once
         layout.addWidget(self.add_column_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addStretch(0)  # only what the columns, at their widest, leave
+
+    def _remember_width(self, column_id: str, width: int) -> None:
+        if width:
+            self._widths[column_id] = width
+        else:
+            self._widths.pop(column_id, None)
+        self.controller.settings.set_column_width(self.controller.board_id, column_id, width)
 
     def set_read_only(self, reason: str) -> None:
         """Show the board read-only while ``reason`` (why) is set; "" allows edits."""

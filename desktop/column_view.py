@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QLineEdit, QSizePolicy, QVBoxLayout
 
 from lanban.model.limits import MAX_WIP_LIMIT
 from lanban.model.schema import Column
 
+from .column_grip import COLUMN_MAX_WIDTH, COLUMN_MIN_WIDTH, ColumnGrip
 from .column_header import COLUMN_MIME, ColumnHeader
 from .column_model import ColumnModel
 from .controller import BoardController
 from .prompts import ask_int, confirm
 from .theme import Palette
 from .ticket_list import TicketListView
-
-COLUMN_MIN_WIDTH = 220
-COLUMN_MAX_WIDTH = 360
 
 __all__ = ["COLUMN_MAX_WIDTH", "COLUMN_MIME", "COLUMN_MIN_WIDTH", "ColumnWidget", "TicketListView"]
 
@@ -42,6 +40,7 @@ class ColumnWidget(QFrame):
     openTicket = Signal(str)
     moveAcross = Signal(str, int)
     moved = Signal(str)  # this column (id) moved by its menu: the board shows it
+    widthChosen = Signal(str, int)  # column id, width the user dragged it to (0: natural)
 
     def __init__(self, controller: BoardController, column: Column) -> None:
         super().__init__()
@@ -52,6 +51,11 @@ class ColumnWidget(QFrame):
         self.setMinimumWidth(COLUMN_MIN_WIDTH)
         self.setMaximumWidth(COLUMN_MAX_WIDTH)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.chosen_width = 0  # a width the user dragged it to; 0 = natural
+        self.grip = ColumnGrip(self)
+        self.grip.dragged.connect(self.set_width)
+        self.grip.released.connect(lambda width: self.widthChosen.emit(self.column.id, width))
+        self.grip.reset.connect(self._natural_width)
         self.model = ColumnModel(controller, column.id)
         self.view = TicketListView(self.model, controller)
         self.view.openTicket.connect(self.openTicket)
@@ -78,6 +82,23 @@ class ColumnWidget(QFrame):
         self.model.rowsRemoved.connect(self.header.update_count)
         self.model.modelReset.connect(self.header.update_count)
         self.apply_palette()
+
+    def set_width(self, width: int) -> None:
+        """Fix the column at ``width`` px (the user chose it); 0: share the board again."""
+        self.chosen_width = width
+        if width:
+            self.setFixedWidth(width)
+        else:
+            self.setMinimumWidth(COLUMN_MIN_WIDTH)
+            self.setMaximumWidth(COLUMN_MAX_WIDTH)
+
+    def _natural_width(self) -> None:
+        self.set_width(0)
+        self.widthChosen.emit(self.column.id, 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.grip.place()
 
     def apply_palette(self) -> None:
         pal = Palette()
@@ -177,7 +198,10 @@ class ColumnWidget(QFrame):
         confirm(
             self,
             "Delete column",
-            f"Delete {self.column.title!r}? Its {count} ticket(s) will show in the first "
-            "column until someone moves them; you can restore the column with Undo.",
+            f"Delete the column {self.column.title!r}?",
             delete,
+            verb="Delete column",
+            keep="Keep column",
+            detail=f"Its {count} ticket{'' if count == 1 else 's'} will show in the first "
+            "column until someone moves them. Undo brings the column back.",
         )

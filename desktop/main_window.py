@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSize, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
-    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -30,6 +29,7 @@ from .board_view import BoardView
 from .controller import BoardController
 from .dialogs import IdentityDialog, InviteDialog, JoinDialog, NewBoardDialog, TrashDialog
 from .elided_label import ElidedLabel
+from .empty_state import EmptyState
 from .filters import FilterBar, changes_assignees
 from .icons import app_icon, retint, set_icon
 from .node_facade import NodeFacade
@@ -102,8 +102,7 @@ class MainWindow(QMainWindow):
         self.header = BoardHeader(self.board_title, self.presence, self.filters, invite)
 
         self.stack = QStackedWidget()
-        self.empty = QLabel("Create a board, or join one with an invite code.")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty = EmptyState(self.new_board, self.join_board)
         self.stack.addWidget(self.empty)
         main = QWidget()
         main_layout = QVBoxLayout(main)
@@ -169,9 +168,7 @@ class MainWindow(QMainWindow):
         action(file, "&Rename board…", self.rename_board)
         action(file, "&Leave board…", self.leave_board)
         file.addSeparator()
-        action(
-            file, "&Settings…", self.edit_settings, QKeySequence.StandardKey.Preferences, "settings"
-        )
+        action(file, "&Settings…", self.edit_settings, "Ctrl+,", "settings")
         file.addSeparator()
         self.quit_action = action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = self.menuBar().addMenu("&Edit")

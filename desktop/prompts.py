@@ -16,6 +16,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
+from .question import Question
+
 
 def open_dialog[D: QDialog](dialog: D, on_accept: Callable[[], object] | None = None) -> D:
     """Show ``dialog`` window-modal; ``on_accept`` runs when the user accepts it.
@@ -75,21 +77,21 @@ def ask_int(
     return open_dialog(dialog)
 
 
-def confirm(parent: QWidget, title: str, text: str, on_yes: Callable[[], object]) -> QMessageBox:
-    """A Yes/No question; ``on_yes`` runs only for Yes."""
-    box = QMessageBox(
-        QMessageBox.Icon.Question,
-        title,
-        text,
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        parent,
-    )
-
-    def clicked(button: object) -> None:
-        if box.standardButton(button) == QMessageBox.StandardButton.Yes:  # type: ignore[arg-type]
-            on_yes()
-
-    box.buttonClicked.connect(clicked)
+def confirm(
+    parent: QWidget,
+    title: str,
+    heading: str,
+    on_yes: Callable[[], object],
+    *,
+    verb: str,
+    keep: str = "Cancel",
+    detail: str = "",
+    destructive: bool = True,
+) -> Question:
+    """Ask before doing something: buttons that say what they do (``verb``, ``keep``),
+    never Yes/No; ``on_yes`` runs only for the verb."""
+    box = Question(parent, title, heading, detail, verb, keep, destructive)
+    box.chosen.connect(lambda yes: on_yes() if yes else None)
     return open_dialog(box)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
 
 # Distinct, readable on light and dark backgrounds; users pick one at first start.
 USER_COLORS = [
@@ -75,6 +76,44 @@ def apply_scheme(app: QGuiApplication, scheme: str | None) -> None:
     dark = wanted == Qt.ColorScheme.Dark
     if wanted is not None and hints.colorScheme() != wanted and is_dark() != dark:
         app.setPalette(dark_palette() if dark else light_palette())
+    style_scrollbars(app)
+    if not app.property(FOLLOWING):  # the desktop switching later: restyle then too
+        app.setProperty(FOLLOWING, True)
+        hints.colorSchemeChanged.connect(lambda _scheme: QTimer.singleShot(0, restyle))
+
+
+FOLLOWING = "lanbanFollowsScheme"
+
+
+def restyle() -> None:
+    app = QGuiApplication.instance()
+    if isinstance(app, QApplication):
+        style_scrollbars(app)
+
+
+def style_scrollbars(app: QGuiApplication) -> None:
+    """Thin scroll bars with a rounded handle on a clear track, in both themes."""
+    if isinstance(app, QApplication):
+        sheet = scrollbar_sheet(Palette())
+        if app.styleSheet() != sheet:
+            app.setStyleSheet(sheet)
+
+
+def scrollbar_sheet(pal: Palette) -> str:
+    handle, hover = QColor(pal.text), QColor(pal.text)
+    handle.setAlphaF(0.28)
+    hover.setAlphaF(0.5)
+    h, v = handle.name(QColor.NameFormat.HexArgb), hover.name(QColor.NameFormat.HexArgb)
+    return (
+        "QScrollBar:vertical { background: transparent; width: 10px; margin: 2px 1px; }"
+        " QScrollBar:horizontal { background: transparent; height: 10px; margin: 1px 2px; }"
+        f" QScrollBar::handle {{ background: {h}; border-radius: 4px; }}"
+        f" QScrollBar::handle:hover, QScrollBar::handle:pressed {{ background: {v}; }}"
+        " QScrollBar::handle:vertical { min-height: 28px; margin: 0 1px; }"
+        " QScrollBar::handle:horizontal { min-width: 28px; margin: 1px 0; }"
+        " QScrollBar::add-line, QScrollBar::sub-line { width: 0; height: 0; border: none; }"
+        " QScrollBar::add-page, QScrollBar::sub-page { background: transparent; }"
+    )
 
 
 def light_palette() -> QPalette:
