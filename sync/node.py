@@ -239,8 +239,7 @@ class Node:
         self.dialer.add_peer(parse_address(text))
 
     def edit(self, board_id: str, change: Callable[[], T]) -> asyncio.Future[T]:
-        """Run ``change`` (synchronous calls on the board) now; the future gives its
-        result once what it wrote is fsynced, the event loop free meanwhile."""
+        """Run ``change`` now; its result once fsynced, the loop free meanwhile."""
         return self.boards[board_id].file.edit(change)
 
     def set_presence(self, board_id: str, state: dict[str, Any] | None) -> None:
