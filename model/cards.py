@@ -8,9 +8,9 @@ the document) and queries leave deleted comments out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import tzinfo
-from typing import Any
+from typing import Any, Protocol
 
 from pycrdt import Array, Map
 
@@ -23,6 +23,31 @@ from .limits import MAX_COMMENTS_READ, MAX_LABEL_NAME_LENGTH
 from .reading import items, printable, read_value
 from .schema import Comment, Ticket, new_id
 from .writes import check_color, check_replaceable, check_text, clean
+
+
+class Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+def find[Item: Identified](entries: Sequence[Item], ref: str, noun: str, holder: str) -> Item:
+    """One of ``entries`` (as shown) by id, a unique start of its id, or its
+    1-based position. ``holder`` begins the error for a position too far."""
+    ref = ref.strip()
+    for entry in entries:
+        if entry.id == ref:
+            return entry
+    if ref.isdigit():
+        if 1 <= int(ref) <= len(entries):
+            return entries[int(ref) - 1]
+        count = f"{len(entries)} {noun}{'' if len(entries) == 1 else 's'}"
+        raise BoardError(f"{holder} {count}; there is no {noun} {ref}")
+    found = [entry for entry in entries if ref and entry.id.startswith(ref)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise BoardError(f"more than one {noun}'s id starts with {ref!r}; give more of it")
+    raise BoardError(f"no {noun} {ref!r} on this ticket")
 
 
 class CardCommands(BoardCommands):
@@ -90,21 +115,7 @@ class CardCommands(BoardCommands):
     def comment(self, ticket: str, ref: str) -> Comment:
         """One of a ticket's comments (as shown): by id, a unique start of its
         id, or its 1-based position."""
-        comments = self.ticket(ticket).comments
-        ref = ref.strip()
-        for c in comments:
-            if c.id == ref:
-                return c
-        if ref.isdigit():
-            if 1 <= int(ref) <= len(comments):
-                return comments[int(ref) - 1]
-            raise BoardError(f"the ticket has {len(comments)} comments; there is no comment {ref}")
-        found = [c for c in comments if ref and c.id.startswith(ref)]
-        if len(found) == 1:
-            return found[0]
-        if found:
-            raise BoardError(f"more than one comment's id starts with {ref!r}; give more of it")
-        raise BoardError(f"no comment {ref!r} on this ticket")
+        return find(self.ticket(ticket).comments, ref, "comment", "the ticket has")
 
     def edit_comment(self, ticket: str, ref: str, text: str) -> None:
         """Change the text of one of this user's comments; records ``edited_at``."""

@@ -16,6 +16,7 @@ from typing import Any
 from pycrdt import Array, Map
 
 from .card_codec import checklist_array, checklist_entries, item_map, read_checklist, read_item
+from .cards import find
 from .codec import touch
 from .commands import BoardCommands
 from .errors import BoardError
@@ -36,21 +37,7 @@ class ChecklistCommands(BoardCommands):
 
     def checklist_item(self, ticket: str, ref: str) -> ChecklistItem:
         """An item by id, a unique start of its id, or its 1-based position."""
-        checklist = self.checklist(ticket)
-        ref = ref.strip()
-        for item in checklist:
-            if item.id == ref:
-                return item
-        if ref.isdigit():
-            if 1 <= int(ref) <= len(checklist):
-                return checklist[int(ref) - 1]
-            raise BoardError(f"the checklist has {len(checklist)} items; there is no item {ref}")
-        found = [item for item in checklist if ref and item.id.startswith(ref)]
-        if len(found) == 1:
-            return found[0]
-        if found:
-            raise BoardError(f"more than one item's id starts with {ref!r}; give more of it")
-        raise BoardError(f"no checklist item {ref!r} on this ticket")
+        return find(self.checklist(ticket), ref, "checklist item", "the checklist has")
 
     def add_checklist_item(self, ticket: str, text: str, *, index: int | None = None) -> str:
         """Add an item at ``index`` (0 = first; default: last); returns its id."""

@@ -92,7 +92,7 @@ def test_the_checklist_of_a_ticket(lanban: Lanban) -> None:
     assert "[1/2]" in lanban("ticket", "list", "Team")
     assert "checklist 1/2:" in lanban("ticket", "show", "Team", "#1")
     lanban("ticket", "check", "done", "Team", "#1", "9", status=1)
-    assert "there is no item 9" in lanban.err
+    assert "there is no checklist item 9" in lanban.err
 
 
 def test_edit_and_delete_your_own_comments(lanban: Lanban) -> None:

@@ -56,7 +56,7 @@ def test_items_are_referred_to_by_position_or_id_start() -> None:
     board = Board.create("B", clock=Clock())
     tid = board.add_ticket("t")
     board.add_checklist_item(tid, "one")
-    with pytest.raises(BoardError, match="has 1 items; there is no item 2"):
+    with pytest.raises(BoardError, match="has 1 checklist item; there is no checklist item 2"):
         board.set_checklist_done(tid, "2")
     with pytest.raises(BoardError, match="no checklist item 'zzz"):
         board.set_checklist_done(tid, "zzz-no-such")
