@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .history import LABEL_DELETED, PURGED, Change, History
+from .history import LABEL_DELETED, PURGED, Change, History, collecting_later
 from .limits import MAX_TITLE_LENGTH
 from .reading import printable
 
@@ -110,11 +110,12 @@ def activity(history: History, *, ticket: str | None = None) -> list[Activity]:
     """The feed, newest first; only ``ticket``'s entries when given (an id)."""
     names = _Names()
     groups: list[list[Activity]] = []
-    for index, change in enumerate(history.changes):
-        names.learn(change)
-        if ticket is not None and (change.root != "tickets" or change.entity != ticket):
-            continue
-        groups.append(_entries(index, change, names))
+    with collecting_later():
+        for index, change in enumerate(history.changes):
+            names.learn(change)
+            if ticket is not None and (change.root != "tickets" or change.entity != ticket):
+                continue
+            groups.append(_entries(index, change, names))
     return [entry for group in reversed(groups) for entry in group]
 
 
