@@ -53,7 +53,8 @@ def title_lines(title: str, width: int, font: QFont, most: int = TITLE_LINES) ->
     last_start, last_length = spans[-1]
     if last_start + last_length < len(units) // 2:  # more than fits: the last line elided
         rest = cut(last_start).strip()
-        lines[-1] = QFontMetrics(font).elidedText(rest, Qt.TextElideMode.ElideRight, width)
+        elided = QFontMetrics(font).elidedText(rest, Qt.TextElideMode.ElideRight, width)
+        lines[-1] = elided[:-1].rstrip() + "…" if elided.endswith("…") else elided
     return lines or [""]
 
 
@@ -100,10 +101,10 @@ class CardMetrics:
 
     def avatar_rects(self, inner: QRectF, count: int) -> list[QRectF]:
         """The assignees' avatars, right to left from the bottom right corner,
-        overlapping a little; the first one is the rightmost."""
+        touching (their outlines overlap); the first one is the rightmost."""
         size = self.avatar
         top = inner.bottom() - size
-        step = size * 0.72
+        step = size - 2
         return [
             QRectF(inner.right() - size - i * step, top, size, size)
             for i in range(min(count, MAX_AVATARS))

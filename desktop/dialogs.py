@@ -113,6 +113,8 @@ class IdentityDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("Start" if first_start else "Save")
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -217,6 +219,7 @@ class JoinDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Join board")
         buttons.accepted.connect(lambda: self.submitted.emit(self.code.toPlainText()))
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QHideEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .icons import set_icon
@@ -14,8 +14,14 @@ from .icons import set_icon
 class EmptyState(QWidget):
     """ "No boards yet": create one, or join one with an invite code."""
 
-    def __init__(self, new_board: Callable[[], object], join_board: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        new_board: Callable[[], object],
+        join_board: Callable[[], object],
+        hides: tuple[QWidget, ...] = (),
+    ) -> None:
         super().__init__()
+        self.hides = hides  # what makes no sense without a board (the board's header)
         self.setObjectName("emptyState")
         self.heading = QLabel("No boards yet")
         font = QFont(self.heading.font())
@@ -23,9 +29,8 @@ class EmptyState(QWidget):
         font.setBold(True)
         self.heading.setFont(font)
         self.text = QLabel(
-            "Create a board for your team, or join one with the invite code a teammate sent you."
+            "Create a board for your team,\nor join one with the invite code a teammate sent you."
         )
-        self.text.setWordWrap(True)
         self.text.setObjectName("emptyStateText")
         self.new_button = QPushButton("Create a board…")
         set_icon(self.new_button, "plus")
@@ -48,6 +53,14 @@ class EmptyState(QWidget):
         box.addSpacing(12)
         box.addLayout(buttons)
         box.addStretch(3)
-        self.text.setMaximumWidth(460)
-        box.setAlignment(self.text, Qt.AlignmentFlag.AlignHCenter)
         self.setAccessibleName("No boards yet")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        for widget in self.hides:
+            widget.hide()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        for widget in self.hides:
+            widget.show()

@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self.header = BoardHeader(self.board_title, self.presence, self.filters, invite)
 
         self.stack = QStackedWidget()
-        self.empty = EmptyState(self.new_board, self.join_board)
+        self.empty = EmptyState(self.new_board, self.join_board, hides=(self.header,))
         self.stack.addWidget(self.empty)
         main = QWidget()
         main_layout = QVBoxLayout(main)

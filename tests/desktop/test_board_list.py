@@ -277,7 +277,7 @@ def test_joining_a_board_you_have_says_so_and_selects_it(tmp_path: Path, run: Ru
             code = app.node.invite(team).encode()
             dialog = app.window.join_board()
             dialog.code.setPlainText(code)
-            button(dialog, "OK").click()
+            button(dialog, "Join board").click()
             assert not dialog.isVisible()
             assert app.window.current == team and selected_board(app) == team
             assert "You already have 'Team': here it is." in app.window.toasts.messages()

@@ -233,7 +233,7 @@ def test_join_with_an_invite_code_and_refuse_a_bad_one(tmp_path: Path, run: Run)
             for text in ("lanban:not-really-a-code", code):
                 errors.append(dialog.error.text())
                 dialog.code.setPlainText(text)
-                button(dialog, "OK").click()
+                button(dialog, "Join board").click()
             assert not dialog.isVisible()
             await settle(lambda: bob.window.current == ada.board_id, what="Bob to open it")
             assert errors[0] == "" and "invite code" in errors[1]

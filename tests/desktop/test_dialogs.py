@@ -206,13 +206,13 @@ def test_settings_change_name_colour_relay_and_theme_everywhere(
             dialog.name.setText("Ada King")
             dialog.colors.group.button(USER_COLORS.index("#4caf50")).click()
             dialog.relay.setText("http://relay.example")
-            button(dialog, "OK").click()
+            button(dialog, "Save").click()
             assert dialog.isVisible() and "ws://" in dialog.error.text()
             dialog.relay.setText("ws://127.0.0.1:9")
             assert dialog.theme.currentText() == "Same as the system" and not Palette().dark
             dialog.theme.setCurrentText("Dark")
             try:
-                button(dialog, "OK").click()
+                button(dialog, "Save").click()
                 assert not dialog.isVisible()
                 assert Palette().dark
                 await settle(

@@ -138,7 +138,7 @@ def test_settings_open_with_ctrl_comma_and_name_and_colour_reach_a_peer_at_once(
             dialog = shown(IdentityDialog, ada.window)
             dialog.name.setText("Ada King")
             dialog.colors.group.button(5).click()  # "#4caf50"
-            button(dialog, "OK").click()
+            button(dialog, "Save").click()
 
             def grace_sees() -> bool:
                 peers = grace.window.controller().peers()  # type: ignore[union-attr]
