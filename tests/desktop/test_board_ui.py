@@ -10,11 +10,12 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QPoint, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtWidgets import QInputDialog
 
 from lanban.desktop.boards_model import BoardsModel
 from lanban.desktop.column_model import TICKET_MIME, ColumnModel
 from lanban.desktop.column_view import COLUMN_MIME
+from lanban.desktop.question import Question
 from lanban.model.board import Board
 from lanban.sync.store import Store
 from tests.desktop.harness import (
@@ -267,9 +268,9 @@ def test_add_column_and_delete_one_with_tickets(tmp_path: Path, run: Run) -> Non
             ask.accept()
             await settle(lambda: "Review" in [c.title for c in app.board.columns()])
             app.column("Doing").delete()
-            question = shown(QMessageBox, app.window)
-            assert "Its 1 ticket(s) will show in the first column" in question.text()
-            button(question, "Yes").click()
+            question = shown(Question, app.window)
+            assert "Its 1 ticket will show in the first column" in question.detail.text()
+            button(question, "Delete column").click()
             await settle(lambda: "Doing" not in [c.title for c in app.board.columns()])
             assert "Review PR" in app.shown("To do")  # shown in the first column, marked
             misplaced = app.board.ticket("#4")
