@@ -60,6 +60,7 @@ class Context:
         bf = self.store.find(self.args.board, actor=self.actor)
         if bf.quarantine_notice:  # issue 9: the board opened without these
             print(f"lanban: warning: {bf.quarantine_notice}", file=sys.stderr)
+        bf.board.set_member(self.store.identity().member_id)  # who writes (the history)
         try:
             bf.board.repair()  # other processes' writes may have merged just now
             yield bf

@@ -197,6 +197,11 @@ class Board(ChecklistCommands, CardCommands):
         tid = None if ticket is None else self._history_ticket(ticket)
         mark_seen(self.history(), store, ticket=tid, now_ms=self._clock())
 
+    def set_member(self, member_id: str) -> None:
+        """This node's member id (PROTOCOL.md 7.2): its ``clients`` entry names
+        it, so the history shows the member's name for its changes."""
+        self._stamp.member = member_id
+
     def _history_ticket(self, ref: str) -> str:
         try:
             return self._resolve_ticket(ref)

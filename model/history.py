@@ -443,7 +443,7 @@ class ClientStamp:
     transaction it is called in: once per client id and name, ``at`` again
     when the last is a minute old. model.writes calls it as a write opens."""
 
-    __slots__ = ("_clock", "_doc", "_last", "_name", "_owner", "member")
+    __slots__ = ("_clock", "_doc", "_last", "_member", "_name", "_owner", "member")
 
     def __init__(self, doc: Doc[Any], clock: Callable[[], int], owner: _Named) -> None:
         self._doc = doc
@@ -451,12 +451,17 @@ class ClientStamp:
         self._owner = owner  # whose name (``actor``) the entry holds
         self._last = 0
         self._name: str | None = None  # as written; None: no entry yet
+        self._member = ""  # as written
         self.member = ""  # this node's member id, when its owner knows it
 
     def __call__(self) -> None:
         now = self._clock()
         actor = self._owner.actor
-        if self._name == actor and 0 <= now - self._last < STAMP_EVERY_MS:
+        if (
+            self._name == actor
+            and self._member == self.member
+            and 0 <= now - self._last < STAMP_EVERY_MS
+        ):
             return
         root: Map[Any] = self._doc.get(CLIENTS, type=Map)
         key = str(self._doc.client_id)
@@ -469,8 +474,11 @@ class ClientStamp:
         else:
             if self._name != actor:
                 entry["name"] = actor
+            if self._member != self.member:
+                entry["member"] = self.member
             entry["at"] = now
         self._name = actor
+        self._member = self.member
         self._last = now
 
     def note(self, what: str, ref: str) -> None:

@@ -300,3 +300,16 @@ def test_while_you_were_away_lists_others_changes_until_seen() -> None:
     assert ada.away(store).changes == []
     store.values["history_seen"] = "{not json"  # a damaged mark reads as never looked
     assert ada.away(store).changes == []
+
+
+def test_a_client_that_names_its_member_shows_the_members_name() -> None:
+    from lanban.model.members import add_member, update_member
+
+    member = "M" * 43
+    board = Board.create("Plans", actor="laptop-7", clock=Clock(step=1000))
+    board.set_member(member)
+    add_member(board, member, name="Ada Lovelace")
+    board.add_ticket("First")
+    assert lines(board)[0] == "Ada Lovelace created #1 in To do"
+    update_member(board, member, name="Ada L.")  # the member's current name
+    assert lines(board)[-1] == "Ada L. created the board 'Plans'"
