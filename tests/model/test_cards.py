@@ -18,7 +18,7 @@ from lanban.model.events import Change, Kind
 from lanban.model.exchange import export_board, import_board
 from lanban.model.limits import MAX_ASSIGNEES
 from lanban.model.members import add_member
-from lanban.model.reading import WRONG_TYPE
+from lanban.model.reading import NOT_READ, WRONG_TYPE
 from tests.model.hostile import attack, root
 
 from .helpers import Clock, Delivery, Network, two_replicas
@@ -379,3 +379,22 @@ def test_concurrent_assignee_edits_converge_without_doubles(
     assert all(t.assignees == shown[0].assignees for t in shown)
     assert len(set(shown[0].assignees)) == len(shown[0].assignees)
     assert shown[0].assignee == (shown[0].assignees or ("",))[0]
+
+
+def test_a_peers_200k_assignees_are_read_only_up_to_the_limit() -> None:
+    board = board_at(NOON)
+    tid = board.add_ticket("t", assignees=["Ada"])
+
+    def write(doc: Doc[Any]) -> None:
+        assignees = root(doc, "tickets")[tid]["assignees"]
+        for i in range(200_000):  # at the front: appending to a pycrdt Array is quadratic
+            assignees.insert(0, f"p{i}")
+
+    attack(board, write)
+    t = board.ticket(tid)
+    assert t.assignees[0] == "Ada" and len(t.assignees) == MAX_ASSIGNEES
+    assert board.ignored().counts["ticket.assignees", NOT_READ] == 200_001 - MAX_ASSIGNEES
+    with pytest.raises(BoardError, match="too deep to replace safely"):
+        board.set_assignees(tid, ["Bob"])  # proving it safe to replace would take too long
+    board.edit_ticket(tid, title="still editable", due="2026-12-24")
+    assert board.ticket(tid).title == "still editable"
