@@ -41,8 +41,9 @@ from typing import Any, Protocol
 from pycrdt import Doc, Map
 
 from .limits import MAX_TIME_MS
-from .reading import printable
+from .reading import printable, read_value
 from .structs import ANY, CLOCK_BITS, NO_ID, RIGHT, STRING, TYPE, Structs, read_structs
+from .writes import replaceable
 
 CLIENTS = "clients"
 STAMP_EVERY_MS = 60_000  # how close a change without a time of its own is placed
@@ -465,18 +466,20 @@ class ClientStamp:
             return
         root: Map[Any] = self._doc.get(CLIENTS, type=Map)
         key = str(self._doc.client_id)
-        entry = root.get(key) if self._name is not None else None
+        entry = read_value(root, key)
         if not isinstance(entry, Map):
+            if not replaceable(entry):  # a peer's junk too deep to replace safely
+                return
             fields: dict[str, Any] = {"name": actor, "at": now}
             if self.member:
                 fields["member"] = self.member
             root[key] = Map(fields)
         else:
             if self._name != actor:
-                entry["name"] = actor
+                _put(entry, "name", actor)
             if self._member != self.member:
-                entry["member"] = self.member
-            entry["at"] = now
+                _put(entry, "member", self.member)
+            _put(entry, "at", now)
         self._name = actor
         self._member = self.member
         self._last = now
@@ -485,6 +488,13 @@ class ClientStamp:
         """Record a removal that writes no item (``PURGED``, ``LABEL_DELETED``)
         in this client's entry, inside the running write."""
         self()
-        entry = self._doc.get(CLIENTS, type=Map).get(str(self._doc.client_id))
+        entry = read_value(self._doc.get(CLIENTS, type=Map), str(self._doc.client_id))
         if isinstance(entry, Map):
-            entry[what] = ref
+            _put(entry, what, ref)
+
+
+def _put(entry: Map[Any], key: str, value: str | int) -> None:
+    """Set a key of this node's entry, unless a peer put something there too
+    deep to replace safely (model.writes.replaceable)."""
+    if replaceable(read_value(entry, key)):
+        entry[key] = value

@@ -313,3 +313,23 @@ def test_a_client_that_names_its_member_shows_the_members_name() -> None:
     assert lines(board)[0] == "Ada Lovelace created #1 in To do"
     update_member(board, member, name="Ada L.")  # the member's current name
     assert lines(board)[-1] == "Ada L. created the board 'Plans'"
+
+
+def test_a_peers_deep_junk_in_this_nodes_clients_entry_is_left_alone() -> None:
+    from tests.model.hostile import nest
+
+    board, _ = worked_board()
+    mine = str(board.doc.client_id)
+
+    def write(doc: Doc[Any]) -> None:
+        entry = root(doc, CLIENTS)[mine]
+        nest(entry, "at")  # replacing it would make yrs recurse ~40,000 deep
+        nest(entry, "purged")
+
+    attack(board, write)
+    other = board.add_ticket("Second")  # a minute on (the test clock): the stamp is due
+    board.delete_ticket(other)
+    board.purge_ticket(other)  # notes nothing over the junk, and does not crash
+    assert "Ada purged #2" not in lines(board)  # not noted: the junk stays where it is
+    assert lines(board)[0] == "Ada moved #2 to the trash"
+    assert board.moments()
