@@ -15,8 +15,13 @@ compacted (a compaction keeps every item; only the row boundaries go).
 - **Time**: Yjs items carry no time. A change takes the largest time written
   among its items (``updated_at``, ``created_at``, a comment's ``at``, the
   ``clients`` stamp below); one without takes its client's previous change's
-  time (a client's clocks grow with its real time), else its next one's.
+  time (a client's clocks grow with its real time), else its next one's; a
+  client that wrote no time at all, the latest of the changes it wrote over.
   The order is (time, client, clock), a client's times made non-decreasing.
+- **Copies from clients that collect garbage** (stock Yjs does by default)
+  lack the content of what was deleted before they passed it on: their
+  history is thinner (a move's "from", a time), never broken. Lanban's own
+  copies keep everything, and read the same.
 - **Who**: the root Map ``clients`` (README board contract, PROTOCOL.md)
   maps a client id (decimal string) to ``{name, member, at}``, written by
   the node that owns that client id when it first writes (model.writes calls
@@ -85,6 +90,7 @@ class Change:
     added: dict[str, set[str]] = field(default_factory=dict)  # field -> keys set in it
     notes: dict[str, str] = field(default_factory=dict)  # removals noted (PURGED ...)
     neighbours: int = 0  # other entities' ranks written along
+    overwrote: list[Change] = field(default_factory=list)  # the changes whose values it replaced
 
     @property
     def fields(self) -> set[str]:
@@ -242,6 +248,7 @@ def _group(structs: Structs, places: list[Where]) -> list[Change]:
     """
     changes: list[Change] = []
     values: dict[int, Any] = {}  # plain field values, to say what a write replaced
+    owner: dict[int, Change] = {}  # the change of each plain field value
     current = Change(-1, -1, -1)
     c_client = c_end = -1
     c_root = c_entity = ""
@@ -317,6 +324,7 @@ def _group(structs: Structs, places: list[Where]) -> list[Change]:
                 _time_into(current, value)
             # the id of what it replaced, for now: its value may come later in the update
             current.values[key] = (origin, value if kind == ANY else _Shared(kind))
+            owner[client << CLOCK_BITS | clock] = current
             overwrite = not own_child and not (root == "board" and origin == NO_ID)
             if overwrite and (root != "tickets" or key == "updated_at" or key == "rank"):
                 closed = True
@@ -333,7 +341,13 @@ def _group(structs: Structs, places: list[Where]) -> list[Change]:
     for change in changes:
         fields = change.values
         for key, (origin, after) in fields.items():
-            fields[key] = (values.get(origin) if origin != NO_ID else None, after)
+            if origin != NO_ID:
+                fields[key] = (values.get(origin), after)
+                replaced = owner.get(origin)
+                if replaced is not None and replaced is not change:
+                    change.overwrote.append(replaced)
+            else:
+                fields[key] = (None, after)
     return changes
 
 
@@ -361,14 +375,22 @@ def _times(changes: list[Change]) -> None:
     by_client: dict[int, list[Change]] = {}
     for change in changes:
         by_client.setdefault(change.client, []).append(change)
+    timeless = []
     for own in by_client.values():
         own.sort(key=lambda c: c.clock)
         known = [c.time for c in own if c.time]
         if not known:
+            timeless.append(own)
             continue
         last = known[0]
         for change in own:
             last = change.time = max(change.time, last)
+    # A client that wrote no time at all (another Yjs client that writes no
+    # clients entry): a change is as late as the latest it wrote over.
+    for own in timeless:
+        last = 0
+        for change in own:
+            last = change.time = max([last, *(c.time for c in change.overwrote)])
 
 
 # ------------------------------------------------------------------ authors

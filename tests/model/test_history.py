@@ -97,7 +97,7 @@ def test_trash_purge_and_label_removal_are_in_the_feed() -> None:
 
 def test_two_replicas_show_the_same_feed_whatever_the_order_updates_came_in() -> None:
     origin = Board.create("Team", actor="Ada", clock=Clock(step=1000))
-    net = Network(origin, 4, clock=Clock(step=1000))
+    net = Network(origin, 4, clock=Clock(step=1000), skip_gc=True)
     ada, bob, carol, dan = net.boards
     bob.actor = "Bob"
     tid = ada.add_ticket("Shared", "To do")
@@ -157,7 +157,7 @@ def test_the_board_at_each_moment() -> None:
 
 def test_restoring_a_ticket_as_it_was_is_a_new_change_that_syncs() -> None:
     board, tid = worked_board()
-    net = Network(board, 2, clock=Clock(start=1_800_000_000_000))
+    net = Network(board, 2, clock=Clock(start=1_800_000_000_000), skip_gc=True)
     peer = net.boards[1]
     (then,) = [m for m in board.moments() if m.summary == "moved #1 from To do to Doing"]
     board.edit_ticket(tid, title="Wrong", description="oops", labels=[])
@@ -269,7 +269,7 @@ class MetaStore:
 
 def test_while_you_were_away_lists_others_changes_until_seen() -> None:
     origin = Board.create("Team", actor="Ada", clock=Clock(step=1000))
-    net = Network(origin, 2, clock=Clock(step=1000))
+    net = Network(origin, 2, clock=Clock(step=1000), skip_gc=True)
     ada, bob = net.boards
     bob.actor = "Bob"
     first = ada.add_ticket("First")
@@ -333,3 +333,68 @@ def test_a_peers_deep_junk_in_this_nodes_clients_entry_is_left_alone() -> None:
     assert "Ada purged #2" not in lines(board)  # not noted: the junk stays where it is
     assert lines(board)[0] == "Ada moved #2 to the trash"
     assert board.moments()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_concurrent_work_reads_the_same_history_everywhere(seed: int) -> None:
+    rnd = random.Random(seed)
+    origin = Board.create("Team", actor="Ada", clock=Clock(step=7_000))
+    net = Network(origin, 3, clock=Clock(step=5_000), skip_gc=True)
+    for n, name in enumerate(("Ada", "Bob", "Cy")):
+        net.boards[n].actor = name
+    tickets = [origin.add_ticket(f"T{i}") for i in range(4)]
+    net.settle()
+    for _ in range(60):
+        board = rnd.choice(net.boards)
+        tid = rnd.choice(tickets)
+        try:
+            roll = rnd.random()
+            if roll < 0.4:
+                board.move_ticket(tid, rnd.choice(["To do", "Doing", "Done"]))
+            elif roll < 0.6:
+                board.edit_ticket(tid, title=f"title {rnd.random():.3f}")
+            elif roll < 0.75:
+                board.splice_description(tid, 0, 0, "x")
+            elif roll < 0.85:
+                board.add_comment(tid, "c")
+            else:
+                board.delete_ticket(tid) if not board.ticket(tid).deleted else board.restore_ticket(
+                    tid
+                )
+        except BoardError:
+            pass
+        if rnd.random() < 0.3:
+            net.deliver(rnd.randrange(3), rnd, order=Delivery.PER_SENDER)
+    net.settle(rnd, order=Delivery.PER_SENDER)
+    reference = feed(net.boards[0])
+    summaries = [m.summary for m in net.boards[0].moments()]
+    for board in net.boards[1:]:
+        assert feed(board) == reference
+        assert [m.summary for m in board.moments()] == summaries
+    # the board at the last moment is the board now
+    last = net.boards[1].at_moment(len(summaries) - 1)
+    assert [(t.id, t.title, t.column) for t in last.tickets()] == [
+        (t.id, t.title, t.column) for t in net.boards[1].tickets()
+    ]
+
+
+def test_a_copy_from_a_client_that_collects_garbage_reads_what_it_can() -> None:
+    """Stock Yjs clients collect garbage: deleted content they pass on is gone
+    (overwritten values, removed text). The history of such a copy is thinner
+    (no "from" column of a move, fewer times), never broken."""
+    board, tid = worked_board()
+    board.move_ticket(tid, "Done")
+    collecting: Doc[Any] = Doc(client_id=new_client_id())  # gc on, as Yjs by default
+    collecting.apply_update(board.get_update())
+    with collecting.transaction():
+        collecting.get("tickets", type=Map)[tid]["column"] = board.column("To do").id
+    thin = Board.from_update(collecting.get_update(), actor="Eve")
+    texts = lines(thin)
+    # its own move: no name, no time of its own (as late as the move it undid)
+    (own,) = [a for a in thin.activity() if not a.author]
+    assert own.text().startswith("someone moved #1 from ? to To do")
+    assert own.time == max(a.time for a in thin.activity())
+    assert texts[-1] == "Ada created the board 'Plans'"
+    assert any(t.startswith("Ada created #1") for t in texts)
+    for m in thin.moments():
+        thin.at_moment(m.index)
