@@ -88,12 +88,7 @@ class NodeKey:
         """The key stored at ``path``, made (mode 0600) on first use; the key-agreement
         key is kept the same way next to it (``<name>.kex``, e.g. identity.key.kex)."""
         raw = load_or_create_secret(path, lambda: Ed25519PrivateKey.generate().private_bytes_raw())
-        kex = load_or_create_secret(
-            kex_path(path), lambda: X25519PrivateKey.generate().private_bytes_raw()
-        )
-        return cls(
-            Ed25519PrivateKey.from_private_bytes(raw), X25519PrivateKey.from_private_bytes(kex)
-        )
+        return cls(Ed25519PrivateKey.from_private_bytes(raw), load_or_create_kex(kex_path(path)))
 
     def sign(self, message: bytes) -> bytes:
         return self._private.sign(message)
@@ -102,6 +97,13 @@ class NodeKey:
         """The NODE_INFO fields proving this identity on the link with ``binding``."""
         signature = self.sign(_proof_message(binding, initiator=initiator))
         return {"member": self.member_id, "proof": b64url(signature)}
+
+
+def load_or_create_kex(path: Path) -> X25519PrivateKey:
+    """A key-agreement key stored at ``path``, made (mode 0600) on first use."""
+    return X25519PrivateKey.from_private_bytes(
+        load_or_create_secret(path, lambda: X25519PrivateKey.generate().private_bytes_raw())
+    )
 
 
 def kex_path(signing_key_path: Path) -> Path:

@@ -14,7 +14,6 @@ handshake, re-key-only links for members who were offline) is :mod:`.rekey`.
 from __future__ import annotations
 
 import binascii
-from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -22,20 +21,21 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .identity import NodeKey, b64url, load_or_create_secret, public_key, unb64url
+from .identity import NodeKey, b64url, load_or_create_kex, public_key, unb64url
 from .secure import BOARD_KEY_BYTES
+
+__all__ = [
+    "kex_fields",
+    "load_or_create_kex",  # lives in .identity, with the node's other keys
+    "member_kex",
+    "open_board_key",
+    "seal_board_key",
+]
 
 LABEL_KEX = b"lanban/1 kex"
 LABEL_BOX = b"lanban/1 board key box"
 BOX_BYTES = 32 + BOARD_KEY_BYTES + 16  # ephemeral public key, sealed key, Poly1305 tag
 NONCE = bytes(12)  # every box key is new (a fresh ephemeral key per box)
-
-
-def load_or_create_kex(path: Path) -> X25519PrivateKey:
-    """This node's key-agreement key, made (mode 0600) on first use."""
-    return X25519PrivateKey.from_private_bytes(
-        load_or_create_secret(path, lambda: X25519PrivateKey.generate().private_bytes_raw())
-    )
 
 
 def kex_fields(signer: NodeKey, kex: X25519PrivateKey) -> dict[str, str]:
