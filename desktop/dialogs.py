@@ -86,6 +86,7 @@ class IdentityDialog(QDialog):
         self.token = QLineEdit(token)
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.theme = QComboBox()
+        self.theme.setAccessibleName("Appearance")
         for text, value in (("Same as the system", None), ("Light", "light"), ("Dark", "dark")):
             self.theme.addItem(text, value)
         self.theme.setCurrentIndex(max(0, self.theme.findData(theme)))
@@ -213,6 +214,8 @@ class JoinDialog(QDialog):
         self.setWindowTitle("Join a board")
         self.code = QPlainTextEdit()
         self.code.setPlaceholderText("Paste the invite code (it starts with lanban:)")
+        self.code.setAccessibleName("Invite code")
+        self.code.setTabChangesFocus(True)
         self.error = QLabel()
         self.error.setStyleSheet(f"color: {ERROR_COLOR}")
         self.error.setWordWrap(True)
@@ -241,6 +244,7 @@ class InviteDialog(QDialog):
         self.setWindowTitle(f"Invite to {title}")
         self.code = QPlainTextEdit(code)
         self.code.setReadOnly(True)
+        self.code.setAccessibleName("Invite code")
         note = QLabel(
             "Send this code to the person you invite. It holds the board's key: anyone with "
             "it can read and edit the board. " + relay_note
@@ -266,6 +270,7 @@ class TrashDialog(QDialog):
         self.board = board
         self.setWindowTitle(f"Trash — {board.title}")
         self.list = QListWidget()
+        self.list.setAccessibleName("Tickets in the trash")
         self.restore_button = QPushButton("Restore")
         self.purge_button = QPushButton("Delete forever")
         self.restore_button.clicked.connect(self.restore)

@@ -109,6 +109,7 @@ class FilterBar(QWidget):
         self.search = QLineEdit()
         self.search.setObjectName("search")
         self.search.setPlaceholderText("Filter tickets")
+        self.search.setAccessibleName("Filter tickets")
         self.search.setClearButtonEnabled(True)
         set_icon(
             self.search.addAction(QIcon(), QLineEdit.ActionPosition.LeadingPosition),
@@ -122,9 +123,14 @@ class FilterBar(QWidget):
         self.search.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.label_filter = QComboBox()
         self.label_filter.setObjectName("labelFilter")
+        # (Qt on Linux reads a combo box's choice as its name: the description says what)
+        self.label_filter.setAccessibleName("Filter by label")
+        self.label_filter.setAccessibleDescription("Filter by label")
         self.label_filter.currentIndexChanged.connect(self.changed)
         self.assignee_filter = QComboBox()
         self.assignee_filter.setObjectName("assigneeFilter")
+        self.assignee_filter.setAccessibleName("Filter by assignee")
+        self.assignee_filter.setAccessibleDescription("Filter by assignee")
         self.assignee_filter.currentIndexChanged.connect(self.changed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

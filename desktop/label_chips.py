@@ -22,16 +22,20 @@ Edit = Callable[[Callable[[], object]], bool]  # the panel's edit: runs it, says
 
 
 class LabelChips(QWidget):
-    def __init__(self, board: Board, ticket_id: str, edit: Edit) -> None:
+    def __init__(
+        self, board: Board, ticket_id: str, edit: Edit, after: QWidget | None = None
+    ) -> None:
         super().__init__()
         self.board = board
         self.ticket_id = ticket_id
         self._edit = edit
+        self._after = after  # the field Tab comes from to the chips
         self.row = QHBoxLayout(self)
         self.row.setSpacing(4)
         self.row.setContentsMargins(0, 0, 0, 0)  # in line with the fields above
         self.add_button = QToolButton()
         self.add_button.setText("+ Label")
+        self.add_button.setAccessibleName("Add a label")
         self.add_button.clicked.connect(self._new_label)
 
     def chips(self) -> list[QToolButton]:
@@ -59,6 +63,7 @@ class LabelChips(QWidget):
                 continue  # a view shows the ticket's labels, not choices
             chip = QToolButton()
             chip.setText(label.name)
+            chip.setAccessibleName(f"Label {label.name}")
             chip.setCheckable(True)
             chip.setChecked(label.id in mine)
             chip.setEnabled(editable)
@@ -78,6 +83,11 @@ class LabelChips(QWidget):
         self.add_button.setVisible(not read_only)
         self.row.addWidget(self.add_button)
         self.row.addStretch(1)
+        if self._after is not None:  # Tab: the chips come here, not after the last button
+            previous = self._after
+            for widget in (*self.chips(), self.add_button):
+                QWidget.setTabOrder(previous, widget)
+                previous = widget
 
     def _toggle(self, label_id: str, on: bool) -> None:
         current = set(self.board.ticket(self.ticket_id).labels)

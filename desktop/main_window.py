@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, QEvent, QSize, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QMainWindow,
@@ -231,12 +231,14 @@ class MainWindow(QMainWindow):
                 self.messages.notify(ignored, 10000)
             view = BoardView(controller)
             PeerPointers(view, self.settings)  # a child of the view
+            controller.columnsChanged.connect(self._status_last_in_tab_order)
             view.openTicket.connect(self.open_ticket)
             self.views[board_id] = view
             self.stack.addWidget(view)
         self.current = board_id
         controller.activate()
         self.stack.setCurrentWidget(self.views[board_id])
+        self._status_last_in_tab_order()
         self.presence.set_controller(controller)
         self.sidebar_panel.show_selected(board_id)
         self.settings.set_last_board(board_id)
@@ -244,6 +246,17 @@ class MainWindow(QMainWindow):
         self._fill_filters()
         self.apply_filter()
         self.refresh_status()
+
+    def _status_last_in_tab_order(self) -> None:
+        """Tab: the status bar's button after the board (a new column's widgets
+        join the end of the window's focus chain; Qt orders only focusable widgets)."""
+        last: QWidget | None = self.previousInFocusChain()
+        while (
+            last is not None and last is not self and last.focusPolicy() == Qt.FocusPolicy.NoFocus
+        ):
+            last = last.previousInFocusChain()
+        if last is not None and last not in (self, self.sync_status):
+            QWidget.setTabOrder(last, self.sync_status)
 
     def _titles_changed(self) -> None:
         self.sidebar_panel.reload()

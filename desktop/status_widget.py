@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QStyle,
+    QStyleOptionFocusRect,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -52,18 +55,19 @@ ICONS = {  # state -> (icon, palette colour)
 }
 
 
-class SyncStatus(QWidget):
-    clicked = Signal()
+class SyncStatus(QAbstractButton):
+    """A button (Tab reaches it; Space opens the peers panel) showing an icon and text."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.icon = QLabel()
-        self.text = ElidedLabel()
-        self.text.setObjectName("syncStatus")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.status_icon = QLabel()  # (a button's icon() and text() are its own)
+        self.label = ElidedLabel()
+        self.label.setObjectName("syncStatus")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 0)
-        layout.addWidget(self.icon)
-        layout.addWidget(self.text)
+        layout.addWidget(self.status_icon)
+        layout.addWidget(self.label)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Peers and connections")
         self.state = SyncState.NONE.value
@@ -75,15 +79,21 @@ class SyncStatus(QWidget):
 
     def show_summary(self, summary: Summary) -> None:
         name, color = ICONS[summary.state]
-        self.icon.setPixmap(icon(name, getattr(Palette(), color)).pixmap(16, 16))
-        self.text.setText(summary.text)
+        self.status_icon.setPixmap(icon(name, getattr(Palette(), color)).pixmap(16, 16))
+        self.label.setText(summary.text)
         self.state = summary.state.value
         lines = (summary.text, *summary.tries, summary.waiting, "Click for peers and addresses")
         self.setToolTip("\n".join(line for line in lines if line))
         self.setAccessibleName(f"Sync status: {summary.text}")
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        self.clicked.emit()
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The icon and text paint themselves; the button only shows it has the focus."""
+        if self.hasFocus():
+            option = QStyleOptionFocusRect()
+            option.initFrom(self)
+            painter = QPainter(self)
+            self.style().drawPrimitive(QStyle.PrimitiveElement.PE_FrameFocusRect, option, painter)
+            painter.end()
 
 
 COUNTDOWN_MS = 1000
@@ -134,6 +144,7 @@ class PeersDialog(QDialog):
         self.board_id = board_id
         self.setWindowTitle("Peers")
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setAccessibleName("Peers and addresses")
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

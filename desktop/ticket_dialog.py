@@ -82,15 +82,18 @@ class TicketDialog(QDialog):
         self.view_only.setVisible(read_only)
         self.title = QLineEdit()
         self.title.setObjectName("ticketTitle")
+        self.title.setAccessibleName("Title")
         self.title.editingFinished.connect(self._save_title)
         self.assignee = QLineEdit()
         self.assignee.setPlaceholderText("Nobody")
+        self.assignee.setAccessibleName("Assignee")
         self.assignee.editingFinished.connect(lambda: self._save_field("assignee", self.assignee))
         self.due = QLineEdit()
         self.due.setObjectName("due")
+        self.due.setAccessibleName("Due date")
         self.due.setPlaceholderText(DUE_PROMPT)
         self.due.editingFinished.connect(lambda: self._save_field("due", self.due))
-        self.labels_row = LabelChips(self.board, ticket_id, self._edit)
+        self.labels_row = LabelChips(self.board, ticket_id, self._edit, after=self.assignee)
         self.add_label_button = self.labels_row.add_button
         self.label_chips = self.labels_row.chips
         # Under each field: who holds it, who types in it
@@ -100,6 +103,8 @@ class TicketDialog(QDialog):
         self.description_note = field_note("descriptionNote")
         self.description = QPlainTextEdit()
         self.description.setObjectName("description")
+        self.description.setAccessibleName("Description")
+        self.description.setTabChangesFocus(True)  # Tab goes on to the comments
         self.description.setPlaceholderText(
             "Describe the ticket. Several people can type here at once."
         )
@@ -137,10 +142,12 @@ class TicketDialog(QDialog):
         self.info.setWordWrap(True)  # long names and dates must not widen the panel
         self.comments = QListWidget()
         self.comments.setWordWrap(True)
+        self.comments.setAccessibleName("Comments")
         self.comments.setAlternatingRowColors(True)  # where one comment ends
         self.comments.setSpacing(2)
         self.comment_input = QLineEdit()
         self.comment_input.setPlaceholderText("Write a comment and press Enter")
+        self.comment_input.setAccessibleName("Write a comment")
         self.comment_input.returnPressed.connect(self._add_comment)
         self.comment_input.textEdited.connect(
             lambda text: self.typing["comments"].typed(bool(text))

@@ -88,7 +88,7 @@ def test_presence_bar_toasts_and_status(tmp_path: Path, run: Run) -> None:
             assert avatars[0] == "Ada Lovelace (you)" and avatars[1].startswith("Grace Hopper")
             await settle(lambda: "Grace Hopper joined the board" in ada.window.toasts.messages())
             await settle(
-                lambda: ada.window.sync_status.text.text() == "Live (1 peer)",
+                lambda: ada.window.sync_status.label.text() == "Live (1 peer)",
                 what="Live in the status bar",
             )
             await settle(
@@ -105,7 +105,7 @@ def test_presence_bar_toasts_and_status(tmp_path: Path, run: Run) -> None:
             await settle(lambda: ada.window.sync_status.state != "live", seconds=3)
             ada.board.add_ticket("while alone")
             ada.window.refresh_status()
-            text = ada.window.sync_status.text.text()
+            text = ada.window.sync_status.label.text()
             # Grace quit normally: calm, with the change that waits for her
             assert text == "No teammates online — 1 change will sync when one is"
 

@@ -23,7 +23,7 @@ Run = Callable[[Awaitable[Any]], Any]
 
 def status_of(app: App) -> tuple[str, str]:
     app.window.refresh_status()
-    return app.window.sync_status.state, app.window.sync_status.text.text()
+    return app.window.sync_status.state, app.window.sync_status.label.text()
 
 
 def copy_board(source: Path, board_id: str, target: Path) -> None:
