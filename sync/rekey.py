@@ -106,7 +106,7 @@ def remove(file: BoardFile, me: NodeKey, target: str) -> Removal:
     unsigned = KeyEntry(
         epoch, me.member_id, board._clock(), sealed, "", key_check(key, file.board_id, epoch)
     )
-    entry = replace(unsigned, sig=b64url(me.sign(_entry_message(file.board_id, unsigned))))
+    entry = replace(unsigned, sig=b64url(me.sign(entry_message(file.board_id, unsigned))))
     # The removal first: the removed member's links close before the new key's
     # entry goes out to the others' (over links still under the old key). The
     # entry holds a box sealed to us too: a node that dies before store_key
@@ -182,7 +182,7 @@ def trusted(board: Board, board_id: str, entry: KeyEntry) -> bool:
     signer = public_key(entry.by)
     if role is None or not role.manages_members or signer is None:
         return False
-    message = _entry_message(board_id, entry)
+    message = entry_message(board_id, entry)
     try:
         signer.verify(_unb64(entry.sig), message)
     except (InvalidSignature, ValueError):
@@ -190,7 +190,7 @@ def trusted(board: Board, board_id: str, entry: KeyEntry) -> bool:
     return True
 
 
-def _entry_message(board_id: str, entry: KeyEntry) -> bytes:
+def entry_message(board_id: str, entry: KeyEntry) -> bytes:
     """What ``entry.sig`` signs: every field but the signature itself."""
     boxes = json.dumps(sorted(entry.sealed.items()), separators=(",", ":")).encode()
     return (

@@ -31,8 +31,8 @@ from lanban.sync.protocol import NODE_INFO
 from lanban.sync.rekey import (
     REASON_NOT_MEMBER,
     REASON_REMOVED,
-    _entry_message,
     adopt,
+    entry_message,
     publish_own_kex,
     read_keys_message,
     relay_room,
@@ -120,7 +120,7 @@ def test_a_key_entry_counts_only_if_an_owner_or_admin_signed_it(tmp_path: Path) 
         box = seal_board_key(b"\x09" * 32, board_id, 1, bob.kex.public_key())
         sealed = {bob.member_id: box}
         unsigned = KeyEntry(1, olga.member_id, 5, sealed, "")
-        forged = eve.sign(_entry_message(board_id, unsigned))
+        forged = eve.sign(entry_message(board_id, unsigned))
         add_key_entry(bf.board, replace(unsigned, sig=b64url(forged)))
         assert adopt(bf, bob, key_entries(bf.board)) == []
         assert bf.keys.keys() == {0}
