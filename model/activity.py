@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .history import LABEL_DELETED, PURGED, Change, History, collecting_later
+from .clients import LABEL_DELETED, PURGED
+from .history import Change, History, collecting_later
 from .limits import MAX_TITLE_LENGTH
 from .reading import printable
 

@@ -27,9 +27,10 @@ from .cache import BoardCache
 from .cards import CardCommands
 from .changes import ChangeTracker, EventListener
 from .checklists import ChecklistCommands
+from .clients import LABEL_DELETED, PURGED, ClientStamp
 from .errors import BoardError
 from .events import Origin
-from .history import LABEL_DELETED, PURGED, ClientStamp, History, read_history
+from .history import History, read_history
 from .limits import DEFAULT_COLUMNS
 from .moments import Moment, TimeTravel, moment_at, moments
 from .ordering import rank_after

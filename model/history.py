@@ -25,7 +25,7 @@ compacted (a compaction keeps every item; only the row boundaries go).
 - **Who**: the root Map ``clients`` (README board contract, PROTOCOL.md)
   maps a client id (decimal string) to ``{name, member, at}``, written by
   the node that owns that client id when it first writes (model.writes calls
-  :class:`ClientStamp`), and ``at`` again at most once a minute, so a change
+  model.clients.ClientStamp), and ``at`` again at most once a minute, so a change
   that writes no time of its own (a move) is placed within a minute. A client
   without an entry is named by the ``updated_by``/``created_by``/comment
   ``author`` values it wrote. Only an entry the client wrote itself counts.
@@ -38,25 +38,29 @@ from __future__ import annotations
 
 import gc
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from pycrdt import Doc, Map
+from pycrdt import Doc
 
+from .clients import CLIENTS, NOTES, PURGED
 from .limits import MAX_TIME_MS
-from .reading import printable, read_value
-from .structs import ANY, CLOCK_BITS, NO_ID, RIGHT, STRING, TYPE, Structs, read_structs
-from .writes import replaceable
+from .reading import printable
+from .structs import (
+    ANY,
+    CLOCK_BITS,
+    NO_ID,
+    RIGHT,
+    STRING,
+    TYPE,
+    Structs,
+    read_structs,
+    state_vector,
+)
 
-CLIENTS = "clients"
-STAMP_EVERY_MS = 60_000  # how close a change without a time of its own is placed
 MAX_NAME_LENGTH = 100  # as a member's name (model.members)
-# Keys of a ``clients`` entry that note a removal which writes no item.
-PURGED = "purged"
-LABEL_DELETED = "label_deleted"
-NOTES = frozenset({PURGED, LABEL_DELETED})
 
 # Fields whose values are times (ms since the epoch) in the entities they sit in.
 _TIME_KEYS = frozenset({"updated_at", "created_at", "at", "added_at", "edited_at"})
@@ -123,10 +127,7 @@ def read_history(doc: Doc[Any]) -> History:
         _authors(changes, structs, places)
     changes = [c for c in changes if c.root not in ("", CLIENTS)]
     changes.sort(key=lambda c: (c.time, c.client, c.clock))
-    state: dict[int, int] = {}
-    for client, clock, length in zip(structs.client, structs.clock, structs.length, strict=True):
-        state[client] = clock + length  # a client's items come in clock order
-    return History(changes, state, structs, places)
+    return History(changes, state_vector(doc.get_state()), structs, places)
 
 
 @contextmanager
@@ -452,71 +453,3 @@ def _member_names(
 def _name(value: str) -> str:
     """A name a peer wrote, as shown: printable, one line, not too long."""
     return " ".join(printable(value).split())[:MAX_NAME_LENGTH]
-
-
-# ------------------------------------------------------------------ stamp
-
-
-class _Named(Protocol):
-    actor: str
-
-
-class ClientStamp:
-    """Writes this node's ``clients`` entry (module docstring) into the
-    transaction it is called in: once per client id and name, ``at`` again
-    when the last is a minute old. model.writes calls it as a write opens."""
-
-    __slots__ = ("_clock", "_doc", "_last", "_member", "_name", "_owner", "member")
-
-    def __init__(self, doc: Doc[Any], clock: Callable[[], int], owner: _Named) -> None:
-        self._doc = doc
-        self._clock = clock
-        self._owner = owner  # whose name (``actor``) the entry holds
-        self._last = 0
-        self._name: str | None = None  # as written; None: no entry yet
-        self._member = ""  # as written
-        self.member = ""  # this node's member id, when its owner knows it
-
-    def __call__(self) -> None:
-        now = self._clock()
-        actor = self._owner.actor
-        if (
-            self._name == actor
-            and self._member == self.member
-            and 0 <= now - self._last < STAMP_EVERY_MS
-        ):
-            return
-        root: Map[Any] = self._doc.get(CLIENTS, type=Map)
-        key = str(self._doc.client_id)
-        entry = read_value(root, key)
-        if not isinstance(entry, Map):
-            if not replaceable(entry):  # a peer's junk too deep to replace safely
-                return
-            fields: dict[str, Any] = {"name": actor, "at": now}
-            if self.member:
-                fields["member"] = self.member
-            root[key] = Map(fields)
-        else:
-            if self._name != actor:
-                _put(entry, "name", actor)
-            if self._member != self.member:
-                _put(entry, "member", self.member)
-            _put(entry, "at", now)
-        self._name = actor
-        self._member = self.member
-        self._last = now
-
-    def note(self, what: str, ref: str) -> None:
-        """Record a removal that writes no item (``PURGED``, ``LABEL_DELETED``)
-        in this client's entry, inside the running write."""
-        self()
-        entry = read_value(self._doc.get(CLIENTS, type=Map), str(self._doc.client_id))
-        if isinstance(entry, Map):
-            _put(entry, what, ref)
-
-
-def _put(entry: Map[Any], key: str, value: str | int) -> None:
-    """Set a key of this node's entry, unless a peer put something there too
-    deep to replace safely (model.writes.replaceable)."""
-    if replaceable(read_value(entry, key)):
-        entry[key] = value

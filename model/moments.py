@@ -27,7 +27,8 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from .activity import activity
-from .history import LABEL_DELETED, PURGED, History
+from .clients import LABEL_DELETED, PURGED
+from .history import History
 from .structs import CLOCK_BITS, NO_ID
 
 

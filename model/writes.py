@@ -187,7 +187,7 @@ class Writes:
         # (issue 9): see undo_remote.
         self._remote_undo = _History(scopes, REMOTE_SOURCE, 0, clock)
         self._remote_steps = 0
-        # Called as each of this node's writes opens (model.history.ClientStamp).
+        # Called as each of this node's writes opens (model.clients.ClientStamp).
         self.stamp: Callable[[], None] | None = None
 
     def local(self, *, boundary: bool = True) -> Sourced:

@@ -9,8 +9,8 @@ import pytest
 from pycrdt import Array, Doc, Map, Text
 
 from lanban.model.board import Board
+from lanban.model.clients import CLIENTS
 from lanban.model.errors import BoardError
-from lanban.model.history import CLIENTS
 from lanban.model.schema import new_client_id
 from tests.model.helpers import Clock, Delivery, Network
 from tests.model.hostile import attack, root
