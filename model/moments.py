@@ -9,11 +9,11 @@ worked out from the items themselves:
 - a Map value went with the first value written over it (exact: a move, a
   rename, a field set again);
 - a purged ticket or deleted label went with the removal its writer noted
-  (model.history, ``purged``/``label_deleted``), with all it held;
+  (model.clients, ``purged``/``label_deleted``), with all it held;
 - text, list entries and label marks inside a ticket went with the next
   change to the same field of that ticket, or the next change that wrote only
-  ``updated_by``/``updated_at`` there (a removal writes no item of its own);
-  removing text is always written so, inserting more text with it too;
+  ``updated_by``/``updated_at`` there (a removal writes no item of its own,
+  and Lanban touches the ticket with every edit of its text or labels);
 - anything else removed (by a client that noted nothing) shows at every
   earlier moment as it was last written.
 
@@ -24,6 +24,7 @@ The board at a moment is read through :meth:`Board.as_of` (pycrdt's
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .activity import activity
@@ -161,13 +162,12 @@ def _went(
     client: int,
     clock: int,
     history: History,
-    change_of: object,
+    change_of: Callable[[int, int], int],
     overwritten: dict[int, int],
     noted: dict[tuple[str, str], list[int]],
     by_entity: dict[tuple[str, str], list[int]],
 ) -> int | None:
-    assert callable(change_of)
-    own: int = change_of(client, clock)
+    own = change_of(client, clock)
     later = overwritten.get(client << CLOCK_BITS | clock)
     if later is not None:
         return later
