@@ -24,7 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPolygon
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPolygon,
+)
 from PySide6.QtWidgets import QApplication, QScrollBar, QWidget
 
 from .app_state import Settings
@@ -314,10 +323,16 @@ class PointerOverlay(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(self._font)
+        halo = QPen(QColor(0, 0, 0, 70), 3)  # reads on a white card and a dark board
+        halo.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         for item in self._shown:
+            arrow = ARROW.translated(item.tip)
+            painter.setPen(halo)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPolygon(arrow)
             painter.setPen(QColor("white"))
             painter.setBrush(item.color)
-            painter.drawPolygon(ARROW.translated(item.tip))
+            painter.drawPolygon(arrow)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawRoundedRect(item.tag, 3, 3)
             painter.setPen(text_on(item.color))

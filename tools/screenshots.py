@@ -1,12 +1,13 @@
-"""The README's screenshots: two people on one board, light and dark, and a ticket.
+"""The README's screenshots: two people on one board, light and dark, narrow, and a ticket.
 
 python -m tools.screenshots [--out resources/screenshots]
 
 Runs two real app windows in this process (Ada and Grace, each with her own
 node and data directory in a temporary folder, peered on 127.0.0.1, no mDNS),
-fills a realistic board, has Grace edit one ticket and drag another, then
-grabs Ada's window in light and dark and Ada's ticket panel. Offscreen unless
-QT_QPA_PLATFORM says otherwise, so the pictures do not depend on the desktop.
+fills a realistic board, has Grace edit one ticket, drag another and point at a
+third, then grabs Ada's window in light and dark, 800 px wide, and Ada's ticket
+panel with Grace's selection and caret. Offscreen unless QT_QPA_PLATFORM says
+otherwise, so the pictures do not depend on the desktop.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 from lanban.desktop.app import make_application, run_app
 from lanban.desktop.card_delegate import FRESH_SECONDS
 from lanban.desktop.column_model import BadgesRole
+from lanban.desktop.controller import Pointer
 from lanban.desktop.main_window import MainWindow
+from lanban.desktop.peer_pointers import PeerPointers
 from lanban.desktop.theme import Palette, apply_scheme
 from lanban.desktop.ticket_dialog import TicketDialog
 from lanban.model.board import Board
@@ -38,6 +41,7 @@ from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
 
 WINDOW = QSize(1280, 800)
+NARROW = QSize(800, 760)  # half of a small laptop screen
 MAX_BYTES = 250_000  # per PNG, to keep the repository small
 SETTLE_S = 0.15  # lets Qt lay out and paint after a change
 WAIT_S = 20.0  # for the peers to meet and the board to sync
@@ -112,6 +116,7 @@ TICKETS: dict[str, list[tuple[str, list[str], str, list[tuple[str, str]]]]] = {
 }
 EDITING = "Newsletter sign-up returns 500"  # Grace has it open
 DRAGGING = ("Move product images to the new CDN", "Doing", 1)  # Grace is moving it
+POINTING = ("Accessibility pass on the navigation", 0.5, 0.62)  # Grace's mouse rests here
 DESCRIPTION = (
     "Since Tuesday's deploy, signing up for the newsletter from the footer fails "
     "with a 500.\n\nSteps: open any page, enter an address in the footer, press "
@@ -239,6 +244,11 @@ async def shoot(app: QApplication, tmp: Path, out: Path) -> list[tuple[Path, int
             return row >= 0 and bool(model.index(row).data(BadgesRole))
 
         await until(ada_sees_grace, "Ada to see what Grace is doing")
+        # Grace's mouse rests on a card: her pointer shows there in Ada's window
+        pointed = board.ticket(ticket_id(board, POINTING[0]))
+        grace_ctl.set_pointer(Pointer(pointed.column or "", pointed.id, *POINTING[1:]))
+        overlay = view.findChildren(PeerPointers)[0].overlay
+        await until(overlay.shown, "Ada to see Grace's pointer")
         for scheme in ("light", "dark"):
             apply_scheme(app, scheme)
             await asyncio.sleep(SETTLE_S)
@@ -247,8 +257,15 @@ async def shoot(app: QApplication, tmp: Path, out: Path) -> list[tuple[Path, int
             await settle(ada)
             path = out / f"board-{scheme}.png"
             shots.append((path, save(ada.grab(), path)))
-        # Ada's panel for the ticket Grace is editing: she sees Grace there, typing
+        # half a small screen: the board scrolls sideways, the header and status fit
         apply_scheme(app, "light")
+        ada.resize(NARROW)
+        await until(lambda: ada.width() == NARROW.width(), "the narrow window")
+        await settle(ada)
+        path = out / "board-narrow.png"
+        shots.append((path, save(ada.grab(), path)))
+        ada.resize(WINDOW)
+        # Ada's panel for the ticket Grace is editing: she sees Grace there, typing
         panel = TicketDialog(ada_ctl, editing, parent=ada)
         dialogs.append(panel)
         panel.show()
