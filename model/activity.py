@@ -10,9 +10,8 @@ else reads as missing.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .clients import LABEL_DELETED, PURGED
 from .history import Change, History, collecting_later
@@ -36,8 +35,9 @@ _TICKET_FIELDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Activity:
+class Activity(NamedTuple):
+    """One entry of the feed (a tuple: a board's feed makes thousands)."""
+
     kind: str  # "created", "moved", ... (the keys of what()'s phrases)
     time: int  # ms since the epoch (0: unknown)
     author: str  # "" when the history names nobody

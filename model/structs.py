@@ -128,6 +128,7 @@ def _read(data: bytes) -> Structs:
     add_origin, add_parent, add_key = out.origin.append, out.parent.append, out.key.append
     add_kind, add_value = out.kind.append, out.value.append
     uint = _uint
+    last_client, last_bytes = -1, b""
     clients, pos = uint(data, 0)
     for _ in range(clients):
         count, pos = uint(data, pos)
@@ -143,7 +144,15 @@ def _read(data: bytes) -> Structs:
                 continue
             origin = NO_ID
             if info & 0x80:
-                oc, pos = uint(data, pos)
+                # most origins are of the client the last one was of: its
+                # varint's bytes are compared rather than read again
+                if last_client >= 0 and data.startswith(last_bytes, pos):
+                    oc = last_client
+                    pos += len(last_bytes)
+                else:
+                    start = pos
+                    oc, pos = uint(data, pos)
+                    last_client, last_bytes = oc, data[start:pos]
                 b = data[pos]
                 if b < 0x80:
                     pos += 1
