@@ -36,7 +36,14 @@ from .card_layout import (
     has_bottom_row,
     title_lines,
 )
-from .column_model import BadgesRole, FreshRole, LabelsRole, SelectedByRole, TicketRole
+from .column_model import (
+    BadgesRole,
+    ColumnModel,
+    FreshRole,
+    LabelsRole,
+    SelectedByRole,
+    TicketRole,
+)
 from .controller import Peer
 from .icons import pixmap
 from .theme import Palette, color_for, initials, safe_color, text_on
@@ -63,6 +70,21 @@ class CardDelegate(QStyledItemDelegate):
         self.person_color: Callable[[str], QColor] = default_person_color
         self._metrics: CardMetrics | None = None
         self._lines: dict[str, tuple[tuple[str, int, object], list[str]]] = {}
+        # each card's size for the Ticket object it was measured for (a changed
+        # ticket is a new object) and the width: layouts of long columns ask often
+        self._sizes: dict[str, tuple[Ticket, int, QSize]] = {}
+        self.width = 0  # the view's width, kept by the view (0: ask it)
+
+    def measured_height(self, ticket_id: str) -> int | None:
+        """The card's height when it was last measured (None if never)."""
+        cached = self._sizes.get(ticket_id)
+        return cached[2].height() if cached is not None else None
+
+    def forget_sizes(self) -> None:
+        """The font changed: measure every card again."""
+        self._metrics = None
+        self._lines.clear()
+        self._sizes.clear()
 
     def refresh_palette(self) -> None:
         self.palette = Palette()
@@ -74,6 +96,7 @@ class CardDelegate(QStyledItemDelegate):
         if metrics is None or metrics.key[0] != font.key():
             metrics = self._metrics = CardMetrics(font)
             self._lines.clear()
+            self._sizes.clear()
         return metrics
 
     def lines(self, ticket: Ticket, card_width: int, metrics: CardMetrics) -> list[str]:
@@ -98,13 +121,31 @@ class CardDelegate(QStyledItemDelegate):
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
-        width = self.card_width(option)
-        ticket: Ticket | None = index.data(TicketRole)
-        metrics = self.metrics(option.font)
+        width = self.width or self.card_width(option)
+        ticket = self._ticket(index)
         if ticket is None:
-            return QSize(width, metrics.height(1, False))
+            return QSize(width, self.metrics(option.font).height(1, False))
+        cached = self._sizes.get(ticket.id)
+        if cached is not None and cached[0] is ticket and cached[1] == width:
+            return cached[2]
+        metrics = self.metrics(option.font)
         lines = self.lines(ticket, width, metrics)
-        return QSize(width, metrics.height(len(lines), has_bottom_row(ticket)))
+        size = QSize(width, metrics.height(len(lines), has_bottom_row(ticket)))
+        if len(self._sizes) > MAX_CACHED:
+            self._sizes.clear()
+        self._sizes[ticket.id] = (ticket, width, size)
+        return size
+
+    @staticmethod
+    def _ticket(index: QModelIndex | QPersistentModelIndex) -> Ticket | None:
+        """The card's ticket; straight from a column's model (layouts ask for
+        every card's size: this skips Qt's data() round trip)."""
+        model = index.model()
+        if isinstance(model, ColumnModel):
+            ticket_id = model.id_at(index)
+            return model.ticket(ticket_id) if ticket_id is not None else None
+        ticket: Ticket | None = index.data(TicketRole)
+        return ticket
 
     # -------------------------------------------------------------- painting
 
@@ -198,7 +239,7 @@ class CardDelegate(QStyledItemDelegate):
             x += width_chip + 4
 
         # title, one to three lines
-        lines = self.lines(ticket, self.card_width(option), metrics)
+        lines = self.lines(ticket, self.width or self.card_width(option), metrics)
         painter.setFont(metrics.base)
         painter.setPen(pal.text)
         title_rect = metrics.title_rect(inner, len(lines))

@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Sequence
 
 from PySide6.QtCore import (
+    QEvent,
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
@@ -40,7 +41,7 @@ from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView
 
 from lanban.model.errors import BoardError
 
-from .card_delegate import CardDelegate
+from .card_delegate import MIN_WIDTH, CardDelegate
 from .column_model import ColumnModel, IdRole, TicketRole
 from .controller import BoardController
 from .theme import Palette, safe_color
@@ -158,9 +159,16 @@ class TicketListView(QListView):
     # ------------------------------------------------------ cards' heights
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        self.delegate.width = max(MIN_WIDTH, self.viewport().width())
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
             self.scheduleDelayedItemsLayout()  # titles wrap anew: heights change
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.delegate.forget_sizes()
+            self.scheduleDelayedItemsLayout()
 
     def dataChanged(
         self,
@@ -171,10 +179,12 @@ class TicketListView(QListView):
         super().dataChanged(top_left, bottom_right, roles)
         if roles and TicketRole not in roles:
             return  # presence: the same height
-        model = self.model()
+        model = self.column_model()
         for row in range(top_left.row(), bottom_right.row() + 1):
             index = model.index(row, 0)
-            if self.visualRect(index).height() != self.sizeHintForIndex(index).height():
+            ticket_id = model.id_at(index)
+            before = self.delegate.measured_height(ticket_id) if ticket_id else None
+            if before != self.sizeHintForIndex(index).height():
                 self.scheduleDelayedItemsLayout()  # a title or the bottom row changed
                 return
 
