@@ -30,7 +30,7 @@ from .checklists import ChecklistCommands
 from .clients import LABEL_DELETED, PURGED, ClientStamp
 from .errors import BoardError
 from .events import Origin
-from .history import History, read_history
+from .history import History, collecting_later, read_history
 from .limits import DEFAULT_COLUMNS
 from .moments import Moment, TimeTravel, moment_at, moments
 from .ordering import rank_after
@@ -166,7 +166,8 @@ class Board(ChecklistCommands, CardCommands):
     def activity(self, ticket: str | None = None) -> list[Activity]:
         """The activity feed, newest first; one ticket's (a reference) if given."""
         tid = None if ticket is None else self._history_ticket(ticket)
-        return activity(self.history(), ticket=tid)
+        with collecting_later():  # the history and the feed: one pause, one collection after
+            return activity(self.history(), ticket=tid)
 
     def moments(self) -> list[Moment]:
         """Where a history slider can stop: one moment per change, oldest first."""
