@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication
@@ -131,11 +132,29 @@ class IdentityDialog(QDialog):
         if not self.name.text().strip():
             self.error.setText("Please enter a name.")
             return
-        relay = self.relay.text().strip()
-        if relay and not relay.startswith(("ws://", "wss://")):
-            self.error.setText("A relay URL starts with ws:// or wss://.")
+        problem = relay_problem(self.relay.text().strip())
+        if problem:
+            self.error.setText(problem)
+            self.relay.setFocus()
             return
         self.accept()
+
+
+def relay_problem(url: str) -> str:
+    """Why ``url`` is not a relay's address ("" if it is one, or empty: no relay)."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises for a port that is not a number
+    except ValueError:
+        return "That relay URL has a port that is not a number."
+    if parts.scheme not in ("ws", "wss"):
+        return "A relay URL starts with ws:// or wss://."
+    if not parts.hostname or any(c.isspace() for c in url):
+        return "A relay URL looks like ws://host:port or wss://host."
+    del port
+    return ""
 
 
 class NewBoardDialog(QDialog):

@@ -138,7 +138,22 @@ def test_settings_open_with_ctrl_comma_and_name_and_colour_reach_a_peer_at_once(
             dialog = shown(IdentityDialog, ada.window)
             dialog.name.setText("Ada King")
             dialog.colors.group.button(5).click()  # "#4caf50"
+            for bad, said in (
+                ("relay.example:1234", "ws://"),
+                ("ws://", "ws://host:port"),
+                ("ws://relay.example:port", "not a number"),
+            ):
+                dialog.relay.setText(bad)
+                button(dialog, "Save").click()
+                assert dialog.isVisible() and said in dialog.error.text(), bad
+            dialog.relay.setText("ws://127.0.0.1:9")
+            dialog.token.setText("s3cret")
             button(dialog, "Save").click()
+            assert not dialog.isVisible()
+            assert (ada.node.options.relay, ada.node.options.relay_token) == (
+                "ws://127.0.0.1:9",
+                "s3cret",
+            )  # the node uses it now
 
             def grace_sees() -> bool:
                 peers = grace.window.controller().peers()  # type: ignore[union-attr]
