@@ -16,6 +16,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QMenu, QWidget
 
 from lanban.desktop.presence_bar import Avatar
+from lanban.desktop.ticket_dialog import TicketDialog
 from lanban.sync.store import Store
 from tests.desktop.harness import make_board, open_app, pause_events, settle
 
@@ -222,5 +223,29 @@ def test_an_empty_window_s_controls_have_names(tmp_path: Path, run: Run) -> None
             assert unnamed(window) == []
             stops = await tab_walk(window.sidebar)
             assert len(stops) >= 3  # the sidebar's list and buttons at least
+
+    run(go())
+
+
+def test_a_read_only_panel_and_the_error_bar_have_names_too(tmp_path: Path, run: Run) -> None:
+    make_board(Store(tmp_path), tickets=TICKETS)
+
+    async def go() -> None:
+        async with open_app(tmp_path) as app:
+            window = app.window
+            window.show_error("The disk is full")
+            await pause_events(0.05)
+            assert window.error_bar.isVisible() and unnamed(window) == []
+            controller = window.controller()
+            assert controller is not None
+            panel = TicketDialog(controller, app.board.ticket("#1").id, read_only=True)
+            panel.show()
+            panel.activateWindow()
+            await settle(panel.isActiveWindow, what="the panel")
+            assert unnamed(panel) == []
+            names = [name_of(w) for w in await tab_walk(panel.title)]
+            # a view: the fields read as text, nothing to add or trash
+            assert names == ["Title", "Assignee", "Due date", "Description", "Comments", "Close"]
+            panel.close()
 
     run(go())
