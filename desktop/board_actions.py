@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu
 
 from lanban.model.members import Role, members
 
@@ -14,11 +14,10 @@ from .boards_model import BoardsModel
 from .dialogs import InviteDialog, JoinDialog, NewBoardDialog
 from .node_facade import BoardStatus
 from .prompts import ask_text, open_dialog, popup
+from .question import Question
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
-
-DESTRUCTIVE_STYLE = "QPushButton { background: #c53030; color: white; padding: 4px 12px; }"
 
 
 class BoardActions:
@@ -93,7 +92,7 @@ class BoardActions:
                 f"Another board is also called {title!r}: the sidebar tells them apart."
             )
 
-    def leave_board(self) -> QMessageBox | None:
+    def leave_board(self) -> Question | None:
         board_id = self.window.current
         if board_id is None:
             return None
@@ -113,19 +112,15 @@ class BoardActions:
                 + "\n\nIts file is moved to the 'left' folder of Lanban's data folder."
             )
             yes = "Delete board"
-        box = QMessageBox(QMessageBox.Icon.Warning, "Leave board", question, parent=self.window)
-        box.setInformativeText(detail)
-        leave = box.addButton(yes, QMessageBox.ButtonRole.DestructiveRole)
-        leave.setStyleSheet(DESTRUCTIVE_STYLE)
-        box.setDefaultButton(box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole))
+        box = Question(self.window, "Leave board", question, detail, verb=yes, keep="Cancel")
 
-        def clicked(button: object) -> None:
-            if button is leave:
+        def clicked(answer: str) -> None:
+            if answer == yes:
                 self.window.forget(board_id)
                 self.messages.attempt(lambda: self.node.leave(board_id))
                 self.window.sidebar_panel.reload()
 
-        box.buttonClicked.connect(clicked)
+        box.answered.connect(clicked)
         return open_dialog(box)
 
     def _others_have_it(self, board_id: str, status: BoardStatus | None) -> bool:

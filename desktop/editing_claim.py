@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from .controller import BoardController
 from .prompts import open_dialog
+from .question import Question
 
 
 def confirm_edit(
     parent: QWidget, controller: BoardController, ticket_id: str, then: Callable[[str], object]
-) -> QMessageBox | None:
+) -> Question | None:
     """Warn when someone else is editing, then ``then("edit" | "read-only")``; nothing
     on Cancel. Without other editors, ``then("edit")`` at once (and no box)."""
     editors = controller.editors(ticket_id)
@@ -20,26 +21,25 @@ def confirm_edit(
         then("edit")
         return None
     names = ", ".join(p.name for p in editors)
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Someone is editing this ticket")
-    box.setText(f"{names} {'is' if len(editors) == 1 else 'are'} editing this ticket.")
-    box.setInformativeText(
+    box = Question(
+        parent,
+        "Someone is editing this ticket",
+        f"{names} {'is' if len(editors) == 1 else 'are'} editing this ticket.",
         "You can look at it read-only, or edit anyway: the description "
-        "merges either way, other fields keep the last change."
+        "merges either way, other fields keep the last change.",
+        verb="Edit anyway",
+        alternative="Open read-only",
+        destructive=False,
+        default="Open read-only",
     )
-    read_only = box.addButton("Open read-only", QMessageBox.ButtonRole.AcceptRole)
-    edit = box.addButton("Edit anyway", QMessageBox.ButtonRole.DestructiveRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(read_only)
 
-    def clicked(button: object) -> None:
-        if button is edit:
+    def clicked(answer: str) -> None:
+        if answer == "Edit anyway":
             then("edit")
-        elif button is read_only:
+        elif answer == "Open read-only":
             then("read-only")
 
-    box.buttonClicked.connect(clicked)
+    box.answered.connect(clicked)
     return open_dialog(box)
 
 

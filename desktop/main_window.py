@@ -37,6 +37,7 @@ from .notices import BoardNotes, ErrorBar, Toasts
 from .peer_pointers import PeerPointers
 from .presence_bar import PresenceBar
 from .prompts import message_box, open_dialog
+from .question import Question
 from .renumbering import NumberWatch
 from .sidebar import BoardsSidebar
 from .status_widget import PeersDialog, SyncStatus
@@ -312,7 +313,7 @@ class MainWindow(QMainWindow):
     def rename_board(self) -> None:
         self.board_actions.rename_board()
 
-    def leave_board(self) -> QMessageBox | None:
+    def leave_board(self) -> Question | None:
         return self.board_actions.leave_board()
 
     # -------------------------------------------------------------- tickets

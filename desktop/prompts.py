@@ -91,7 +91,7 @@ def confirm(
     """Ask before doing something: buttons that say what they do (``verb``, ``keep``),
     never Yes/No; ``on_yes`` runs only for the verb."""
     box = Question(parent, title, heading, detail, verb, keep, destructive)
-    box.chosen.connect(lambda yes: on_yes() if yes else None)
+    box.answered.connect(lambda text: on_yes() if text == verb else None)
     return open_dialog(box)
 
 

@@ -1,22 +1,17 @@
 """A question in the app's own style: a heading, what will happen, and buttons
 that say what they do ("Delete column", "Keep column"), never a bare Yes/No.
 
-It opens window-modal with ``open()`` (desktop/prompts.py: no nested loop) and
-says what was chosen by its ``chosen`` signal.
+A QMessageBox underneath (platform button order, screen readers, Esc), with the
+app's tinted icon, a bold heading, muted detail and a red button for what cannot
+be taken back. It opens window-modal with ``open()`` (desktop/prompts.py: no
+nested loop) and says which button was chosen by ``answered``.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (
-    QDialog,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractButton, QMessageBox, QPushButton, QWidget
 
 from .icons import pixmap
 from .theme import Palette
@@ -25,21 +20,23 @@ DESTRUCTIVE_STYLE = (
     "QPushButton { background: #c53030; color: white; border: none; border-radius: 6px;"
     " padding: 6px 14px; font-weight: bold; }"
     " QPushButton:hover { background: #9b2c2c; }"
-    " QPushButton:focus { outline: none; border: 2px solid palette(highlight); }"
+    " QPushButton:focus { border: 2px solid palette(highlight); }"
 )
 ACTION_STYLE = (
     "QPushButton { background: palette(highlight); color: palette(highlighted-text);"
     " border: none; border-radius: 6px; padding: 6px 14px; font-weight: bold; }"
-    " QPushButton:focus { outline: none; border: 2px solid palette(text); }"
+    " QPushButton:focus { border: 2px solid palette(text); }"
 )
-ICON_SIZE = 32
+ICON_SIZE = 36
 
 
-class Question(QDialog):
-    """``heading``, ``detail`` and two buttons: ``verb`` (does it) and ``keep``
-    (changes nothing, the default, also Esc)."""
+class Question(QMessageBox):
+    """``heading``, ``detail`` and the buttons: ``verb`` (does it), an optional
+    ``alternative`` (a milder way), and ``keep`` (changes nothing; Esc). Enter
+    keeps when the verb cannot be taken back (``destructive``), else does it, unless
+    ``default`` names another button."""
 
-    chosen = Signal(bool)  # True: the verb; False: keep (or closed)
+    answered = Signal(str)  # the chosen button's text; "" when closed otherwise
 
     def __init__(
         self,
@@ -50,59 +47,50 @@ class Question(QDialog):
         verb: str,
         keep: str = "Cancel",
         destructive: bool = True,
+        alternative: str = "",
+        default: str = "",
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(title)
         self.setObjectName("question")
+        self.setWindowTitle(title)
+        self.setText(heading)
+        self.setInformativeText(detail)
         pal = Palette()
-        icon = QLabel()
-        icon.setPixmap(
-            pixmap(
-                "warning" if destructive else "board",
-                pal.warning if destructive else pal.highlight,
-                ICON_SIZE,
-                self.devicePixelRatioF(),
-            )
+        tint = pal.warning if destructive else pal.highlight
+        self.setIconPixmap(
+            pixmap("warning" if destructive else "board", tint, ICON_SIZE, self.devicePixelRatioF())
         )
-        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.heading = QLabel(heading)
-        self.heading.setObjectName("questionHeading")
-        self.heading.setWordWrap(True)
-        font = QFont(self.heading.font())
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        self.heading.setFont(font)
-        self.detail = QLabel(detail)
-        self.detail.setObjectName("questionDetail")
-        self.detail.setWordWrap(True)
-        self.detail.setVisible(bool(detail))
-        self.detail.setStyleSheet(f"color: {pal.muted.name(pal.muted.NameFormat.HexArgb)};")
-
-        self.keep_button = QPushButton(keep)
-        self.verb_button = QPushButton(verb)
+        muted = pal.muted.name(QColor.NameFormat.HexArgb)
+        self.setStyleSheet(
+            "QLabel#qt_msgbox_label { font-weight: bold; font-size: 11pt; }"
+            f" QLabel#qt_msgbox_informativelabel {{ color: {muted}; }}"
+        )
+        role = QMessageBox.ButtonRole
+        self.verb_button = self._button(
+            verb, role.DestructiveRole if destructive else role.AcceptRole
+        )
         self.verb_button.setStyleSheet(DESTRUCTIVE_STYLE if destructive else ACTION_STYLE)
-        self.keep_button.setDefault(destructive)  # Enter does the harmless thing
-        self.verb_button.setDefault(not destructive)
-        self.keep_button.clicked.connect(self.reject)
-        self.verb_button.clicked.connect(self.accept)
-        self.finished.connect(lambda result: self.chosen.emit(result == self.DialogCode.Accepted))
+        self.alternative_button = (
+            self._button(alternative, role.ActionRole) if alternative else None
+        )
+        self.keep_button = self._button(keep, role.RejectRole)
+        self.setEscapeButton(self.keep_button)
+        chosen = next((b for b in self.buttons() if default and b.text() == default), None)
+        fallback = self.keep_button if destructive else self.verb_button
+        self.setDefaultButton(chosen if isinstance(chosen, QPushButton) else fallback)
+        self._said = False
+        self.buttonClicked.connect(self._clicked)
+        self.finished.connect(lambda _result: self._answer(""))
 
-        text = QVBoxLayout()
-        text.setSpacing(6)
-        text.addWidget(self.heading)
-        text.addWidget(self.detail)
-        body = QHBoxLayout()
-        body.setSpacing(14)
-        body.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
-        body.addLayout(text, 1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.keep_button)
-        buttons.addWidget(self.verb_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 18, 20, 16)
-        layout.setSpacing(16)
-        layout.addLayout(body)
-        layout.addLayout(buttons)
-        self.setMinimumWidth(420)
-        self.setMaximumWidth(560)
+    def _button(self, text: str, role: QMessageBox.ButtonRole) -> QPushButton:
+        button = self.addButton(text, role)
+        assert button is not None
+        return button
+
+    def _clicked(self, button: QAbstractButton) -> None:
+        self._answer(button.text())
+
+    def _answer(self, text: str) -> None:
+        if not self._said:  # once: a click, then the box finishing
+            self._said = True
+            self.answered.emit(text)

@@ -269,7 +269,7 @@ def test_add_column_and_delete_one_with_tickets(tmp_path: Path, run: Run) -> Non
             await settle(lambda: "Review" in [c.title for c in app.board.columns()])
             app.column("Doing").delete()
             question = shown(Question, app.window)
-            assert "Its 1 ticket will show in the first column" in question.detail.text()
+            assert "Its 1 ticket will show in the first column" in question.informativeText()
             button(question, "Delete column").click()
             await settle(lambda: "Doing" not in [c.title for c in app.board.columns()])
             assert "Review PR" in app.shown("To do")  # shown in the first column, marked

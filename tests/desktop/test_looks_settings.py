@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMenu, QPushButton
+from PySide6.QtWidgets import QApplication, QMenu
 
 from lanban.desktop.column_grip import COLUMN_MIN_WIDTH, COLUMN_RESIZE_MAX
 from lanban.desktop.dialogs import IdentityDialog, JoinDialog, NewBoardDialog
@@ -58,10 +58,11 @@ def test_deleting_a_column_asks_with_buttons_that_say_what_they_do(
             app_window.append(app.window)
             question = delete_from_menu(app.column("To do").header)
             assert question.isModal() and question.windowTitle() == "Delete column"
-            assert "'To do'" in question.heading.text() and "2 tickets" in question.detail.text()
-            texts = sorted(b.text() for b in question.findChildren(QPushButton))
+            assert "'To do'" in question.text() and "2 tickets" in question.informativeText()
+            texts = sorted(b.text() for b in question.buttons())
             assert texts == ["Delete column", "Keep column"]
-            assert question.keep_button.isDefault()  # Enter keeps it
+            assert question.defaultButton() is question.keep_button  # Enter keeps it
+            assert question.escapeButton() is question.keep_button
             button(question, "Keep column").click()
             await pause_events()
             assert [c.title for c in app.board.columns()] == ["To do", "Doing", "Done"]
