@@ -241,8 +241,8 @@ class PointerOverlay(QWidget):
         self._stale.setInterval(STALE_CHECK_MS)
         self._stale.timeout.connect(self.relayout)
         self.controller.presenceChanged.connect(self._on_presence)
-        self.controller.ticketsChanged.connect(self._relayout.start)
-        self.controller.columnsChanged.connect(self._relayout.start)
+        self.controller.ticketsChanged.connect(self._soon)
+        self.controller.columnsChanged.connect(self._soon)
         view.horizontalScrollBar().valueChanged.connect(self.relayout)
         view.viewport().installEventFilter(self)
         self._place()
@@ -276,7 +276,7 @@ class PointerOverlay(QWidget):
 
     def relayout(self) -> None:
         """Work out where each pointer is now; repaint only where one was or is."""
-        self._hook_column_scrolling()
+        self._hook_columns()
         now = self.clock()
         peers = {peer.client_id: peer for peer, _ in self.controller.pointers()}
         metrics = QFontMetrics(self._font)
@@ -306,12 +306,22 @@ class PointerOverlay(QWidget):
         elif not live:
             self._stale.stop()
 
-    def _hook_column_scrolling(self) -> None:
+    def _hook_columns(self) -> None:
+        """Each column's scrolling and rows (a filter, a move) move the cards."""
         for column in self.view.column_widgets():
             bar: QScrollBar = column.view.verticalScrollBar()
             if not bar.property("pointerOverlay"):
                 bar.setProperty("pointerOverlay", True)
                 bar.valueChanged.connect(self.relayout)
+                model = column.model
+                model.modelReset.connect(self._soon)
+                model.rowsInserted.connect(self._soon)
+                model.rowsRemoved.connect(self._soon)
+                model.layoutChanged.connect(self._soon)
+
+    def _soon(self, *_: object) -> None:
+        """Once the cards' layout has caught up (it is delayed to the next turn)."""
+        self._relayout.start()
 
     @staticmethod
     def _bounds(item: ShownPointer) -> QRect:

@@ -246,3 +246,48 @@ def test_a_pointer_reads_as_written() -> None:
     state = {"column": "c1", "ticket": "t1", "x": 0.25, "y": 1}
     assert parse_peer(7, {"user": USER, "pointer": state}).pointer == Pointer("c1", "t1", 0.25, 1.0)
     assert Pointer("c1", "", 0.5, 0.5).state() == {"column": "c1", "ticket": "", "x": 0.5, "y": 0.5}
+
+
+def test_between_cards_it_follows_the_column_and_a_hidden_or_moved_card_takes_it(
+    tmp_path: Path, run: Run
+) -> None:
+    async def go() -> None:
+        async with pair(tmp_path) as (ada, grace):
+            ada.window.resize(1280, 800)
+            grace.window.resize(900, 650)
+            await pause_events(0.2)
+            # below the cards of "Doing": anchored to the column
+            doing = ada.column("Doing")
+            viewport = ada.view().viewport()
+            below = doing.view.viewport().mapTo(viewport, doing.view.viewport().rect().center())
+            move_mouse(ada, below)
+            await settle(lambda: len(seen_by(grace)) == 1, what="the pointer")
+            [pointer] = seen_by(grace)
+            assert pointer.column == doing.column.id and pointer.ticket == ""
+            await settle(lambda: overlay(grace).shown(), what="the arrow")
+            [(_, tip)] = overlay(grace).shown()
+            theirs = grace.column("Doing")
+            column = QRect(theirs.mapTo(grace.view().viewport(), QPoint(0, 0)), theirs.size())
+            assert column.contains(tip)
+            assert abs(tip.x() - (column.left() + pointer.x * column.width())) <= 1
+            # on a card Grace's filter hides: no arrow there (nor anywhere)
+            move_mouse(ada, card_rect(ada, "Review PR").center())
+            await settle(lambda: seen_by(grace)[0].ticket != "", what="the card")
+            await settle(lambda: overlay(grace).shown(), what="the arrow on the card")
+            overlay(grace)._stale.setInterval(600_000)  # not the stale check that hides it
+            grace.window.search.setText("spec")
+            await settle(lambda: not overlay(grace).shown(), what="the arrow to hide")
+            grace.window.search.clear()
+            await settle(lambda: overlay(grace).shown(), what="the arrow back")
+            # the card moves to another column: the arrow goes with it
+            grace.board.move_ticket(grace.board.ticket("#3").id, "Done")
+            await settle(
+                lambda: (
+                    [card_rect(grace, "Review PR").contains(t) for _, t in overlay(grace).shown()]
+                    == [True]
+                ),
+                what="the arrow on the moved card",
+            )
+            assert grace.shown("Done") == ["Review PR"]
+
+    run(go())
