@@ -62,6 +62,7 @@ class Activity(NamedTuple):
             "renamed": f"renamed {ref} from {b} to {a}" if self.before else f"renamed {ref} to {a}",
             "described": f"edited the description of {ref}",
             "assigned": f"assigned {ref} to {self.after}" if self.after else f"unassigned {ref}",
+            "assignees": f"changed the assignees of {ref}",
             "labelled": f"labelled {ref} {self.after}"
             if self.after
             else f"changed the labels of {ref}",
@@ -211,10 +212,11 @@ def _ticket_entries(index: int, c: Change, names: _Names) -> list[Activity]:
             kinds.append(("renamed", _shown(values["title"][0]), _shown(values["title"][1])))
         if "deleted" in values:
             kinds.append(("deleted" if values["deleted"][1] is True else "restored", "", ""))
-        if "assignee" in values and "assignees" not in fields:
-            kinds.append(("assigned", "", _shown(values["assignee"][1])))
-        elif "assignees" in fields:
-            kinds.append(("assigned", "", ""))
+        first = values.get("assignee")  # the first assignee (all of them: "assignees")
+        if first is not None and first[0] != first[1]:
+            kinds.append(("assigned", "", _shown(first[1])))
+        elif "assignees" in fields or first is not None:
+            kinds.append(("assignees", "", ""))
         if "labels" in fields:
             added = sorted(c.added.get("labels", ()))
             shown = [names.titles.get(("labels", label), "") for label in added]

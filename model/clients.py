@@ -54,6 +54,7 @@ class ClientStamp:
         if (
             self._name == actor
             and self._member == self.member
+            and self._last >= 0
             and 0 <= now - self._last < STAMP_EVERY_MS
         ):
             return
@@ -76,6 +77,12 @@ class ClientStamp:
         self._name = actor
         self._member = self.member
         self._last = now
+
+    def soon(self) -> None:
+        """Stamp the next write too: the last one made something (a ticket, a
+        comment ...) whose end the history cannot tell from the next write's
+        start, as both put items into what was made."""
+        self._last = -STAMP_EVERY_MS
 
     def note(self, what: str, ref: str) -> None:
         """Record a removal that writes no item (``PURGED``, ``LABEL_DELETED``)

@@ -398,3 +398,35 @@ def test_a_copy_from_a_client_that_collects_garbage_reads_what_it_can() -> None:
     assert any(t.startswith("Ada created #1") for t in texts)
     for m in thin.moments():
         thin.at_moment(m.index)
+
+
+def test_each_command_right_after_another_is_its_own_entry() -> None:
+    board = Board.create("P", actor="Ada", clock=Clock(step=1000))  # no minute between them
+    tid = board.add_ticket("x")
+    board.add_comment(tid, "one")
+    board.add_comment(tid, "two")
+    board.add_checklist_item(tid, "a")
+    item = board.add_checklist_item(tid, "b")
+    board.set_checklist_done(tid, item)
+    board.splice_description(tid, 0, 0, "a")
+    board.splice_description(tid, 1, 0, "b")
+    board.edit_ticket(tid, due="2026-12-01")
+    board.edit_ticket(tid, assignees=["Bo", "Cy"])
+    board.edit_ticket(tid, assignees=["Bo"])
+    board.move_ticket(tid, "Doing")
+    board.move_ticket(tid, "Done")
+    assert [a.what() for a in board.activity(tid)] == [
+        "moved #1 from Doing to Done",
+        "moved #1 from To do to Doing",
+        "changed the assignees of #1",  # Bo stays first
+        "assigned #1 to Bo",
+        "set #1 due 2026-12-01",
+        "edited the description of #1",
+        "edited the description of #1",
+        "changed the checklist of #1",
+        "changed the checklist of #1",
+        "changed the checklist of #1",
+        "commented on #1",
+        "commented on #1",
+        "created #1 in To do",
+    ]
