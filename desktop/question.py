@@ -63,7 +63,7 @@ class Question(QMessageBox):
         muted = pal.muted.name(QColor.NameFormat.HexArgb)
         self.setStyleSheet(
             "QLabel#qt_msgbox_label { font-weight: bold; font-size: 11pt; }"
-            f" QLabel#qt_msgbox_informativelabel {{ color: {muted}; }}"
+            f" QLabel#qt_msgbox_informativelabel {{ color: {muted}; min-width: 340px; }}"
         )
         role = QMessageBox.ButtonRole
         self.verb_button = self._button(

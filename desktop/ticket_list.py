@@ -283,6 +283,16 @@ class TicketListView(QListView):
         total = len(model.all_ids()) if model.filtering else 0
         return f"None of {total} match" if total else "No tickets yet"
 
+    def empty_hint(self) -> str:
+        """What to do about an empty column: add a ticket, or change the filter."""
+        model = self.column_model()
+        if model.rowCount():
+            return ""
+        hidden = len(model.all_ids()) if model.filtering else 0
+        if hidden:
+            return f"Change or clear the filter to see {'it' if hidden == 1 else 'them'}"
+        return "Drag a card here, or add one below" if self.dragEnabled() else ""
+
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         model = self.column_model()
@@ -301,11 +311,25 @@ class TicketListView(QListView):
             painter.drawRoundedRect(self.viewport().rect().adjusted(3, 3, -3, -3), 8, 8)
         if empty:
             painter.setPen(pal.muted)
+            area = self.viewport().rect().adjusted(8, 16, -8, 0)
             painter.drawText(
-                self.viewport().rect().adjusted(8, 16, -8, 0),
-                int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop),
-                empty,
+                area, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), empty
             )
+            hint = self.empty_hint()
+            if hint:
+                small = QFont(self.font())
+                small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
+                painter.setFont(small)
+                painter.drawText(
+                    area.adjusted(0, self.fontMetrics().lineSpacing() + 4, 0, 0),
+                    int(
+                        Qt.AlignmentFlag.AlignHCenter
+                        | Qt.AlignmentFlag.AlignTop
+                        | Qt.TextFlag.TextWordWrap
+                    ),
+                    hint,
+                )
+                painter.setFont(self.font())
         full = model.all_ids()
         for peer in peers:
             assert peer.dragging is not None

@@ -112,6 +112,24 @@ def test_a_column_resized_by_its_edge_keeps_its_width(tmp_path: Path, run: Run) 
     run(go())
 
 
+def test_an_empty_column_says_what_to_do(tmp_path: Path, run: Run) -> None:
+    make_board(Store(tmp_path), tickets=TICKETS)
+
+    async def go() -> None:
+        async with open_app(tmp_path) as app:
+            done = app.column("Done").view
+            assert done.empty_text() == "No tickets yet"
+            assert done.empty_hint() == "Drag a card here, or add one below"
+            assert app.column("To do").view.empty_hint() == ""
+            app.window.search.setText("login")
+            await settle(lambda: app.column("Doing").view.empty_text() == "None of 1 match")
+            assert app.column("Doing").view.empty_hint() == "Change or clear the filter to see it"
+            app.column("Done").set_read_only("viewer")  # nothing to add: no hint to add
+            assert done.empty_hint() == ""
+
+    run(go())
+
+
 def test_an_empty_window_says_what_to_do(tmp_path: Path, run: Run) -> None:
     async def go() -> None:
         async with open_app(tmp_path) as app:
