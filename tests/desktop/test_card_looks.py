@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPoint
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from lanban.desktop.card_layout import title_lines
@@ -130,3 +130,37 @@ def _option(view: Any, rect: Any) -> Any:
     option.rect = rect
     option.font = view.font()
     return option
+
+
+def test_card_icons_are_drawn_at_the_screen_s_pixel_ratio(
+    tmp_path: Path, run: Run, monkeypatch: Any
+) -> None:
+    """HiDPI: the comment and lock icons are rendered for the device's pixels
+    (2x, 3x), not scaled up from a fixed size."""
+    store = Store(tmp_path)
+    board_id = make_board(store, tickets={"To do": ["Fix login"]})
+    with store.open(board_id) as bf:
+        bf.board.add_comment(bf.board.ticket("#1").id, "Seen in Safari")
+
+    async def go() -> None:
+        async with open_app(tmp_path) as app:
+            import lanban.desktop.card_delegate as card_delegate
+
+            asked: list[float] = []
+            real = card_delegate.pixmap
+            monkeypatch.setattr(card_delegate, "pixmap", lambda *a: asked.append(a[3]) or real(*a))
+            view = app.column("To do").view
+            await settle(lambda: view.model().rowCount() == 1)
+            rect = view.visualRect(view.model().index(0, 0))
+            for ratio in (1.0, 2.0, 3.0):
+                image = QImage(rect.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+                image.setDevicePixelRatio(ratio)
+                image.fill(0)
+                painter = QPainter(image)
+                option = _option(view, rect.translated(-rect.topLeft()))
+                view.delegate.paint(painter, option, view.model().index(0, 0))
+                painter.end()
+                assert asked and set(asked) == {ratio}, (ratio, asked)
+                asked.clear()
+
+    run(go())
