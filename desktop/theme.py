@@ -52,12 +52,36 @@ def is_dark(palette: QPalette | None = None) -> bool:
     return pal.color(QPalette.ColorRole.Window).lightness() < 128
 
 
-def text_on(background: QColor) -> QColor:
-    """Black or white, whichever reads better on ``background``."""
-    r, g, b = background.redF(), background.greenF(), background.blueF()
-    return QColor(
-        Qt.GlobalColor.black if 0.299 * r + 0.587 * g + 0.114 * b > 0.6 else Qt.GlobalColor.white
+WHITE_TEXT_CONTRAST = 4.0  # white text while it has this contrast (WCAG), else the better
+
+
+def luminance(color: QColor) -> float:
+    """Relative luminance (WCAG 2), 0 for black to 1 for white."""
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * linear(color.redF())
+        + 0.7152 * linear(color.greenF())
+        + 0.0722 * linear(color.blueF())
     )
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio, 1 (none) to 21 (black on white)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_on(background: QColor) -> QColor:
+    """White or black text on ``background`` (an avatar, a label): white while it
+    reads well, else whichever has the more contrast."""
+    white, black = QColor(Qt.GlobalColor.white), QColor(Qt.GlobalColor.black)
+    on_white = contrast(background, white)
+    if on_white >= WHITE_TEXT_CONTRAST or on_white >= contrast(background, black):
+        return white
+    return black
 
 
 def apply_scheme(app: QGuiApplication, scheme: str | None) -> None:

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from lanban.desktop.card_layout import title_lines
-from lanban.desktop.theme import text_on
+from lanban.desktop.theme import USER_COLORS, contrast, text_on
 from lanban.sync.store import Store
 from tests.desktop.harness import App, make_board, open_app, pause_events, settle
 
@@ -119,6 +119,9 @@ def test_assignee_avatars_in_their_colour_with_readable_initials(tmp_path: Path,
             assert abs(pixel.red() - 0xE9) < 30 and abs(pixel.green() - 0x1E) < 30, pixel.name()
             assert text_on(QColor("#ffeb3b")) == QColor("black")
             assert text_on(QColor("#3f51b5")) == QColor("white")
+            # every colour a user can pick: initials with at least 4:1 contrast
+            for color in map(QColor, USER_COLORS):
+                assert contrast(color, text_on(color)) >= 4.0, color.name()
 
     run(go())
 
