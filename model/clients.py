@@ -54,7 +54,6 @@ class ClientStamp:
         if (
             self._name == actor
             and self._member == self.member
-            and self._last >= 0
             and 0 <= now - self._last < STAMP_EVERY_MS
         ):
             return
@@ -78,11 +77,12 @@ class ClientStamp:
         self._member = self.member
         self._last = now
 
-    def soon(self) -> None:
-        """Stamp the next write too: the last one made something (a ticket, a
-        comment ...) whose end the history cannot tell from the next write's
-        start, as both put items into what was made."""
+    def close(self) -> None:
+        """Stamp again, at the end of a write that made something (a ticket, a
+        comment ...): the history cannot tell where such a write ends and the
+        next one, which may put items into what was made, starts."""
         self._last = -STAMP_EVERY_MS
+        self()
 
     def note(self, what: str, ref: str) -> None:
         """Record a removal that writes no item (``PURGED``, ``LABEL_DELETED``)

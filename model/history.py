@@ -15,8 +15,8 @@ compacted (a compaction keeps every item; only the row boundaries go).
 - **Time**: Yjs items carry no time. A change takes the largest time written
   among its items (``updated_at``, ``created_at``, a comment's ``at``, the
   ``clients`` stamp below); one without takes its client's previous change's
-  time (a client's clocks grow with its real time), else its next one's; a
-  client that wrote no time at all, the latest of the changes it wrote over.
+  time (a client's clocks grow with its real time), else its next one's; and
+  never earlier than a change it wrote over (two machines' clocks differ).
   The order is (time, client, clock), a client's times made non-decreasing.
 - **Copies from clients that collect garbage** (stock Yjs does by default)
   lack the content of what was deleted before they passed it on: their
@@ -61,6 +61,7 @@ from .structs import (
 )
 
 MAX_NAME_LENGTH = 100  # as a member's name (model.members)
+MAX_TIME_ROUNDS = 8  # passes that carry a time on to the changes written over it
 
 # Fields whose values are times (ms since the epoch) in the entities they sit in.
 _TIME_KEYS = frozenset({"updated_at", "created_at", "at", "added_at", "edited_at"})
@@ -376,22 +377,30 @@ def _times(changes: list[Change]) -> None:
     by_client: dict[int, list[Change]] = {}
     for change in changes:
         by_client.setdefault(change.client, []).append(change)
-    timeless = []
     for own in by_client.values():
         own.sort(key=lambda c: c.clock)
         known = [c.time for c in own if c.time]
         if not known:
-            timeless.append(own)
             continue
         last = known[0]
         for change in own:
             last = change.time = max(change.time, last)
-    # A client that wrote no time at all (another Yjs client that writes no
-    # clients entry): a change is as late as the latest it wrote over.
-    for own in timeless:
-        last = 0
-        for change in own:
-            last = change.time = max([last, *(c.time for c in change.overwrote)])
+    # A change is later than what it wrote over, if only by 1 ms (clocks of
+    # two machines differ; a client that wrote no time at all has only this), and a
+    # client's changes stay in its order. Chains across clients settle in a
+    # few rounds; what is left after MAX_TIME_ROUNDS keeps its own time.
+    for _ in range(MAX_TIME_ROUNDS):
+        moved = False
+        for own in by_client.values():
+            last = 0
+            for change in own:
+                latest = max([last, change.time, *(c.time + 1 for c in change.overwrote)])
+                if latest != change.time:
+                    change.time = latest
+                    moved = True
+                last = latest
+        if not moved:
+            break
 
 
 # ------------------------------------------------------------------ authors
