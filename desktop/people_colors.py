@@ -22,17 +22,14 @@ class PeopleColors:
         self._members: dict[str, QColor] = {}
         self._read_at = -MEMBERS_FRESH_SECONDS
         self._cache: dict[str, QColor] = {}
-        self._key: tuple[object, ...] = ()
+        self._stale = True  # peers or my identity changed since the cache was made
+        controller.presenceChanged.connect(self._mark_stale)
+        controller.settings.identityChanged.connect(self._mark_stale)
+
+    def _mark_stale(self) -> None:
+        self._stale = True
 
     def color(self, name: str) -> QColor:
-        self._check()
-        folded = name.casefold()
-        found = self._cache.get(folded)
-        if found is None:
-            found = self._cache[folded] = QColor(color_for(name))
-        return found
-
-    def _check(self) -> None:
         now = time.monotonic()
         if now - self._read_at >= MEMBERS_FRESH_SECONDS:
             self._read_at = now
@@ -43,14 +40,16 @@ class PeopleColors:
             }
             if members_now != self._members:
                 self._members = members_now
-                self._key = ()
-        me = self.controller.settings
-        peers = tuple((p.name, p.color, p.user_id) for p in self.controller.peers())
-        key = (me.name, me.color, peers)
-        if key != self._key:
-            self._key = key
-            cache = dict(self._members)
-            for name, color, user_id in peers:
-                cache[name.casefold()] = safe_color(color, user_id)
-            cache[me.name.casefold()] = safe_color(me.color, me.user_id)
-            self._cache = cache
+                self._stale = True
+        if self._stale:
+            self._stale = False
+            self._cache = dict(self._members)
+            for peer in self.controller.peers():
+                self._cache[peer.name.casefold()] = safe_color(peer.color, peer.user_id)
+            me = self.controller.settings
+            self._cache[me.name.casefold()] = safe_color(me.color, me.user_id)
+        folded = name.casefold()
+        found = self._cache.get(folded)
+        if found is None:
+            found = self._cache[folded] = QColor(color_for(name))
+        return found

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu
 
@@ -154,6 +154,7 @@ def test_settings_open_with_ctrl_comma_and_name_and_colour_reach_a_peer_at_once(
             settings = next(a for a in actions if a.text() == "&Settings…")
             assert settings.shortcut() == QKeySequence("Ctrl+,")
             settings.trigger()
+            assert grace.view().people.color("Ada Lovelace") == QColor("#e91e63")
             dialog = shown(IdentityDialog, ada.window)
             dialog.name.setText("Ada King")
             dialog.colors.group.button(5).click()  # "#4caf50"
@@ -181,6 +182,8 @@ def test_settings_open_with_ctrl_comma_and_name_and_colour_reach_a_peer_at_once(
             await settle(grace_sees, what="Grace to see Ada's new name and colour")
             tips = [a.toolTip() for a in grace.window.presence.avatars()]
             assert any(t.startswith("Ada King") for t in tips)
+            # a card assigned to her shows her avatar in her new colour
+            assert grace.view().people.color("Ada King") == QColor("#4caf50")
 
     run(go())
 
