@@ -12,6 +12,7 @@ item notes itself here. model.history reads it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -42,7 +43,9 @@ class ClientStamp:
     def __init__(self, doc: Doc[Any], clock: Callable[[], int], owner: _Named) -> None:
         self._doc = doc
         self._clock = clock
-        self._owner = owner  # whose name (``actor``) the entry holds
+        # whose name (``actor``) the entry holds; weakly, as the owner holds this
+        # (no cycle: a dropped board goes at once, as model.board wants)
+        self._owner = weakref.ref(owner)
         self._last = 0
         self._name: str | None = None  # as written; None: no entry yet
         self._member = ""  # as written
@@ -50,7 +53,8 @@ class ClientStamp:
 
     def __call__(self) -> None:
         now = self._clock()
-        actor = self._owner.actor
+        owner = self._owner()
+        actor = owner.actor if owner is not None else ""
         if (
             self._name == actor
             and self._member == self.member
