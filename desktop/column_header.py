@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .column_view import ColumnWidget
 
 COLUMN_MIME = "application/x-lanban-column"
+WIDTH_STEP = 40  # px a column grows or shrinks by from its menu
 
 
 class ColumnHeader(QWidget):
@@ -59,6 +60,10 @@ class ColumnHeader(QWidget):
         menu.addAction("Set WIP limit…", column.set_wip)
         menu.addAction("Move left", lambda: column.move_by(-1))
         menu.addAction("Move right", lambda: column.move_by(1))
+        width = menu.addMenu("Width")  # the keyboard's way to resize (else drag its edge)
+        width.addAction("Wider", lambda: column.resize_by(WIDTH_STEP))
+        width.addAction("Narrower", lambda: column.resize_by(-WIDTH_STEP))
+        width.addAction("Usual width", lambda: column.resize_by(0))
         menu.addSeparator()
         menu.addAction("Delete column", column.delete)
         button = self.menu_button

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFrame, QLineEdit, QSizePolicy, QVBoxLayout
 from lanban.model.limits import MAX_WIP_LIMIT
 from lanban.model.schema import Column
 
-from .column_grip import COLUMN_MAX_WIDTH, COLUMN_MIN_WIDTH, ColumnGrip
+from .column_grip import COLUMN_MAX_WIDTH, COLUMN_MIN_WIDTH, ColumnGrip, clamp_width
 from .column_header import COLUMN_MIME, ColumnHeader
 from .column_model import ColumnModel
 from .controller import BoardController
@@ -91,6 +91,15 @@ class ColumnWidget(QFrame):
         else:
             self.setMinimumWidth(COLUMN_MIN_WIDTH)
             self.setMaximumWidth(COLUMN_MAX_WIDTH)
+
+    def resize_by(self, step: int) -> None:
+        """Wider or narrower by ``step`` px (as far as the limits allow); 0: the usual width."""
+        if not step:
+            self._natural_width()
+            return
+        width = clamp_width(self.width() + step)
+        self.set_width(width)
+        self.widthChosen.emit(self.column.id, width)
 
     def _natural_width(self) -> None:
         self.set_width(0)

@@ -72,6 +72,7 @@ def test_column_menu_sets_the_wip_limit_and_moves_the_column(tmp_path: Path, run
                 "Set WIP limit…",
                 "Move left",
                 "Move right",
+                "Width",
                 "Delete column",
             ]
             action(menu, "Set WIP limit…")

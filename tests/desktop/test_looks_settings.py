@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu
 
-from lanban.desktop.column_grip import COLUMN_MIN_WIDTH, COLUMN_RESIZE_MAX
+from lanban.desktop.column_grip import COLUMN_MAX_WIDTH, COLUMN_MIN_WIDTH, COLUMN_RESIZE_MAX
 from lanban.desktop.dialogs import IdentityDialog, JoinDialog, NewBoardDialog
 from lanban.desktop.question import Question
 from lanban.desktop.theme import Palette, apply_scheme, scrollbar_sheet
@@ -106,7 +106,31 @@ def test_a_column_resized_by_its_edge_keeps_its_width(tmp_path: Path, run: Run) 
             assert column.column.id == column_id
             await settle(lambda: column.width() == wide, what="the saved width")
             QTest.mouseDClick(column.grip, Qt.MouseButton.LeftButton)
-            await settle(lambda: column.width() != wide, what="the natural width again")
+            await settle(lambda: column.maximumWidth() == COLUMN_MAX_WIDTH, what="natural")
+            assert app.window.settings.column_widths(app.board_id) == {}
+
+            def width() -> int:
+                app.view().strip.layout_.activate()  # laid out now, not later
+                return column.width()
+
+            natural = width()
+            assert natural != wide
+
+            def width_menu(choice: str) -> None:  # the keyboard's way (Menu key, Width)
+                header = column.header
+                menu = header.show_menu()
+                sub = next(a for a in menu.actions() if a.text() == "Width").menu()
+                next(a for a in sub.actions() if a.text() == choice).trigger()
+                menu.close()
+
+            width_menu("Wider")
+            await settle(lambda: width() == natural + 40, what="wider")
+            assert app.window.settings.column_widths(app.board_id) == {column_id: natural + 40}
+            for _ in range(20):
+                width_menu("Narrower")
+            await settle(lambda: column.width() == COLUMN_MIN_WIDTH, what="narrowest")
+            width_menu("Usual width")
+            await settle(lambda: width() == natural, what="the usual width")
             assert app.window.settings.column_widths(app.board_id) == {}
 
     run(go())
