@@ -34,6 +34,7 @@ from .card_layout import (
     TOP_PADDING,
     CardMetrics,
     has_bottom_row,
+    right_to_left,
     title_lines,
 )
 from .column_model import (
@@ -244,10 +245,11 @@ class CardDelegate(QStyledItemDelegate):
         painter.setPen(pal.text)
         title_rect = metrics.title_rect(inner, len(lines))
         bfm = metrics.bfm
+        rtl = right_to_left(ticket.title)
         for i, line in enumerate(lines):
+            x = title_rect.right() - bfm.horizontalAdvance(line) if rtl else title_rect.left()
             painter.drawText(
-                QPointF(title_rect.left(), title_rect.top() + bfm.ascent() + i * bfm.lineSpacing()),
-                line,
+                QPointF(x, title_rect.top() + bfm.ascent() + i * bfm.lineSpacing()), line
             )
 
         if has_bottom_row(ticket):

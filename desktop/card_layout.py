@@ -8,6 +8,8 @@ those. The card delegate paints what this measures; both use one CardMetrics.
 
 from __future__ import annotations
 
+import unicodedata
+
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QTextLayout, QTextOption
 
@@ -56,6 +58,18 @@ def title_lines(title: str, width: int, font: QFont, most: int = TITLE_LINES) ->
         elided = QFontMetrics(font).elidedText(rest, Qt.TextElideMode.ElideRight, width)
         lines[-1] = elided[:-1].rstrip() + "…" if elided.endswith("…") else elided
     return lines or [""]
+
+
+def right_to_left(text: str) -> bool:
+    """Whether ``text`` reads right to left (its first strong letter is Arabic,
+    Hebrew, ...): its lines then align right."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
 
 
 def has_bottom_row(ticket: Ticket) -> bool:

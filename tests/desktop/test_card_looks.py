@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
-from lanban.desktop.card_layout import title_lines
+from lanban.desktop.card_layout import right_to_left, title_lines
 from lanban.desktop.theme import USER_COLORS, contrast, text_on
 from lanban.sync.store import Store
 from tests.desktop.harness import App, make_board, open_app, pause_events, settle
@@ -39,6 +39,9 @@ def test_title_lines_wrap_to_three_then_elide(qapp: QApplication) -> None:
     emoji = title_lines("🚀 launch " * 30, 150, font)
     assert emoji[0].startswith("🚀 launch") and "\ufffd" not in "".join(emoji)
     assert title_lines("", 200, font) == [""]
+    # right-to-left titles read from the right
+    assert right_to_left("إصلاح صفحة الدخول") and right_to_left("#12 תיקון באג")
+    assert not right_to_left("Fix login") and not right_to_left("12 – 3")
 
 
 def test_cards_grow_with_their_title_up_to_three_lines(tmp_path: Path, run: Run) -> None:
