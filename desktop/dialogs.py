@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QButtonGroup,
     QComboBox,
     QDialog,
@@ -28,10 +29,39 @@ from lanban.model.board import Board
 from lanban.model.limits import DEFAULT_COLUMNS
 
 from .app_state import MAX_NAME
-from .theme import USER_COLORS, text_on
+from .theme import USER_COLORS
 
+SWATCH = 28  # px, a colour to pick
 ERROR_COLOR = "#e5484d"
 HINT_COLOR = "#b7791f"  # amber: readable on light and dark
+
+
+class Swatch(QAbstractButton):
+    """One colour to pick: a disc; the chosen one ringed in the text colour."""
+
+    def __init__(self, color: str) -> None:
+        super().__init__()
+        self.color = QColor(color)
+        self.setCheckable(True)
+        self.setFixedSize(SWATCH, SWATCH)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip(color)
+        self.setAccessibleName(f"Colour {color}")
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        outer = QRectF(self.rect()).adjusted(1.5, 1.5, -1.5, -1.5)
+        if self.isChecked():
+            painter.setPen(QPen(self.palette().color(QPalette.ColorRole.WindowText), 2))
+            painter.drawEllipse(outer)
+        if self.hasFocus():
+            painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2))
+            painter.drawEllipse(outer)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.color)
+        painter.drawEllipse(outer.adjusted(4, 4, -4, -4))
+        painter.end()
 
 
 class ColorPicker(QWidget):
@@ -41,21 +71,14 @@ class ColorPicker(QWidget):
         super().__init__()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         for i, color in enumerate(USER_COLORS):
-            button = QPushButton()
-            button.setCheckable(True)
-            button.setFixedSize(26, 26)
-            button.setToolTip(color)
-            button.setAccessibleName(f"Colour {color}")
-            ring = text_on(QColor(color)).name()
-            button.setStyleSheet(
-                f"QPushButton {{ background: {color}; border-radius: 13px; border: none; }}"
-                f" QPushButton:checked {{ border: 3px solid {ring}; }}"
-            )
+            button = Swatch(color)
             self.group.addButton(button, i)
             layout.addWidget(button)
+        layout.addStretch(1)
         chosen = USER_COLORS.index(current) if current in USER_COLORS else 0
         self.group.button(chosen).setChecked(True)
 
