@@ -11,7 +11,9 @@ from PySide6.QtWidgets import QMenu
 from lanban.model.members import Role, members
 
 from .boards_model import BoardsModel
-from .dialogs import InviteDialog, JoinDialog, NewBoardDialog
+from .dialogs import JoinDialog, NewBoardDialog
+from .invite_dialog import InviteDialog
+from .members_dialog import MembersDialog
 from .node_facade import BoardStatus
 from .prompts import ask_text, open_dialog, popup
 from .question import Question
@@ -63,14 +65,13 @@ class BoardActions:
         board_id = self.window.current
         if board_id is None:
             return None
-        invite = self.node.invite(board_id)
-        note = (
-            f"It also tells them to use the relay {invite.relay}."
-            if invite.relay
-            else "They will find this computer on the local network."
-        )
-        title = self.node.title(board_id)
-        return open_dialog(InviteDialog(title, invite.code, note, self.window))
+        return open_dialog(InviteDialog(self.node, board_id, self.messages, self.window))
+
+    def members(self) -> MembersDialog | None:
+        board_id = self.window.current
+        if board_id is None:
+            return None
+        return open_dialog(MembersDialog(self.node, board_id, self.messages, self.window))
 
     def rename_board(self) -> None:
         controller = self.window.controller()

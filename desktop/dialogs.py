@@ -1,4 +1,4 @@
-"""Small dialogs: who you are, settings, new board, join, invite, trash."""
+"""Small dialogs: who you are, settings, new board, join, trash (invite: invite_dialog.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -276,32 +276,6 @@ class JoinDialog(QDialog):
 
     def refuse(self, reason: str) -> None:
         self.error.setText(reason)
-
-
-class InviteDialog(QDialog):
-    def __init__(
-        self, title: str, code: str, relay_note: str, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Invite to {title}")
-        self.code = QPlainTextEdit(code)
-        self.code.setReadOnly(True)
-        self.code.setAccessibleName("Invite code")
-        note = QLabel(
-            "Send this code to the person you invite. It holds the board's key: anyone with "
-            "it can read and edit the board. " + relay_note
-        )
-        note.setWordWrap(True)
-        copy = QPushButton("Copy")
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(code))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(note)
-        layout.addWidget(self.code)
-        layout.addWidget(buttons)
-        self.resize(480, 240)
 
 
 class TrashDialog(QDialog):

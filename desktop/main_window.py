@@ -27,11 +27,12 @@ from .board_actions import BoardActions
 from .board_header import BoardHeader
 from .board_view import BoardView
 from .controller import BoardController
-from .dialogs import IdentityDialog, InviteDialog, JoinDialog, NewBoardDialog, TrashDialog
+from .dialogs import IdentityDialog, JoinDialog, NewBoardDialog, TrashDialog
 from .elided_label import ElidedLabel
 from .empty_state import EmptyState
 from .filters import FilterBar, changes_assignees
 from .icons import app_icon, retint, set_icon
+from .invite_dialog import InviteDialog
 from .node_facade import NodeFacade
 from .notices import BoardNotes, ErrorBar, Toasts
 from .peer_pointers import PeerPointers
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         font.setBold(True)
         self.board_title.setFont(font)
         self.presence = PresenceBar()
+        self.presence.membersRequested.connect(self.board_actions.members)
         self.filters = FilterBar()
         self.filters.changed.connect(self.apply_filter)
         self.filters.escaped.connect(lambda: (view := self.view()) and view.focus_board())
@@ -188,6 +190,7 @@ class MainWindow(QMainWindow):
         action(board, "Add &column…", self.add_column)
         board.addSeparator()
         action(board, "T&rash…", self.show_trash, None, "trash")
+        action(board, "&Members…", self.board_actions.members, None, "users")
         action(board, "&Peers…", self.show_peers, None, "users")
         view_menu = self.menuBar().addMenu("&View")
         self.pointers_action = QAction("Show teammates' &pointers", self, checkable=True)

@@ -8,15 +8,20 @@ presence. When the node's API changes, this is the one file to adapt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from lanban.model.board import Board
-from lanban.model.members import Access, Member, access, member
+from lanban.model.errors import BoardError
+from lanban.model.members import Access, Member, Role, access, member, role_of, set_access
+from lanban.model.members import update_member as set_member_fields
 from lanban.sync.invite import Invite
+from lanban.sync.member_invites import with_role
 from lanban.sync.node import Node, NodeError, NodeOptions
+from lanban.sync.rekey import Removal, remove
 from lanban.sync.sharing import mark_invited
 from lanban.sync.status import BoardStatus, DialStatus, LinkStatus, NodeEvent, NodeStatus
 from lanban.sync.store import Store
@@ -24,13 +29,31 @@ from lanban.sync.store import Store
 from .app_state import Settings
 
 # The node's typed status, for the widgets (they import it from here).
-__all__ = ["BoardStatus", "DialStatus", "InviteCode", "LinkStatus", "NodeFacade", "NodeStatus"]
+__all__ = [
+    "BoardStatus",
+    "DialStatus",
+    "InviteCode",
+    "LinkStatus",
+    "MemberLinks",
+    "NodeFacade",
+    "NodeStatus",
+    "Removal",
+]
 
 
 @dataclass(frozen=True)
 class InviteCode:
     code: str
     relay: str | None  # the relay the invite tells the invited to use
+
+
+@dataclass(frozen=True)
+class MemberLinks:
+    """Which members' computers this node is linked with now, and when it last was
+    with the others it linked with since the app started (time.time())."""
+
+    online: frozenset[str] = frozenset()
+    last_seen: dict[str, float] = field(default_factory=dict)
 
 
 class NodeFacade(QObject):
@@ -42,6 +65,8 @@ class NodeFacade(QObject):
         super().__init__()
         self._node = node
         self._settings = settings
+        self._online: dict[str, frozenset[str]] = {}  # board -> members linked now
+        self._last_seen: dict[str, dict[str, float]] = {}  # board -> member -> time
         self._unsubscribe = node.subscribe(self._on_node)
         settings.identityChanged.connect(self._identity_changed)
         settings.relayChanged.connect(self._relay_changed)
@@ -75,6 +100,9 @@ class NodeFacade(QObject):
         self._unsubscribe()
 
     def _on_node(self, event: NodeEvent, board_id: str | None) -> None:
+        if event is NodeEvent.LINKS:
+            for board in [board_id] if board_id else list(self._online):
+                self.member_links(board)  # notes who just went
         signal = {
             NodeEvent.BOARDS: self.boardsChanged,
             NodeEvent.LINKS: self.linksChanged,
@@ -125,13 +153,75 @@ class NodeFacade(QObject):
         """Add the board of an invite code (InviteError if it is not one)."""
         return self._node.join(Invite.decode(code))
 
-    def invite(self, board_id: str) -> InviteCode:
+    def invite(self, board_id: str, role: Role | None = None) -> InviteCode:
+        """A code for the board; with a role, a version 2 invite recorded in the board
+        (PROTOCOL.md 7.7; BoardError if this member may not write)."""
         invite = self._node.invite(board_id)
-        mark_invited(self._node.boards[board_id].file)  # no longer "only on this computer"
+        hub = self._node.boards[board_id]
+        if role is not None:
+            invite = with_role(invite, hub.board, self._node.node_key, role)
+        mark_invited(hub.file)  # no longer "only on this computer"
         return InviteCode(invite.encode(), invite.relay)
 
     def leave(self, board_id: str) -> None:
         self._node.leave(board_id)
+
+    # ------------------------------------------------------------- members
+
+    @property
+    def user_name(self) -> str:
+        """The name this user goes by (the app's settings)."""
+        return self._settings.name
+
+    @property
+    def member_id(self) -> str:
+        """This node's member id (its signing key's public half)."""
+        return self._node.node_key.member_id
+
+    def set_members_only(self, board_id: str) -> None:
+        """Let only the board's editors and above change it (an owner's or admin's call)."""
+        board = self._managed(board_id)
+        set_access(board, Access.MEMBERS)
+
+    def set_role(self, board_id: str, member_id: str, role: Role) -> None:
+        """Make a member a viewer, editor or admin (an owner's or admin's call)."""
+        board = self._managed(board_id)
+        if role is Role.OWNER:
+            raise BoardError("a board has one owner: its creator")
+        if member_id == self.member_id:
+            raise BoardError("you cannot change your own role")
+        if role_of(board, member_id) is Role.OWNER:
+            raise BoardError("the board's owner stays its owner")
+        set_member_fields(board, member_id, role=role)
+
+    def remove_member(self, board_id: str, member_id: str) -> Removal:
+        """Remove a member and give the others a new board key, as
+        ``lanban board members --remove`` does (BoardError if not allowed)."""
+        hub = self._node.boards[board_id]
+        return remove(hub.file, self._node.node_key, member_id)
+
+    def uses_relay(self, board_id: str) -> bool:
+        """Whether the board syncs through a relay too (its own or the app's)."""
+        hub = self._node.boards.get(board_id)
+        return hub is not None and bool(hub.file.relay or self._node.options.relay)
+
+    def member_links(self, board_id: str) -> MemberLinks:
+        status = self._node.board_status(board_id)
+        links = status.links if status is not None else ()
+        online = frozenset(link.member for link in links if link.member)
+        seen = self._last_seen.setdefault(board_id, {})
+        now = time.time()
+        for member_id in online | self._online.get(board_id, frozenset()):
+            seen[member_id] = now  # linked now, or until just now
+        self._online[board_id] = online
+        return MemberLinks(online, dict(seen))
+
+    def _managed(self, board_id: str) -> Board:
+        board = self.board(board_id)
+        mine = role_of(board, self.member_id)
+        if mine is None or not mine.manages_members:
+            raise BoardError("only the board's owner or an admin can change its members")
+        return board
 
     def problems(self) -> list[str]:
         """Boards that could not be opened, as sentences."""

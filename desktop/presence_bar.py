@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from .controller import BoardController, Peer
@@ -55,11 +55,15 @@ def describe(peer: Peer) -> str:
 
 
 class PresenceBar(QWidget):
-    """Who is viewing this board: me first, then the others."""
+    """Who is viewing this board: me first, then the others. A click asks for the
+    board's members (``membersRequested``)."""
+
+    membersRequested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
         self.controller: BoardController | None = None
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.layout_ = QHBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
         self.layout_.setSpacing(2)
@@ -76,6 +80,13 @@ class PresenceBar(QWidget):
             controller.presenceChanged.connect(self.refresh)
             controller.settings.identityChanged.connect(self.refresh)
         self.refresh()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        event.accept()  # the release is ours then
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.pos()):
+            self.membersRequested.emit()
 
     def avatars(self) -> list[Avatar]:
         items = (self.layout_.itemAt(i) for i in range(self.layout_.count()))
