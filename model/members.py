@@ -9,15 +9,30 @@ peers (PROTOCOL.md 7.5), so every read is defensive (model.reading).
 
 The model checks the *form* of a member id; that it is a valid public key is
 sync's business (lanban.sync.identity).
+
+Signed entries (PROTOCOL.md 7.5): an entry's *authority fields* (``role``,
+``removed``, ``added_by``, ``version``) carry ``signed_by`` and ``sig``, the
+signature of the board's owner or of an admin (:class:`Grant`). The model does
+not check signatures (it imports no cryptography and knows no pinned owner):
+sync installs a *verifier* on a board (:func:`set_verifier`), a callable that
+returns the verified view (:class:`MemberView`). While one is installed and the
+board is in ``members`` mode, :func:`members`, :func:`member`, :func:`role_of`
+and :func:`access` answer from that view: an entry without an accepted grant
+is ignored, and the grant's role and removal count, never the raw fields. With
+no verifier, or on an ``open`` board, they read the document as written.
+Writes of authority fields are signed by an installed :class:`Signer`. (Over 500
+lines: reading, writing and the signed view of one map belong together; invites
+are in .invites.)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pycrdt import Map
 
@@ -74,20 +89,119 @@ class Member:
     kex_sig: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A member entry's authority fields as written, and who signed them (PROTOCOL.md 7.5)."""
+
+    role: Role
+    removed: bool
+    added_by: str
+    version: int  # grows with every signed change of this member's entry
+    signed_by: str  # member id of the owner or admin who signed; "" if unsigned
+    sig: str = ""  # base64url Ed25519 signature; checking it is sync's business
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """What the board's verifier accepts: its access mode and, per member, the grant
+    that counts (only consulted in ``members`` mode)."""
+
+    access: Access
+    grants: Mapping[str, Grant] = field(default_factory=dict)
+
+
+Verifier = Callable[[Board], MemberView]
+_VERIFIERS: weakref.WeakKeyDictionary[Board, Verifier] = weakref.WeakKeyDictionary()
+MAX_GRANT_VERSION = 2**31
+
+
+class Signer(Protocol):
+    """Signs this node's authority writes (installed by sync, :func:`set_signer`).
+
+    Each method returns the signed record, None if this node may not sign but the
+    board is open (the write goes out unsigned, as before), or raises BoardError
+    if the write would not count (a members board, and no right to sign).
+    """
+
+    def sign_grant(
+        self, board: Board, member_id: str, role: Role, removed: bool, added_by: str
+    ) -> Grant | None: ...
+
+    def sign_access(self, board: Board, mode: Access) -> AccessGrant | None: ...
+
+
+_SIGNERS: weakref.WeakKeyDictionary[Board, Signer] = weakref.WeakKeyDictionary()
+
+
+def set_signer(board: Board, signer: Signer | None) -> None:
+    """Sign ``add_member``, ``update_member(role=)``, ``remove_member`` and ``set_access``
+    on ``board`` with ``signer`` (None: write unsigned). It must not hold ``board``."""
+    if signer is None:
+        _SIGNERS.pop(board, None)
+    else:
+        _SIGNERS[board] = signer
+
+
+def _signed(
+    board: Board, member_id: str, role: Role, removed: bool, added_by: str
+) -> dict[str, Any]:
+    signer = _SIGNERS.get(board)
+    grant = signer.sign_grant(board, member_id, role, removed, added_by) if signer else None
+    if grant is None:
+        return {}
+    return {"version": grant.version, "signed_by": grant.signed_by, "sig": grant.sig}
+
+
+def set_verifier(board: Board, verifier: Verifier | None) -> None:
+    """Make ``members``/``member``/``role_of``/``access`` answer from ``verifier``'s view
+    (None: the document as written). It must not hold ``board`` strongly."""
+    if verifier is None:
+        _VERIFIERS.pop(board, None)
+    else:
+        _VERIFIERS[board] = verifier
+
+
+def verifier_of(board: Board) -> Verifier | None:
+    return _VERIFIERS.get(board)
+
+
+def _view(board: Board) -> MemberView | None:
+    """The verified view if a verifier is installed and the board is in members mode."""
+    verifier = _VERIFIERS.get(board)
+    if verifier is None:
+        return None
+    view = verifier(board)
+    return view if view.access is Access.MEMBERS else None
+
+
 def is_member_id(value: object) -> bool:
     return isinstance(value, str) and MEMBER_ID_PATTERN.fullmatch(value) is not None
 
 
 def members(
-    board: Board, *, include_removed: bool = False, ignored: Ignored = NOT_COUNTED
+    board: Board,
+    *,
+    include_removed: bool = False,
+    ignored: Ignored = NOT_COUNTED,
+    verified: bool = True,
 ) -> list[Member]:
-    """The board's members by role (owners first), then name and id."""
+    """The board's members by role (owners first), then name and id.
+
+    ``verified=False`` reads the entries as written even where a verifier counts.
+    """
     root = _root(board)
     result = []
-    for key, value in entries(root, "member", ignored):
-        member = _read(key, value, ignored)
-        if member is not None and (include_removed or not member.removed):
-            result.append(member)
+    view = _view(board) if verified else None
+    if view is None:
+        for key, value in entries(root, "member", ignored):
+            member = _read(key, value, ignored)
+            if member is not None and (include_removed or not member.removed):
+                result.append(member)
+    else:
+        for member_id, grant in view.grants.items():
+            member = _with_grant(board, member_id, grant)
+            if include_removed or not member.removed:
+                result.append(member)
     order = list(Role)
     result.sort(key=lambda m: (order.index(m.role), m.name.casefold(), m.id))
     return result
@@ -97,17 +211,34 @@ def member(board: Board, member_id: str) -> Member | None:
     """One entry (removed ones too), or None if absent or unreadable."""
     if not is_member_id(member_id):
         return None
+    view = _view(board)
+    if view is not None:
+        grant = view.grants.get(member_id)
+        return None if grant is None else _with_grant(board, member_id, grant)
     value = read_value(_root(board), member_id)
     return _read(member_id, value, NOT_COUNTED) if isinstance(value, Map) else None
 
 
 def access(board: Board) -> Access:
-    """The board's access mode (``board.access``); anything but "members" reads as open."""
+    """The board's access mode: the verifier's, else ``board.access`` as written
+    (anything but "members" reads as open)."""
+    verifier = _VERIFIERS.get(board)
+    return verifier(board).access if verifier is not None else raw_access(board)
+
+
+def raw_access(board: Board) -> Access:
+    """``board.access`` as written, whoever wrote it."""
     value = read_value(board.doc.get("board", type=Map), "access")
     return Access.MEMBERS if value == Access.MEMBERS.value else Access.OPEN
 
 
 def set_access(board: Board, mode: Access) -> None:
+    """Switch the access mode; signed if a signer is installed (see :class:`Signer`)."""
+    signer = _SIGNERS.get(board)
+    grant = signer.sign_access(board, Access(mode)) if signer is not None else None
+    if grant is not None:
+        write_access_grant(board, grant)
+        return
     with board._writes.local():
         board.doc.get("board", type=Map)["access"] = str(Access(mode))
 
@@ -144,13 +275,14 @@ def add_member(
         "added_at": board._clock(),
         "removed": False,
     }
+    current = member(board, member_id)
+    if current is not None and not current.removed:
+        raise BoardError(f"{member_id} is already a member")
+    fields |= _signed(board, member_id, role, False, added_by)
     root = _root(board)
     with board._writes.local():
         existing = read_value(root, member_id)
         if isinstance(existing, Map):
-            current = _read(member_id, existing, NOT_COUNTED)
-            if current is not None and not current.removed:
-                raise BoardError(f"{member_id} is already a member")
             existing.update(fields)
         else:
             root[member_id] = Map(fields)
@@ -172,6 +304,10 @@ def update_member(
         fields["color"] = _color(color)
     if role is not None:
         fields["role"] = str(Role(role))
+        now = member(board, member_id)
+        if now is None or now.removed:
+            raise BoardError(f"{member_id!r} is not a member of this board")
+        fields |= _signed(board, member_id, Role(role), False, now.added_by)
     with board._writes.local():
         entry = _current(board, member_id)
         for key, value in fields.items():
@@ -190,8 +326,97 @@ def set_kex(board: Board, member_id: str, kex: str, kex_sig: str) -> None:
 
 def remove_member(board: Board, member_id: str) -> None:
     """Mark a current member removed (the entry stays, PROTOCOL.md 7.6)."""
+    now = member(board, member_id)
+    if now is None or now.removed:
+        raise BoardError(f"{member_id!r} is not a member of this board")
+    fields = {"removed": True} | _signed(board, member_id, now.role, True, now.added_by)
     with board._writes.local():
-        _current(board, member_id)["removed"] = True
+        _current(board, member_id).update(fields)
+
+
+def grant_of(board: Board, member_id: str) -> Grant | None:
+    """``member_id``'s authority fields as written (signature unchecked), or None if
+    the entry is absent or any of them is malformed."""
+    value = read_value(_root(board), member_id) if is_member_id(member_id) else None
+    if not isinstance(value, Map):
+        return None
+    with value.doc.transaction():
+        role, removed, added_by, signed_by, sig = (
+            read_value(value, k) for k in ("role", "removed", "added_by", "signed_by", "sig")
+        )
+        version = whole(read_value(value, "version"), "member version", 1, MAX_GRANT_VERSION)
+    if type(role) is not str or role not in _ROLES or type(removed) is not bool:
+        return None
+    if version is None or not is_member_id(signed_by) or type(sig) is not str:
+        return None
+    if len(sig) > MAX_KEX_LENGTH or not (added_by == "" or is_member_id(added_by)):
+        return None
+    return Grant(Role(role), removed, added_by, version, signed_by, sig)
+
+
+def write_grant(
+    board: Board, member_id: str, grant: Grant, *, name: str | None = None, color: str | None = None
+) -> None:
+    """Write a signed grant's fields into ``member_id``'s entry (made if absent; a
+    present Map is edited, never replaced). Whether the grant counts is the verifier's
+    business; a member's own fields (name, colour, kex) are left alone unless given."""
+    _check_id(member_id)
+    fields: dict[str, Any] = {
+        "role": str(Role(grant.role)),
+        "removed": grant.removed,
+        "added_by": grant.added_by,
+        "version": grant.version,
+        "signed_by": grant.signed_by,
+        "sig": grant.sig,
+    }
+    if name is not None:
+        fields["name"] = _name(name)
+    if color is not None:
+        fields["color"] = _color(color)
+    root = _root(board)
+    with board._writes.local():
+        existing = read_value(root, member_id)
+        if isinstance(existing, Map):
+            existing.update(fields)
+        else:
+            fields.setdefault("name", "")
+            fields.setdefault("color", "")
+            root[member_id] = Map(fields | {"added_at": board._clock()})
+
+
+@dataclass(frozen=True, slots=True)
+class AccessGrant:
+    """``board.access`` with its version and signature (PROTOCOL.md 7.5)."""
+
+    mode: Access
+    version: int
+    signed_by: str
+    sig: str = ""
+
+
+def access_grant_of(board: Board) -> AccessGrant | None:
+    """The access mode's signed record as written (unchecked), or None if incomplete."""
+    root = board.doc.get("board", type=Map)
+    with board.doc.transaction():
+        mode, signed_by, sig = (read_value(root, k) for k in ("access", "access_by", "access_sig"))
+        version = whole(read_value(root, "access_version"), "access version", 1, MAX_GRANT_VERSION)
+    if mode not in (Access.OPEN.value, Access.MEMBERS.value) or version is None:
+        return None
+    if not is_member_id(signed_by) or type(sig) is not str or len(sig) > MAX_KEX_LENGTH:
+        return None
+    return AccessGrant(Access(mode), version, signed_by, sig)
+
+
+def write_access_grant(board: Board, grant: AccessGrant) -> None:
+    with board._writes.local():
+        board.doc.get("board", type=Map).update(
+            {
+                "access": str(Access(grant.mode)),
+                "access_version": grant.version,
+                "access_by": grant.signed_by,
+                "access_sig": grant.sig,
+            }
+        )
 
 
 def watch_members(board: Board, touched: Callable[[], None]) -> Callable[[], None]:
@@ -210,23 +435,50 @@ def _root(board: Board) -> Map[Any]:
     return root
 
 
+def _with_grant(board: Board, member_id: str, grant: Grant) -> Member:
+    """The entry's own fields (name, colour, kex) with the accepted grant's authority."""
+    value = read_value(_root(board), member_id)
+    raw = _read(member_id, value, NOT_COUNTED, any_role=True) if isinstance(value, Map) else None
+    return Member(
+        id=member_id,
+        name=raw.name if raw else "",
+        color=raw.color if raw else "",
+        role=grant.role,
+        added_by=grant.added_by,
+        added_at=raw.added_at if raw else 0,
+        removed=grant.removed,
+        kex=raw.kex if raw else "",
+        kex_sig=raw.kex_sig if raw else "",
+    )
+
+
 def _current(board: Board, member_id: str) -> Map[Any]:
-    value = read_value(_root(board), member_id) if is_member_id(member_id) else None
-    found = _read(member_id, value, NOT_COUNTED) if isinstance(value, Map) else None
-    if found is None or found.removed or not isinstance(value, Map):
+    """A current member's entry Map (made again if someone deleted it)."""
+    found = member(board, member_id)
+    if found is None or found.removed:
         raise BoardError(f"{member_id!r} is not a member of this board")
+    root = _root(board)
+    value = read_value(root, member_id)
+    if not isinstance(value, Map):
+        value = Map({"name": found.name, "color": found.color})
+        root[member_id] = value
     return value
 
 
-def _read(member_id: str, m: Map[Any], ignored: Ignored) -> Member | None:
+def _read(
+    member_id: str, m: Map[Any], ignored: Ignored, *, any_role: bool = False
+) -> Member | None:
+    """The entry as written; ``any_role``: read it even if its role is unknown (as a viewer)."""
     if not is_member_id(member_id):
         ignored.add("member id", WRONG_TYPE)
         return None
     with m.doc.transaction():
         value = read_value(m, "role")
         if type(value) is not str or value not in _ROLES:
-            ignored.add("member role", WRONG_TYPE)
-            return None
+            if not any_role:
+                ignored.add("member role", WRONG_TYPE)
+                return None
+            value = Role.VIEWER.value
         role = Role(value)
         added_by = read_value(m, "added_by")
         return Member(
@@ -263,65 +515,7 @@ def _color(color: str) -> str:
     return color
 
 
-# ---------------------------------------------------------------- invites
+# Invites live in .invites; kept importable from here (PROTOCOL.md 7.7).
+from .invites import INVITES_ROOT, InviteEntry, add_invite, invite_entry, use_invite  # noqa: E402
 
-INVITES_ROOT = "invites"
-
-
-@dataclass(frozen=True, slots=True)
-class InviteEntry:
-    """A version 2 invite as the board records it (PROTOCOL.md 7.7)."""
-
-    id: str
-    role: Role  # viewer or editor
-    key: str  # the invite key's public half, in member id form
-    by: str  # the member who made it
-    at: int
-    used_by: str  # the member it admitted; "" while unused
-    revoked: bool
-
-
-def add_invite(board: Board, invite_id: str, *, role: Role, key: str, by: str) -> None:
-    """Record an invite whose code carries the private half of ``key``."""
-    role = Role(role)
-    if role not in (Role.VIEWER, Role.EDITOR):
-        raise BoardError("an invite makes a viewer or an editor")
-    _check_id(key)
-    _check_id(by)
-    fields = {"role": str(role), "key": key, "by": by, "at": board._clock(), "used_by": ""}
-    with board._writes.local():
-        root: Map[Any] = board.doc.get(INVITES_ROOT, type=Map)
-        if invite_id in root:
-            raise BoardError(f"invite {invite_id} exists already")
-        root[invite_id] = Map(fields | {"revoked": False})
-
-
-def invite_entry(board: Board, invite_id: str) -> InviteEntry | None:
-    """The recorded invite, or None if absent or malformed."""
-    value = read_value(board.doc.get(INVITES_ROOT, type=Map), invite_id)
-    if not isinstance(value, Map):
-        return None
-    with value.doc.transaction():
-        role, key, by = (read_value(value, k) for k in ("role", "key", "by"))
-        if role not in (Role.VIEWER.value, Role.EDITOR.value) or not is_member_id(key):
-            return None
-        used_by = read_value(value, "used_by")
-        return InviteEntry(
-            id=invite_id,
-            role=Role(role),
-            key=key,
-            by=by if is_member_id(by) else "",
-            at=whole(read_value(value, "at"), "invite at", 0, MAX_TIME_MS) or 0,
-            used_by=used_by if is_member_id(used_by) else "",
-            revoked=flag(read_value(value, "revoked"), "invite revoked"),
-        )
-
-
-def use_invite(board: Board, invite_id: str, member_id: str) -> None:
-    """Mark an invite used by the member it admitted."""
-    _check_id(member_id)
-    with board._writes.local():
-        value = read_value(board.doc.get(INVITES_ROOT, type=Map), invite_id)
-        if not isinstance(value, Map):
-            raise BoardError(f"no invite {invite_id}")
-        value["used_by"] = member_id
+__all__ = ["INVITES_ROOT", "InviteEntry", "add_invite", "invite_entry", "use_invite"]

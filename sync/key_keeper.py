@@ -30,6 +30,7 @@ from lanban.model.members import member, role_of, watch_members
 from .identity import verify_proof
 from .key_delivery import kex_fields
 from .key_epochs import current_epoch, reload
+from .member_signing import install
 from .protocol import MAX_NODE_INFO_BYTES, NODE_INFO
 from .rekey import (
     CLOSE_REFUSED,
@@ -63,6 +64,7 @@ class KeyKeeper:
 
     def __init__(self, hub: BoardHub) -> None:
         self.hub = hub
+        self.trust = install(hub.file)  # the verified member list (PROTOCOL.md 7.5)
         self._epoch = current_epoch(hub.file)
         self._entries_seen = -1  # size of the keys map when last read
         self.shut_out = 0  # links of removed members closed (for tests and logs)

@@ -41,6 +41,8 @@ from lanban.model.members import (
 from .identity import NodeKey, b64url, public_key, unb64url
 from .key_delivery import kex_fields, member_kex, open_board_key, seal_board_key
 from .key_epochs import KEYS_MESSAGE, current_epoch, reload, store_key
+from .member_authority import protect
+from .member_signing import install
 from .secure import BOARD_KEY_BYTES, SecureError
 
 if TYPE_CHECKING:
@@ -76,6 +78,7 @@ def remove(file: BoardFile, me: NodeKey, target: str) -> Removal:
     that may be removed.
     """
     board = file.board
+    protect(file, me)  # verified roles on a members board; the removal is signed by us
     mine = role_of(board, me.member_id)
     if mine is None or not mine.manages_members:
         raise BoardError("only the board's owner or an admin can remove a member")
@@ -156,6 +159,7 @@ def adopt(file: BoardFile, me: NodeKey, entries: list[KeyEntry]) -> list[int]:
     owner or admin, and its signature holds.
     """
     kept = []
+    install(file)
     for entry in entries:
         if entry.epoch in file.keys or me.member_id not in entry.sealed:
             continue

@@ -47,6 +47,7 @@ from .board_file import COMPACT_MIN_BYTES, STORE_SOURCE, BoardFile
 from .board_format import BOARD_SUFFIX, KEY_BYTES, WAL_LIMIT_BYTES, StoredRow, write_board_file
 from .identity import NodeKey
 from .invite import Invite
+from .member_authority import protect, sign_as_creator
 from .member_invites import INVITE_CLAIM_META, stored_claim
 from .update_log import StoreError
 
@@ -197,8 +198,10 @@ class Store:
         self, title: str, columns: Iterable[str] = DEFAULT_COLUMNS, *, actor: str = ""
     ) -> BoardFile:
         board = Board.create(title, list(columns), actor=actor)
+        me = self.signing_key()
+        sign_as_creator(board, me)  # the owner's entry is signed (PROTOCOL.md 7.5)
         self._add_self(board, Role.OWNER)
-        return self.add_board(board)
+        return protect(self.add_board(board), me, owner=me.member_id)
 
     def add_board(
         self,
@@ -232,6 +235,7 @@ class Store:
             relay=invite.relay,
             relay_token=invite.relay_token,
         )
+        protect(bf, self.signing_key(), owner=invite.owner)  # a v2 invite names the owner
         if invite.role:  # a member admits us when we link (PROTOCOL.md 7.7)
             bf.set_meta(INVITE_CLAIM_META, stored_claim(invite))
         else:  # a version 1 invite makes a full member (PROTOCOL.md 7.4): an editor
@@ -252,7 +256,7 @@ class Store:
         path = self.path_for(board_id)
         if not path.exists():
             raise StoreError(f"no board {board_id} in {self.root}")
-        return BoardFile(path, actor=actor)
+        return protect(BoardFile(path, actor=actor), self.signing_key())
 
     def summaries(self) -> list[BoardSummary]:
         """Every board in the directory; unreadable ones carry an error."""

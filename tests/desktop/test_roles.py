@@ -16,7 +16,9 @@ from PySide6.QtTest import QTest
 from lanban.desktop.column_model import TICKET_MIME
 from lanban.desktop.controller import read_only_reason
 from lanban.desktop.node_facade import BoardStatus
-from lanban.model.members import Access, Role, set_access, update_member
+from lanban.model.board import Board
+from lanban.model.members import Access, Grant, Role, add_member, set_access, write_grant
+from lanban.sync.member_signing import next_version, signed
 from lanban.sync.store import Store
 from tests.desktop.harness import make_board, open_app, send_drag, settle
 
@@ -27,12 +29,25 @@ VIEWER = "You can view this board, not change it: you were invited as a viewer."
 
 
 def members_board(store: Store, role: Role) -> str:
-    """A members-only board on which this node's member has ``role``."""
-    board_id = make_board(store, tickets=TICKETS)
-    with store.open(board_id) as bf:
+    """A members-only board on which this node's member has ``role``: made by another
+    node, its owner (an owner stays the owner), and copied here as a sync would."""
+    owner = Store(store.root.parent / f"{store.root.name}-owner")
+    board_id = make_board(owner, tickets=TICKETS)
+    with owner.open(board_id) as bf:
+        add_member(bf.board, store.signing_key().member_id, role=role)
         set_access(bf.board, Access.MEMBERS)
-        update_member(bf.board, store.signing_key().member_id, role=role)
+        state, key = bf.board.get_update(), bf.key
+    store.add_board(Board.from_update(state), key=key, board_id=board_id).close()
     return board_id
+
+
+def owner_makes(store: Store, board: Board, role: Role) -> None:
+    """The owner's signed change of this node's role, arriving as a peer's would."""
+    owner = Store(store.root.parent / f"{store.root.name}-owner")
+    me = store.signing_key().member_id
+    version = next_version(None, board, me)
+    change = signed(owner.signing_key(), board.id, me, Grant(role, False, "", version, ""))
+    write_grant(board, me, change)
 
 
 def test_why_a_board_is_read_only() -> None:
@@ -46,7 +61,6 @@ def test_why_a_board_is_read_only() -> None:
 def test_a_viewer_sees_the_board_read_only_until_made_an_editor(tmp_path: Path, run: Run) -> None:
     store = Store(tmp_path)
     members_board(store, Role.VIEWER)
-    me = store.signing_key().member_id
 
     async def go() -> None:
         async with open_app(tmp_path) as app:
@@ -81,7 +95,7 @@ def test_a_viewer_sees_the_board_read_only_until_made_an_editor(tmp_path: Path, 
             dialog.close()
 
             # made an editor (by anyone, e.g. an owner's change arriving): editable again
-            update_member(app.board, me, role=Role.EDITOR)
+            owner_makes(store, app.board, Role.EDITOR)
             await settle(lambda: not notes.isVisible(), what="the banner to go")
             assert not todo.quick_add.isHidden() and todo.view.dragEnabled()
             QTest.keyClick(todo.view, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
@@ -90,7 +104,7 @@ def test_a_viewer_sees_the_board_read_only_until_made_an_editor(tmp_path: Path, 
             # a viewer again: an open panel turns read-only; undoing that move is refused
             panel = app.window.open_ticket(spec)
             assert panel is not None and not panel.title.isReadOnly()
-            update_member(app.board, me, role=Role.VIEWER)
+            owner_makes(store, app.board, Role.VIEWER)
             await settle(lambda: notes.isVisible(), what="the banner to come back")
             assert panel.read_only and panel.description.isReadOnly()
             app.window.error_bar.hide()

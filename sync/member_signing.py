@@ -1,0 +1,369 @@
+"""Signed member entries, checked by every reader (PROTOCOL.md 7.5; the Keyhive pattern).
+
+An editor can write anything in the document, so the ``members`` map and
+``board.access`` only count where a signature says so. Each member entry's
+authority fields (role, removed, added_by, a per-entry version) are signed by the
+board's owner or by an admin whose own entry counts (:func:`grant_message`), and
+``board.access`` likewise (:func:`access_message`). The root of trust is the
+owner's member id, *pinned* in the board file (meta ``owner``): written when the
+board is made, taken from the version 2 invite on joining, and otherwise (a board
+made before signed entries, or joined with a version 1 invite) pinned the first
+time this node sees the board in members mode, trust on first use.
+
+:func:`verify` is the rule, a pure function; :class:`MemberTrust` applies it to one
+board file: it keeps the grants it accepted (the highest version per member) in
+the file's meta ``member_grants`` and ``access_grant``, so an older signed entry
+replayed later is ignored, and installs itself as the board's verifier
+(:func:`lanban.model.members.set_verifier`): from then on the model's
+``members``, ``member``, ``role_of`` and ``access`` answer from the verified view
+on a members board, and so do every access decision built on them.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import logging
+import weakref
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from cryptography.exceptions import InvalidSignature
+from pycrdt import Map
+
+from lanban.model.board import Board
+from lanban.model.members import (
+    MAX_GRANT_VERSION,
+    ROOT,
+    Access,
+    AccessGrant,
+    Grant,
+    MemberView,
+    Role,
+    access_grant_of,
+    grant_of,
+    is_member_id,
+    members,
+    raw_access,
+    set_verifier,
+    verifier_of,
+)
+
+from .identity import NodeKey, b64url, public_key, unb64url
+
+if TYPE_CHECKING:
+    from .board_file import BoardFile
+
+log = logging.getLogger("lanban.node")
+
+LABEL_MEMBER_ENTRY = b"lanban/1 member entry"
+LABEL_ACCESS = b"lanban/1 board access"
+OWNER_META = "owner"  # the pinned owner's member id
+GRANTS_META = "member_grants"  # JSON: member id -> the grant accepted (highest version)
+ACCESS_META = "access_grant"  # JSON: the access record accepted
+
+
+def grant_message(board_id: str, member_id: str, grant: Grant) -> bytes:
+    """What a member entry's ``sig`` signs: its authority fields, never the member's own."""
+    return (
+        LABEL_MEMBER_ENTRY
+        + board_id.encode()
+        + b"\x00"
+        + member_id.encode()
+        + b"\x00"
+        + str(grant.role).encode()
+        + b"\x00"
+        + (b"\x01" if grant.removed else b"\x00")
+        + grant.added_by.encode()
+        + b"\x00"
+        + grant.version.to_bytes(8, "big")
+        + grant.signed_by.encode()
+    )
+
+
+def signed(key: NodeKey, board_id: str, member_id: str, grant: Grant) -> Grant:
+    """``grant`` signed by ``key`` (``signed_by`` set to its member id)."""
+    grant = replace(grant, signed_by=key.member_id, sig="")
+    return replace(grant, sig=b64url(key.sign(grant_message(board_id, member_id, grant))))
+
+
+def access_message(board_id: str, grant: AccessGrant) -> bytes:
+    """What ``board.access_sig`` signs."""
+    return (
+        LABEL_ACCESS
+        + board_id.encode()
+        + b"\x00"
+        + str(grant.mode).encode()
+        + b"\x00"
+        + grant.version.to_bytes(8, "big")
+        + grant.signed_by.encode()
+    )
+
+
+def signature_holds(signer: str, signature: str, message: bytes) -> bool:
+    key = public_key(signer)
+    if key is None:
+        return False
+    try:
+        key.verify(unb64url(signature), message)
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
+
+
+def manages(grants: Mapping[str, Grant], owner: str, signer: str) -> bool:
+    """Whether ``signer`` may sign grants: the pinned owner, or a current admin."""
+    if signer == owner:
+        return True
+    grant = grants.get(signer)
+    return grant is not None and not grant.removed and grant.role is Role.ADMIN
+
+
+def verify(
+    board_id: str,
+    owner: str,
+    written: Mapping[str, Grant],
+    accepted: Mapping[str, Grant],
+) -> dict[str, Grant]:
+    """The grants that count: ``accepted`` (kept from before) raised by each grant
+    ``written`` in the document that is of a higher version and validly signed by the
+    owner or by an admin that counts (chains are followed to the owner, whatever
+    order they come in). Only the owner is ever an owner, and never removed."""
+    view = {m: g for m, g in accepted.items() if _shape_ok(owner, m, g)}
+    if owner not in view or view[owner].role is not Role.OWNER:
+        view[owner] = Grant(Role.OWNER, False, "", 0, owner, "")  # pinned: the root
+    pending = {
+        m: g
+        for m, g in written.items()
+        if _shape_ok(owner, m, g) and g.version > view.get(m, _NONE).version
+    }
+    changed = True
+    while changed and pending:
+        changed = False
+        for member_id in sorted(pending):
+            grant = pending[member_id]
+            if not manages(view, owner, grant.signed_by):
+                continue
+            del pending[member_id]
+            if signature_holds(
+                grant.signed_by, grant.sig, grant_message(board_id, member_id, grant)
+            ):
+                view[member_id] = grant
+                changed = True
+    return view
+
+
+def verify_access(
+    board_id: str,
+    owner: str,
+    grants: Mapping[str, Grant],
+    written: AccessGrant | None,
+    accepted: AccessGrant | None,
+) -> AccessGrant | None:
+    """The access record that counts: the accepted one, or a later validly signed one."""
+    if written is None or (accepted is not None and written.version <= accepted.version):
+        return accepted
+    if manages(grants, owner, written.signed_by) and signature_holds(
+        written.signed_by, written.sig, access_message(board_id, written)
+    ):
+        return written
+    return accepted
+
+
+_NONE = Grant(Role.VIEWER, True, "", 0, "", "")
+
+
+def _shape_ok(owner: str, member_id: str, grant: Grant) -> bool:
+    if member_id == owner:  # the owner's entry only ever makes it the owner
+        return grant.role is Role.OWNER and not grant.removed and grant.signed_by == owner
+    return grant.role is not Role.OWNER
+
+
+class MemberTrust:
+    """One board file's verified member list and access mode (see the module's doc).
+
+    Holds its file weakly (the board's verifier must not keep the board alive);
+    recomputes only after the members map or the board map changed.
+    """
+
+    def __init__(self, file: BoardFile) -> None:
+        self._file = weakref.ref(file)
+        self.board_id = file.board_id
+        self._dirty = True
+        self._view = MemberView(raw_access(file.board))
+        self._grants: dict[str, Grant] = {}
+        self._access: AccessGrant | None = None
+        self.owner = _pinned(file)
+        board = file.board
+        self._subscriptions = [
+            (root, root.observe_deep(self._touch))
+            for root in (board.doc.get(ROOT, type=Map), board.doc.get("board", type=Map))
+        ]
+        # Accept (and keep in the file) what each change brings at once, not only when
+        # someone reads: a grant replaced later in the document is then still known.
+        self._stop_listening = board.on_update(self._after_commit, after_commit=True)
+        set_verifier(board, self)
+        self(board)
+
+    def _after_commit(self, _update: bytes, _source: object) -> None:
+        file = self._file()
+        if self._dirty and file is not None:
+            self(file.board)
+
+    def _touch(self, _events: object) -> None:
+        self._dirty = True
+
+    def __call__(self, board: Board) -> MemberView:
+        if self._dirty:
+            self._dirty = False
+            try:
+                self._view = self._compute(board)
+            except Exception:  # a reader must not fail: keep the last view
+                self._dirty = True
+                log.exception("board %s: checking the member list", self.board_id)
+        return self._view
+
+    def refresh(self) -> MemberView:
+        """Recompute now (e.g. after another process changed the file's meta)."""
+        file = self._file()
+        self._dirty = True
+        return self(file.board) if file is not None else self._view
+
+    @property
+    def grants(self) -> Mapping[str, Grant]:
+        """Every accepted grant (whatever the access mode)."""
+        self.refresh()
+        return self._grants
+
+    def accepted(self, member_id: str) -> Grant | None:
+        return self.grants.get(member_id)
+
+    def access_grant(self) -> AccessGrant | None:
+        self.refresh()
+        return self._access
+
+    def may_sign(self, member_id: str) -> bool:
+        """Whether ``member_id`` may sign grants: the pinned owner or a current admin."""
+        return bool(self.owner) and manages(self.grants, self.owner, member_id)
+
+    def pin(self, owner: str) -> None:
+        """Pin ``owner`` as the root of trust if none is pinned yet."""
+        file = self._file()
+        if self.owner or not is_member_id(owner) or file is None:
+            return
+        self.owner = owner
+        file.set_meta(OWNER_META, owner)
+        self._dirty = True
+
+    def _compute(self, board: Board) -> MemberView:
+        file = self._file()
+        stored_grants, stored_access = _load(file) if file is not None else ({}, None)
+        if not self.owner:
+            self._pin_on_first_use(board)
+        if not self.owner:
+            self._grants, self._access = {}, None
+            return MemberView(raw_access(board))
+        written = {
+            m.id: g
+            for m in members(board, include_removed=True, verified=False)
+            if (g := grant_of(board, m.id)) is not None
+        }
+        accepted = {m: g for m, g in stored_grants.items() if _newer(g, self._grants.get(m))}
+        accepted = {**self._grants, **accepted}
+        grants = verify(self.board_id, self.owner, written, accepted)
+        access = verify_access(
+            self.board_id,
+            self.owner,
+            grants,
+            access_grant_of(board),
+            max(stored_access, self._access, key=_version) if stored_access else self._access,
+        )
+        if file is not None and (grants != stored_grants or access != stored_access):
+            _store(file, grants, access)
+        self._grants, self._access = grants, access
+        mode = access.mode if access is not None else raw_access(board)
+        return MemberView(mode, grants)
+
+    def _pin_on_first_use(self, board: Board) -> None:
+        """A board made before signed entries: pin its one owner once in members mode."""
+        if raw_access(board) is not Access.MEMBERS:
+            return
+        owners = [
+            m.id
+            for m in members(board, include_removed=True, verified=False)
+            if m.role is Role.OWNER
+        ]
+        if len(owners) == 1:
+            log.warning(
+                "board %s: pinned %s as its owner on first use (the board named no owner)",
+                self.board_id,
+                owners[0],
+            )
+            self.pin(owners[0])
+        else:
+            log.warning(
+                "board %s: no single owner to trust (%d written): nobody may change it here",
+                self.board_id,
+                len(owners),
+            )
+
+
+def install(file: BoardFile) -> MemberTrust:
+    """The file's :class:`MemberTrust`, installed as its board's verifier (once)."""
+    current = verifier_of(file.board)
+    if isinstance(current, MemberTrust):
+        return current
+    return MemberTrust(file)
+
+
+def _pinned(file: BoardFile) -> str:
+    value = file.meta(OWNER_META)
+    return value if is_member_id(value) else ""
+
+
+def _version(grant: AccessGrant | None) -> int:
+    return grant.version if grant is not None else 0
+
+
+def _newer(grant: Grant, than: Grant | None) -> bool:
+    return than is None or grant.version > than.version
+
+
+def _load(file: BoardFile) -> tuple[dict[str, Grant], AccessGrant | None]:
+    grants: dict[str, Grant] = {}
+    access: AccessGrant | None = None
+    try:
+        for member_id, fields in json.loads(file.meta(GRANTS_META) or "{}").items():
+            role, removed, added_by, version, signed_by, sig = fields
+            grants[member_id] = Grant(Role(role), bool(removed), added_by, version, signed_by, sig)
+        stored = file.meta(ACCESS_META)
+        if stored:
+            mode, version, signed_by, sig = json.loads(stored)
+            access = AccessGrant(Access(mode), int(version), signed_by, sig)
+    except (ValueError, TypeError) as exc:  # a damaged record: start from the document
+        log.warning("board %s: unreadable member grants in the file: %s", file.board_id, exc)
+    return grants, access
+
+
+def _store(file: BoardFile, grants: Mapping[str, Grant], access: AccessGrant | None) -> None:
+    kept = {
+        m: [str(g.role), g.removed, g.added_by, g.version, g.signed_by, g.sig]
+        for m, g in grants.items()
+        if g.version > 0  # the pinned owner's implicit grant needs no record
+    }
+    file.set_meta(GRANTS_META, json.dumps(kept, sort_keys=True))
+    if access is not None:
+        record = [str(access.mode), access.version, access.signed_by, access.sig]
+        file.set_meta(ACCESS_META, json.dumps(record))
+
+
+def next_version(trust: MemberTrust | None, board: Board, member_id: str) -> int:
+    """The version a new grant for ``member_id`` gets: past every one seen."""
+    seen = [g.version for g in (grant_of(board, member_id),) if g is not None]
+    if trust is not None and (accepted := trust.accepted(member_id)) is not None:
+        seen.append(accepted.version)
+    version = max(seen, default=0) + 1
+    if version > MAX_GRANT_VERSION:
+        raise ValueError("this member's entry has no versions left")
+    return version

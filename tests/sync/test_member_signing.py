@@ -1,0 +1,222 @@
+"""Signed, chained member entries (PROTOCOL.md 7.5): the rule, and real nodes on loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pycrdt import Map
+
+from lanban.model.board import Board
+from lanban.model.errors import BoardError
+from lanban.model.members import (
+    Access,
+    Grant,
+    Role,
+    access,
+    add_member,
+    grant_of,
+    member,
+    members,
+    role_of,
+    set_access,
+    update_member,
+    write_grant,
+)
+from lanban.sync.identity import NodeKey
+from lanban.sync.member_signing import OWNER_META, install, signed, verify
+from lanban.sync.node import Node
+from lanban.sync.rekey import remove
+from lanban.sync.store import Store
+from tests.support import async_wait_until
+from tests.sync.nodes import peer_of, running
+
+BOARD = "b1"
+
+
+def grant(role: Role, version: int, *, removed: bool = False) -> Grant:
+    return Grant(role, removed, "", version, "")
+
+
+def test_only_entries_signed_along_a_chain_to_the_pinned_owner_count() -> None:
+    owner, adam, eve, mallory = (NodeKey.generate() for _ in range(4))
+    o, a, e, m = (k.member_id for k in (owner, adam, eve, mallory))
+    written = {
+        o: signed(owner, BOARD, o, grant(Role.OWNER, 1)),
+        a: signed(owner, BOARD, a, grant(Role.ADMIN, 1)),
+        e: signed(adam, BOARD, e, grant(Role.EDITOR, 1)),  # chained through an admin
+        m: signed(eve, BOARD, m, grant(Role.ADMIN, 1)),  # an editor cannot sign
+    }
+    view = verify(BOARD, o, written, {})
+    assert {k: g.role for k, g in view.items()} == {o: Role.OWNER, a: Role.ADMIN, e: Role.EDITOR}
+    # Another board's signature, a self-made owner, an unsigned change: all ignored.
+    assert verify("b2", o, {a: written[a]}, {}).keys() == {o}
+    self_owner = signed(eve, BOARD, e, grant(Role.OWNER, 2))
+    assert e not in verify(BOARD, o, written | {e: self_owner}, {})  # a fresh reader
+    assert verify(BOARD, o, written | {e: self_owner}, view)[e].role is Role.EDITOR
+    unsigned = Grant(Role.ADMIN, False, "", 2, o, written[e].sig)
+    assert verify(BOARD, o, written | {e: unsigned}, view)[e] == written[e]
+    # The owner is the pinned one, whatever the document says, and stays the owner.
+    assert verify(BOARD, a, written, {})[a].role is Role.OWNER
+    demoted_owner = signed(owner, BOARD, o, grant(Role.EDITOR, 2))
+    assert verify(BOARD, o, written | {o: demoted_owner}, {})[o].role is Role.OWNER
+
+
+def test_an_older_signed_entry_replayed_is_ignored_and_a_demoted_admin_signs_nothing() -> None:
+    owner, adam, bob = NodeKey.generate(), NodeKey.generate(), NodeKey.generate()
+    o, a, b = owner.member_id, adam.member_id, bob.member_id
+    as_admin = signed(owner, BOARD, a, grant(Role.ADMIN, 1))
+    demoted = signed(owner, BOARD, a, grant(Role.EDITOR, 2))
+    accepted = verify(BOARD, o, {a: as_admin}, {})
+    accepted = verify(BOARD, o, {a: demoted}, accepted)
+    assert accepted[a] == demoted
+    replayed = verify(BOARD, o, {a: as_admin}, accepted)  # adam writes his old entry back
+    assert replayed[a] == demoted
+    by_adam = signed(adam, BOARD, b, grant(Role.ADMIN, 1))
+    assert b not in verify(BOARD, o, {a: as_admin, b: by_adam}, accepted)
+
+
+def test_a_board_file_keeps_what_it_accepted_and_pins_its_owner(tmp_path: Path) -> None:
+    store, other = Store(tmp_path / "owner"), Store(tmp_path / "adam")
+    adam = other.signing_key().member_id
+    with store.create_board("Team") as bf:
+        board_id = bf.board_id
+        assert bf.meta(OWNER_META) == store.signing_key().member_id
+        add_member(bf.board, adam, name="Adam", role=Role.ADMIN)
+        set_access(bf.board, Access.MEMBERS)
+        update_member(bf.board, adam, role=Role.EDITOR)
+        old = grant_of(bf.board, adam)
+        assert old is not None and old.version == 2
+    with store.open(board_id) as bf:
+        # Adam writes his admin entry of version 1 back: ignored, even by a fresh process.
+        as_admin = signed(store.signing_key(), board_id, adam, grant(Role.ADMIN, 1))
+        write_grant(bf.board, adam, as_admin)
+    with store.open(board_id) as bf:
+        assert role_of(bf.board, adam) is Role.EDITOR
+        assert access(bf.board) is Access.MEMBERS
+
+
+def raw_write(board: Board, root: str, key: str, field: str, value: Any) -> None:
+    """A write as a modified node makes it: straight into the document."""
+    with board.doc.transaction():
+        target = board.doc.get(root, type=Map)
+        target = target[key] if key else target
+        target[field] = value
+
+
+def titles(node: Node, board_id: str) -> list[str]:
+    return sorted(t.title for t in node.boards[board_id].board.tickets())
+
+
+async def test_an_editors_forged_owner_entry_and_open_access_change_nothing(
+    tmp_path: Path,
+) -> None:
+    owner, editor, viewer = (Store(tmp_path / n) for n in ("owner", "editor", "viewer"))
+    eve, vic = editor.identity().member_id, viewer.identity().member_id
+    with owner.create_board("Team") as bf:
+        board_id, key = bf.board_id, bf.key
+        add_member(bf.board, eve, name="Eve", role=Role.EDITOR)
+        add_member(bf.board, vic, name="Vic", role=Role.VIEWER)
+        set_access(bf.board, Access.MEMBERS)
+        state = bf.board.get_update()
+    for store in (editor, viewer):
+        store.add_board(Board.from_update(state), key=key, board_id=board_id).close()
+    async with running(owner) as o:
+        peers = [peer_of(o)]
+        async with running(editor, peers=peers) as e, running(viewer, peers=peers) as v:
+            nodes = (o, e, v)
+            e_board = e.boards[board_id].board
+            await async_wait_until(
+                lambda: all(lk.synced for n in (e, v) for lk in n.status().boards[0].links),
+                what="both linked to the owner",
+            )
+            raw_write(e_board, "members", eve, "role", "owner")
+            raw_write(e_board, "members", vic, "role", "editor")
+            raw_write(e_board, "board", "", "access", "open")
+            raw_write(e_board, "members", "", "Z" * 43, Map({"role": "admin", "name": "Sock"}))
+            await async_wait_until(
+                lambda: all(
+                    n.boards[board_id].board.doc.get("members", type=Map)[eve]["role"] == "owner"
+                    and n.boards[board_id].board.doc.get("board", type=Map)["access"] == "open"
+                    for n in nodes
+                ),
+                what="the forgeries in every copy of the document",
+            )
+            for n in nodes:
+                board = n.boards[board_id].board
+                assert access(board) is Access.MEMBERS
+                assert [(m.name, m.role) for m in members(board)] == [
+                    ("", Role.OWNER),
+                    ("Eve", Role.EDITOR),
+                    ("Vic", Role.VIEWER),
+                ]
+            # Vic is still a viewer: his writes reach nobody; Eve's reach everyone.
+            v.boards[board_id].board.add_ticket("From the viewer")
+            e_board.add_ticket("From the editor")
+            await async_wait_until(lambda: "From the editor" in titles(v, board_id))
+            await async_wait_until(
+                lambda: any(lk.member == vic and lk.synced for lk in o.status().boards[0].links)
+            )
+            assert titles(o, board_id) == titles(e, board_id) == ["From the editor"]
+            with pytest.raises(BoardError, match="only the board's owner or an admin"):
+                update_member(e_board, vic, role=Role.EDITOR)  # this node cannot sign it
+            with pytest.raises(BoardError, match="only the board's owner or an admin"):
+                remove(e.boards[board_id].file, editor.signing_key(), vic)
+
+
+async def test_a_demoted_admin_replaying_its_old_entry_stays_an_editor(tmp_path: Path) -> None:
+    owner, admin = Store(tmp_path / "owner"), Store(tmp_path / "adam")
+    adam = admin.identity().member_id
+    with owner.create_board("Team") as bf:
+        board_id, key = bf.board_id, bf.key
+        add_member(bf.board, adam, name="Adam", role=Role.ADMIN)
+        set_access(bf.board, Access.MEMBERS)
+        state = bf.board.get_update()
+    admin.add_board(Board.from_update(state), key=key, board_id=board_id).close()
+    async with running(owner) as o, running(admin, peers=[peer_of(o)]) as a:
+        o_board, a_board = o.boards[board_id].board, a.boards[board_id].board
+        await async_wait_until(lambda: role_of(a_board, adam) is Role.ADMIN)
+        as_admin = grant_of(a_board, adam)
+        update_member(o_board, adam, role=Role.EDITOR)
+        await async_wait_until(lambda: role_of(a_board, adam) is Role.EDITOR, what="demoted")
+        assert as_admin is not None
+        write_grant(a_board, adam, as_admin)  # the old signed entry, written back
+        await async_wait_until(
+            lambda: grant_of(o_board, adam) == as_admin, what="the replay at the owner"
+        )
+        for board in (o_board, a_board):
+            assert role_of(board, adam) is Role.EDITOR
+        with pytest.raises(BoardError, match="only the board's owner or an admin"):
+            set_access(a_board, Access.OPEN)
+
+
+def test_an_open_board_and_a_board_made_before_signatures_read_as_written(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path)
+    me, eve = store.signing_key().member_id, NodeKey.generate().member_id
+    old = Board.create("Old")  # as an older release made it: nothing signed
+    add_member(old, me, role=Role.OWNER)
+    add_member(old, eve, role=Role.EDITOR)
+    with store.add_board(old) as bf:
+        board_id = bf.board_id
+    with store.open(board_id) as bf:
+        trust = install(bf)
+        assert trust.owner == ""  # an open board pins nobody
+        update_member(bf.board, eve, role=Role.ADMIN)  # unsigned where nobody may sign...
+        assert role_of(bf.board, eve) is Role.ADMIN  # ...and on an open board it counts
+        assert grant_of(bf.board, eve) is None
+        raw_write(bf.board, "members", eve, "role", "viewer")
+        assert role_of(bf.board, eve) is Role.VIEWER
+        # The owner turns members mode on: pinned, and the list as it stands is signed.
+        set_access(bf.board, Access.MEMBERS)
+        assert trust.owner == me and bf.meta(OWNER_META) == me
+        assert [(m.id, m.role) for m in members(bf.board)] == [
+            (me, Role.OWNER),
+            (eve, Role.VIEWER),
+        ]
+        raw_write(bf.board, "members", eve, "role", "admin")
+        assert role_of(bf.board, eve) is Role.VIEWER
+        entry = member(bf.board, eve)
+        assert entry is not None and not entry.removed
