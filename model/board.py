@@ -212,38 +212,6 @@ class Board(ChecklistCommands, CardCommands):
                 return ref  # a purged ticket, by its id
             raise
 
-    # What makes an entity ends with a stamp (model.clients.ClientStamp.close).
-
-    def add_ticket(self, *args: Any, **kwargs: Any) -> str:
-        with self._writes.local():
-            made: str = super().add_ticket(*args, **kwargs)
-            self._stamp.close()
-        return made
-
-    def add_column(self, *args: Any, **kwargs: Any) -> str:
-        with self._writes.local():
-            made: str = super().add_column(*args, **kwargs)
-            self._stamp.close()
-        return made
-
-    def add_label(self, *args: Any, **kwargs: Any) -> str:
-        with self._writes.local():
-            made: str = super().add_label(*args, **kwargs)
-            self._stamp.close()
-        return made
-
-    def add_comment(self, *args: Any, **kwargs: Any) -> str:
-        with self._writes.local():
-            made: str = super().add_comment(*args, **kwargs)
-            self._stamp.close()
-        return made
-
-    def add_checklist_item(self, *args: Any, **kwargs: Any) -> str:
-        with self._writes.local():
-            made: str = super().add_checklist_item(*args, **kwargs)
-            self._stamp.close()
-        return made
-
     def purge_ticket(self, ticket: str) -> None:
         tid = self._resolve_ticket(ticket)
         with self._writes.local():

@@ -81,13 +81,6 @@ class ClientStamp:
         self._member = self.member
         self._last = now
 
-    def close(self) -> None:
-        """Stamp again, at the end of a write that made something (a ticket, a
-        comment ...): the history cannot tell where such a write ends and the
-        next one, which may put items into what was made, starts."""
-        self._last = -STAMP_EVERY_MS
-        self()
-
     def note(self, what: str, ref: str) -> None:
         """Record a removal that writes no item (``PURGED``, ``LABEL_DELETED``)
         in this client's entry, inside the running write."""

@@ -279,8 +279,9 @@ def ticket_map(ticket: Ticket) -> Map[Any]:
             "updated_at": ticket.updated_at,
             "deleted": ticket.deleted,
             "assignees": Array(list(ticket.assignees)),
-            "due": ticket.due,
             "checklist": Array([item_map(item) for item in ticket.checklist]),
+            # last, a plain value: where a new ticket ends shows (model.history)
+            "due": ticket.due,
         }
     )
 

@@ -245,8 +245,12 @@ def _group(structs: Structs, places: list[Where]) -> list[Change]:
     after the ``updated_at`` that ticket edits write last, after the rank of a
     move (its neighbours' ranks stay with it), after a field of a column,
     label or the board is overwritten; and a new one starts where a field is
-    written twice, an entity's Map is made, or a plain field follows writes
-    inside a text or list. (Locals, not attributes: it runs for every item.)
+    written twice, an entity's Map is made, a plain field follows writes
+    inside a text or list, a list gets a second new element (a comment, a
+    checklist item), or, after a new entity, something goes into one of its
+    fields other than the one its content was last in (a new entity's fields
+    come one after the other, each with its content). (Locals, not
+    attributes: it runs for every item.)
     """
     changes: list[Change] = []
     values: dict[int, Any] = {}  # plain field values, to say what a write replaced
@@ -258,6 +262,8 @@ def _group(structs: Structs, places: list[Where]) -> list[Change]:
     written: set[str] = set()
     made = NO_ID  # the entity Map the current change made
     closed = False
+    previous: str | None = None  # the field of the change's previous item
+    listed = False  # the change added an element (a Map) to a list
     s = structs
     for client, clock, length, origin, parent, kind, value, place in zip(
         s.client, s.clock, s.length, s.origin, s.parent, s.kind, s.value, places, strict=False
@@ -284,8 +290,15 @@ def _group(structs: Structs, places: list[Where]) -> list[Change]:
             fresh = True
         elif direct and not own_child:
             fresh = fld in written or (bool(current.inner) and key not in _TOUCH)
-        else:
+        elif fld is None or direct:
             fresh = False
+        elif made != NO_ID:
+            # what a new entity holds follows the field it is in; anything in
+            # another field after that is a later write (codec.ticket_map ends
+            # with a plain field for that)
+            fresh = fld != previous
+        else:  # a second new element of a list: a second write (add_comment ...)
+            fresh = key is None and kind & 0xFF == TYPE and listed
         if fresh:
             current.end = c_end
             current = Change(client, clock, clock + length)
@@ -294,8 +307,10 @@ def _group(structs: Structs, places: list[Where]) -> list[Change]:
             c_root = c_entity = ""
             empty = True
             written = set()
+            listed = False
             made = NO_ID
             closed = False
+        previous = fld
         c_end = clock + length
         if root == CLIENTS:
             if direct and key in _TIME_KEYS:
@@ -335,6 +350,8 @@ def _group(structs: Structs, places: list[Where]) -> list[Change]:
             if inner is None:
                 inner = current.inner[fld] = set()
             inner.add(key)
+            if key is None and kind & 0xFF == TYPE:
+                listed = True
             if key is not None and value is True and kind == ANY:
                 current.added.setdefault(fld, set()).add(key)
             if key in _TIME_KEYS:
