@@ -30,6 +30,7 @@ from lanban.model.members import member, role_of, watch_members
 from .identity import verify_proof
 from .key_delivery import kex_fields
 from .key_epochs import current_epoch, reload
+from .member_authority import heal
 from .member_signing import install
 from .protocol import MAX_NODE_INFO_BYTES, NODE_INFO
 from .rekey import (
@@ -117,6 +118,8 @@ class KeyKeeper:
             key = self.hub.node_key
             if key is not None:
                 publish_own_kex(self.file.board, key)
+                if heal(self.file.board, self.trust, key.member_id):
+                    log.info("board %s: wrote signed member entries back", self.hub.id)
         except Exception:
             log.exception("board %s: key housekeeping", self.hub.id)
 

@@ -30,8 +30,11 @@ from lanban.model.members import (
     Role,
     access,
     access_grant_of,
+    grant_of,
     members,
+    role_of,
     set_signer,
+    write_access_grant,
     write_grant,
 )
 
@@ -157,6 +160,28 @@ def protect(file: BoardFile, key: NodeKey, *, owner: str = "") -> BoardFile:
         trust.pin(owner)
     set_signer(file.board, MemberSigner(key, file.board_id, trust))
     return file
+
+
+def heal(board: Board, trust: MemberTrust, me: str) -> int:
+    """Write back the grants this node keeps where the document holds something else
+    (an editor's overwrite, an older grant, nothing), so that a node that never saw
+    them reads them too; only on a members board, by a member who may write (anyone's
+    copy of a signed grant is as good as the signer's). Returns how many were written."""
+    if access(board) is not Access.MEMBERS:
+        return 0
+    mine = role_of(board, me)
+    if mine is None or not mine.writes:
+        return 0
+    written = 0
+    for member_id, grant in sorted(trust.grants.items()):
+        if grant.version > 0 and grant_of(board, member_id) != grant:
+            write_grant(board, member_id, grant)
+            written += 1
+    kept = trust.access_grant()
+    if kept is not None and access_grant_of(board) != kept:
+        write_access_grant(board, kept)
+        written += 1
+    return written
 
 
 def sign_as_creator(board: Board, key: NodeKey) -> None:

@@ -123,6 +123,8 @@ def admit(board: Board, me: str, peer: str, info: dict[str, Any], binding: bytes
     mine = role_of(board, me)
     if mine is None or not mine.writes or role_of(board, peer) is not None:
         return False
+    if access(board) is Access.MEMBERS and not mine.manages_members:
+        return False  # the entry it would write must be signed (PROTOCOL.md 7.5)
     entry = invite_entry(board, invite_id)
     if entry is None or entry.used_by or entry.revoked or not _invite_counts(board, entry):
         return False

@@ -134,9 +134,7 @@ def verify(
     if owner not in view or view[owner].role is not Role.OWNER:
         view[owner] = Grant(Role.OWNER, False, "", 0, owner, "")  # pinned: the root
     pending = {
-        m: g
-        for m, g in written.items()
-        if _shape_ok(owner, m, g) and g.version > view.get(m, _NONE).version
+        m: g for m, g in written.items() if _shape_ok(owner, m, g) and later(g, view.get(m, _NONE))
     }
     changed = True
     while changed and pending:
@@ -154,6 +152,12 @@ def verify(
     return view
 
 
+def later(grant: Grant | AccessGrant, than: Grant | AccessGrant) -> bool:
+    """Whether ``grant`` supersedes ``than``: a higher version; at one version (two
+    admins signing at once) the greater signature, so every node keeps the same one."""
+    return (grant.version, grant.sig) > (than.version, than.sig)
+
+
 def verify_access(
     board_id: str,
     owner: str,
@@ -162,7 +166,7 @@ def verify_access(
     accepted: AccessGrant | None,
 ) -> AccessGrant | None:
     """The access record that counts: the accepted one, or a later validly signed one."""
-    if written is None or (accepted is not None and written.version <= accepted.version):
+    if written is None or (accepted is not None and not later(written, accepted)):
         return accepted
     if manages(grants, owner, written.signed_by) and signature_holds(
         written.signed_by, written.sig, access_message(board_id, written)
@@ -196,9 +200,10 @@ class MemberTrust:
         self._access: AccessGrant | None = None
         self.owner = _pinned(file)
         board = file.board
+        members_root, board_root = board.doc.get(ROOT, type=Map), board.doc.get("board", type=Map)
         self._subscriptions = [
-            (root, root.observe_deep(self._touch))
-            for root in (board.doc.get(ROOT, type=Map), board.doc.get("board", type=Map))
+            members_root.observe_deep(self._touch),
+            board_root.observe(self._touch),  # the access keys are at its top level
         ]
         # Accept (and keep in the file) what each change brings at once, not only when
         # someone reads: a grant replaced later in the document is then still known.
@@ -207,9 +212,7 @@ class MemberTrust:
         self(board)
 
     def _after_commit(self, _update: bytes, _source: object) -> None:
-        file = self._file()
-        if self._dirty and file is not None:
-            self(file.board)
+        self._current()
 
     def _touch(self, _events: object) -> None:
         self._dirty = True
@@ -230,17 +233,22 @@ class MemberTrust:
         self._dirty = True
         return self(file.board) if file is not None else self._view
 
+    def _current(self) -> None:
+        file = self._file()
+        if self._dirty and file is not None:
+            self(file.board)
+
     @property
     def grants(self) -> Mapping[str, Grant]:
         """Every accepted grant (whatever the access mode)."""
-        self.refresh()
+        self._current()
         return self._grants
 
     def accepted(self, member_id: str) -> Grant | None:
         return self.grants.get(member_id)
 
     def access_grant(self) -> AccessGrant | None:
-        self.refresh()
+        self._current()
         return self._access
 
     def may_sign(self, member_id: str) -> bool:
@@ -277,9 +285,10 @@ class MemberTrust:
             self.owner,
             grants,
             access_grant_of(board),
-            max(stored_access, self._access, key=_version) if stored_access else self._access,
+            _latest(stored_access, self._access),
         )
-        if file is not None and (grants != stored_grants or access != stored_access):
+        kept = {m: g for m, g in grants.items() if g.version > 0}
+        if file is not None and (kept != stored_grants or access != stored_access):
             _store(file, grants, access)
         self._grants, self._access = grants, access
         mode = access.mode if access is not None else raw_access(board)
@@ -322,12 +331,14 @@ def _pinned(file: BoardFile) -> str:
     return value if is_member_id(value) else ""
 
 
-def _version(grant: AccessGrant | None) -> int:
-    return grant.version if grant is not None else 0
+def _latest(a: AccessGrant | None, b: AccessGrant | None) -> AccessGrant | None:
+    if a is None or b is None:
+        return a or b
+    return a if later(a, b) else b
 
 
 def _newer(grant: Grant, than: Grant | None) -> bool:
-    return than is None or grant.version > than.version
+    return than is None or later(grant, than)
 
 
 def _load(file: BoardFile) -> tuple[dict[str, Grant], AccessGrant | None]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pycrdt import Map
 
 from lanban.model.board import Board
@@ -15,6 +16,7 @@ from lanban.model.members import (
     Grant,
     Role,
     access,
+    add_invite,
     add_member,
     grant_of,
     member,
@@ -24,7 +26,9 @@ from lanban.model.members import (
     update_member,
     write_grant,
 )
-from lanban.sync.identity import NodeKey
+from lanban.sync.identity import NodeKey, b64url, member_id
+from lanban.sync.invite import Invite
+from lanban.sync.member_invites import admit, claim_fields, invite_message, with_role
 from lanban.sync.member_signing import OWNER_META, install, signed, verify
 from lanban.sync.node import Node
 from lanban.sync.rekey import remove
@@ -105,6 +109,10 @@ def raw_write(board: Board, root: str, key: str, field: str, value: Any) -> None
         target[field] = value
 
 
+def raw_role(board: Board, member_id: str) -> object:
+    return board.doc.get("members", type=Map)[member_id]["role"]
+
+
 def titles(node: Node, board_id: str) -> list[str]:
     return sorted(t.title for t in node.boards[board_id].board.tickets())
 
@@ -135,11 +143,10 @@ async def test_an_editors_forged_owner_entry_and_open_access_change_nothing(
             raw_write(e_board, "members", vic, "role", "editor")
             raw_write(e_board, "board", "", "access", "open")
             raw_write(e_board, "members", "", "Z" * 43, Map({"role": "admin", "name": "Sock"}))
+            sock = "Z" * 43
             await async_wait_until(
                 lambda: all(
-                    n.boards[board_id].board.doc.get("members", type=Map)[eve]["role"] == "owner"
-                    and n.boards[board_id].board.doc.get("board", type=Map)["access"] == "open"
-                    for n in nodes
+                    sock in n.boards[board_id].board.doc.get("members", type=Map) for n in nodes
                 ),
                 what="the forgeries in every copy of the document",
             )
@@ -151,6 +158,27 @@ async def test_an_editors_forged_owner_entry_and_open_access_change_nothing(
                     ("Eve", Role.EDITOR),
                     ("Vic", Role.VIEWER),
                 ]
+            # A member node writes the signed entries back, so a node that never saw
+            # them (one that joins later) reads them from the document too.
+            await async_wait_until(
+                lambda: all(
+                    raw_role(n.boards[board_id].board, eve) == "editor"
+                    and raw_role(n.boards[board_id].board, vic) == "viewer"
+                    and n.boards[board_id].board.doc.get("board", type=Map)["access"] == "members"
+                    for n in nodes
+                ),
+                what="the signed entries written back everywhere",
+            )
+            o_board = o.boards[board_id].board
+            written = {
+                m.id: g for m in members(o_board, verified=False) if (g := grant_of(o_board, m.id))
+            }
+            fresh = verify(board_id, owner.identity().member_id, written, {})
+            assert {m: g.role for m, g in fresh.items()} == {
+                owner.identity().member_id: Role.OWNER,
+                eve: Role.EDITOR,
+                vic: Role.VIEWER,
+            }
             # Vic is still a viewer: his writes reach nobody; Eve's reach everyone.
             v.boards[board_id].board.add_ticket("From the viewer")
             e_board.add_ticket("From the editor")
@@ -181,10 +209,10 @@ async def test_a_demoted_admin_replaying_its_old_entry_stays_an_editor(tmp_path:
         update_member(o_board, adam, role=Role.EDITOR)
         await async_wait_until(lambda: role_of(a_board, adam) is Role.EDITOR, what="demoted")
         assert as_admin is not None
+        seen: list[Grant | None] = []  # the owner's node writes it over within a second
+        o_board.on_update(lambda *_: seen.append(grant_of(o_board, adam)), after_commit=True)
         write_grant(a_board, adam, as_admin)  # the old signed entry, written back
-        await async_wait_until(
-            lambda: grant_of(o_board, adam) == as_admin, what="the replay at the owner"
-        )
+        await async_wait_until(lambda: as_admin in seen, what="the replay at the owner")
         for board in (o_board, a_board):
             assert role_of(board, adam) is Role.EDITOR
         with pytest.raises(BoardError, match="only the board's owner or an admin"):
@@ -220,3 +248,48 @@ def test_an_open_board_and_a_board_made_before_signatures_read_as_written(
         assert role_of(bf.board, eve) is Role.VIEWER
         entry = member(bf.board, eve)
         assert entry is not None and not entry.removed
+
+
+def test_on_a_members_board_only_an_owners_or_admins_invite_admits(tmp_path: Path) -> None:
+    owner = Store(tmp_path / "owner")
+    eve_key, joiner = NodeKey.generate(), NodeKey.generate()
+    me = owner.signing_key().member_id
+    binding = bytes(range(32))
+    with owner.create_board("Team") as bf:
+        add_member(bf.board, eve_key.member_id, name="Eve", role=Role.EDITOR)
+        set_access(bf.board, Access.MEMBERS)
+        base = Invite(bf.board_id, bf.key, "Team")
+        with pytest.raises(BoardError, match="owner or an admin can invite"):
+            with_role(base, bf.board, eve_key, Role.EDITOR)
+        # Eve records one by hand, signed by herself: an admin's node does not admit it.
+        secret = Ed25519PrivateKey.generate()
+        key = member_id(secret.public_key())
+        message = invite_message(bf.board_id, "byeve", Role.EDITOR, key, eve_key.member_id)
+        sig = b64url(eve_key.sign(message))
+        add_invite(bf.board, "byeve", role=Role.EDITOR, key=key, by=eve_key.member_id, sig=sig)
+        secret_bytes = secret.private_bytes_raw()
+        claim = claim_fields("byeve", secret_bytes, joiner.member_id, binding)
+        assert not admit(bf.board, me, joiner.member_id, claim, binding)
+        assert role_of(bf.board, joiner.member_id) is None
+        invite = with_role(base, bf.board, owner.signing_key(), Role.EDITOR)
+        assert invite.owner == me
+        claim = claim_fields(invite.invite_id, invite.invite_secret, joiner.member_id, binding)
+        assert not admit(bf.board, eve_key.member_id, joiner.member_id, claim, binding)
+        assert admit(bf.board, me, joiner.member_id, claim, binding)
+        assert role_of(bf.board, joiner.member_id) is Role.EDITOR
+        joined = grant_of(bf.board, joiner.member_id)
+        assert joined is not None and joined.signed_by == me
+
+
+def test_two_grants_of_one_version_settle_on_the_same_one_everywhere() -> None:
+    owner, adam, eve = NodeKey.generate(), NodeKey.generate(), NodeKey.generate()
+    o, a, e = owner.member_id, adam.member_id, eve.member_id
+    base = {a: signed(owner, BOARD, a, grant(Role.ADMIN, 1))}
+    by_owner = signed(owner, BOARD, e, grant(Role.EDITOR, 1))
+    by_adam = signed(adam, BOARD, e, grant(Role.VIEWER, 1))
+    first = verify(BOARD, o, base | {e: by_owner}, {})
+    second = verify(BOARD, o, base | {e: by_adam}, {})
+    assert (
+        verify(BOARD, o, base | {e: by_adam}, first)[e]
+        == verify(BOARD, o, base | {e: by_owner}, second)[e]
+    )
