@@ -5,7 +5,8 @@ On a board in ``members`` mode (PROTOCOL.md 7.5) the inviter chooses "Can edit" 
 ``lanban board invite --role`` makes it. On an ``open`` board every key holder
 edits: the dialog says so, and lets an owner or admin switch the board to
 members mode after a question that says what changes. Only a member who may
-write makes invites; anyone else is told why there is no code.
+write makes invites, and on a members board only an owner or admin (their
+invites are signed); anyone else is told why there is no code.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ ROLE_HINTS = {
     Role.VIEWER: "see the board and who is on it; change nothing",
 }
 NOT_A_MANAGER = "Only the board's owner or an admin can change who may edit it."
+NO_INVITES = (
+    "Only the board's owner or an admin invites people to a board that only members "
+    "can edit: ask one of them for a code."
+)
 ERROR_STYLE = "color: #e5484d;"
 CODE_LINES = 6  # a version 2 code takes five lines at the dialog's width
 
@@ -139,17 +144,18 @@ class InviteDialog(QDialog):
         members_only = self.members_only()
         mine = self.node.my_member(self.board_id)
         role = None if mine is None else mine.role
-        refused = read_only_reason(members_only, role, mine is not None and mine.removed)
-        self.choices.setVisible(members_only and not refused)
         manager = role is not None and role.manages_members and not (mine and mine.removed)
+        refused = read_only_reason(members_only, role, mine is not None and mine.removed)
+        if members_only and not manager:  # PROTOCOL.md 7.5: signed invites
+            refused = (refused + " " if refused else "") + NO_INVITES
+        self.choices.setVisible(members_only and not refused)
         self.members_only_button.setVisible(not members_only)
         self.members_only_button.setEnabled(manager)
         self.members_only_button.setToolTip("" if manager else NOT_A_MANAGER)
-        self.code.setVisible(not refused)
-        self.copy.setVisible(not refused)
+        self._show_code_box(not refused)
         if refused:
             self.heading.setText("You cannot make invites to this board.")
-            self.note.setText(refused + " Only members who can edit make invites.")
+            self.note.setText(refused)
             return
         if members_only:
             self.heading.setText(
@@ -177,12 +183,19 @@ class InviteDialog(QDialog):
                 lambda: made.append(self.node.invite(self.board_id, role)), self.error.show_error
             ):
                 self.code.clear()
+                self.note.clear()
+                self._show_code_box(False)
                 return
             self._codes[role] = made[0].code
             self._relay = made[0].relay
         self.error.clear()
+        self._show_code_box(True)
         self.code.setPlainText(self._codes[role])
         self.note.setText(self._note(role))
+
+    def _show_code_box(self, shown: bool) -> None:
+        self.code.setVisible(shown)
+        self.copy.setVisible(shown)
 
     def _note(self, role: Role | None) -> str:
         where = (

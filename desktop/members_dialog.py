@@ -98,7 +98,8 @@ class MemberRow(QWidget):
         self.avatar = Avatar(shown_name, safe_color(m.color, m.id), name)
         self.name = QLabel(f"<b>{_escape(name)}</b>")
         self.name.setTextFormat(Qt.TextFormat.RichText)
-        parts = [ROLE_NAMES[m.role], device(m.id), seen_text(m.id, links)]
+        # a nameless entry is named after its computer already
+        parts = [ROLE_NAMES[m.role], device(m.id) if m.name or you else "", seen_text(m.id, links)]
         if m.removed:
             parts[0] = f"Removed (was {ROLE_NAMES[m.role].lower()})"
         self.details = QLabel(" · ".join(p for p in parts if p))

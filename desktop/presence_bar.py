@@ -85,7 +85,8 @@ class PresenceBar(QWidget):
         event.accept()  # the release is ours then
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.pos()):
+        inside = self.rect().contains(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and inside:
             self.membersRequested.emit()
 
     def avatars(self) -> list[Avatar]:

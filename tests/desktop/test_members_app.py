@@ -9,6 +9,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from lanban.desktop.invite_dialog import InviteDialog
@@ -37,13 +40,14 @@ from tests.sync.nodes import peer_of, running
 Run = Callable[[Awaitable[Any]], Any]
 
 
-def team(tmp_path: Path, *names: str) -> tuple[str, dict[str, Store]]:
+def team(tmp_path: Path, *names: str, mode: Access = Access.OPEN) -> tuple[str, dict[str, Store]]:
     """A board made by the first store (the app's), the others its editors."""
     stores = {n: Store(tmp_path / n) for n in names}
     with stores[names[0]].create_board("Team", ["To do"], actor=names[0]) as bf:
         board_id, key = bf.board_id, bf.key
         for name in names[1:]:
             add_member(bf.board, stores[name].identity().member_id, name=name, role=Role.EDITOR)
+        set_access(bf.board, mode)
         state = bf.board.get_update()
     for name in names[1:]:
         stores[name].add_board(Board.from_update(state), key=key, board_id=board_id).close()
@@ -147,11 +151,12 @@ def test_an_open_board_switches_to_members_mode_from_the_invite_dialog(
     run(go())
 
 
-def test_only_an_owner_or_admin_switches_and_a_viewer_makes_no_invite(
+def test_only_an_owner_or_admin_switches_or_invites_to_a_members_board(
     tmp_path: Path, run: Run
 ) -> None:
     open_board = given_board(tmp_path, Role.EDITOR, mode=Access.OPEN)
     viewed = given_board(tmp_path, Role.VIEWER)
+    edited = given_board(tmp_path, Role.EDITOR)
 
     async def go() -> None:
         async with open_app(tmp_path) as app:
@@ -163,8 +168,13 @@ def test_only_an_owner_or_admin_switches_and_a_viewer_makes_no_invite(
             app.window.show_board(viewed)
             dialog = invite_dialog(app)
             assert not dialog.code.isVisible() and not dialog.copy.isVisible()
-            assert "Only members who can edit make invites." in dialog.note.text()
+            assert "Only the board's owner or an admin invites people" in dialog.note.text()
             assert "as a viewer" in dialog.note.text()
+            dialog.close()
+            app.window.show_board(edited)  # an editor of a members board: no code either
+            dialog = invite_dialog(app)
+            assert not dialog.code.isVisible() and not dialog.role_buttons[Role.EDITOR].isVisible()
+            assert dialog.note.text().startswith("Only the board's owner or an admin invites")
             dialog.close()
 
     run(go())
@@ -203,6 +213,35 @@ def test_the_members_dialog_lists_roles_and_an_owner_changes_one(tmp_path: Path,
             vic = dialog.row("Vic").member.id
             assert role_of(app.board, vic) is Role.EDITOR
             await settle(lambda: dialog.row("Vic").details.text().startswith("Editor"))
+            dialog.close()
+
+    run(go())
+
+
+def test_the_board_menu_and_the_presence_bar_open_the_members(tmp_path: Path, run: Run) -> None:
+    given_board(tmp_path, Role.EDITOR, {"Grace": Role.VIEWER})
+
+    async def go() -> None:
+        async with open_app(tmp_path) as app:
+            board_menu = next(
+                a.menu() for a in app.window.menuBar().actions() if a.text() == "&Board"
+            )
+            (members,) = (a for a in board_menu.actions() if a.text() == "&Members…")
+            members.trigger()
+            dialog = shown(MembersDialog, app.window)
+            assert dialog.windowTitle() == "Members of Team board"
+            dialog.close()
+            await settle(lambda: not dialog.isVisible(), what="the dialog to close")
+            bar = app.window.presence
+            await settle(lambda: bar.width() > 0, what="the presence bar laid out")
+            QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.rect().center())
+            dialog = shown(MembersDialog, app.window)
+            assert {r.shown_name for r in dialog.rows} == {
+                "Ada Lovelace",
+                "Grace",
+                "Computer "
+                + (next(r.member.id for r in dialog.rows if r.member.role is Role.OWNER)[:8]),
+            }
             dialog.close()
 
     run(go())
@@ -259,8 +298,9 @@ def titles(node: Node, board_id: str) -> set[str]:
     return {t.title for t in node.boards[board_id].board.tickets()}
 
 
-def test_an_owner_removes_a_member_from_the_app(tmp_path: Path, run: Run) -> None:
-    board_id, stores = team(tmp_path, "olga", "bob", "grace")
+@pytest.mark.parametrize("mode", [Access.OPEN, Access.MEMBERS])
+def test_an_owner_removes_a_member_from_the_app(tmp_path: Path, run: Run, mode: Access) -> None:
+    board_id, stores = team(tmp_path, "olga", "bob", "grace", mode=mode)
     grace_id = stores["grace"].identity().member_id
 
     async def go() -> None:
@@ -292,6 +332,11 @@ def test_an_owner_removes_a_member_from_the_app(tmp_path: Path, run: Run) -> Non
             await settle(lambda: dialog.outcome.isVisible(), what="the removal's outcome")
             assert dialog.outcome.text().startswith("Removed grace. The new board key went to 2")
             assert [r.shown_name for r in dialog.removed_rows] == ["grace"]
+            # her link closed at the removal: the dialog says when she was last linked
+            await settle(
+                lambda: dialog.row("grace").details.text().endswith("last seen just now"),
+                what="Grace's entry to say when she was last seen",
+            )
             assert member(app.board, grace_id).removed  # type: ignore[union-attr]
 
             hub = app.node.boards[board_id]
