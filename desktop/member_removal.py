@@ -1,8 +1,10 @@
-"""``lanban board members BOARD --remove MEMBER``: remove a member, rotate the board key.
+"""``lanban board members BOARD --remove MEMBER``: remove a member, rotate the board key;
+``--role MEMBER ROLE``: change a member's role.
 
-The work is :func:`lanban.sync.rekey.remove`; this module finds the member the
-user means (a member id, a unique prefix of one, or a unique name) and says what
-the removal does and does not do (PROTOCOL.md 7.6).
+The work is :func:`lanban.sync.rekey.remove` and the model's ``update_member``
+(signed by this node, PROTOCOL.md 7.5); this module finds the member the user
+means (a member id, a unique prefix of one, or a unique name) and says what the
+removal does and does not do (PROTOCOL.md 7.6).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sys
 
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
-from lanban.model.members import Member, members
+from lanban.model.members import Member, Role, members, role_of, update_member
 
 from .commands import CommandError, Context, out
 
@@ -73,3 +75,25 @@ def remove_member(ctx: Context) -> None:
             "other y-websocket clients must use that room from now on",
             file=sys.stderr,
         )
+
+
+ASSIGNABLE_ROLES = (Role.ADMIN, Role.EDITOR, Role.VIEWER)
+
+
+def change_role(ctx: Context) -> None:
+    ref, wanted = ctx.args.role
+    if wanted not in [str(r) for r in ASSIGNABLE_ROLES]:
+        raise CommandError(f"unknown role {wanted!r}: use admin, editor or viewer")
+    me = ctx.store.signing_key().member_id
+    with ctx.board() as bf:
+        target = find_member(bf.board, ref)
+        mine = role_of(bf.board, me)
+        if mine is None or not mine.manages_members:
+            raise CommandError("only the board's owner or an admin can change a member's role")
+        if target.role is Role.OWNER:
+            raise CommandError("the board's owner stays its owner")
+        try:
+            update_member(bf.board, target.id, role=Role(wanted))
+        except BoardError as exc:
+            raise CommandError(str(exc)) from exc
+    out(f"{target.name or '(no name)'} ({target.id[:8]}) is now {wanted}")

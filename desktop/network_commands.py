@@ -38,6 +38,12 @@ def add_sharing_commands(cmd: CommandAdder, group: Any) -> None:
         metavar="MEMBER",
         help="remove a member (id, id prefix or name) and give the others a new board key",
     )
+    p.add_argument(
+        "--role",
+        nargs=2,
+        metavar=("MEMBER", "ROLE"),
+        help="make a member (id, id prefix or name) an admin, editor or viewer",
+    )
     p = cmd(
         group,
         "access",
@@ -115,6 +121,10 @@ def board_members(ctx: Context) -> None:
         from .member_removal import remove_member
 
         return remove_member(ctx)
+    if ctx.args.role is not None:
+        from .member_removal import change_role
+
+        return change_role(ctx)
     me = ctx.store.signing_key().member_id
     with ctx.board() as bf:
         found = members(bf.board, include_removed=ctx.args.removed)
