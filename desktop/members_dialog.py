@@ -289,7 +289,7 @@ class MembersDialog(QDialog):
         if target is None:
             self.error.show_error("that member is not on the board any more")
             return None
-        name = self._shown(member_id)
+        name = next(r.shown_name for r in self.rows if r.member.id == member_id)
         detail = (
             f"{name}'s computer ({target.id[:8]}) will get no change made after this. "
             f"{name} keeps what is already on it. Everyone else gets a new board key "
@@ -313,7 +313,7 @@ class MembersDialog(QDialog):
         return confirm(
             self,
             "Remove member",
-            f"Remove {name} from {self.node.title(self.board_id)!r}?",
+            f"Remove {self._shown(member_id)} from {self.node.title(self.board_id)!r}?",
             lambda: self.remove(member_id),
             verb="Remove",
             detail=detail,
@@ -349,7 +349,7 @@ class MembersDialog(QDialog):
         """Names of the other members whose computer never published its key."""
         me = self.node.member_id
         return [
-            r.shown_name
+            self._shown(r.member.id)
             for r in self.rows
             if r.member.id not in (removed, me)
             and member_kex(r.member.id, r.member.kex, r.member.kex_sig) is None
@@ -359,8 +359,13 @@ class MembersDialog(QDialog):
         return [self._shown(i) for i in ids]
 
     def _shown(self, member_id: str) -> str:
-        rows = (r for r in self.rows + self.removed_rows if r.member.id == member_id)
-        return next((r.shown_name for r in rows), device(member_id))
+        """A member's name in a sentence; with its computer when two entries share it."""
+        rows = self.rows + self.removed_rows
+        name = next((r.shown_name for r in rows if r.member.id == member_id), "")
+        if not name:
+            return device(member_id)
+        twins = sum(r.shown_name == name for r in rows)
+        return f"{name} ({member_id[:8]})" if twins > 1 else name
 
 
 def _names(names: list[str]) -> str:
