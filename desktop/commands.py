@@ -45,7 +45,13 @@ class Context:
 
     @cached_property
     def actor(self) -> str:
-        name = getattr(self.args, "name", None) or os.environ.get("LANBAN_USER_NAME")
+        # the label commands' NAME (a label's) lands where --name (yours) would
+        given = (
+            None
+            if getattr(self.args, "command", None) == "label"
+            else getattr(self.args, "name", None)
+        )
+        name = given or os.environ.get("LANBAN_USER_NAME")
         if not name:
             name = self.store.identity().name
         if not name:

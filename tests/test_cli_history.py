@@ -117,3 +117,11 @@ def test_times_that_cannot_be_used(lanban: Lanban) -> None:
     lanban("board", "history", "Team", "--limit", "0", status=2)
     lanban("board", "history", "Team", "--ticket", "#9", status=1)
     assert "#9" in lanban.err
+
+
+def test_a_label_command_is_written_by_the_user_not_by_the_label(lanban: Lanban) -> None:
+    lanban("board", "create", "Team")
+    lanban("label", "add", "Team", "bug")
+    lanban("label", "delete", "Team", "bug")
+    texts = [e["text"] for e in lanban.json("board", "history", "Team", "--limit", "2")]
+    assert texts == ["Ada deleted label 'bug'", "Ada added label 'bug'"]
