@@ -33,6 +33,7 @@ from .empty_state import EmptyState
 from .filters import FilterBar, changes_assignees
 from .icons import app_icon, retint, set_icon
 from .invite_dialog import InviteDialog
+from .labels_dialog import LabelsDialog
 from .node_facade import NodeFacade
 from .notices import BoardNotes, ErrorBar, Toasts
 from .peer_pointers import PeerPointers
@@ -190,6 +191,7 @@ class MainWindow(QMainWindow):
         action(board, "Add &column…", self.add_column)
         board.addSeparator()
         action(board, "T&rash…", self.show_trash, None, "trash")
+        action(board, "&Labels…", self.show_labels)
         action(board, "&Members…", self.board_actions.members, None, "users")
         action(board, "&Peers…", self.show_peers, None, "users")
         view_menu = self.menuBar().addMenu("&View")
@@ -391,6 +393,12 @@ class MainWindow(QMainWindow):
         if controller is None:
             return None
         return open_dialog(TrashDialog(controller.board, self))
+
+    def show_labels(self) -> LabelsDialog | None:
+        controller = self.controller()
+        if controller is None:
+            return None
+        return open_dialog(LabelsDialog(controller, self))
 
     def undo(self) -> None:
         controller = self.controller()

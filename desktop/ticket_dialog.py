@@ -1,4 +1,8 @@
-"""The ticket panel: title, collaborative description, assignee, labels, comments.
+"""The ticket panel: title, assignees, labels, due date, checklist, the
+collaborative Markdown description, comments.
+
+Each richer part is a module of its own (issue 11): assignee_picker, due_field,
+checklist_widget, markdown_view, comment_list; label_chips for the labels.
 
 What the others do shows in it (issue 10): their carets and selections in the
 description (peer_carets), "Ada is typing…" under the field she types in
@@ -12,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import datetime
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
@@ -23,10 +26,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -34,26 +36,26 @@ from PySide6.QtWidgets import (
 from lanban.model.errors import BoardError
 from lanban.model.events import BoardEvent, Kind, Origin
 
+from .assignee_picker import AssigneePicker
+from .checklist_widget import ChecklistWidget
+from .comment_list import CommentList, when
 from .controller import BoardController
+from .due_field import DueField
 from .editing_claim import EditingClaim, confirm_edit
 from .field_locks import FieldLocks
 from .field_notes import field_note, restyle, show_note, with_note
 from .label_chips import LabelChips
+from .markdown_view import MarkdownDescription
 from .override_note import OverrideNote
 from .overrides import Override
 from .peer_carets import PeerCarets
+from .prompts import confirm
 from .text_binding import DescriptionBinding
 from .theme import safe_color
 from .typing_signal import TypingSignal, typing_text
 
-__all__ = ["EditingClaim", "TicketDialog", "confirm_edit"]
-DUE_PROMPT = "None (a date, e.g. 2026-12-24)"
-
-
-def when(ms: int) -> str:
-    if not ms:
-        return "?"
-    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
+__all__ = ["EditingClaim", "TicketDialog", "confirm_edit", "when"]
+COMMENT_PROMPT = "Write a comment and press Enter"
 
 
 class TicketDialog(QDialog):
@@ -71,7 +73,7 @@ class TicketDialog(QDialog):
         self.ticket_id = ticket_id
         self.read_only = read_only
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.resize(620, 640)
+        self.resize(640, 760)
 
         self.view_only = QLabel("View only")
         self.view_only.setObjectName("viewOnly")
@@ -84,16 +86,13 @@ class TicketDialog(QDialog):
         self.title.setObjectName("ticketTitle")
         self.title.setAccessibleName("Title")
         self.title.editingFinished.connect(self._save_title)
-        self.assignee = QLineEdit()
-        self.assignee.setPlaceholderText("Nobody")
-        self.assignee.setAccessibleName("Assignee")
-        self.assignee.editingFinished.connect(lambda: self._save_field("assignee", self.assignee))
-        self.due = QLineEdit()
-        self.due.setObjectName("due")
-        self.due.setAccessibleName("Due date")
-        self.due.setPlaceholderText(DUE_PROMPT)
-        self.due.editingFinished.connect(lambda: self._save_field("due", self.due))
-        self.labels_row = LabelChips(self.board, ticket_id, self._edit, after=self.assignee)
+        self.assignee = AssigneePicker(controller)
+        self.assignee.edited.connect(self._save_assignees)
+        self.due = DueField()
+        self.due.edited.connect(lambda value: self._save("due", value))
+        self.labels_row = LabelChips(
+            self.board, ticket_id, self._edit, after=self.assignee.add_button
+        )
         self.add_label_button = self.labels_row.add_button
         self.label_chips = self.labels_row.chips
         # Under each field: who holds it, who types in it
@@ -106,8 +105,9 @@ class TicketDialog(QDialog):
         self.description.setAccessibleName("Description")
         self.description.setTabChangesFocus(True)  # Tab goes on to the comments
         self.description.setPlaceholderText(
-            "Describe the ticket. Several people can type here at once."
+            "Describe the ticket (Markdown works). Several people can type here at once."
         )
+        self.markdown = MarkdownDescription(self.description)
         self.binding = DescriptionBinding(self.description, self.board, ticket_id)
         self.binding.on_error = self._show_error
         self.carets = PeerCarets(self.description, controller, ticket_id)
@@ -140,15 +140,16 @@ class TicketDialog(QDialog):
         self.info = QLabel()
         self.info.setObjectName("ticketInfo")
         self.info.setWordWrap(True)  # long names and dates must not widen the panel
-        self.comments = QListWidget()
-        self.comments.setWordWrap(True)
-        self.comments.setAccessibleName("Comments")
-        self.comments.setAlternatingRowColors(True)  # where one comment ends
-        self.comments.setSpacing(2)
+        self.checklist = ChecklistWidget(self.board, ticket_id, self._edit)
+        self.comments = CommentList()
+        self.comments.editRequested.connect(self._start_comment_edit)
+        self.comments.deleteRequested.connect(self._ask_delete_comment)
+        self._editing_comment: str | None = None  # the comment the box below edits
         self.comment_input = QLineEdit()
-        self.comment_input.setPlaceholderText("Write a comment and press Enter")
+        self.comment_input.setPlaceholderText(COMMENT_PROMPT)
         self.comment_input.setAccessibleName("Write a comment")
         self.comment_input.returnPressed.connect(self._add_comment)
+        self.comment_input.installEventFilter(self)
         self.comment_input.textEdited.connect(
             lambda text: self.typing["comments"].typed(bool(text))
         )
@@ -165,25 +166,37 @@ class TicketDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("Title:", with_note(self.title, self.title_note))
-        form.addRow("Assignee:", with_note(self.assignee, self.assignee_note))
+        form.addRow("Assignees:", with_note(self.assignee, self.assignee_note))
         form.addRow("Labels:", with_note(self.labels_row, self.labels_note))
         form.addRow("Due:", with_note(self.due, self.due_note))
-        layout = QVBoxLayout(self)
+        form.addRow("Checklist:", self.checklist)
+        page = QWidget()  # the fields scroll; the buttons stay
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 4, 0)
         top = QHBoxLayout()
         top.addWidget(self.editors_note, 1)
         top.addWidget(self.view_only)
+        column.addLayout(top)
+        column.addLayout(form)
+        column.addWidget(QLabel("Description:"))
+        column.addWidget(self.markdown, 2)
+        column.addWidget(self.description_note)
+        column.addWidget(QLabel("Comments:"))
+        column.addWidget(self.comments, 1)
+        column.addWidget(self.typing_note)
+        column.addWidget(self.comment_input)
+        column.addWidget(self.info)
+        self.markdown.setMinimumHeight(140)
+        self.comments.setMinimumHeight(90)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(page)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout = QVBoxLayout(self)
         layout.addWidget(self.error_note)
         layout.addWidget(self.override_note)
-        layout.addLayout(top)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("Description:"))
-        layout.addWidget(self.description, 2)
-        layout.addWidget(self.description_note)
-        layout.addWidget(QLabel("Comments:"))
-        layout.addWidget(self.comments, 1)
-        layout.addWidget(self.typing_note)
-        layout.addWidget(self.comment_input)
-        layout.addWidget(self.info)
+        layout.addWidget(scroll, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
@@ -209,10 +222,13 @@ class TicketDialog(QDialog):
         controller.closing.connect(self.close)
         self.finished.connect(self._finish)
         self._tells_others(not read_only)
-        # The caret starts in the description, which merges: opening a ticket must
-        # not take its title's lock.
-        self.description.setFocus()
         self._fill()
+        # The caret starts in the description, which merges: opening a ticket must
+        # not take its title's lock. An empty one opens to be written, another to be read.
+        if self._number and not read_only and not self.board.description(ticket_id):
+            self.markdown.start_editing()
+        else:
+            self.markdown.show_rendered(focus=True)
         self._on_presence()
         if not read_only and self._number:  # (no number: the ticket is gone)
             claim = self._claim = EditingClaim(controller, ticket_id)
@@ -238,28 +254,26 @@ class TicketDialog(QDialog):
         self.setWindowTitle(
             f"#{ticket.number} {ticket.title}" + (" (read-only)" if self.read_only else "")
         )
-        for field, widget, value in (
-            ("title", self.title, ticket.title),
-            ("assignee", self.assignee, ticket.assignee),
-            ("due", self.due, ticket.due),
-        ):
-            locked = self.read_only or self.locks.holder(field) is not None
-            if not widget.hasFocus() or locked:  # a locked field's typing cannot be saved
-                widget.setText(value)
-            widget.setReadOnly(locked)
+        locked = self.read_only or self.locks.holder("title") is not None
+        if not self.title.hasFocus() or locked:  # a locked field's typing cannot be saved
+            self.title.setText(ticket.title)
+        self.title.setReadOnly(locked)
+        self.assignee.setReadOnly(not self._may_write("assignee"))
+        self.assignee.set_names(ticket.assignees)
+        self.due.setReadOnly(not self._may_write("due"))
+        focused = self.focusWidget()
+        if focused is None or not self.due.isAncestorOf(focused) or self.due.isReadOnly():
+            self.due.set_value(ticket.due)
+        self.checklist.read_only = self.read_only
+        self.checklist.refresh()
         self.comment_input.setReadOnly(self.read_only)
         self.description.setReadOnly(self.read_only)
+        self.markdown.show_text(self.binding.text)
         self.delete_button.setEnabled(not self.read_only)
         self.delete_button.setText("Restore from trash" if ticket.deleted else "Move to trash")
         self._look_read_only()
         self._fill_labels()
-        self.comments.clear()
-        for comment in ticket.comments:
-            item = QListWidgetItem(
-                f"{comment.author or 'someone'} · {when(comment.at)}\n{comment.text}"
-            )
-            item.setData(Qt.ItemDataRole.UserRole, comment.id)
-            self.comments.addItem(item)
+        self.comments.fill(ticket.comments, self.board.actor, self.read_only)
         column = (
             "in the trash"
             if ticket.deleted
@@ -285,28 +299,29 @@ class TicketDialog(QDialog):
         """A view reads as text: no frames, no prompts, nothing to press (defect 14)."""
         on = self.read_only
         self.view_only.setVisible(on)
-        for field, line in (("title", self.title), ("assignee", self.assignee), ("due", self.due)):
-            line.setFrame(not on)
+        self.title.setFrame(not on)
+        self.due.setFrame(not on)
+        for field, widget, kind in (
+            ("title", self.title, "QLineEdit"),
+            ("assignee", self.assignee, "#assignees"),
+            ("due", self.due, "#due"),
+        ):
             holder = self.locks.holder(field)
             color = "" if holder is None else safe_color(holder.color, holder.user_id).name()
             restyle(
-                line,
+                widget,
                 "QLineEdit { background: transparent; }"
-                if on
+                if on and field == "title"
                 else (
                     ""
-                    if holder is None  # a peer's lock: a frame in their colour
-                    else f"QLineEdit {{ border: 2px solid {color}; border-radius: 3px;"
+                    if holder is None or on  # a peer's lock: a frame in their colour
+                    else f"{kind} {{ border: 2px solid {color}; border-radius: 3px;"
                     " padding: 1px 2px; }"
                 ),
             )
-        self.assignee.setPlaceholderText("" if on else "Nobody")
-        self.due.setPlaceholderText("" if on else DUE_PROMPT)
+        self.markdown.set_read_only(on)
         self.description.setFrameShape(QFrame.Shape.NoFrame if on else QFrame.Shape.StyledPanel)
         restyle(self.description, "QPlainTextEdit { background: transparent; }" if on else "")
-        self.description.setPlaceholderText(
-            "" if on else "Describe the ticket. Several people can type here at once."
-        )
         self.comment_input.setHidden(on)
         self.delete_button.setHidden(on)
 
@@ -332,6 +347,13 @@ class TicketDialog(QDialog):
         self.typing["title"].stop()
         self._save_field("title", self.title)
 
+    def _save_assignees(self, names: list[str]) -> None:
+        if self._may_write("assignee") and self._edit(
+            lambda: self.board.set_assignees(self.ticket_id, names)
+        ):
+            saved = self.board.ticket(self.ticket_id).assignee
+            self.controller.overrides.wrote(self.ticket_id, "assignee", saved)
+
     def _save_field(self, field: str, line: QLineEdit) -> None:
         """A last-writer-wins field's text, when it was changed and may be written."""
         try:
@@ -354,9 +376,46 @@ class TicketDialog(QDialog):
 
     def _add_comment(self) -> None:
         text = self.comment_input.text().strip()
+        editing = self._editing_comment
+        if editing is not None:
+            if text and self._edit(lambda: self.board.edit_comment(self.ticket_id, editing, text)):
+                self._stop_comment_edit()
+            return
         if text and self._edit(lambda: self.board.add_comment(self.ticket_id, text)):
             self.comment_input.clear()
             self.typing["comments"].stop()
+
+    def _start_comment_edit(self, comment_id: str) -> None:
+        """Edit one of my comments in the box below the list (Enter saves, Esc cancels)."""
+        comment = self.comments.comment(comment_id)
+        if comment is None or self.read_only:
+            return
+        self._editing_comment = comment_id
+        self.comment_input.setText(comment.text)
+        self.comment_input.setPlaceholderText("Your comment (Enter saves, Esc cancels)")
+        self.comment_input.setAccessibleName("Edit your comment")
+        self.comment_input.setFocus()
+        self.comment_input.selectAll()
+
+    def _stop_comment_edit(self) -> None:
+        self._editing_comment = None
+        self.comment_input.clear()
+        self.comment_input.setPlaceholderText(COMMENT_PROMPT)
+        self.comment_input.setAccessibleName("Write a comment")
+
+    def _ask_delete_comment(self, comment_id: str) -> None:
+        comment = self.comments.comment(comment_id)
+        if comment is None or self.read_only:
+            return
+        preview = comment.text if len(comment.text) <= 120 else comment.text[:119] + "…"
+        self.delete_question = confirm(
+            self,
+            "Delete comment",
+            "Delete your comment?",
+            lambda: self._edit(lambda: self.board.delete_comment(self.ticket_id, comment_id)),
+            verb="Delete comment",
+            detail=preview,
+        )
 
     def _delete_or_restore(self) -> None:
         ticket = self.board.ticket(self.ticket_id)
@@ -382,6 +441,17 @@ class TicketDialog(QDialog):
             self.binding.refresh()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.comment_input
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Escape
+            and self._editing_comment is not None
+        ):
+            self._stop_comment_edit()  # Esc leaves the edit, not the panel
+            return True
+        if watched is self.comment_input:
+            return super().eventFilter(watched, event)
         if isinstance(event, QKeyEvent) and event.type() in (
             QEvent.Type.ShortcutOverride,
             QEvent.Type.KeyPress,
@@ -418,6 +488,7 @@ class TicketDialog(QDialog):
             return
         if any("description" in c.fields or "*" in c.fields for c in mine):
             self.binding.refresh()
+            self.markdown.show_text(self.binding.text)
         self._fill()
 
     def _on_override(self, override: Override) -> None:
@@ -472,9 +543,9 @@ class TicketDialog(QDialog):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.title.hasFocus():
             self._save_title()
-        for field, line in (("assignee", self.assignee), ("due", self.due)):
-            if line.hasFocus():
-                self._save_field(field, line)
+        focused = self.focusWidget()
+        if focused is not None and self.due.isAncestorOf(focused):
+            self.due.commit()
         super().closeEvent(event)
         self._finish()
 

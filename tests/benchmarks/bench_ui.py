@@ -377,6 +377,7 @@ async def caret_moves(tmp: Path) -> tuple[list[float], list[float]]:
         window.show_board(board_id)
         panel = window.open_ticket(ticket)
         assert isinstance(panel, TicketDialog)
+        panel.markdown.start_editing()  # carets show in the editor, not the rendered text
         gboard = grace.boards[board_id].board
         deadline = time.monotonic() + 20
         while len(gboard.tickets()) != 1 or "y" not in gboard.description(ticket):

@@ -163,10 +163,11 @@ def test_the_ticket_panel_s_fields_have_names_and_tab_goes_through_them(
             names = [name_of(w) for w in await tab_walk(panel.title)]
             assert names == [
                 "Title",
-                "Assignee",
+                "Assign someone",
                 "Label bug",
                 "Add a label",
-                "Due date",
+                "Set a due date",
+                "Add a checklist item",
                 "Description",
                 "Comments",
                 "Write a comment",
@@ -245,7 +246,14 @@ def test_a_read_only_panel_and_the_error_bar_have_names_too(tmp_path: Path, run:
             assert unnamed(panel) == []
             names = [name_of(w) for w in await tab_walk(panel.title)]
             # a view: the fields read as text, nothing to add or trash
-            assert names == ["Title", "Assignee", "Due date", "Description", "Comments", "Close"]
+            assert names == [
+                "Title",
+                "Assignee: nobody",
+                "Due date: none",
+                "Description",
+                "Comments",
+                "Close",
+            ]
             panel.close()
 
     run(go())

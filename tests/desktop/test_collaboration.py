@@ -193,8 +193,9 @@ def test_ticket_panel_edits_comments_labels_and_trash(tmp_path: Path, run: Run) 
             assert isinstance(dialog, TicketDialog)
             dialog.title.setText("Write the spec")
             dialog.title.editingFinished.emit()
-            dialog.assignee.setText("Ada")
-            dialog.assignee.editingFinished.emit()
+            dialog.assignee.open_box()
+            QTest.keyClicks(dialog.assignee.box, "Ada")
+            QTest.keyClick(dialog.assignee.box, Qt.Key.Key_Return)
             QTest.keyClicks(dialog.comment_input, "Draft is up")
             await settle(
                 lambda: any(p.typing == spec for p in grace.window.controller().peers()),

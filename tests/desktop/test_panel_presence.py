@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QFrame, QMessageBox, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QFrame, QMessageBox, QPlainTextEdit, QToolButton, QWidget
 
 from lanban.desktop.ticket_dialog import TicketDialog
 from tests.desktop.harness import App, button, settle, shown
@@ -49,6 +49,8 @@ async def focus(panel: TicketDialog, widget: QWidget) -> None:
     here: only one window is active at a time)."""
     panel.activateWindow()
     await settle(panel.isActiveWindow, what="the panel to be the active window")
+    if widget is panel.description and not panel.markdown.editing:
+        panel.markdown.start_editing()  # a rendered description: clicked into first
     widget.setFocus()
     await settle(widget.hasFocus, what="the focus")
 
@@ -309,16 +311,21 @@ def test_the_read_only_view_looks_and_says_so(tmp_path: Path, run: Run) -> None:
             assert "too" not in mine.editors_note.text()
             # no edit affordances: fields read as text, nothing to press
             assert mine.title.isReadOnly() and not mine.title.hasFrame()
-            assert mine.assignee.isReadOnly() and not mine.assignee.hasFrame()
+            assert mine.assignee.isReadOnly() and not mine.assignee.add_button.isVisible()
+            assert not any(b.isVisible() for b in mine.assignee.findChildren(QToolButton))
             assert mine.description.isReadOnly()
-            assert mine.description.frameShape() == QFrame.Shape.NoFrame
+            assert mine.markdown.browser.frameShape() == QFrame.Shape.NoFrame
+            mine.markdown.start_editing()  # a view stays rendered: no editor to click into
+            assert not mine.markdown.editing and not mine.markdown.browser.placeholderText()
             assert mine.comment_input.isHidden() and mine.delete_button.isHidden()
-            assert not any(f.placeholderText() for f in (mine.title, mine.assignee, mine.due))
+            assert not mine.title.placeholderText()
             assert mine.due.isReadOnly() and not mine.due.hasFrame()
+            assert mine.due.none_button.isHidden() and mine.due.none_label.isVisible()
             assert not mine.add_label_button.isVisible()
+            assert mine.checklist.add_box.isHidden()
             # she claims nothing: Grace sees no "editing", no caret, no lock
             await focus(mine, mine.title)
-            await focus(mine, mine.description)
+            await focus(mine, mine.markdown.browser)  # a view's description: rendered
             select(mine.description, 0, 3)
             g_ctl = grace.window.controller()
             assert g_ctl is not None

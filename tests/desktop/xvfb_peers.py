@@ -8,8 +8,8 @@ one file per step, written by whoever finished it (``ada-1``, ``grace-1``, ...; 
 writes the time she acted). Ada, with xdotool (XTEST: the X server, Qt's focus and
 the keyboard agree): 1. clicks in her panel's title and types; 2. clicks at the
 start of the description and selects three characters with Shift+Right; 3. presses
-Esc. Grace, after each: 1. her title is locked ("Ada Lovelace is editing the
-title") and says Ada types; 2. the title is free and Ada's selection shows in the
+Esc twice (the first shows the description rendered again). Grace, after each: 1. her
+title is locked ("Ada Lovelace is editing the title") and says Ada types; 2. the title is free and Ada's selection shows in the
 description; 3. no lock, caret or "editing" is left: how long that took. Each
 process prints what it saw as JSON on its last line.
 """
@@ -98,7 +98,8 @@ async def ada(window: MainWindow, shared: Path) -> dict[str, Any]:
     finished: list[int] = []
     panel.finished.connect(finished.append)
     closed = time.time()
-    await asyncio.to_thread(xdotool, "key", "Escape")
+    # the first Esc shows the description rendered again, the second closes the panel
+    await asyncio.to_thread(xdotool, "key", "--delay", "40", "Escape", "Escape")
     await async_wait_until(lambda: finished, 5, "Esc to close the panel")
     (shared / "ada-3").write_text(str(closed))
     await wait_file(shared / "grace-3")
