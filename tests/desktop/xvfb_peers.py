@@ -10,8 +10,9 @@ the keyboard agree): 1. clicks in her panel's title and types; 2. clicks at the
 start of the description and selects three characters with Shift+Right; 3. presses
 Esc twice (the first shows the description rendered again). Grace, after each: 1. her
 title is locked ("Ada Lovelace is editing the title") and says Ada types; 2. the
-title is free and Ada's selection shows in the description; 3. no lock, caret or "editing" is left: how long that took. Each
-process prints what it saw as JSON on its last line.
+title is free and Ada's selection shows in the description; 3. no lock, caret or
+"editing" is left: how long that took. Each process prints what it saw as JSON on its
+last line.
 """
 
 from __future__ import annotations
