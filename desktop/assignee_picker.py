@@ -39,7 +39,7 @@ from lanban.model.reading import entries, read_value, string
 
 from .controller import BoardController
 from .people_colors import PeopleColors
-from .theme import initials, text_on
+from .theme import Palette, initials, text_on
 
 AVATAR = 20
 MAX_NAME_READ = 100
@@ -175,7 +175,8 @@ class AssigneePicker(QWidget):
         chip.setObjectName("assigneeChip")
         chip.setAccessibleName(name)
         chip.setToolTip(name)
-        chip.setStyleSheet("#assigneeChip { border: 1px solid palette(mid); border-radius: 11px; }")
+        border = Palette().card_border.name()
+        chip.setStyleSheet(f"#assigneeChip {{ border: 1px solid {border}; border-radius: 11px; }}")
         row = QHBoxLayout(chip)
         row.setContentsMargins(1, 1, 6 if self._read_only else 1, 1)
         row.setSpacing(4)

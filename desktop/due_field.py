@@ -144,6 +144,7 @@ class DueField(QWidget):
     def setFrame(self, on: bool) -> None:
         for edit in (self.date, self.time):
             edit.setFrame(on)
+            edit.setStyleSheet("" if on else "background: transparent;")  # a view: text
             edit.setButtonSymbols(
                 QAbstractSpinBox.ButtonSymbols.UpDownArrows
                 if on

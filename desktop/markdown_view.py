@@ -17,7 +17,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QFocusEvent, QKeyEvent, QMouseEvent
-from PySide6.QtWidgets import QFrame, QPlainTextEdit, QStackedLayout, QTextBrowser, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QPlainTextEdit,
+    QStackedLayout,
+    QTextBrowser,
+    QWidget,
+)
 
 PLACEHOLDER = "Describe the ticket (Markdown works). Several people can type here at once."
 EDIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2)
@@ -39,10 +46,8 @@ class MarkdownDescription(QWidget):
         self.browser.anchorClicked.connect(self._open_link)
         self.browser.setPlaceholderText(PLACEHOLDER)
         self.browser.setTabChangesFocus(True)  # as the editor: Tab goes on to the next field
-        self.browser.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextBrowserInteraction
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
+        # (no selecting by keyboard: that would show a caret in text that is not edited)
+        self.browser.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.browser.viewport().installEventFilter(self)
         self.browser.installEventFilter(self)
         self.editor.installEventFilter(self)
@@ -52,6 +57,19 @@ class MarkdownDescription(QWidget):
         self.stack.addWidget(self.editor)
         self._markdown: str | None = None
         self.setFocusProxy(self.browser)
+        self.hint = QLabel()  # beside the field's label: how to switch
+        self.hint.setObjectName("markdownHint")
+        self.hint.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+        self._say_mode()
+
+    def _say_mode(self) -> None:
+        self.hint.setText(
+            ""
+            if self.read_only
+            else "Markdown · Esc shows it rendered"
+            if self.editing
+            else "Click, Enter or F2 to edit"
+        )
 
     @property
     def editing(self) -> bool:
@@ -72,12 +90,14 @@ class MarkdownDescription(QWidget):
             return
         self.stack.setCurrentWidget(self.editor)
         self.setFocusProxy(self.editor)
+        self._say_mode()
         self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_rendered(self, focus: bool = False) -> None:
         had_focus = self.editor.hasFocus()
         self.stack.setCurrentWidget(self.browser)
         self.setFocusProxy(self.browser)
+        self._say_mode()
         if focus or had_focus:
             self.browser.setFocus(Qt.FocusReason.OtherFocusReason)
 
@@ -89,6 +109,7 @@ class MarkdownDescription(QWidget):
             self.show_rendered()
         self.browser.setFrameShape(QFrame.Shape.NoFrame if on else QFrame.Shape.StyledPanel)
         self.browser.setStyleSheet("QTextBrowser { background: transparent; }" if on else "")
+        self._say_mode()
 
     def _open_link(self, url: QUrl) -> None:
         QDesktopServices.openUrl(url)
