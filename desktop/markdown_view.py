@@ -16,7 +16,15 @@ headings, lists, task lists, links, code, tables).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QFocusEvent, QKeyEvent, QMouseEvent
+from PySide6.QtGui import (
+    QDesktopServices,
+    QFocusEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -26,10 +34,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .theme import Palette
+
 PLACEHOLDER = "Describe the ticket (Markdown works). Several people can type here at once."
 EDIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2)
 # focus that leaves with the window (another app, a menu) does not end the editing
 STAYS = (Qt.FocusReason.ActiveWindowFocusReason, Qt.FocusReason.PopupFocusReason)
+
+
+def shade_code(document: QTextDocument) -> None:
+    """Code blocks on a shaded ground, as GitHub shows them (Qt's Markdown only
+    sets a fixed-pitch font)."""
+    ground = Palette().column
+    block = document.firstBlock()
+    cursor = QTextCursor(document)
+    while block.isValid():
+        form = block.blockFormat()
+        if form.hasProperty(QTextFormat.Property.BlockCodeFence) or form.nonBreakableLines():
+            form.setBackground(ground)
+            cursor.setPosition(block.position())
+            cursor.setBlockFormat(form)
+        block = block.next()
 
 
 class MarkdownDescription(QWidget):
@@ -83,6 +108,7 @@ class MarkdownDescription(QWidget):
             bar = self.browser.verticalScrollBar()
             at = bar.value()
             self.browser.setMarkdown(text)
+            shade_code(self.browser.document())
             bar.setValue(at)
 
     def start_editing(self) -> None:

@@ -102,11 +102,17 @@ def test_a_viewer_sees_the_board_read_only_until_made_an_editor(tmp_path: Path, 
             assert app.shown("To do") == ["Fix login", "Write spec"]
 
             # a viewer again: an open panel turns read-only; undoing that move is refused
+            mine = app.board.add_comment(spec, "Mine")
             panel = app.window.open_ticket(spec)
             assert panel is not None and not panel.title.isReadOnly()
+            assert panel.markdown.editing and panel.comments.actions_for(mine)
             owner_makes(store, app.board, Role.VIEWER)
             await settle(lambda: notes.isVisible(), what="the banner to come back")
             assert panel.read_only and panel.description.isReadOnly()
+            # and so do its richer parts (issue 11)
+            assert panel.assignee.isReadOnly() and panel.due.isReadOnly()
+            assert panel.checklist.add_box.isHidden() and not panel.markdown.editing
+            assert panel.comments.actions_for(mine) == []
             app.window.error_bar.hide()
             app.window.undo()
             assert app.window.error_bar.text() == VIEWER
