@@ -51,6 +51,7 @@ from lanban.model.members import (
 )
 
 from .identity import NodeKey, b64url, public_key, unb64url
+from .update_log import StoreError
 
 if TYPE_CHECKING:
     from .board_file import BoardFile
@@ -125,11 +126,16 @@ def verify(
     owner: str,
     written: Mapping[str, Grant],
     accepted: Mapping[str, Grant],
+    refused: set[tuple[str, Grant]] | None = None,
 ) -> dict[str, Grant]:
     """The grants that count: ``accepted`` (kept from before) raised by each grant
     ``written`` in the document that is of a higher version and validly signed by the
     owner or by an admin that counts (chains are followed to the owner, whatever
-    order they come in). Only the owner is ever an owner, and never removed."""
+    order they come in). Only the owner is ever an owner, and never removed.
+
+    ``refused`` (kept by the caller) remembers grants whose signature failed, so a
+    document full of forged entries costs one check each, not one per change."""
+    refused = set() if refused is None else refused
     view = {m: g for m, g in accepted.items() if _shape_ok(owner, m, g)}
     if owner not in view or view[owner].role is not Role.OWNER:
         view[owner] = Grant(Role.OWNER, False, "", 0, owner, "")  # pinned: the root
@@ -144,11 +150,15 @@ def verify(
             if not manages(view, owner, grant.signed_by):
                 continue
             del pending[member_id]
+            if (member_id, grant) in refused:
+                continue
             if signature_holds(
                 grant.signed_by, grant.sig, grant_message(board_id, member_id, grant)
             ):
                 view[member_id] = grant
                 changed = True
+            elif len(refused) < MAX_REFUSED:
+                refused.add((member_id, grant))
     return view
 
 
@@ -175,6 +185,7 @@ def verify_access(
     return accepted
 
 
+MAX_REFUSED = 100_000  # forged grants remembered per board (about 40 MB at most)
 _NONE = Grant(Role.VIEWER, True, "", 0, "", "")
 
 
@@ -198,6 +209,7 @@ class MemberTrust:
         self._view = MemberView(raw_access(file.board))
         self._grants: dict[str, Grant] = {}
         self._access: AccessGrant | None = None
+        self._refused: set[tuple[str, Grant]] = set()
         self.owner = _pinned(file)
         board = file.board
         members_root, board_root = board.doc.get(ROOT, type=Map), board.doc.get("board", type=Map)
@@ -261,8 +273,11 @@ class MemberTrust:
         if self.owner or not is_member_id(owner) or file is None:
             return
         self.owner = owner
-        file.set_meta(OWNER_META, owner)
         self._dirty = True
+        try:
+            file.set_meta(OWNER_META, owner)
+        except StoreError as exc:  # pinned for this run; kept when the file can be written
+            log.warning("board %s: pinning its owner: %s", self.board_id, exc)
 
     def _compute(self, board: Board) -> MemberView:
         file = self._file()
@@ -279,7 +294,7 @@ class MemberTrust:
         }
         accepted = {m: g for m, g in stored_grants.items() if _newer(g, self._grants.get(m))}
         accepted = {**self._grants, **accepted}
-        grants = verify(self.board_id, self.owner, written, accepted)
+        grants = verify(self.board_id, self.owner, written, accepted, self._refused)
         access = verify_access(
             self.board_id,
             self.owner,
@@ -289,7 +304,10 @@ class MemberTrust:
         )
         kept = {m: g for m, g in grants.items() if g.version > 0}
         if file is not None and (kept != stored_grants or access != stored_access):
-            _store(file, grants, access)
+            try:
+                _store(file, grants, access)
+            except StoreError as exc:  # a full disk: the view still counts, kept next time
+                log.warning("board %s: keeping member grants: %s", self.board_id, exc)
         self._grants, self._access = grants, access
         mode = access.mode if access is not None else raw_access(board)
         return MemberView(mode, grants)
@@ -327,7 +345,10 @@ def install(file: BoardFile) -> MemberTrust:
 
 
 def _pinned(file: BoardFile) -> str:
-    value = file.meta(OWNER_META)
+    try:
+        value = file.meta(OWNER_META)
+    except StoreError:  # a damaged file: its own check says so; nothing pinned here
+        return ""
     return value if is_member_id(value) else ""
 
 
@@ -352,7 +373,7 @@ def _load(file: BoardFile) -> tuple[dict[str, Grant], AccessGrant | None]:
         if stored:
             mode, version, signed_by, sig = json.loads(stored)
             access = AccessGrant(Access(mode), int(version), signed_by, sig)
-    except (ValueError, TypeError) as exc:  # a damaged record: start from the document
+    except (ValueError, TypeError, StoreError) as exc:  # damaged: start from the document
         log.warning("board %s: unreadable member grants in the file: %s", file.board_id, exc)
     return grants, access
 

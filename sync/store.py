@@ -256,7 +256,13 @@ class Store:
         path = self.path_for(board_id)
         if not path.exists():
             raise StoreError(f"no board {board_id} in {self.root}")
-        return protect(BoardFile(path, actor=actor), self.signing_key())
+        key = self.signing_key()
+        file = BoardFile(path, actor=actor)
+        try:
+            return protect(file, key)  # signed member entries (PROTOCOL.md 7.5)
+        except BaseException:
+            file.close()
+            raise
 
     def summaries(self) -> list[BoardSummary]:
         """Every board in the directory; unreadable ones carry an error."""

@@ -293,3 +293,16 @@ def test_two_grants_of_one_version_settle_on_the_same_one_everywhere() -> None:
         verify(BOARD, o, base | {e: by_adam}, first)[e]
         == verify(BOARD, o, base | {e: by_owner}, second)[e]
     )
+
+
+def test_a_forged_grant_is_checked_once() -> None:
+    owner, eve = NodeKey.generate(), NodeKey.generate()
+    o, e = owner.member_id, eve.member_id
+    forged = {
+        e: Grant(Role.ADMIN, False, "", 1, o, signed(eve, BOARD, e, grant(Role.ADMIN, 1)).sig)
+    }
+    refused: set[tuple[str, Grant]] = set()
+    assert e not in verify(BOARD, o, forged, {}, refused)
+    assert refused == {(e, forged[e])}
+    real = signed(owner, BOARD, e, grant(Role.EDITOR, 2))
+    assert verify(BOARD, o, {e: real}, {}, refused)[e] == real  # a later grant is checked
