@@ -47,7 +47,12 @@ def failure(path: Path, exc: sqlite3.Error) -> str:
 
 
 def check_sqlite_header(path: Path, refusal: str) -> None:
-    """StoreError (``path`` + ``refusal``) unless the file starts as an SQLite database."""
+    """StoreError (``path`` + ``refusal``) unless the file starts as an SQLite database.
+
+    Only for a file no SQLite connection of this process holds (``lanban board
+    repair``): closing a descriptor drops every POSIX lock the process holds on the
+    file, its SQLite connections' included. :func:`connect` lets SQLite tell instead.
+    """
     try:
         with open(path, "rb") as f:
             header = f.read(16)
@@ -62,11 +67,12 @@ def connect(path: Path, *, any_thread: bool = False) -> sqlite3.Connection:
 
     ``any_thread``: it may be used from another thread than this one (one at a time).
     """
-    if not any_thread:  # else the writer thread's, to a file this process checked and
-        # holds open: opening it from Python and closing it again would drop every
-        # POSIX lock of this process's SQLite connections to it (another process
-        # could then reset the WAL under them, and they would miss its writes)
-        check_sqlite_header(path, "is not a Lanban board file (not an SQLite database)")
+    not_sqlite = f"{path} is not a Lanban board file (not an SQLite database)"
+    try:
+        if path.stat().st_size == 0:
+            raise StoreError(not_sqlite)
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from exc
     try:
         conn = sqlite3.connect(
             path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=not any_thread
@@ -87,6 +93,8 @@ def connect(path: Path, *, any_thread: bool = False) -> sqlite3.Connection:
         conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
     except sqlite3.Error as exc:
         conn.close()
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            raise StoreError(not_sqlite) from exc
         raise StoreError(failure(path, exc)) from exc
     except StoreError:
         conn.close()
