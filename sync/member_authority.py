@@ -105,7 +105,7 @@ class MemberSigner:
     def sign_access(self, board: Board, mode: Access) -> AccessGrant | None:
         trust = self.trust
         if trust is not None and not trust.owner and mode is Access.MEMBERS:
-            self._pin_if_sole_owner(board)
+            trust.pin_sole_owner(board)  # trust on first use, by whoever switches
         if not self.may_sign():
             self._refuse_or_unsigned(board)
             if access(board) is Access.OPEN and mode is Access.MEMBERS and trust is not None:
@@ -124,16 +124,6 @@ class MemberSigner:
         grant = AccessGrant(mode, version, self.key.member_id, "")
         signature = self.key.sign(access_message(self.board_id, grant))
         return replace(grant, sig=b64url(signature))
-
-    def _pin_if_sole_owner(self, board: Board) -> None:
-        assert self.trust is not None
-        owners = [
-            m.id
-            for m in members(board, include_removed=True, verified=False)
-            if m.role is Role.OWNER
-        ]
-        if owners == [self.key.member_id]:
-            self.trust.pin(self.key.member_id)
 
     def _sign_unsigned(self, board: Board) -> None:
         """Turning members mode on: sign the entries that no signature covers yet (as

@@ -210,6 +210,7 @@ class MemberTrust:
         self._grants: dict[str, Grant] = {}
         self._access: AccessGrant | None = None
         self._refused: set[tuple[str, Grant]] = set()
+        self._told_no_owner = False
         self.owner = _pinned(file)
         board = file.board
         members_root, board_root = board.doc.get(ROOT, type=Map), board.doc.get("board", type=Map)
@@ -238,12 +239,6 @@ class MemberTrust:
                 self._dirty = True
                 log.exception("board %s: checking the member list", self.board_id)
         return self._view
-
-    def refresh(self) -> MemberView:
-        """Recompute now (e.g. after another process changed the file's meta)."""
-        file = self._file()
-        self._dirty = True
-        return self(file.board) if file is not None else self._view
 
     def _current(self) -> None:
         file = self._file()
@@ -314,8 +309,11 @@ class MemberTrust:
 
     def _pin_on_first_use(self, board: Board) -> None:
         """A board made before signed entries: pin its one owner once in members mode."""
-        if raw_access(board) is not Access.MEMBERS:
-            return
+        if raw_access(board) is Access.MEMBERS:
+            self.pin_sole_owner(board)
+
+    def pin_sole_owner(self, board: Board) -> None:
+        """Trust on first use: pin the one entry written as the owner, if there is one."""
         owners = [
             m.id
             for m in members(board, include_removed=True, verified=False)
@@ -328,7 +326,8 @@ class MemberTrust:
                 owners[0],
             )
             self.pin(owners[0])
-        else:
+        elif not self._told_no_owner:
+            self._told_no_owner = True
             log.warning(
                 "board %s: no single owner to trust (%d written): nobody may change it here",
                 self.board_id,

@@ -306,3 +306,20 @@ def test_a_forged_grant_is_checked_once() -> None:
     assert refused == {(e, forged[e])}
     real = signed(owner, BOARD, e, grant(Role.EDITOR, 2))
     assert verify(BOARD, o, {e: real}, {}, refused)[e] == real  # a later grant is checked
+
+
+def test_an_admin_who_joined_without_the_owner_pinned_turns_members_mode_on(
+    tmp_path: Path,
+) -> None:
+    owner, admin = Store(tmp_path / "owner"), Store(tmp_path / "adam")
+    adam = admin.signing_key().member_id
+    with owner.create_board("Team") as bf:
+        board_id, key = bf.board_id, bf.key
+        add_member(bf.board, adam, name="Adam", role=Role.ADMIN)
+        state = bf.board.get_update()
+    admin.add_board(Board.from_update(state), key=key, board_id=board_id).close()  # a v1 join
+    with admin.open(board_id) as bf:
+        assert install(bf).owner == ""
+        set_access(bf.board, Access.MEMBERS)
+        assert bf.meta(OWNER_META) == owner.signing_key().member_id
+        assert access(bf.board) is Access.MEMBERS and role_of(bf.board, adam) is Role.ADMIN
