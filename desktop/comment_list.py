@@ -1,9 +1,10 @@
 """The ticket panel's comments: who wrote each and when, "(edited)" with the time
 of the edit in its tooltip; deleted ones are gone (model.cards keeps them, hidden).
 
-Only your own comments can be edited or deleted: their context menu (right
-click, or the Menu key) offers "Edit comment" and "Delete comment…", and F2 and
-Delete do the same on a selected one. Others' comments offer nothing. The panel
+Only your own comments can be edited or deleted: the mouse over one shows "Edit"
+and "Delete" at its top right, its context menu (right click, or the Menu key)
+offers "Edit comment" and "Delete comment…", and F2 and Delete do the same on a
+selected one. Others' comments offer nothing. The panel
 does the editing (in its comment box) and asks before deleting.
 """
 
@@ -11,9 +12,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QContextMenuEvent, QKeyEvent
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMenu
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+)
 
 from lanban.model.schema import Comment
 
@@ -29,6 +45,61 @@ def when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
 
 
+LINKS = (("Edit", EDIT), ("Delete", DELETE))  # shown on the hovered comment, right to left
+LINK_GAP = 10
+
+
+class CommentDelegate(QStyledItemDelegate):
+    """Draws "Edit" and "Delete" on the comment under the mouse, if it is mine,
+    and takes clicks on them."""
+
+    def __init__(self, owner: CommentList) -> None:
+        super().__init__(owner)
+        self.owner = owner
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().paint(painter, option, index)
+        comment_id = str(index.data(Qt.ItemDataRole.UserRole))
+        if index.row() != self.owner.hovered or not self.owner.actions_for(comment_id):
+            return
+        painter.save()
+        painter.setPen(self.owner.palette().color(QPalette.ColorRole.Link))
+        for word, _action, rect in self.owner.link_rects(option.rect):
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, word)
+        painter.restore()
+
+    def editorEvent(
+        self,
+        event: QEvent,
+        model: QAbstractItemModel,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        if (
+            event.type() == QEvent.Type.MouseButtonRelease
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.LeftButton
+        ):
+            comment_id = str(index.data(Qt.ItemDataRole.UserRole))
+            if self.owner.actions_for(comment_id):
+                at = event.position().toPoint()
+                for _word, action, rect in self.owner.link_rects(option.rect):
+                    if rect.contains(at):
+                        signal = (
+                            self.owner.editRequested
+                            if action == EDIT
+                            else self.owner.deleteRequested
+                        )
+                        signal.emit(comment_id)
+                        return True
+        return super().editorEvent(event, model, option, index)
+
+
 class CommentList(QListWidget):
     editRequested = Signal(str)  # a comment id
     deleteRequested = Signal(str)
@@ -42,6 +113,41 @@ class CommentList(QListWidget):
         self.me = ""
         self.read_only = False
         self._comments: dict[str, Comment] = {}
+        self.hovered = -1  # the row under the mouse
+        self.setMouseTracking(True)
+        self.setItemDelegate(CommentDelegate(self))
+
+    def link_rects(self, row_rect: QRect) -> list[tuple[str, str, QRect]]:
+        """Where "Edit" and "Delete" go on a comment's row: (word, action, rect)."""
+        metrics = self.fontMetrics()
+        right = row_rect.right() - 6
+        found = []
+        for word, action in reversed(LINKS):
+            width = metrics.horizontalAdvance(word) + 4
+            rect = QRect(right - width, row_rect.top() + 2, width, metrics.height())
+            found.append((word, action, rect))
+            right -= width + LINK_GAP
+        return found[::-1]
+
+    def links_of(self, row: int) -> dict[str, QRect]:
+        """The hover links of a row, in the viewport (for tests and screen readers' peers)."""
+        item = self.item(row)
+        if item is None:
+            return {}
+        return {action: rect for _w, action, rect in self.link_rects(self.visualItemRect(item))}
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        item = self.itemAt(event.position().toPoint())
+        row = self.row(item) if item is not None else -1
+        if row != self.hovered:
+            self.hovered = row
+            self.viewport().update()
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self.hovered = -1
+        self.viewport().update()
+        super().leaveEvent(event)
 
     def fill(self, comments: tuple[Comment, ...], me: str, read_only: bool) -> None:
         self.me, self.read_only = me, read_only

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QDate, QPoint, Qt, QTime
-from PySide6.QtGui import QDesktopServices, QTextCursor
+from PySide6.QtCore import QDate, QEvent, QPoint, QPointF, Qt, QTime
+from PySide6.QtGui import QDesktopServices, QMouseEvent, QTextCursor
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from lanban.desktop.comment_list import DELETE, EDIT
 from lanban.desktop.labels_dialog import LabelsDialog
@@ -35,6 +35,20 @@ def panel_of(app: App, number: str) -> TicketDialog:
     panel = app.window.open_ticket(app.board.ticket(number).id)
     assert isinstance(panel, TicketDialog)
     return panel
+
+
+def hover(widget: QWidget, at: QPoint) -> None:
+    """The mouse moving over ``widget`` with no button down (QTest.mouseMove moves
+    the cursor, which offscreen tells no widget)."""
+    event = QMouseEvent(
+        QEvent.Type.MouseMove,
+        QPointF(at),
+        QPointF(widget.mapToGlobal(at)),
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, event)
 
 
 def test_the_due_date_picker_sets_and_clears_it_and_it_syncs(tmp_path: Path, run: Run) -> None:
@@ -282,13 +296,28 @@ def test_my_comments_can_be_edited_and_deleted_and_others_cannot(tmp_path: Path,
         async with pair(tmp_path) as (ada, grace):
             spec = ada.board.ticket("#1").id
             mine = ada.board.add_comment(spec, "Frist!")
-            theirs = grace.board.add_comment(spec, "Welcome")
+            await settle(lambda: len(grace.board.ticket(spec).comments) == 1)
+            theirs = grace.board.add_comment(spec, "Welcome")  # after mine, having seen it
             await settle(lambda: len(ada.board.ticket(spec).comments) == 2)
             a, g = await both_open(ada, grace, "#1")
             assert a.comments.actions_for(mine) == [EDIT, DELETE]
             assert a.comments.actions_for(theirs) == []
             assert a.comments.menu_for(theirs, QPoint(0, 0)) is None
             assert g.comments.actions_for(mine) == []
+            # the mouse over Grace's comment shows nothing to click; over mine, Edit
+            viewport = a.comments.viewport()
+            await focus(a, a.comments)
+            theirs_edit = a.comments.links_of(1)[EDIT].center()
+            hover(viewport, theirs_edit)
+            assert a.comments.hovered == 1
+            QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=theirs_edit)
+            assert a.comment_input.text() == ""
+            mine_edit = a.comments.links_of(0)[EDIT].center()
+            hover(viewport, mine_edit)
+            QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=mine_edit)
+            assert a.comment_input.text() == "Frist!"
+            QTest.keyClick(a.comment_input, Qt.Key.Key_Escape)  # leaves the edit, not the panel
+            assert a.comment_input.text() == "" and a.isVisible()
             # edit: F2 on it, the box below takes it, Enter saves
             a.comments.setCurrentRow(0)
             await focus(a, a.comments)
