@@ -76,7 +76,7 @@ class DueField(QWidget):
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat(DATE_FORMAT)
         self.date.editingFinished.connect(self.commit)
-        self.date.calendarWidget().clicked.connect(lambda _day: self.commit())
+        self.date.calendarWidget().clicked.connect(self._day_clicked)
         self.timed = QCheckBox("at")
         self.timed.setAccessibleName("Due at a time")
         self.timed.toggled.connect(self._timed)
@@ -200,6 +200,11 @@ class DueField(QWidget):
     def commit(self) -> None:
         if self._value:
             self._emit(self._typed())
+
+    def _day_clicked(self, day: QDate) -> None:
+        """A day chosen in the calendar (this may run before the date edit takes it)."""
+        self.date.setDate(day)
+        self.commit()
 
     def _timed(self, _on: bool) -> None:
         self.time.setVisible(self.timed.isChecked() and bool(self._value))

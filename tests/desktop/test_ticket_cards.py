@@ -74,10 +74,9 @@ def test_the_due_date_picker_sets_and_clears_it_and_it_syncs(tmp_path: Path, run
             a.due.time.editingFinished.emit()
             await settle(lambda: "T09:30" in grace.board.ticket(spec).due, what="the time")
             await settle(lambda: g.due.time.isVisible() and g.due.time.time() == QTime(9, 30))
-            # the past: overdue
+            # the past, picked in the calendar: overdue
             a.due.timed.setChecked(False)
-            a.due.date.setDate(QDate(2020, 1, 2))
-            a.due.date.editingFinished.emit()
+            a.due.date.calendarWidget().clicked.emit(QDate(2020, 1, 2))
             await settle(lambda: grace.board.ticket(spec).due == "2020-01-02")
             await settle(lambda: g.due.status.text() == "overdue")
             # cleared
