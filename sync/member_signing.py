@@ -235,6 +235,9 @@ class MemberTrust:
             self._dirty = False
             try:
                 self._view = self._compute(board)
+            except RuntimeError as exc:  # pycrdt: read during a raw transaction's commit
+                self._dirty = True
+                log.debug("board %s: member list not checked yet: %s", self.board_id, exc)
             except Exception:  # a reader must not fail: keep the last view
                 self._dirty = True
                 log.exception("board %s: checking the member list", self.board_id)
@@ -308,8 +311,20 @@ class MemberTrust:
         return MemberView(mode, grants)
 
     def _pin_on_first_use(self, board: Board) -> None:
-        """A board made before signed entries: pin its one owner once in members mode."""
-        if raw_access(board) is Access.MEMBERS:
+        """Trust on first use, for a node that joined with a version 1 invite: pin the
+        one owner entry that its owner signed itself, as soon as this node sees it;
+        on a board made before signed entries, the one owner entry once in members mode."""
+        self_signed = [
+            m.id
+            for m in members(board, include_removed=True, verified=False)
+            if m.role is Role.OWNER
+            and (g := grant_of(board, m.id)) is not None
+            and _shape_ok(m.id, m.id, g)
+            and signature_holds(m.id, g.sig, grant_message(self.board_id, m.id, g))
+        ]
+        if len(self_signed) == 1:
+            self.pin(self_signed[0])
+        elif raw_access(board) is Access.MEMBERS:
             self.pin_sole_owner(board)
 
     def pin_sole_owner(self, board: Board) -> None:

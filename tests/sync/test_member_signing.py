@@ -308,18 +308,27 @@ def test_a_forged_grant_is_checked_once() -> None:
     assert verify(BOARD, o, {e: real}, {}, refused)[e] == real  # a later grant is checked
 
 
-def test_an_admin_who_joined_without_the_owner_pinned_turns_members_mode_on(
+def test_a_version_1_joiner_pins_the_self_signed_owner_and_an_admin_turns_members_on(
     tmp_path: Path,
 ) -> None:
-    owner, admin = Store(tmp_path / "owner"), Store(tmp_path / "adam")
-    adam = admin.signing_key().member_id
+    owner, admin, late = (Store(tmp_path / n) for n in ("owner", "adam", "late"))
+    adam, olga = admin.signing_key().member_id, owner.signing_key().member_id
     with owner.create_board("Team") as bf:
         board_id, key = bf.board_id, bf.key
         add_member(bf.board, adam, name="Adam", role=Role.ADMIN)
         state = bf.board.get_update()
     admin.add_board(Board.from_update(state), key=key, board_id=board_id).close()  # a v1 join
-    with admin.open(board_id) as bf:
-        assert install(bf).owner == ""
+    with admin.open(board_id) as bf:  # pinned at first sight: the owner signed its own entry
+        assert install(bf).owner == olga
         set_access(bf.board, Access.MEMBERS)
-        assert bf.meta(OWNER_META) == owner.signing_key().member_id
         assert access(bf.board) is Access.MEMBERS and role_of(bf.board, adam) is Role.ADMIN
+    # Someone writes a second owner entry, signed by itself, before a node first looks.
+    forged = Board.from_update(state)
+    eve = NodeKey.generate()
+    write_grant(forged, eve.member_id, signed(eve, board_id, eve.member_id, grant(Role.OWNER, 1)))
+    late.add_board(forged, key=key, board_id=board_id).close()
+    with late.open(board_id) as bf:
+        assert install(bf).owner == ""  # two owners: nothing is pinned
+        update_member(bf.board, adam, name="Adam")  # open: unsigned writes as before
+        with pytest.raises(BoardError, match="only the board's owner can turn members mode on"):
+            set_access(bf.board, Access.MEMBERS)
