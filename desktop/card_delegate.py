@@ -1,4 +1,5 @@
-"""Paints one card: number, labels, title, who is on it, and its bottom row
+"""Paints one card: number, labels, title, who is on it (and a dot if others
+changed it since I looked), and its bottom row
 (comments, checklist, due date, assignees' avatars); measures it (card_layout.py).
 
 Cards are as tall as their content: the title takes one to three lines. Each
@@ -27,6 +28,7 @@ from lanban.model.limits import DEFAULT_LABEL_COLOR
 from lanban.model.schema import Ticket
 
 from .card_layout import (
+    AWAY_DOT,
     BOTTOM_PADDING,
     CARD_MARGIN,
     MAX_AVATARS,
@@ -148,6 +150,12 @@ class CardDelegate(QStyledItemDelegate):
         ticket: Ticket | None = index.data(TicketRole)
         return ticket
 
+    @staticmethod
+    def _unseen(index: QModelIndex | QPersistentModelIndex) -> bool:
+        """Whether others changed the card since I looked (the board's away marks)."""
+        model = index.model()
+        return isinstance(model, ColumnModel) and model.id_at(index) in model.controller.unseen
+
     # -------------------------------------------------------------- painting
 
     def paint(
@@ -217,6 +225,12 @@ class CardDelegate(QStyledItemDelegate):
         painter.drawText(QPointF(x, top + fm.ascent()), number)
         x += fm.horizontalAdvance(number) + 8
         right = inner.right()
+        if self._unseen(index):
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(pal.highlight)
+            painter.drawEllipse(metrics.away_dot(inner))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            right -= AWAY_DOT + 6
         faces = {peer.client_id: peer for peer in [p for p, _ in badges] + selected_by}
         for peer in list(faces.values())[:3]:
             circle = QRectF(right - metrics.top_row, top, metrics.top_row, metrics.top_row)

@@ -22,6 +22,7 @@ TOP_PADDING = 8
 BOTTOM_PADDING = 8
 ROW_GAP = 6  # between the top row, the title and the bottom row
 MAX_AVATARS = 3  # assignees drawn; more say "+N"
+AWAY_DOT = 8  # the dot of a card others changed since I looked (away_marks.py)
 
 
 def title_lines(title: str, width: int, font: QFont, most: int = TITLE_LINES) -> list[str]:
@@ -112,6 +113,11 @@ class CardMetrics:
         """Where the title goes in a card's ``inner`` rectangle (inside its padding)."""
         top = inner.top() + self.top_row + ROW_GAP
         return QRectF(inner.left(), top, inner.width(), lines * self.bfm.lineSpacing())
+
+    def away_dot(self, inner: QRectF) -> QRectF:
+        """The "changed since you looked" dot: the top row's right end."""
+        top = inner.top() + (self.top_row - AWAY_DOT) / 2
+        return QRectF(inner.right() - AWAY_DOT, top, AWAY_DOT, AWAY_DOT)
 
     def avatar_rects(self, inner: QRectF, count: int) -> list[QRectF]:
         """The assignees' avatars, right to left from the bottom right corner,

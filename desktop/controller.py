@@ -195,6 +195,7 @@ class BoardController(QObject):
         self._selected: str | None = None  # the card selected on my board
         self._cursor_ticket: str | None = None  # where my published caret is
         self.overrides = Overrides()  # my last-writer-wins writes, in case a peer's wins
+        self.unseen: set[str] = set()  # cards others changed since I looked (away_marks.py)
         self._unsubscribe: Callable[[], None] | None = self.board.subscribe(self._on_event)
         node.presenceChanged.connect(self._on_presence)
         settings.identityChanged.connect(self._republish)

@@ -31,6 +31,7 @@ from .dialogs import IdentityDialog, JoinDialog, NewBoardDialog, TrashDialog
 from .elided_label import ElidedLabel
 from .empty_state import EmptyState
 from .filters import FilterBar, changes_assignees
+from .history_ui import HistoryFeatures
 from .icons import app_icon, retint, set_icon
 from .invite_dialog import InviteDialog
 from .labels_dialog import LabelsDialog
@@ -116,6 +117,8 @@ class MainWindow(QMainWindow):
         main_layout.addWidget(self.header)
         self.board_notes = BoardNotes()
         main_layout.addWidget(self.board_notes)
+        self.history = HistoryFeatures(self)  # Activity, History…, the away line and dots
+        main_layout.addWidget(self.history.away_line)
         main_layout.addWidget(self.stack, 1)
 
         splitter = QSplitter()
@@ -199,6 +202,7 @@ class MainWindow(QMainWindow):
         self.pointers_action.setChecked(self.settings.show_pointers)
         self.pointers_action.toggled.connect(self.settings.set_show_pointers)
         view_menu.addAction(self.pointers_action)
+        self.history.add_actions(view_menu)
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&About Lanban", self.about)
 
@@ -244,6 +248,7 @@ class MainWindow(QMainWindow):
         self.current = board_id
         controller.activate()
         self.stack.setCurrentWidget(self.views[board_id])
+        self.history.board_shown(controller)
         self._status_last_in_tab_order()
         self.presence.set_controller(controller)
         self.sidebar_panel.show_selected(board_id)
@@ -292,6 +297,7 @@ class MainWindow(QMainWindow):
 
     def forget(self, board_id: str) -> None:
         """Close what the window has of a board that is gone (or being left)."""
+        self.history.forget(board_id)
         controller = self.controllers.pop(board_id, None)
         if controller is not None:
             controller.close()
@@ -360,6 +366,7 @@ class MainWindow(QMainWindow):
             dialog.destroyed.connect(lambda *_: self.dialogs.pop(key, None))
             dialog.finished.connect(lambda *_: self.dialogs.pop(key, None))
             dialog.show()
+            self.history.ticket_opened(key[0], ticket_id)
             opened.append(dialog)
 
         confirm_edit(self, controller, ticket_id, show)

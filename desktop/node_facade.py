@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from lanban.model.away import Meta
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
 from lanban.model.members import Access, Member, Role, access, member, role_of, set_access
@@ -68,6 +69,7 @@ class NodeFacade(QObject):
         self._online: dict[str, frozenset[str]] = {}  # board -> members linked now
         self._last_seen: dict[str, dict[str, float]] = {}  # board -> member -> time
         self._unsubscribe = node.subscribe(self._on_node)
+        self._named: dict[str, Board] = {}  # board -> the Board told this node's member id
         settings.identityChanged.connect(self._identity_changed)
         settings.relayChanged.connect(self._relay_changed)
 
@@ -89,6 +91,8 @@ class NodeFacade(QObject):
                 raise
             await self._node.start_local()
             return "Synced by another Lanban process on this computer"
+        finally:
+            self._name_writers()
         return ""
 
     async def stop(self) -> None:
@@ -100,6 +104,8 @@ class NodeFacade(QObject):
         self._unsubscribe()
 
     def _on_node(self, event: NodeEvent, board_id: str | None) -> None:
+        if event is NodeEvent.BOARDS:
+            self._name_writers()
         if event is NodeEvent.LINKS:
             for board in [board_id] if board_id else list(self._online):
                 self.member_links(board)  # notes who just went
@@ -109,6 +115,16 @@ class NodeFacade(QObject):
             NodeEvent.PRESENCE: self.presenceChanged,
         }[event]
         signal.emit(board_id or "")
+
+    def _name_writers(self) -> None:
+        """Tell each board opened (or reopened) since which member this node is,
+        so the history names its changes by the member's name (as the CLI does)."""
+        for board_id, sync in self._node.boards.items():
+            if self._named.get(board_id) is not sync.board:
+                sync.board.set_member(self._node.node_key.member_id)
+                self._named[board_id] = sync.board
+        for gone in self._named.keys() - self._node.boards.keys():
+            del self._named[gone]
 
     def _identity_changed(self) -> None:
         self._node.name = self._settings.name
@@ -128,6 +144,11 @@ class NodeFacade(QObject):
 
     def board(self, board_id: str) -> Board:
         return self._node.boards[board_id].board
+
+    def seen_marks(self, board_id: str) -> Meta:
+        """Where this user's "seen up to" marks of a board are kept (its file's
+        meta, model.away): never in the shared document."""
+        return self._node.boards[board_id].file
 
     def title(self, board_id: str) -> str:
         """The board's title; before the first sync, the one its invite gave."""

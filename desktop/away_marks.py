@@ -1,0 +1,163 @@
+"""While you were away (issue 11): the cards others changed since I last looked
+carry a dot, and a line under the board's header says "12 changes since
+yesterday — Show / Dismiss".
+
+What I have seen is this computer's business: the marks are kept in the board
+file's meta (model.away, NodeFacade.seen_marks), never in the document. The
+news is read when a board is first shown in a session, and again (at most once
+a RECOUNT_MS) while the node catches up with the changes peers made while the
+app was closed: they arrive a moment after the board opens (CATCH_UP_MS). After
+that, what peers change while I watch is seen as it happens. Opening a card
+marks it seen; Dismiss marks the whole board seen; leaving the board with no
+dot left marks it seen too (with dots left, they stay for next time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+
+from lanban.model.activity import Activity
+from lanban.model.away import Meta, since
+from lanban.model.errors import BoardError
+from lanban.model.events import BoardEvent, Origin
+
+from .controller import BoardController
+from .theme import Palette
+
+# Not news: nodes write members' signed grants back on their own (PROTOCOL.md 7.5).
+QUIET_KINDS = frozenset({"member_changed"})
+CATCH_UP_MS = 60_000  # peers' changes that arrive this soon after opening are news
+RECOUNT_MS = 1000  # the news is read again at most this often while catching up
+
+
+class AwayMarks(QObject):
+    """The news of one board since my last look, and its marks."""
+
+    changed = Signal()
+
+    def __init__(self, controller: BoardController, store: Meta) -> None:
+        super().__init__(controller)
+        self.controller = controller
+        self.store = store
+        self.since = 0  # when I last looked (ms), 0: never
+        self.changes: list[Activity] = []  # newest first
+        self._opened = time.monotonic()
+        self._recount = QTimer(self)
+        self._recount.setSingleShot(True)
+        self._recount.setInterval(RECOUNT_MS)
+        self._recount.timeout.connect(self.read)
+        controller.ticketsChanged.connect(self._on_tickets)
+        controller.closing.connect(self.leave)
+        first = controller.board.away(store)
+        if first.since == 0:  # never looked here: nothing is news, from now on
+            controller.board.mark_seen(store)
+        self.read()
+
+    @property
+    def count(self) -> int:
+        return len({a.moment for a in self.changes})
+
+    def line(self) -> str:
+        """ "12 changes since yesterday" ("" when nothing is new)."""
+        if not self.changes:
+            return ""
+        n = self.count
+        return f"{n} change{'s' if n != 1 else ''} since {since(self.since)}"
+
+    def read(self) -> None:
+        """Read the news from the board and the marks."""
+        news = self.controller.board.away(self.store)
+        self.since = news.since
+        self.changes = [a for a in news.changes if a.kind not in QUIET_KINDS]
+        self.controller.unseen = set(news.tickets)
+        self.changed.emit()
+
+    def _on_tickets(self, event: BoardEvent) -> None:
+        catching_up = (time.monotonic() - self._opened) * 1000 < CATCH_UP_MS
+        if event.origin == Origin.REMOTE and catching_up and not self._recount.isActive():
+            self._recount.start()
+
+    def opened(self, ticket_id: str) -> None:
+        """I opened this card: its dot goes."""
+        if ticket_id not in self.controller.unseen:
+            return
+        try:
+            self.controller.board.mark_seen(self.store, ticket_id)
+        except BoardError:
+            return
+        self.controller.unseen.discard(ticket_id)
+        self.changes = [a for a in self.changes if a.ticket != ticket_id]
+        self.changed.emit()
+
+    def dismiss(self) -> None:
+        """Everything seen: every dot goes."""
+        self._recount.stop()
+        self._opened = 0.0  # no more catching up either
+        self.controller.board.mark_seen(self.store)
+        self.controller.unseen = set()
+        self.changes = []
+        self.changed.emit()
+
+    def leave(self) -> None:
+        """The board closes (or the app quits): with no dot left, I saw it all."""
+        self._recount.stop()
+        if not self.controller.unseen:
+            # a closing board file must not stop the quit
+            with contextlib.suppress(Exception):
+                self.controller.board.mark_seen(self.store)
+
+
+class AwayLine(QWidget):
+    """ "12 changes since yesterday — Show / Dismiss", under the board's header."""
+
+    showRequested = Signal()
+    dismissRequested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("awayLine")
+        self.label = QLabel()
+        self.label.setObjectName("awayText")
+        self.show_button = QPushButton("Show")
+        self.dismiss_button = QPushButton("Dismiss")
+        for button, signal in (
+            (self.show_button, self.showRequested),
+            (self.dismiss_button, self.dismissRequested),
+        ):
+            button.setFlat(True)
+            button.clicked.connect(signal.emit)
+        self.dot = QLabel("●")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 2, 12, 0)
+        layout.addWidget(self.dot)
+        layout.addWidget(self.label)
+        layout.addWidget(QLabel("—"))
+        layout.addWidget(self.show_button)
+        layout.addWidget(self.dismiss_button)
+        layout.addStretch(1)
+        self.marks: AwayMarks | None = None
+        self.hide()
+
+    def follow(self, marks: AwayMarks | None) -> None:
+        """Show the news of this board's marks (None: no board)."""
+        if self.marks is not None:
+            self.marks.changed.disconnect(self.update_line)
+        self.marks = marks
+        if marks is not None:
+            marks.changed.connect(self.update_line)
+        self.update_line()
+
+    def update_line(self) -> None:
+        text = self.marks.line() if self.marks is not None else ""
+        pal = Palette()
+        self.dot.setStyleSheet(f"color: {pal.highlight.name()};")
+        link = f"color: {pal.highlight.name()}; padding: 0 4px;"
+        self.show_button.setStyleSheet(link)
+        self.dismiss_button.setStyleSheet(link)
+        self.label.setText(text)
+        self.label.setAccessibleName(text)
+        self.setVisible(bool(text))
