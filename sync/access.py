@@ -6,6 +6,10 @@ proved no identity, any relay link), a step 2 is taken as empty, so the link
 still counts as synced and reading goes on, and every update is dropped:
 never applied, stored or passed on. Whether the peer may write is decided per
 message, so a removal or a change of role applies at once to open links.
+Roles and the access mode are the *verified* ones (PROTOCOL.md 7.5): the board's
+hub installs :class:`~.member_signing.MemberTrust` as the board's verifier, so an
+editor's unsigned or replayed writes to ``members`` or ``board.access`` change
+nothing here.
 """
 
 from __future__ import annotations
