@@ -59,6 +59,7 @@ class DueField(QWidget):
         self.setObjectName("due")
         self.setAccessibleName("Due date")
         self._value = ""
+        self._pending = False  # "No due date" pressed: a day being picked, not written yet
         self._read_only = False
         self.none_button = QToolButton()
         self.none_button.setText("No due date")
@@ -116,6 +117,7 @@ class DueField(QWidget):
     def set_value(self, due: str) -> None:
         """Show the ticket's due date (not a user's edit: nothing is emitted)."""
         self._value = due
+        self._pending = False
         moment = due_moment(due)
         if moment is not None:
             local = QDateTime.fromMSecsSinceEpoch(moment)
@@ -129,6 +131,13 @@ class DueField(QWidget):
             self.timed.blockSignals(False)
         self._show()
 
+    def unsaved(self) -> bool:
+        """Whether the picker shows something not written yet (a day being picked)."""
+        if self._pending:
+            return True
+        # the same moment, however written (another zone's offset), is not a change
+        return bool(self._value) and due_moment(self._typed()) != due_moment(self._value)
+
     def isReadOnly(self) -> bool:
         return self._read_only
 
@@ -136,6 +145,7 @@ class DueField(QWidget):
         """Locked by a peer, or a view: shown, not changed."""
         if on != self._read_only:
             self._read_only = on
+            self._pending = False
             self._show()
 
     def hasFrame(self) -> bool:
@@ -152,7 +162,7 @@ class DueField(QWidget):
             )
 
     def _show(self) -> None:
-        has = bool(self._value)
+        has = bool(self._value) or self._pending
         ro = self._read_only
         self.none_button.setVisible(not has and not ro)
         self.none_label.setVisible(not has and ro)
@@ -186,7 +196,8 @@ class DueField(QWidget):
             self.edited.emit(value)
 
     def _start(self) -> None:
-        """ "No due date" pressed: the picker, on today, with its calendar open."""
+        """ "No due date" pressed: the picker, on today; nothing is written until a
+        day is picked (the calendar, or Enter or leaving the date)."""
         if self._read_only:
             return
         self.date.setDate(QDate.currentDate())
@@ -194,11 +205,14 @@ class DueField(QWidget):
         self.timed.blockSignals(True)
         self.timed.setChecked(False)
         self.timed.blockSignals(False)
-        self._emit(self._typed())
+        self._pending = True
+        self._show()
         self.date.setFocus()
 
     def commit(self) -> None:
-        if self._value:
+        """Write what the picker shows, if it shows a due date."""
+        if self._value or self._pending:
+            self._pending = False
             self._emit(self._typed())
 
     def _day_clicked(self, day: QDate) -> None:
@@ -211,5 +225,7 @@ class DueField(QWidget):
         self.commit()
 
     def _clear(self) -> None:
+        self._pending = False
+        self._show()
         self._emit("")
         self.none_button.setFocus()

@@ -265,7 +265,8 @@ class TicketDialog(QDialog):
         self.assignee.set_names(ticket.assignees)
         self.due.setReadOnly(not self._may_write("due"))
         focused = self.focusWidget()
-        if focused is None or not self.due.isAncestorOf(focused) or self.due.isReadOnly():
+        inside = focused is not None and self.due.isAncestorOf(focused)
+        if not inside or not self.due.unsaved() or self.due.isReadOnly():
             self.due.set_value(ticket.due)
         self.checklist.read_only = self.read_only
         self.checklist.refresh()

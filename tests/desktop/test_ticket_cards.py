@@ -57,8 +57,13 @@ def test_the_due_date_picker_sets_and_clears_it_and_it_syncs(tmp_path: Path, run
             a, g = await both_open(ada, grace, "#1")
             spec = a.ticket_id
             assert a.due.none_button.isVisible() and not a.due.date.isVisible()
-            a.due.none_button.click()  # "No due date": today, to change
+            await focus(a, a.due.none_button)
+            a.due.none_button.click()  # "No due date": the picker, on today
             today = date.today()
+            assert a.due.date.isVisible() and a.due.date.hasFocus()
+            assert a.due.date.date() == QDate.currentDate()
+            assert ada.board.ticket(spec).due == ""  # not written until picked
+            a.due.date.editingFinished.emit()  # Enter, or the caret leaving it
             await settle(lambda: grace.board.ticket(spec).due == today.isoformat())
             await settle(lambda: g.due.value() == today.isoformat(), what="Grace's panel")
             assert a.due.status.text() == "due today" == g.due.status.text()
@@ -82,11 +87,13 @@ def test_the_due_date_picker_sets_and_clears_it_and_it_syncs(tmp_path: Path, run
             # cleared
             a.due.clear_button.click()
             await settle(lambda: grace.board.ticket(spec).due == "")
-            await settle(lambda: g.due.none_button.isVisible() and not g.due.status.isVisible())
-            # a peer's lock on it: read-only here
-            await focus(g, g.due.date if g.due.date.isVisible() else g.due.none_button)
-            await settle(lambda: a.due.isReadOnly(), what="the due date to lock at Ada's")
-            assert a.due.none_button.isHidden()
+            # Ada's caret is still in the due date: at Grace's it is locked, and says None
+            await settle(lambda: g.due.value() == "" and g.due.isReadOnly())
+            assert g.due.none_label.isVisible() and not g.due.status.isVisible()
+            assert "Ada Lovelace is editing the due date" in g.due_note.text()
+            await focus(a, a.title)
+            await settle(lambda: not g.due.isReadOnly(), what="the lock to go")
+            assert g.due.none_button.isVisible() and not g.due.none_label.isVisible()
             a.close()
             g.close()
 
@@ -378,5 +385,37 @@ def test_the_labels_dialog_renames_recolours_and_deletes(tmp_path: Path, run: Ru
             assert [lb.name for lb in grace.board.labels()] == ["docs"]
             assert [dialog.list.item(i).text() for i in range(dialog.list.count())] == ["docs"]
             dialog.close()
+
+    run(go())
+
+
+def test_a_due_date_a_peer_set_at_once_is_told_and_can_be_put_back(
+    tmp_path: Path, run: Run
+) -> None:
+    async def go() -> None:
+        async with pair(tmp_path) as (ada, grace):
+            a, g = await both_open(ada, grace, "#1")
+            spec = a.ticket_id
+            # both pick a day at once: neither has seen the other's
+            for panel, day in ((a, QDate(2026, 12, 1)), (g, QDate(2026, 12, 24))):
+                panel.due.none_button.click()
+                panel.due.date.calendarWidget().clicked.emit(day)
+            await settle(
+                lambda: ada.board.ticket(spec).due == grace.board.ticket(spec).due,
+                what="the copies to agree",
+            )
+            won = ada.board.ticket(spec).due
+            loser, winner = (g, a) if won == "2026-12-01" else (a, g)
+            lost = "2026-12-24" if loser is g else "2026-12-01"
+            by = "Ada Lovelace" if winner is a else "Grace Hopper"
+            await settle(lambda: loser.override_note.isVisible(), what="the notice")
+            assert (
+                loser.override_note.text() == f"{by}'s due date replaced yours: '{lost}' → '{won}'"
+            )
+            loser.override_note.put_back.click()
+            await settle(lambda: ada.board.ticket(spec).due == lost == grace.board.ticket(spec).due)
+            await settle(lambda: winner.due.value() == lost, what="the winner's picker")
+            a.close()
+            g.close()
 
     run(go())
