@@ -14,15 +14,29 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal, SignalInstance
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+    SignalInstance,
+)
+from PySide6.QtGui import QFontMetrics, QHideEvent, QPainter, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDockWidget,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +51,56 @@ REFRESH_MS = 2000  # at most one rebuild of the feed this often, while visible
 CLOCK_MS = 60_000  # "3 min ago" moves on
 MAX_SHOWN = 1000  # entries listed (the newest); a long history says how many more
 TicketRole = Qt.ItemDataRole.UserRole + 1
+WhenRole = Qt.ItemDataRole.UserRole + 2  # "3 min ago", drawn muted under the sentence
 Index = QModelIndex | QPersistentModelIndex
+PAD = 6
+
+
+class EntryDelegate(QStyledItemDelegate):
+    """An entry: the sentence, wrapped, and under it how long ago, muted."""
+
+    def _rects(self, option: QStyleOptionViewItem, text: str) -> tuple[QRect, QRect]:
+        # the list's width less a scroll bar's, shown or not: a row's height must
+        # not depend on whether the bar has appeared (sizeHint gets no rect)
+        view = self.parent()
+        full = option.rect.width()
+        if isinstance(view, QListView):
+            bar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+            full = view.width() - 2 * view.frameWidth() - bar
+        width = max(40, full - 2 * PAD)
+        fm = QFontMetrics(option.font)
+        flags = int(Qt.TextFlag.TextWordWrap)
+        body = fm.boundingRect(QRect(0, 0, width, 10_000), flags, text)
+        top = option.rect.top() + PAD
+        body = QRect(option.rect.left() + PAD, top, width, body.height())
+        when = QRect(body.left(), body.bottom() + 2, width, fm.height())
+        return body, when
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        body, when = self._rects(option, str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
+        extra = when.height() + 2 if index.data(WhenRole) else 0
+        return QSize(body.width() + 2 * PAD, body.height() + extra + 2 * PAD)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        pal = Palette()
+        painter.save()
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, pal.highlight.lighter(185))
+        elif option.state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(option.rect, pal.column)
+        text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        body, when = self._rects(option, text)
+        painter.setFont(option.font)
+        enabled = bool(index.flags() & Qt.ItemFlag.ItemIsEnabled) and index.data(TicketRole)
+        painter.setPen(pal.text if enabled else pal.muted)
+        painter.drawText(body, int(Qt.TextFlag.TextWordWrap), text)
+        ago_text = index.data(WhenRole)
+        if ago_text:
+            painter.setPen(pal.muted)
+            painter.drawText(when, int(Qt.AlignmentFlag.AlignLeft), str(ago_text))
+        painter.setPen(pal.card_border)
+        painter.drawLine(option.rect.bottomLeft(), option.rect.bottomRight())
+        painter.restore()
 
 
 def now_ms() -> int:
@@ -76,9 +139,11 @@ class ActivityPanel(QDockWidget):
         top.addWidget(self.show_all)
         self.list = QListWidget()
         self.list.setObjectName("activityList")
-        self.list.setWordWrap(True)
-        self.list.setSpacing(2)
-        self.list.setAlternatingRowColors(True)
+        self.list.setItemDelegate(EntryDelegate(self.list))
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)  # wrapped again when resized
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setMouseTracking(True)
         self.list.itemClicked.connect(lambda item: self._chosen(item, opened=False))
         self.list.itemActivated.connect(lambda item: self._chosen(item, opened=True))
         layout = QVBoxLayout(body)
@@ -86,7 +151,7 @@ class ActivityPanel(QDockWidget):
         layout.addLayout(top)
         layout.addWidget(self.list, 1)
         self.setWidget(body)
-        self.setMinimumWidth(260)
+        self.setMinimumWidth(280)
 
         self._rebuild_timer = QTimer(self)
         self._rebuild_timer.setSingleShot(True)
@@ -193,15 +258,13 @@ class ActivityPanel(QDockWidget):
     def list_entries(self) -> None:
         """List the entries, their times as of now."""
         now = now_ms()
-        muted = Palette().muted
         self.list.clear()
         for entry in self._entries[:MAX_SHOWN]:
             who = entry.author or "someone"
-            item = QListWidgetItem(f"{who} {entry.what()}\n{ago(entry.time, now)}")
+            item = QListWidgetItem(f"{who} {entry.what()}")
+            item.setData(WhenRole, ago(entry.time, now))
             item.setData(TicketRole, entry.ticket)
             item.setToolTip(entry.text(now))
-            if not entry.ticket:
-                item.setForeground(muted)
             self.list.addItem(item)
         more = len(self._entries) - MAX_SHOWN
         if more > 0:
@@ -215,7 +278,8 @@ class ActivityPanel(QDockWidget):
 
     def texts(self) -> list[str]:
         """The entries as listed, one line each (tests, screen readers)."""
-        return [self.list.item(i).text().replace("\n", ", ") for i in range(self.list.count())]
+        items = [self.list.item(i) for i in range(self.list.count())]
+        return [", ".join(filter(None, (i.text(), i.data(WhenRole)))) for i in items]
 
     def _chosen(self, item: QListWidgetItem, opened: bool) -> None:
         ticket = item.data(TicketRole)

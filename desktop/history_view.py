@@ -111,13 +111,15 @@ class PastColumn(QFrame):
             lambda selected, _old: chosen(self, self._ticket(selected))
         )
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setContentsMargins(8, 10, 8, 8)
+        layout.setSpacing(6)
         layout.addWidget(self.title)
         layout.addWidget(self.view, 1)
         pal = Palette()
         self.setStyleSheet(
             f"QFrame#column {{ background: {pal.column.name()}; border-radius: 10px; }}"
-            " QListView { background: transparent; }"
+            " QListView, QLabel { background: transparent; }"
+            " QLabel { padding-left: 4px; }"
         )
 
     def _ticket(self, selected: QItemSelection) -> str | None:
@@ -172,6 +174,7 @@ class HistoryView(QDialog):
         self.slider.setPageStep(10)
         self.slider.valueChanged.connect(self._slid)
         self.strip = QWidget()
+        self.strip.setObjectName("historyStrip")
         self.strip_layout = QHBoxLayout(self.strip)
         self.strip_layout.setContentsMargins(12, 12, 12, 12)
         self.strip_layout.setSpacing(12)
@@ -183,7 +186,7 @@ class HistoryView(QDialog):
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         pal = Palette()
         scroll.setStyleSheet(f"QScrollArea {{ background: {pal.board.name()}; border: none; }}")
-        self.strip.setStyleSheet(f"background: {pal.board.name()};")
+        self.strip.setStyleSheet(f"QWidget#historyStrip {{ background: {pal.board.name()}; }}")
         self.note = QLabel("Read-only: the board as it was. Nothing here changes it.")
         self.note.setStyleSheet(f"color: {pal.muted.name()};")
         self.restore_button = QPushButton("Restore this ticket as it was")
@@ -231,7 +234,7 @@ class HistoryView(QDialog):
         moment = self.moments[index]
         past = self.past = self.board.at_moment(index)
         at = iso(moment.time)
-        shown = at.replace("T", " ")[:16] if at else "(time unknown)"
+        shown = at.replace("T", " ")[:19] if at else "(time unknown)"
         self.when.setText(f"{shown}   ·   moment {index + 1} of {len(self.moments)}")
         self.what.setText(f"{moment.author or 'someone'} {moment.summary}")
         labels = {label.id: (label.name, label.color) for label in past.labels()}
