@@ -213,14 +213,13 @@ class MemberTrust:
         self._told_no_owner = False
         self.owner = _pinned(file)
         board = file.board
-        members_root, board_root = board.doc.get(ROOT, type=Map), board.doc.get("board", type=Map)
-        self._subscriptions = [
-            members_root.observe_deep(self._touch),
-            board_root.observe(self._touch),  # the access keys are at its top level
-        ]
+        # Nothing that refers to the board is kept here (the board's verifier must not
+        # keep it alive); the subscriptions end with the document.
+        board.doc.get(ROOT, type=Map).observe_deep(self._touch)
+        board.doc.get("board", type=Map).observe(self._touch)  # access is at its top level
         # Accept (and keep in the file) what each change brings at once, not only when
         # someone reads: a grant replaced later in the document is then still known.
-        self._stop_listening = board.on_update(self._after_commit, after_commit=True)
+        board.on_update(self._after_commit, after_commit=True)
         set_verifier(board, self)
         self(board)
 
