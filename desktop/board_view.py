@@ -7,6 +7,7 @@ it keeps one selected card (board_selection.py) and says when a filter hides all
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QWidget
 
+from lanban.model.errors import BoardError
 from lanban.model.events import BoardEvent, Kind, Origin
 from lanban.model.schema import Ticket
 
@@ -363,14 +365,26 @@ class BoardView(QScrollArea):
                 if c.id is not None
                 and c.kind in (Kind.TICKET_ADDED, Kind.TICKET_MOVED, Kind.TICKET_CHANGED)
             }
+        touched = changed | fresh
+        columns_now = self._columns_of(touched)
         with self.selection.held():
             for widget in self.column_widgets():
-                widget.model.refresh(changed, fresh & set(widget.model.all_ids()))
+                if touched and not widget.model.concerned_by(touched, columns_now):
+                    continue  # a move between two columns leaves the others as they are
+                widget.model.refresh(changed, fresh)
                 widget.header.update_count()
         if self._matches is not None:
             self._show_no_match()
         if fresh and not self._animation.isActive():
             self._animation.start()
+
+    def _columns_of(self, ticket_ids: set[str]) -> set[str | None]:
+        board = self.controller.board
+        columns: set[str | None] = set()
+        for tid in ticket_ids:
+            with contextlib.suppress(BoardError):  # purged: only its old column cares
+                columns.add(board.ticket(tid).column)
+        return columns
 
     def _on_labels(self) -> None:
         for widget in self.column_widgets():

@@ -78,6 +78,7 @@ class ColumnModel(IdListModel):
         self._matches = matches
         self._cache: dict[str, Ticket] = {}
         self._fresh: dict[str, float] = {}  # ticket id -> time a peer changed it
+        self._held: set[str] = set()  # the column's tickets, filter or not, as last read
         self._ids: list[str] = self._current_ids()
         self._labels: dict[str, tuple[str, str]] = {}
         self._refresh_labels()
@@ -112,8 +113,14 @@ class ColumnModel(IdListModel):
         except BoardError:
             return []
 
+    def concerned_by(self, ticket_ids: set[str], columns_now: set[str | None]) -> bool:
+        """Whether a change of these tickets may change this column: it held one of
+        them, or one of them is in it now (``columns_now``: where they are)."""
+        return self.column_id in columns_now or not ticket_ids.isdisjoint(self._held)
+
     def _current_ids(self) -> list[str]:
         ids = self.all_ids()
+        self._held = set(ids)
         if self._matches is None:
             return ids
         return [tid for tid in ids if self._matches(self.ticket(tid))]
@@ -252,10 +259,10 @@ class ColumnModel(IdListModel):
         """Follow the board: new order, changed tickets, tickets a peer just touched."""
         for tid in changed:
             self._cache.pop(tid, None)
-        now = time.monotonic()
-        for tid in fresh:
-            self._fresh[tid] = now
         new = self._current_ids()
+        now = time.monotonic()
+        for tid in self._held.intersection(fresh):
+            self._fresh[tid] = now
         if new != self._ids:
             self._apply(new)
         rows = [self.row_of(tid) for tid in {*changed, *fresh}]
