@@ -177,6 +177,7 @@ class BoardController(QObject):
     peerJoined = Signal(Peer)
     peerLeft = Signal(Peer)
     overridden = Signal(Override)  # a peer's concurrent change replaced mine
+    historyRequested = Signal(str)  # a ticket's History (its activity) was asked for
 
     def __init__(
         self, node: NodeFacade, board_id: str, settings: Settings, messages: Messages

@@ -57,6 +57,7 @@ class HistoryFeatures(QObject):
                 store = self.window.node.seen_marks(controller.board_id)
                 marks = self.marks[controller.board_id] = AwayMarks(controller, store)
                 marks.changed.connect(self._repaint_cards)
+                controller.historyRequested.connect(self.show_ticket_activity)
         self.away_line.follow(marks)
         self.panel.set_controller(controller)
         self._repaint_cards()

@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtTest import QTest
 
+from lanban.desktop.card_layout import BOTTOM_PADDING, CARD_MARGIN, PADDING, TOP_PADDING
 from lanban.desktop.history_view import HistoryView
 from lanban.desktop.question import Question
+from lanban.desktop.theme import Palette
 from lanban.model.board import Board
 from lanban.model.members import Role, add_member
 from lanban.model.structs import state_vector
@@ -53,6 +55,20 @@ async def ada_with(grace: App, ada_dir: Path) -> AsyncIterator[App]:
         yield ada
 
 
+def dot_shown(app: App, ticket_id: str) -> bool:
+    """Whether the card shows the away dot: its place painted in the highlight."""
+    column = next(c for c in app.view().column_widgets() if ticket_id in c.model.ticket_ids)
+    view = column.view
+    rect = QRectF(view.visualRect(column.model.index(column.model.row_of(ticket_id))))
+    rect = rect.adjusted(CARD_MARGIN, CARD_MARGIN, -CARD_MARGIN, -CARD_MARGIN)
+    inner = rect.adjusted(PADDING, TOP_PADDING, -PADDING, -BOTTOM_PADDING)
+    dot = view.delegate.metrics(view.font()).away_dot(inner).center().toPoint()
+    image = view.viewport().grab().toImage()
+    ratio = image.devicePixelRatio()
+    pixel = image.pixelColor(int(dot.x() * ratio), int(dot.y() * ratio))
+    return pixel == Palette().highlight
+
+
 def test_the_feed_names_a_peers_move_by_her_member_name(tmp_path: Path, run: Run) -> None:
     ada_dir, grace_dir = team(tmp_path)
 
@@ -81,8 +97,10 @@ def test_the_feed_names_a_peers_move_by_her_member_name(tmp_path: Path, run: Run
             # a click selects the ticket on the board
             panel.list.itemClicked.emit(panel.list.item(moves[0]))
             assert ada.view().selected_ticket() == spec
-            # one ticket's history
-            ada.window.history.show_ticket_activity(ada.board.ticket("#2").id)
+            # one ticket's history: its panel's History button
+            dialog = ada.window.open_ticket(ada.board.ticket("#2").id)
+            assert dialog is not None
+            dialog.history_button.click()
             await settle(lambda: panel.texts() and "#2" in panel.texts()[0])
             assert all("#1" not in text for text in panel.texts())
             assert panel.scope.text() == "#2 Fix login"
@@ -110,6 +128,7 @@ def test_a_card_a_peer_changed_while_i_was_away_has_a_dot_until_opened(
                 assert controller is not None
                 line = ada.window.history.away_line
                 await settle(lambda: controller.unseen == {spec}, what="the dot")
+                await settle(lambda: dot_shown(ada, spec), what="the dot painted")
                 await settle(lambda: line.isVisible(), what="the line")
                 assert line.label.text().startswith("2 changes since ")
                 assert "#2" not in str(controller.unseen)
@@ -120,6 +139,7 @@ def test_a_card_a_peer_changed_while_i_was_away_has_a_dot_until_opened(
                 ada.window.open_ticket(spec)
                 assert controller.unseen == set()
                 assert not line.isVisible()
+                await settle(lambda: not dot_shown(ada, spec), what="the dot gone")
             # opened: no dot next time either
             async with ada_with(grace, ada_dir) as ada:
                 controller = ada.window.controller()
