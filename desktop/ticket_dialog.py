@@ -38,6 +38,7 @@ from lanban.model.events import BoardEvent, Kind, Origin
 
 from .assignee_picker import AssigneePicker
 from .checklist_widget import ChecklistWidget
+from .comment_box import CommentBox
 from .comment_list import CommentList, when
 from .controller import BoardController
 from .due_field import DueField
@@ -49,13 +50,11 @@ from .markdown_view import MarkdownDescription
 from .override_note import OverrideNote
 from .overrides import Override
 from .peer_carets import PeerCarets
-from .prompts import confirm
 from .text_binding import DescriptionBinding
 from .theme import safe_color
 from .typing_signal import TypingSignal, typing_text
 
 __all__ = ["EditingClaim", "TicketDialog", "confirm_edit", "when"]
-COMMENT_PROMPT = "Write a comment and press Enter"
 
 
 class TicketDialog(QDialog):
@@ -142,16 +141,8 @@ class TicketDialog(QDialog):
         self.info.setWordWrap(True)  # long names and dates must not widen the panel
         self.checklist = ChecklistWidget(self.board, ticket_id, self._edit)
         self.comments = CommentList()
-        self.comments.editRequested.connect(self._start_comment_edit)
-        self.comments.deleteRequested.connect(self._ask_delete_comment)
-        self._editing_comment: str | None = None  # the comment the box below edits
-        self.comment_input = QLineEdit()
-        self.comment_input.setPlaceholderText(COMMENT_PROMPT)
-        self.comment_input.setAccessibleName("Write a comment")
-        self.comment_input.returnPressed.connect(self._add_comment)
-        self.comment_input.installEventFilter(self)
-        self.comment_input.textEdited.connect(
-            lambda text: self.typing["comments"].typed(bool(text))
+        self.comment_input = CommentBox(
+            self.board, ticket_id, self._edit, self.comments, self.typing["comments"]
         )
         self.typing_note = QLabel()
         self.typing_note.setObjectName("typingNote")
@@ -202,10 +193,6 @@ class TicketDialog(QDialog):
         layout.addWidget(scroll, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.delete_button)
-        self.history_button = QPushButton("History")  # its activity (history_ui.py)
-        self.history_button.setAutoDefault(False)
-        self.history_button.clicked.connect(lambda: controller.historyRequested.emit(ticket_id))
-        buttons.addWidget(self.history_button)
         buttons.addStretch(1)
         buttons.addWidget(close)
         layout.addLayout(buttons)
@@ -352,8 +339,12 @@ class TicketDialog(QDialog):
         return not self.read_only and self.locks.holder(field) is None
 
     def _save_title(self) -> None:
+        """The title's text, when it was changed and may be written."""
         self.typing["title"].stop()
-        self._save_field("title", self.title)
+        with contextlib.suppress(BoardError):
+            current = self.board.ticket(self.ticket_id).title
+            if self._may_write("title") and self.title.text().strip() != current:
+                self._save("title", self.title.text())
 
     def _save_assignees(self, names: list[str]) -> None:
         if self._may_write("assignee") and self._edit(
@@ -361,15 +352,6 @@ class TicketDialog(QDialog):
         ):
             saved = self.board.ticket(self.ticket_id).assignee
             self.controller.overrides.wrote(self.ticket_id, "assignee", saved)
-
-    def _save_field(self, field: str, line: QLineEdit) -> None:
-        """A last-writer-wins field's text, when it was changed and may be written."""
-        try:
-            current = getattr(self.board.ticket(self.ticket_id), field)
-        except BoardError:
-            return
-        if self._may_write(field) and line.text().strip() != current:
-            self._save(field, line.text())
 
     def _save(self, field: str, value: str) -> None:
         """Write a last-writer-wins field, remembering it in case a peer's wins."""
@@ -381,49 +363,6 @@ class TicketDialog(QDialog):
         """The override note's "Put mine back": my value, as a new change."""
         self._save(field, value)
         self._fill()
-
-    def _add_comment(self) -> None:
-        text = self.comment_input.text().strip()
-        editing = self._editing_comment
-        if editing is not None:
-            if text and self._edit(lambda: self.board.edit_comment(self.ticket_id, editing, text)):
-                self._stop_comment_edit()
-            return
-        if text and self._edit(lambda: self.board.add_comment(self.ticket_id, text)):
-            self.comment_input.clear()
-            self.typing["comments"].stop()
-
-    def _start_comment_edit(self, comment_id: str) -> None:
-        """Edit one of my comments in the box below the list (Enter saves, Esc cancels)."""
-        comment = self.comments.comment(comment_id)
-        if comment is None or self.read_only:
-            return
-        self._editing_comment = comment_id
-        self.comment_input.setText(comment.text)
-        self.comment_input.setPlaceholderText("Your comment (Enter saves, Esc cancels)")
-        self.comment_input.setAccessibleName("Edit your comment")
-        self.comment_input.setFocus()
-        self.comment_input.selectAll()
-
-    def _stop_comment_edit(self) -> None:
-        self._editing_comment = None
-        self.comment_input.clear()
-        self.comment_input.setPlaceholderText(COMMENT_PROMPT)
-        self.comment_input.setAccessibleName("Write a comment")
-
-    def _ask_delete_comment(self, comment_id: str) -> None:
-        comment = self.comments.comment(comment_id)
-        if comment is None or self.read_only:
-            return
-        preview = comment.text if len(comment.text) <= 120 else comment.text[:119] + "…"
-        self.delete_question = confirm(
-            self,
-            "Delete comment",
-            "Delete your comment?",
-            lambda: self._edit(lambda: self.board.delete_comment(self.ticket_id, comment_id)),
-            verb="Delete comment",
-            detail=preview,
-        )
 
     def _delete_or_restore(self) -> None:
         ticket = self.board.ticket(self.ticket_id)
@@ -449,17 +388,6 @@ class TicketDialog(QDialog):
             self.binding.refresh()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.comment_input
-            and isinstance(event, QKeyEvent)
-            and event.type() == QEvent.Type.KeyPress
-            and event.key() == Qt.Key.Key_Escape
-            and self._editing_comment is not None
-        ):
-            self._stop_comment_edit()  # Esc leaves the edit, not the panel
-            return True
-        if watched is self.comment_input:
-            return super().eventFilter(watched, event)
         if isinstance(event, QKeyEvent) and event.type() in (
             QEvent.Type.ShortcutOverride,
             QEvent.Type.KeyPress,
