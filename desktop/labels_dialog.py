@@ -75,7 +75,7 @@ class LabelsDialog(QDialog):
         self.other = QToolButton()
         self.other.setText("Other…")
         self.other.setAccessibleName("Other colour")
-        self.other.clicked.connect(self._pick_color)
+        self.other.clicked.connect(self.other_colour)
         colors.addWidget(self.other)
         colors.addStretch(1)
         self.delete_button = QPushButton("Delete…")
@@ -170,7 +170,8 @@ class LabelsDialog(QDialog):
         if label is not None and color.casefold() != label.color.casefold():
             self._attempt(lambda: self.board.set_label_color(label.id, color))
 
-    def _pick_color(self) -> QColorDialog | None:
+    def other_colour(self) -> QColorDialog | None:
+        """ "Other…": any colour, from Qt's colour dialog (opened with open())."""
         label = self.current()
         if label is None:
             return None

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QDate, QEvent, QPoint, QPointF, Qt, QTime
-from PySide6.QtGui import QDesktopServices, QMouseEvent, QTextCursor
+from PySide6.QtGui import QColor, QDesktopServices, QMouseEvent, QTextCursor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -372,6 +372,12 @@ def test_the_labels_dialog_renames_recolours_and_deletes(tmp_path: Path, run: Ru
             swatch.click()
             await settle(lambda: grace.board.label(bug).color == "#4caf50", what="the colour")
             assert swatch.isChecked()
+            # any colour: Qt's colour dialog, opened without a loop of its own
+            picker = dialog.other_colour()
+            assert picker is not None and picker.isVisible()
+            picker.colorSelected.emit(QColor("#123456"))
+            await settle(lambda: grace.board.label(bug).color == "#123456", what="Other…")
+            picker.close()
             # a peer's change shows at once
             grace.board.rename_label(bug, "defects")
             await settle(lambda: dialog.list.item(0).text() == "defects")
