@@ -270,6 +270,7 @@ async def shoot(app: QApplication, tmp: Path, out: Path) -> list[tuple[Path, int
         dialogs.append(panel)
         panel.show()
         await until(panel.isActiveWindow, "Ada's panel to take the focus")
+        panel.markdown.start_editing()  # the others' carets show in the text being edited
         # Grace's selection in the description (set after the focus moved, which
         # takes a caret away), in her colour with her name in Ada's panel
         start = DESCRIPTION.index("the API key expired")
