@@ -113,6 +113,9 @@ def test_a_viewer_sees_the_board_read_only_until_made_an_editor(tmp_path: Path, 
             assert panel.assignee.isReadOnly() and panel.due.isReadOnly()
             assert panel.checklist.add_box.isHidden() and not panel.markdown.editing
             assert panel.comments.actions_for(mine) == []
+            labels = app.window.show_labels()  # Board > Labels: a list, nothing to change
+            assert labels is not None and labels.read_only and labels.editors.isHidden()
+            labels.close()
             app.window.error_bar.hide()
             app.window.undo()
             assert app.window.error_bar.text() == VIEWER
