@@ -6,14 +6,12 @@ board_actions.py; the sidebar in sidebar.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QMainWindow,
-    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -46,6 +44,7 @@ from .sidebar import BoardsSidebar
 from .status_widget import PeersDialog, SyncStatus
 from .theme import Palette
 from .ticket_dialog import TicketDialog, confirm_edit
+from .window_menus import build_menus
 
 STATUS_REFRESH_MS = 1000
 RENUMBER_MS = 10_000  # a renumbered ticket's notice stays long enough to read
@@ -61,6 +60,10 @@ class AppContext:
 
 class MainWindow(QMainWindow):
     closed = Signal()
+    quit_action: QAction  # these four: window_menus.py
+    undo_action: QAction
+    redo_action: QAction
+    pointers_action: QAction
 
     def __init__(self, context: AppContext) -> None:
         super().__init__()
@@ -132,7 +135,7 @@ class MainWindow(QMainWindow):
         self.sync_status.clicked.connect(self.show_peers)
         self.statusBar().addPermanentWidget(self.sync_status)
         self.toasts = Toasts(self)
-        self._build_menus()
+        build_menus(self)
 
         self.node.boardsChanged.connect(self._on_boards)
         self.node.linksChanged.connect(lambda _board: self.refresh_status())
@@ -148,63 +151,6 @@ class MainWindow(QMainWindow):
         side.reload()
         self._show_some_board(self.settings.last_board)
         self.refresh_status()
-
-    # ---------------------------------------------------------------- menus
-
-    def _build_menus(self) -> None:
-        def action(
-            menu: QMenu,
-            text: str,
-            slot: Callable[[], object],
-            shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-            icon_name: str | None = None,
-        ) -> QAction:
-            act = QAction(text, self)
-            if icon_name:
-                set_icon(act, icon_name)
-            if shortcut is not None:
-                act.setShortcut(QKeySequence(shortcut))
-            act.triggered.connect(slot)
-            menu.addAction(act)
-            return act
-
-        file = self.menuBar().addMenu("&File")
-        action(file, "&New board…", self.new_board, QKeySequence.StandardKey.New, "plus")
-        action(file, "&Join board…", self.join_board, "Ctrl+J", "join")
-        action(file, "&Invite to board…", self.invite, "Ctrl+I", "invite")
-        action(file, "&Rename board…", self.rename_board)
-        action(file, "&Leave board…", self.leave_board)
-        file.addSeparator()
-        action(file, "&Settings…", self.edit_settings, "Ctrl+,", "settings")
-        file.addSeparator()
-        self.quit_action = action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        edit = self.menuBar().addMenu("&Edit")
-        self.undo_action = action(edit, "&Undo", self.undo, QKeySequence.StandardKey.Undo, "undo")
-        self.redo_action = action(edit, "&Redo", self.redo, QKeySequence.StandardKey.Redo, "redo")
-        edit.addSeparator()
-        action(
-            edit, "&Find…", lambda: self.search.setFocus(), QKeySequence.StandardKey.Find, "search"
-        )
-        board = self.menuBar().addMenu("&Board")
-        action(board, "New &ticket", self.new_ticket, "Ctrl+T", "plus")
-        action(board, "&Open ticket", self.open_current, None)
-        action(
-            board, "&Delete ticket", self.delete_current, QKeySequence.StandardKey.Delete, "trash"
-        )
-        action(board, "Add &column…", self.add_column)
-        board.addSeparator()
-        action(board, "T&rash…", self.show_trash, None, "trash")
-        action(board, "&Labels…", self.show_labels)
-        action(board, "&Members…", self.board_actions.members, None, "users")
-        action(board, "&Peers…", self.show_peers, None, "users")
-        view_menu = self.menuBar().addMenu("&View")
-        self.pointers_action = QAction("Show teammates' &pointers", self, checkable=True)
-        self.pointers_action.setChecked(self.settings.show_pointers)
-        self.pointers_action.toggled.connect(self.settings.set_show_pointers)
-        view_menu.addAction(self.pointers_action)
-        self.history.add_actions(view_menu)
-        help_menu = self.menuBar().addMenu("&Help")
-        action(help_menu, "&About Lanban", self.about)
 
     # --------------------------------------------------------------- boards
 

@@ -172,6 +172,7 @@ def test_the_ticket_panel_s_fields_have_names_and_tab_goes_through_them(
                 "Comments",
                 "Write a comment",
                 "Move to trash",
+                "History",
                 "Close",
             ]
             # Tab leaves the description (a tab character is not worth a trap)
@@ -252,6 +253,7 @@ def test_a_read_only_panel_and_the_error_bar_have_names_too(tmp_path: Path, run:
                 "Due date: none",
                 "Description",
                 "Comments",
+                "History",
                 "Close",
             ]
             panel.close()
