@@ -66,6 +66,7 @@ class DueField(QWidget):
         self.none_button.setAccessibleName("Set a due date")
         self.none_button.setToolTip("Set a due date")
         self.none_button.setAutoRaise(True)
+        self.none_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.none_button.clicked.connect(self._start)
         self.none_label = QLabel("None")  # a view's (and a locked field's) "no due date"
         self.none_label.setAccessibleName("Due date: none")

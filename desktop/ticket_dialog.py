@@ -2,7 +2,7 @@
 collaborative Markdown description, comments.
 
 Each richer part is a module of its own (issue 11): assignee_picker, due_field,
-checklist_widget, markdown_view, comment_list; label_chips for the labels.
+checklist_widget, markdown_view, comment_list and comment_box; label_chips.
 
 What the others do shows in it (issue 10): their carets and selections in the
 description (peer_carets), "Ada is typing…" under the field she types in
