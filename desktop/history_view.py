@@ -154,6 +154,9 @@ class HistoryView(QDialog):
         self.setWindowTitle(f"History of {board.title or 'the board'} — Lanban")
         self.resize(1100, 700)
         self.moments = board.moments()
+        self._stale = False  # the board changed since the moments were read
+        self._unsubscribe = board.subscribe(lambda _event: setattr(self, "_stale", True))
+        self.finished.connect(lambda _result: self._unsubscribe())
         self.index = -1  # the moment shown
         self.past: Board | None = None
         self.selected: str | None = None
@@ -222,6 +225,9 @@ class HistoryView(QDialog):
 
     def show_moment(self, index: int) -> None:
         """Show the board just after moment ``index``."""
+        if self._stale:  # a change (a peer's may be older) can shift the moments
+            kept = self._reload_moments()
+            index = kept if index == self.index else index
         if not self.moments:
             self.when.setText("This board has no history yet")
             return
@@ -249,6 +255,24 @@ class HistoryView(QDialog):
         for widget in self.columns[len(columns) :]:
             widget.hide()
         self._reselect()
+
+    def _reload_moments(self) -> int:
+        """Read the moments again: where the shown one is now (the end stays the end)."""
+        at_end = self.index >= len(self.moments) - 1
+        shown = self.moments[self.index] if 0 <= self.index < len(self.moments) else None
+        self._stale = False
+        self.moments = self.board.moments()
+        last = max(0, len(self.moments) - 1)
+        index = last
+        if shown is not None and not at_end:
+            same = (shown.time, shown.author, shown.summary)
+            found = (m.index for m in self.moments if (m.time, m.author, m.summary) == same)
+            index = next(found, min(self.index, last))
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, last)
+        self.slider.setValue(index)
+        self.slider.blockSignals(False)
+        return index
 
     def _chosen(self, column: PastColumn, ticket_id: str | None) -> None:
         if ticket_id is None:
@@ -347,10 +371,8 @@ class HistoryView(QDialog):
         if done and done[0]:
             number = past.ticket(ticket).number
             self.note.setText(f"#{number} is as it was then again (a new change, synced).")
-            at = self.index
-            self.moments = self.board.moments()
-            self.slider.setRange(0, max(0, len(self.moments) - 1))
-            self.show_moment(at)
+            self._stale = True
+            self.show_moment(self.index)
             self.restored.emit(ticket)
         return bool(done and done[0])
 
