@@ -28,7 +28,6 @@ are in .invites.)
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -111,8 +110,10 @@ class MemberView:
 
 
 Verifier = Callable[[Board], MemberView]
-_VERIFIERS: weakref.WeakKeyDictionary[Board, Verifier] = weakref.WeakKeyDictionary()
 MAX_GRANT_VERSION = 2**31
+# Kept on the board object itself (not in a registry that would keep it alive): a
+# verifier or signer may refer to the board; the cycle goes with it.
+_VERIFIER_ATTR, _SIGNER_ATTR = "_lanban_member_verifier", "_lanban_member_signer"
 
 
 class Signer(Protocol):
@@ -130,22 +131,21 @@ class Signer(Protocol):
     def sign_access(self, board: Board, mode: Access) -> AccessGrant | None: ...
 
 
-_SIGNERS: weakref.WeakKeyDictionary[Board, Signer] = weakref.WeakKeyDictionary()
-
-
 def set_signer(board: Board, signer: Signer | None) -> None:
     """Sign ``add_member``, ``update_member(role=)``, ``remove_member`` and ``set_access``
-    on ``board`` with ``signer`` (None: write unsigned). It must not hold ``board``."""
-    if signer is None:
-        _SIGNERS.pop(board, None)
-    else:
-        _SIGNERS[board] = signer
+    on ``board`` with ``signer`` (None: write unsigned)."""
+    setattr(board, _SIGNER_ATTR, signer)
+
+
+def _signer(board: Board) -> Signer | None:
+    signer: Signer | None = getattr(board, _SIGNER_ATTR, None)
+    return signer
 
 
 def _signed(
     board: Board, member_id: str, role: Role, removed: bool, added_by: str
 ) -> dict[str, Any]:
-    signer = _SIGNERS.get(board)
+    signer = _signer(board)
     grant = signer.sign_grant(board, member_id, role, removed, added_by) if signer else None
     if grant is None:
         return {}
@@ -154,20 +154,18 @@ def _signed(
 
 def set_verifier(board: Board, verifier: Verifier | None) -> None:
     """Make ``members``/``member``/``role_of``/``access`` answer from ``verifier``'s view
-    (None: the document as written). It must not hold ``board`` strongly."""
-    if verifier is None:
-        _VERIFIERS.pop(board, None)
-    else:
-        _VERIFIERS[board] = verifier
+    (None: the document as written)."""
+    setattr(board, _VERIFIER_ATTR, verifier)
 
 
 def verifier_of(board: Board) -> Verifier | None:
-    return _VERIFIERS.get(board)
+    verifier: Verifier | None = getattr(board, _VERIFIER_ATTR, None)
+    return verifier
 
 
 def _view(board: Board) -> MemberView | None:
     """The verified view if a verifier is installed and the board is in members mode."""
-    verifier = _VERIFIERS.get(board)
+    verifier = verifier_of(board)
     if verifier is None:
         return None
     view = verifier(board)
@@ -222,7 +220,7 @@ def member(board: Board, member_id: str) -> Member | None:
 def access(board: Board) -> Access:
     """The board's access mode: the verifier's, else ``board.access`` as written
     (anything but "members" reads as open)."""
-    verifier = _VERIFIERS.get(board)
+    verifier = verifier_of(board)
     return verifier(board).access if verifier is not None else raw_access(board)
 
 
@@ -234,7 +232,7 @@ def raw_access(board: Board) -> Access:
 
 def set_access(board: Board, mode: Access) -> None:
     """Switch the access mode; signed if a signer is installed (see :class:`Signer`)."""
-    signer = _SIGNERS.get(board)
+    signer = _signer(board)
     grant = signer.sign_access(board, Access(mode)) if signer is not None else None
     if grant is not None:
         write_access_grant(board, grant)

@@ -88,6 +88,7 @@ class KeyKeeper:
         """Follow the board's changes (:meth:`after_change`); returns how to stop."""
         board = self.file.board
         stops = [
+            self.trust.watch(),
             watch_members(board, self._touch),
             board.on_update(self.after_change, after_commit=True),
         ]

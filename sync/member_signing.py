@@ -25,7 +25,7 @@ import binascii
 import json
 import logging
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -198,8 +198,9 @@ def _shape_ok(owner: str, member_id: str, grant: Grant) -> bool:
 class MemberTrust:
     """One board file's verified member list and access mode (see the module's doc).
 
-    Holds its file weakly (the board's verifier must not keep the board alive);
-    recomputes only after the members map or the board map changed.
+    Holds its file weakly. Recomputes at a read after any change, or, once
+    :meth:`watch` is called (a node's boards), only after the members map or the
+    board map's top level changed, right after the transaction.
     """
 
     def __init__(self, file: BoardFile) -> None:
@@ -213,18 +214,39 @@ class MemberTrust:
         self._told_no_owner = False
         self.owner = _pinned(file)
         board = file.board
-        # Nothing that refers to the board is kept here (the board's verifier must not
-        # keep it alive); the subscriptions end with the document.
-        board.doc.get(ROOT, type=Map).observe_deep(self._touch)
-        board.doc.get("board", type=Map).observe(self._touch)  # access is at its top level
-        # Accept (and keep in the file) what each change brings at once, not only when
-        # someone reads: a grant replaced later in the document is then still known.
+        self._watching = False
         board.on_update(self._after_commit, after_commit=True)
         set_verifier(board, self)
         self(board)
 
     def _after_commit(self, _update: bytes, _source: object) -> None:
-        self._current()
+        if self._watching:  # accept what a change brings at once (a node's board)
+            self._current()
+        else:  # recompute at the next read
+            self._dirty = True
+
+    def watch(self) -> Callable[[], None]:
+        """Recompute only when ``members`` or the board map's top level change, at once
+        after the transaction, so a grant replaced later in the document is still
+        known; returns how to stop (pycrdt's Rust side holds observers and with them
+        the document: a board hub stops it when it closes)."""
+        file = self._file()
+        if file is None:
+            return lambda: None
+        board = file.board
+        roots = (board.doc.get(ROOT, type=Map), board.doc.get("board", type=Map))
+        subscriptions = (
+            roots[0].observe_deep(self._touch),
+            roots[1].observe(self._touch),  # the access keys are at its top level
+        )
+        self._watching, self._dirty = True, True
+
+        def stop() -> None:
+            self._watching, self._dirty = False, True
+            for root, subscription in zip(roots, subscriptions, strict=True):
+                root.unobserve(subscription)
+
+        return stop
 
     def _touch(self, _events: object) -> None:
         self._dirty = True
