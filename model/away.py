@@ -5,7 +5,9 @@ the board file's meta (any object with ``meta(key)`` and ``set_meta(key,
 value)``, as lanban.sync.store.BoardFile has), never in the document. A mark
 is a state vector (client id -> clock): a change is seen when the mark covers
 its items. Marks are per board (all seen) and per ticket (that ticket opened
-or its dot dismissed since). The user's own changes are never news.
+or its dot dismissed since). The user's own changes are never news: those
+under the name it writes with, and those of any client whose own ``clients``
+entry names its member id (the history names those by the member's name).
 """
 
 from __future__ import annotations
@@ -62,15 +64,17 @@ def since(at: int, now_ms: int | None = None) -> str:
     return f"{then:%d %b}".lstrip("0")
 
 
-def away(history: History, store: Meta, actor: str) -> Away:
-    """The changes (by others than ``actor``) that the marks in ``store`` do not cover."""
+def away(history: History, store: Meta, actor: str, member: str = "") -> Away:
+    """The changes (by others than ``actor``, and than clients that write as
+    ``member``: a member id) that the marks in ``store`` do not cover."""
     marks = _marks(store)
     if marks is None:
         return Away(0)
     state, at, per_ticket = marks
     unseen: set[int] = set()
     for index, change in enumerate(history.changes):
-        if change.author == actor or _covered(change, state):
+        own = change.author == actor or (member and history.members.get(change.client) == member)
+        if own or _covered(change, state):
             continue
         if change.root == "tickets" and _covered(change, per_ticket.get(change.entity, {})):
             continue

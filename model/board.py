@@ -192,7 +192,7 @@ class Board(ChecklistCommands, CardCommands):
     def away(self, store: Meta) -> Away:
         """The changes others made since this user last marked the board seen
         (the marks are kept in ``store``: a board file's meta, model.away)."""
-        return away(self.history(), store, self.actor)
+        return away(self.history(), store, self.actor, self._stamp.member)
 
     def mark_seen(self, store: Meta, ticket: str | None = None) -> None:
         """Mark the whole board seen, or one ticket (a reference)."""

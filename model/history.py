@@ -116,6 +116,8 @@ class History:
     state: dict[int, int]  # the document's state vector (client -> next clock)
     structs: Structs  # its items (model.structs), in the encoding's order
     places: list[Where]  # each item's place, beside the items
+    # client -> the member id its own ``clients`` entry names (model.away: my own changes)
+    members: dict[int, str] = field(default_factory=dict)
 
 
 def read_history(doc: Doc[Any]) -> History:
@@ -125,10 +127,10 @@ def read_history(doc: Doc[Any]) -> History:
         places = _place(structs)
         changes = _group(structs, places)
         _times(changes)
-        _authors(changes, structs, places)
+        members = _authors(changes, structs, places)
     changes = [c for c in changes if c.root not in ("", CLIENTS)]
     changes.sort(key=lambda c: (c.time, c.client, c.clock))
-    return History(changes, state_vector(doc.get_state()), structs, places)
+    return History(changes, state_vector(doc.get_state()), structs, places, members)
 
 
 @contextmanager
@@ -423,7 +425,8 @@ def _times(changes: list[Change]) -> None:
 # ------------------------------------------------------------------ authors
 
 
-def _authors(changes: list[Change], structs: Structs, places: list[Where]) -> None:
+def _authors(changes: list[Change], structs: Structs, places: list[Where]) -> dict[int, str]:
+    """Name each change's author; the member id each client's own entry names."""
     named: dict[int, tuple[int, str]] = {}  # client -> (clock, name) from its clients entry
     members: dict[int, tuple[int, str]] = {}
     signed: dict[int, tuple[int, str]] = {}  # client -> (clock, name) from updated_by ...
@@ -448,6 +451,7 @@ def _authors(changes: list[Change], structs: Structs, places: list[Where]) -> No
         found = named.get(change.client) or signed.get(change.client)
         change.author = _name(found[1]) if found else ""
     _member_names(changes, members, structs, places)
+    return {client: member for client, (_clock, member) in members.items()}
 
 
 def _member_names(
