@@ -94,6 +94,14 @@ def test_the_feed_names_a_peers_move_by_her_member_name(tmp_path: Path, run: Run
             assert [everything[i] for i in moves] == [
                 f"{GRACE_MEMBER} moved #1 from To do to Doing, just now"
             ], everything
+            # visible: a change is shown after a pause, never read on the spot
+            built = panel.rebuilds
+            ada.board.edit_ticket("#2", title="Fix the login")
+            assert panel.rebuilds == built and panel._rebuild_timer.isActive()
+            await settle(lambda: "Ada Lovelace renamed #2" in panel.texts()[0], what="rebuild")
+            assert panel.rebuilds == built + 1
+            everything = panel.texts()
+            moves = [i for i, text in enumerate(everything) if "moved" in text]
             # a click selects the ticket on the board
             panel.list.itemClicked.emit(panel.list.item(moves[0]))
             assert ada.view().selected_ticket() == spec
@@ -103,7 +111,7 @@ def test_the_feed_names_a_peers_move_by_her_member_name(tmp_path: Path, run: Run
             dialog.history_button.click()
             await settle(lambda: panel.texts() and "#2" in panel.texts()[0])
             assert all("#1" not in text for text in panel.texts())
-            assert panel.scope.text() == "#2 Fix login"
+            assert panel.scope.text() == "#2 Fix the login"
             panel.show_all.click()
             await settle(lambda: panel.texts() == everything)
 
