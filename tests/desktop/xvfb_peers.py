@@ -47,6 +47,13 @@ PANEL_AT = {"ada": QPoint(0, 0), "grace": QPoint(700, 0)}
 STEP_S = 20.0  # the longest a step may take (scaled)
 
 
+def post(path: Path, text: str) -> None:
+    """Write a step's file whole: the other process may read it the moment it exists."""
+    part = path.with_name(path.name + ".part")
+    part.write_text(text)
+    os.replace(part, path)
+
+
 async def wait_file(path: Path) -> str:
     await async_wait_until(path.exists, STEP_S, f"{path.name} from the other process")
     return path.read_text()
@@ -86,14 +93,14 @@ async def ada(window: MainWindow, shared: Path) -> dict[str, Any]:
 
     await click(panel.title)
     await asyncio.to_thread(xdotool, "type", "--delay", "60", " now")
-    (shared / "ada-1").write_text(str(time.time()))
+    post(shared / "ada-1", str(time.time()))
     await wait_file(shared / "grace-1")
 
     await click(panel.description, QPoint(6, 8))  # the start of the first line
     await asyncio.to_thread(xdotool, "key", "--delay", "40", "Home", *["shift+Right"] * 3)
     cursor = panel.description.textCursor()
     selected = [cursor.anchor(), cursor.position()]
-    (shared / "ada-2").write_text(str(time.time()))
+    post(shared / "ada-2", str(time.time()))
     await wait_file(shared / "grace-2")
 
     finished: list[int] = []
@@ -102,7 +109,7 @@ async def ada(window: MainWindow, shared: Path) -> dict[str, Any]:
     # the first Esc shows the description rendered again, the second closes the panel
     await asyncio.to_thread(xdotool, "key", "--delay", "40", "Escape", "Escape")
     await async_wait_until(lambda: finished, 5, "Esc to close the panel")
-    (shared / "ada-3").write_text(str(closed))
+    post(shared / "ada-3", str(closed))
     await wait_file(shared / "grace-3")
     return {"title": board.ticket(review).title, "selected": selected}
 
@@ -128,7 +135,7 @@ async def grace(window: MainWindow, shared: Path) -> dict[str, Any]:
     panel.move(PANEL_AT["grace"])
     await exposed(panel)
     await async_wait_until(lambda: gone, 5, "the warning to go")
-    (shared / "grace-0").write_text("")
+    post(shared / "grace-0", "")
     seen: dict[str, Any] = {}
 
     await wait_file(shared / "ada-1")
@@ -138,7 +145,7 @@ async def grace(window: MainWindow, shared: Path) -> dict[str, Any]:
         "the title lock and typing",
     )
     seen["locked"] = panel.title_note.text()
-    (shared / "grace-1").write_text("")
+    post(shared / "grace-1", "")
 
     await wait_file(shared / "ada-2")
     await async_wait_until(
@@ -149,7 +156,7 @@ async def grace(window: MainWindow, shared: Path) -> dict[str, Any]:
     )
     seen["caret"] = panel.carets.shown()
     seen["title"] = panel.title.text()
-    (shared / "grace-2").write_text("")
+    post(shared / "grace-2", "")
 
     closed = float(await wait_file(shared / "ada-3"))
     await async_wait_until(
@@ -162,7 +169,7 @@ async def grace(window: MainWindow, shared: Path) -> dict[str, Any]:
         "Ada's panel to leave no trace",
     )
     seen["cleared_after_s"] = time.time() - closed
-    (shared / "grace-3").write_text("")
+    post(shared / "grace-3", "")
     return seen
 
 
@@ -188,7 +195,7 @@ def main(role: str, data_dir: Path, shared: Path) -> int:
             window.resize(600, 500)
             window.move(0, 380 if role == "ada" else 700)
             if role == "ada":
-                (shared / "ada.port").write_text(str(node.address[1]))
+                post(shared / "ada.port", str(node.address[1]))
                 return await ada(window, shared)
             await async_wait_until(
                 lambda: (
