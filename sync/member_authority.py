@@ -39,7 +39,16 @@ from lanban.model.members import (
 )
 
 from .identity import NodeKey, b64url
-from .member_signing import MemberTrust, access_message, install, next_version, signed
+from .member_signing import (
+    MemberTrust,
+    access_message,
+    grant_message,
+    install,
+    later,
+    next_version,
+    signature_holds,
+    signed,
+)
 
 if TYPE_CHECKING:
     from .board_file import BoardFile
@@ -162,15 +171,31 @@ def heal(board: Board, trust: MemberTrust, me: str) -> int:
     mine = role_of(board, me)
     if mine is None or not mine.writes:
         return 0
-    written = 0
+    written, board_id = 0, trust.board_id
     for member_id, grant in sorted(trust.grants.items()):
-        if grant.version > 0 and grant_of(board, member_id) != grant:
+        there = grant_of(board, member_id)
+        if grant.version > 0 and there != grant:
+            # A later grant that someone did sign stays: two honest nodes that judge it
+            # differently (signed while its signer was demoted) must not write forever.
+            message = grant_message(board_id, member_id, there) if there else b""
+            if (
+                there
+                and later(there, grant)
+                and signature_holds(there.signed_by, there.sig, message)
+            ):
+                continue
             write_grant(board, member_id, grant)
             written += 1
-    kept = trust.access_grant()
-    if kept is not None and access_grant_of(board) != kept:
-        write_access_grant(board, kept)
-        written += 1
+    kept, there_access = trust.access_grant(), access_grant_of(board)
+    if kept is not None and there_access != kept:
+        message = access_message(board_id, there_access) if there_access else b""
+        if not (
+            there_access
+            and later(there_access, kept)
+            and signature_holds(there_access.signed_by, there_access.sig, message)
+        ):
+            write_access_grant(board, kept)
+            written += 1
     return written
 
 

@@ -28,6 +28,7 @@ from lanban.model.members import (
 )
 from lanban.sync.identity import NodeKey, b64url, member_id
 from lanban.sync.invite import Invite
+from lanban.sync.member_authority import heal
 from lanban.sync.member_invites import admit, claim_fields, invite_message, with_role
 from lanban.sync.member_signing import OWNER_META, install, signed, verify
 from lanban.sync.node import Node
@@ -332,3 +333,33 @@ def test_a_version_1_joiner_pins_the_self_signed_owner_and_an_admin_turns_member
         update_member(bf.board, adam, name="Adam")  # open: unsigned writes as before
         with pytest.raises(BoardError, match="only the board's owner can turn members mode on"):
             set_access(bf.board, Access.MEMBERS)
+
+
+def test_writing_back_restores_forged_and_older_grants_and_leaves_later_signed_ones(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path)
+    me, adam, eve = store.signing_key().member_id, NodeKey.generate(), NodeKey.generate()
+    with store.create_board("Team") as bf:
+        add_member(bf.board, adam.member_id, name="Adam", role=Role.ADMIN)
+        add_member(bf.board, eve.member_id, name="Eve", role=Role.EDITOR)
+        set_access(bf.board, Access.MEMBERS)
+        update_member(bf.board, adam.member_id, role=Role.EDITOR)  # adam: version 2
+        trust = install(bf)
+        kept_adam, kept_eve = trust.accepted(adam.member_id), trust.accepted(eve.member_id)
+        assert kept_adam is not None and kept_eve is not None and kept_adam.version == 2
+        assert heal(bf.board, trust, me) == 0  # the document says what we keep
+        raw_write(bf.board, "members", eve.member_id, "role", "admin")  # forged
+        old = signed(store.signing_key(), bf.board_id, adam.member_id, grant(Role.ADMIN, 1))
+        write_grant(bf.board, adam.member_id, old)  # replayed
+        raw_write(bf.board, "board", "", "access", "open")
+        assert heal(bf.board, trust, me) == 3
+        assert grant_of(bf.board, adam.member_id) == kept_adam
+        assert grant_of(bf.board, eve.member_id) == kept_eve
+        assert access(bf.board) is Access.MEMBERS
+        # Adam, no longer an admin, signs a later grant for Eve: it does not count here,
+        # but it is signed, so this node leaves it (another may judge it otherwise).
+        by_adam = signed(adam, bf.board_id, eve.member_id, grant(Role.VIEWER, 5))
+        write_grant(bf.board, eve.member_id, by_adam)
+        assert heal(bf.board, trust, me) == 0
+        assert role_of(bf.board, eve.member_id) is Role.EDITOR
