@@ -26,6 +26,17 @@ FIELD_WORDS = {
 }
 
 
+def within(area: QWidget, widget: QWidget) -> bool:
+    """``widget`` is ``area`` or inside it, even in a popup of its own (a date
+    edit's calendar): QWidget.isAncestorOf stops at a window's edge."""
+    found: QWidget | None = widget
+    while found is not None:
+        if found is area:
+            return True
+        found = found.parentWidget()
+    return False
+
+
 class FieldLocks(QObject):
     """The locks of one panel's fields: each field is the area holding its widgets."""
 
@@ -84,7 +95,7 @@ class FieldLocks(QObject):
         field = None
         if now is not None:
             for name, area in self.areas.items():
-                if now is area or area.isAncestorOf(now):
+                if within(area, now):
                     field = name
                     break
         if field == self._inside:

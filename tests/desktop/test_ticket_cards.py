@@ -26,6 +26,7 @@ from lanban.desktop.ticket_dialog import TicketDialog
 from tests.desktop.harness import App, button, settle, shown
 from tests.desktop.test_collaboration import pair
 from tests.desktop.test_panel_presence import both_open, focus
+from tests.support import async_holds
 
 Run = Callable[[Awaitable[Any]], Any]
 ALT = Qt.KeyboardModifier.AltModifier
@@ -421,6 +422,31 @@ def test_a_due_date_a_peer_set_at_once_is_told_and_can_be_put_back(
             loser.override_note.put_back.click()
             await settle(lambda: ada.board.ticket(spec).due == lost == grace.board.ticket(spec).due)
             await settle(lambda: winner.due.value() == lost, what="the winner's picker")
+            a.close()
+            g.close()
+
+    run(go())
+
+
+def test_the_due_date_stays_locked_while_its_calendar_is_open(tmp_path: Path, run: Run) -> None:
+    async def go() -> None:
+        async with pair(tmp_path) as (ada, grace):
+            spec = ada.board.ticket("#1").id
+            ada.board.set_due(spec, "2026-12-01")
+            await settle(lambda: grace.board.ticket(spec).due == "2026-12-01")
+            a, g = await both_open(ada, grace, "#1")
+            await focus(a, a.due.date)
+            await settle(lambda: g.due.isReadOnly(), what="the lock")
+            # the calendar is a popup window of its own: the caret in it still holds the lock
+            date = a.due.date
+            QTest.mouseClick(
+                date, Qt.MouseButton.LeftButton, pos=QPoint(date.width() - 5, date.height() // 2)
+            )  # its arrow
+            calendar = date.calendarWidget()
+            await settle(lambda: calendar.isVisible(), what="the calendar")
+            focused = QApplication.focusWidget()
+            assert focused is not None and calendar.isAncestorOf(focused)
+            await async_holds(lambda: g.due.isReadOnly(), 0.5, "the lock")
             a.close()
             g.close()
 
