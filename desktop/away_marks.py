@@ -5,8 +5,9 @@ yesterday — Show / Dismiss".
 What I have seen is this computer's business: the marks are kept in the board
 file's meta (model.away, NodeFacade.seen_marks), never in the document. The
 news is read when a board is first shown in a session, and again (at most once
-a RECOUNT_MS) while the node catches up with the changes peers made while the
-app was closed: they arrive a moment after the board opens (CATCH_UP_MS). After
+every RECOUNT_MS: it reads the whole history) while the node catches up with
+the changes peers made while the app was closed, which arrive a moment after
+the board opens: until every link of the board has synced, or CATCH_UP_MS. After
 that, what peers change while I watch is seen as it happens. Opening a card
 marks it seen; Dismiss marks the whole board seen; leaving the board with no
 dot left marks it seen too (with dots left, they stay for next time).
@@ -30,8 +31,8 @@ from .theme import Palette
 
 # Not news: nodes write members' signed grants back on their own (PROTOCOL.md 7.5).
 QUIET_KINDS = frozenset({"member_changed"})
-CATCH_UP_MS = 60_000  # peers' changes that arrive this soon after opening are news
-RECOUNT_MS = 1000  # the news is read again at most this often while catching up
+CATCH_UP_MS = 60_000  # at most this long after opening, peers' changes are news
+RECOUNT_MS = 2000  # the news is read again at most this often while catching up
 
 
 class AwayMarks(QObject):
@@ -46,6 +47,7 @@ class AwayMarks(QObject):
         self.since = 0  # when I last looked (ms), 0: never
         self.changes: list[Activity] = []  # newest first
         self._opened = time.monotonic()
+        self._caught_up = False
         self._recount = QTimer(self)
         self._recount.setSingleShot(True)
         self._recount.setInterval(RECOUNT_MS)
@@ -70,15 +72,23 @@ class AwayMarks(QObject):
 
     def read(self) -> None:
         """Read the news from the board and the marks."""
+        self._caught_up = self._caught_up or self._synced()
         news = self.controller.board.away(self.store)
         self.since = news.since
         self.changes = [a for a in news.changes if a.kind not in QUIET_KINDS]
         self.controller.unseen = set(news.tickets)
         self.changed.emit()
 
+    def _synced(self) -> bool:
+        """Whether every link of the board has synced (has what its peer had)."""
+        status = self.controller.node.board_status(self.controller.board_id)
+        return status is not None and bool(status.links) and all(x.synced for x in status.links)
+
     def _on_tickets(self, event: BoardEvent) -> None:
-        catching_up = (time.monotonic() - self._opened) * 1000 < CATCH_UP_MS
-        if event.origin == Origin.REMOTE and catching_up and not self._recount.isActive():
+        late = (time.monotonic() - self._opened) * 1000 >= CATCH_UP_MS
+        if event.origin != Origin.REMOTE or self._caught_up or late:
+            return
+        if not self._recount.isActive():
             self._recount.start()
 
     def opened(self, ticket_id: str) -> None:
@@ -96,7 +106,7 @@ class AwayMarks(QObject):
     def dismiss(self) -> None:
         """Everything seen: every dot goes."""
         self._recount.stop()
-        self._opened = 0.0  # no more catching up either
+        self._caught_up = True  # what comes now is seen as it comes
         self.controller.board.mark_seen(self.store)
         self.controller.unseen = set()
         self.changes = []

@@ -148,14 +148,22 @@ def test_a_card_a_peer_changed_while_i_was_away_has_a_dot_until_opened(
                 assert controller.unseen == set()
                 assert not line.isVisible()
                 await settle(lambda: not dot_shown(ada, spec), what="the dot gone")
-            # opened: no dot next time either
+            # away again: only the card changed since has a dot (the opened one stays seen)
+            fix = grace.board.ticket("#2").id
+            grace.board.edit_ticket(fix, title="Fix the login")
             async with ada_with(grace, ada_dir) as ada:
                 controller = ada.window.controller()
-                assert controller is not None and controller.unseen == set()
-                grace.board.edit_ticket("#2", title="Fix the login")
-                await settle(lambda: controller.unseen, what="news while catching up")
-                ada.window.history.away_line.dismiss_button.click()
+                assert controller is not None
+                line = ada.window.history.away_line
+                await settle(lambda: controller.unseen == {fix}, what="the new dot")
+                assert line.label.text().startswith("1 change since ")
+                line.dismiss_button.click()
                 assert controller.unseen == set()
+                assert not line.isVisible()
+                await settle(lambda: not dot_shown(ada, fix), what="the dot gone")
+            async with ada_with(grace, ada_dir) as ada:  # dismissed: no news next time
+                controller = ada.window.controller()
+                assert controller is not None and controller.unseen == set()
                 assert not ada.window.history.away_line.isVisible()
 
     run(go())
