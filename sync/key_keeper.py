@@ -119,7 +119,7 @@ class KeyKeeper:
             key = self.hub.node_key
             if key is not None:
                 publish_own_kex(self.file.board, key)
-                if heal(self.file.board, self.trust, key.member_id):
+                if heal(self.file.board, self.trust, key):
                     log.info("board %s: wrote signed member entries back", self.hub.id)
         except Exception:
             log.exception("board %s: key housekeeping", self.hub.id)

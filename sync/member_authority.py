@@ -161,31 +161,38 @@ def protect(file: BoardFile, key: NodeKey, *, owner: str = "") -> BoardFile:
     return file
 
 
-def heal(board: Board, trust: MemberTrust, me: str) -> int:
+def heal(board: Board, trust: MemberTrust, key: NodeKey) -> int:
     """Write back the grants this node keeps where the document holds something else
     (an editor's overwrite, an older grant, nothing), so that a node that never saw
     them reads them too; only on a members board, by a member who may write (anyone's
-    copy of a signed grant is as good as the signer's). Returns how many were written."""
+    copy of a signed grant is as good as the signer's). Returns how many were written.
+
+    A *later* grant that someone did sign but that does not count here (its signer is
+    no admin: demoted, perhaps after signing it, so another node may have taken it) is
+    overwritten only by an owner or admin, re-signing what it keeps with a later
+    version, which every node takes; a plain write-back there could go on forever
+    between two honest nodes that judge that grant differently."""
     if access(board) is not Access.MEMBERS:
         return 0
-    mine = role_of(board, me)
+    mine = role_of(board, key.member_id)
     if mine is None or not mine.writes:
         return 0
     written, board_id = 0, trust.board_id
+    signer = MemberSigner(key, board_id, trust) if trust.may_sign(key.member_id) else None
     for member_id, grant in sorted(trust.grants.items()):
         there = grant_of(board, member_id)
-        if grant.version > 0 and there != grant:
-            # A later grant that someone did sign stays: two honest nodes that judge it
-            # differently (signed while its signer was demoted) must not write forever.
-            message = grant_message(board_id, member_id, there) if there else b""
-            if (
-                there
-                and later(there, grant)
-                and signature_holds(there.signed_by, there.sig, message)
-            ):
+        if grant.version == 0 or there == grant:
+            continue
+        if (
+            there is not None
+            and later(there, grant)
+            and _signed_by_someone(board_id, member_id, there)
+        ):
+            if signer is None or there.version >= MAX_GRANT_VERSION:
                 continue
-            write_grant(board, member_id, grant)
-            written += 1
+            grant = signed(key, board_id, member_id, replace(grant, version=there.version + 1))
+        write_grant(board, member_id, grant)
+        written += 1
     kept, there_access = trust.access_grant(), access_grant_of(board)
     if kept is not None and there_access != kept:
         message = access_message(board_id, there_access) if there_access else b""
@@ -197,6 +204,11 @@ def heal(board: Board, trust: MemberTrust, me: str) -> int:
             write_access_grant(board, kept)
             written += 1
     return written
+
+
+def _signed_by_someone(board_id: str, member_id: str, grant: Grant) -> bool:
+    message = grant_message(board_id, member_id, grant)
+    return signature_holds(grant.signed_by, grant.sig, message)
 
 
 def sign_as_creator(board: Board, key: NodeKey) -> None:

@@ -348,18 +348,29 @@ def test_writing_back_restores_forged_and_older_grants_and_leaves_later_signed_o
         trust = install(bf)
         kept_adam, kept_eve = trust.accepted(adam.member_id), trust.accepted(eve.member_id)
         assert kept_adam is not None and kept_eve is not None and kept_adam.version == 2
-        assert heal(bf.board, trust, me) == 0  # the document says what we keep
+        assert heal(bf.board, trust, store.signing_key()) == 0  # the document says what we keep
         raw_write(bf.board, "members", eve.member_id, "role", "admin")  # forged
         old = signed(store.signing_key(), bf.board_id, adam.member_id, grant(Role.ADMIN, 1))
         write_grant(bf.board, adam.member_id, old)  # replayed
         raw_write(bf.board, "board", "", "access", "open")
-        assert heal(bf.board, trust, me) == 3
+        assert heal(bf.board, trust, store.signing_key()) == 3
         assert grant_of(bf.board, adam.member_id) == kept_adam
         assert grant_of(bf.board, eve.member_id) == kept_eve
         assert access(bf.board) is Access.MEMBERS
         # Adam, no longer an admin, signs a later grant for Eve: it does not count here,
-        # but it is signed, so this node leaves it (another may judge it otherwise).
+        # but it is signed (another node may have taken it before Adam's demotion), so
+        # an editor's node leaves it, and the owner's re-signs what it keeps over it.
         by_adam = signed(adam, bf.board_id, eve.member_id, grant(Role.VIEWER, 5))
         write_grant(bf.board, eve.member_id, by_adam)
-        assert heal(bf.board, trust, me) == 0
-        assert role_of(bf.board, eve.member_id) is Role.EDITOR
+        assert heal(bf.board, trust, eve) == 0
+        assert heal(bf.board, trust, store.signing_key()) == 1
+        over = grant_of(bf.board, eve.member_id)
+        assert over is not None and (over.role, over.version, over.signed_by) == (
+            Role.EDITOR,
+            6,
+            me,
+        )
+        assert (
+            verify(bf.board_id, me, {eve.member_id: over}, {eve.member_id: by_adam})[eve.member_id]
+            == over
+        )  # a node that had taken Adam's grant takes this one
