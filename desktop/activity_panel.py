@@ -139,6 +139,7 @@ class ActivityPanel(QDockWidget):
         top.addWidget(self.show_all)
         self.list = QListWidget()
         self.list.setObjectName("activityList")
+        self.list.setAccessibleName("Activity")
         self.list.setItemDelegate(EntryDelegate(self.list))
         self.list.setResizeMode(QListView.ResizeMode.Adjust)  # wrapped again when resized
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)

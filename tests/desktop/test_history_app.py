@@ -21,6 +21,7 @@ from lanban.model.members import Role, add_member
 from lanban.model.structs import state_vector
 from lanban.sync.store import Store
 from tests.desktop.harness import ADA, GRACE, App, button, open_app, settle, shown
+from tests.desktop.test_accessibility import unnamed
 
 Run = Callable[[Awaitable[Any]], Any]
 GRACE_MEMBER = "Rear Admiral Hopper"  # her member entry's name, not her app's
@@ -89,6 +90,7 @@ def test_the_feed_names_a_peers_move_by_her_member_name(tmp_path: Path, run: Run
             assert activity.shortcut().toString() == "Ctrl+Shift+A"
             activity.trigger()
             await settle(lambda: panel.isVisible() and panel.texts(), what="the panel")
+            assert unnamed(panel) == []
             everything = panel.texts()
             moves = [i for i, text in enumerate(everything) if "moved" in text]
             assert [everything[i] for i in moves] == [
@@ -207,6 +209,13 @@ def test_the_history_view_travels_and_restores_a_title_that_reaches_the_peer(
             assert "Write spec" in titles() and "Write the spec" not in titles()
             assert view.select_ticket(spec)
             assert view.restore_button.isEnabled()
+            assert unnamed(view) == []
+            cards = next(c.view for c in view.columns if c.model.row_of(spec) >= 0)
+            QTest.keyClick(cards, Qt.Key.Key_Right)  # from the cards too
+            await settle(lambda: view.index == renamed, what="a step from the cards")
+            assert view.selected == spec  # the card stays selected across moments
+            QTest.keyClick(cards, Qt.Key.Key_Left)
+            await settle(lambda: view.index == renamed - 1, what="a step back")
             view.ask_restore()
             question = shown(Question, view)
             assert "Title: “Write the spec” becomes “Write spec”" in question.informativeText()
