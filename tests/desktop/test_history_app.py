@@ -72,6 +72,7 @@ def dot_shown(app: App, ticket_id: str) -> bool:
 
 def test_the_feed_names_a_peers_move_by_her_member_name(tmp_path: Path, run: Run) -> None:
     ada_dir, grace_dir = team(tmp_path)
+    board_id = Store(ada_dir).board_ids()[0]
 
     async def go() -> None:
         async with open_app(grace_dir, GRACE) as grace, ada_with(grace, ada_dir) as ada:
@@ -107,6 +108,9 @@ def test_the_feed_names_a_peers_move_by_her_member_name(tmp_path: Path, run: Run
             # a click selects the ticket on the board
             panel.list.itemClicked.emit(panel.list.item(moves[0]))
             assert ada.view().selected_ticket() == spec
+            panel.list.itemActivated.emit(panel.list.item(moves[0]))  # double click, Enter
+            assert (board_id, spec) in ada.window.dialogs
+            ada.window.dialogs[board_id, spec].close()
             # one ticket's history: its panel's History button
             dialog = ada.window.open_ticket(ada.board.ticket("#2").id)
             assert dialog is not None
