@@ -13,6 +13,8 @@ Rules kept simple: only the owner or an admin signs, so on a members board only
 they make invites and admit whoever claims one; the owner's entry only ever
 makes it the owner; demoting or removing an admin re-signs, in the signer's name,
 the entries that admin had signed, so the members it added stay members.
+:func:`heal` (a node's tick) writes the grants this node keeps back into the
+document where someone overwrote them.
 """
 
 from __future__ import annotations
