@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from lanban.model import members
 from lanban.model.board import Board
 from lanban.model.members import Access, access, role_of
 
@@ -34,7 +35,11 @@ EMPTY_STEP2 = encode(SyncStep2(EMPTY_UPDATE))
 def may_write(board: Board, member: str) -> bool:
     """Whether a peer that proved ``member`` ("" for none) may change the board."""
     if access(board) is not Access.MEMBERS:
-        return True  # an open board: every key holder writes (PROTOCOL.md 6)
+        # An open board: every key holder writes (PROTOCOL.md 6), but for one removed
+        # (the board key rotates with the removal, and this keeps the moment between
+        # the removal and the link's close from taking her writes).
+        gone = members.member(board, member) if member else None
+        return gone is None or not gone.removed
     role = role_of(board, member) if member else None
     return role is not None and role.writes
 

@@ -18,7 +18,7 @@ from lanban.model.members import (
     role_of,
     set_access,
 )
-from lanban.sync.access import EMPTY_STEP2, write_kind
+from lanban.sync.access import EMPTY_STEP2, may_write, write_kind
 from lanban.sync.identity import NodeKey
 from lanban.sync.invite import Invite
 from lanban.sync.member_invites import admit, claim_fields, with_role
@@ -46,6 +46,19 @@ def test_writes_are_recognised_however_their_numbers_are_spelt() -> None:
     assert write_kind(b"\x80\x00\x82\x00\x02\x00\x00") is SyncType.UPDATE  # non-minimal varUints
     assert write_kind(b"\x00\x00\x00") is None  # step 1 only asks
     assert write_kind(b"\x01\x00") is None  # awareness
+
+
+def test_a_removed_member_may_not_write_an_open_board_either() -> None:
+    """Between a removal and the close of her links (and from frames of hers already
+    read), a removed member's writes are refused on an open board too."""
+    board = Board.create("Open")
+    grace, bob = NodeKey.generate().member_id, NodeKey.generate().member_id
+    add_member(board, grace, name="Grace")
+    add_member(board, bob, name="Bob")
+    assert may_write(board, grace) and may_write(board, bob) and may_write(board, "")
+    remove_member(board, grace)
+    assert not may_write(board, grace)
+    assert may_write(board, bob) and may_write(board, "")  # open: every other key holder
 
 
 async def test_a_viewers_writes_reach_nobody_while_an_editors_reach_everyone(
