@@ -89,6 +89,7 @@ class Activity(NamedTuple):
             "board_renamed": f"renamed the board to {a}",
             "member_added": f"added member {a}" if self.after else "added a member",
             "member_changed": f"changed member {a}" if self.after else "changed a member",
+            "member_removed": f"removed member {a}" if self.after else "removed a member",
         }
         return phrases.get(self.kind, self.kind)
 
@@ -145,6 +146,9 @@ class _Names:
         return self.titles.get(("columns", shown), shown[:12])
 
 
+MEMBER_SHOWN_FIELDS = ("name", "color", "role", "removed")  # not sig, version, kex...
+
+
 def _entries(index: int, c: Change, names: _Names) -> list[Activity]:
     if c.root == "tickets":
         return _ticket_entries(index, c, names)
@@ -185,7 +189,14 @@ def _entries(index: int, c: Change, names: _Names) -> list[Activity]:
             kinds.append(("board_renamed", "", title))
     elif c.root == "members":
         name = names.titles.get(("members", c.entity), "")
-        kinds.append(("member_added" if c.created else "member_changed", "", name))
+        removed = values.get("removed")
+        if c.created:
+            kinds.append(("member_added", "", name))
+        elif removed is not None and removed[0] is not True and removed[1] is True:
+            kinds.append(("member_removed", "", name))
+        elif any(values[key][0] != values[key][1] for key in MEMBER_SHOWN_FIELDS if key in values):
+            kinds.append(("member_changed", "", name))
+        # else a node wrote back the same signed grant (PROTOCOL.md 7.5): nothing to tell
     return [Activity(k, c.time, c.author, index, before=b, after=a) for k, b, a in kinds]
 
 

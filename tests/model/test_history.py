@@ -431,3 +431,28 @@ def test_each_command_right_after_another_is_its_own_entry() -> None:
         "commented on #1",
         "created #1 in To do",
     ]
+
+
+def test_member_changes_are_told_and_signed_grants_written_back_are_not() -> None:
+    from lanban.model.members import Role, add_member, remove_member, update_member
+
+    board = Board.create("Team", actor="Ada", clock=Clock(step=MINUTE))
+    grace, bob = "G" * 43, "B" * 43
+    add_member(board, grace, name="Grace")
+    add_member(board, bob, name="Bob")
+    update_member(board, grace, role=Role.ADMIN)
+    remove_member(board, bob)
+    told = lines(board)
+    # A node writing a grant back: the same role, a new signature and version.
+    entry = board.doc.get("members", type=Map)[grace]
+    with board.doc.transaction():
+        entry["role"] = entry["role"]
+        entry["sig"] = "re-signed"
+        entry["version"] = 7
+    assert lines(board) == told
+    assert told[:4] == [
+        "Ada removed member 'Bob'",
+        "Ada changed member 'Grace'",
+        "Ada added member 'Bob'",
+        "Ada added member 'Grace'",
+    ]
