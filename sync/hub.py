@@ -20,7 +20,7 @@ from typing import Any
 from lanban.model.board import Board
 from lanban.model.reading import printable
 
-from .access import GatedSession, may_write
+from .access import GatedSession, WriteAccess
 from .identity import NodeKey, verify_proof
 from .key_keeper import KeyKeeper
 from .link import Link, LinkKind
@@ -58,8 +58,10 @@ class BoardHub:
         self._synced_dirty = False  # mark the store synced at the next tick
         self._announced: set[int] = set()  # links whose sync the listeners know of
         self.keys = KeyKeeper(self)  # key epochs, removed members (PROTOCOL.md 7.6)
+        self.write_access = WriteAccess(file.board)
         self._unlisten: list[Callable[[], None]] = [
             self.keys.listen(),
+            self.write_access.close,
             # Before the store's listener: an edit leaves for peers, then is fsynced.
             file.board.on_update(self._forward, first=True),
             self.presence.subscribe(lambda *_: notify(NodeEvent.PRESENCE, self.id)),
@@ -175,7 +177,7 @@ class BoardHub:
             on_node_info=lambda info: self._on_node_info(link, info),
             # A closing link's frames already read are not taken as writes either.
             writer_allowed=lambda: (
-                not link.close_reason and may_write(self.board, self.members.get(link.id, ""))
+                not link.close_reason and self.write_access.allowed(self.members.get(link.id, ""))
             ),
             on_keys=(lambda p: self.keys.received_keys(link, p)) if link.channel else None,
             guard=self.guard,
