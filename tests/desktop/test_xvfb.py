@@ -7,12 +7,10 @@ pointer, Qt's drag loop runs, and the card lands where the mouse let go.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +19,10 @@ import pytest
 
 from lanban.sync.store import Store
 from tests.desktop.harness import make_board
+from tests.desktop.xvfb_apps import ROOT as ROOT  # re-exported for the other Xvfb tests
+from tests.desktop.xvfb_apps import run_scripts
 from tests.support import timeout
 
-ROOT = Path(__file__).resolve().parents[2]
 SCREEN = "1400x900x24"
 
 
@@ -85,29 +84,13 @@ def test_a_real_mouse_drag_moves_a_card_between_columns(tmp_path: Path, x_displa
         Store(tmp_path),
         tickets={"To do": ["Write spec", "Fix login"], "Doing": ["Review PR"]},
     )
-    env = os.environ | {
-        "QT_QPA_PLATFORM": "xcb",
-        "DISPLAY": x_display,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    env.pop("WAYLAND_DISPLAY", None)
-    env.pop("XAUTHORITY", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.desktop.xvfb_drag", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout(90),
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_scripts("tests.desktop.xvfb_drag", x_display, {"ada": [str(tmp_path)]}, 90)["ada"]
     # what the window shows: the card left "To do" and sits under "Review PR"
     assert result["shown"] == {
         "To do": ["Fix login"],
         "Doing": ["Review PR", "Write spec"],
         "Done": [],
-    }, done.stderr[-3000:]
+    }
     assert result["board"] == result["shown"]  # and the board document agrees
     # one drag, and a real one: Qt's drag loop ran until the button came up
     assert len(result["drags"]) == 1 and result["drags"][0] > 0.1, result["drags"]

@@ -7,18 +7,13 @@ they saw.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from lanban.model.board import Board
 from lanban.sync.store import Store
 from tests.desktop.harness import make_board
-from tests.desktop.test_xvfb import ROOT, x_display
-from tests.support import timeout
+from tests.desktop.test_xvfb import x_display
+from tests.desktop.xvfb_apps import run_scripts, shared_board
 
 __all__ = ["x_display"]  # the fixture
 
@@ -31,23 +26,9 @@ def run_board(tmp_path: Path, display: str) -> dict[str, Any]:
         columns=("To do", "Doing", "Review", "Test", "Done"),
         tickets={"To do": CARDS, "Doing": ["Review PR", "Ship it"]},
     )
-    env = os.environ | {
-        "QT_QPA_PLATFORM": "xcb",
-        "DISPLAY": display,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    env.pop("WAYLAND_DISPLAY", None)
-    env.pop("XAUTHORITY", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.desktop.xvfb_board", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout(120),
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = run_scripts(
+        "tests.desktop.xvfb_board", display, {"ada": [str(tmp_path)]}
+    )["ada"]
     return result
 
 
@@ -93,43 +74,16 @@ def test_real_keys_and_a_real_drag_on_the_board(tmp_path: Path, x_display: str) 
 
 
 def test_two_app_processes_see_each_other_s_selection_ring(tmp_path: Path, x_display: str) -> None:
-    ada_dir, grace_dir = tmp_path / "ada", tmp_path / "grace"
-    board_id = make_board(
-        Store(ada_dir), tickets={"To do": ["Write spec", "Fix login"], "Doing": ["Review PR"]}
-    )
-    with Store(ada_dir).open(board_id) as bf:
-        key = bf.key
-    Store(grace_dir).add_board(Board(), key=key, board_id=board_id).close()
-    env = os.environ | {
-        "QT_QPA_PLATFORM": "xcb",
-        "DISPLAY": x_display,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    env.pop("WAYLAND_DISPLAY", None)
-    env.pop("XAUTHORITY", None)
+    ada_dir, grace_dir, _ = shared_board(tmp_path)
     port_file = tmp_path / "ada.port"
-    procs = {
-        who: subprocess.Popen(
-            [sys.executable, "-m", "tests.desktop.xvfb_rings", who, str(path), str(port_file)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for who, path in (("ada", ada_dir), ("grace", grace_dir))
-    }
-    seen = {}
-    try:
-        for who, proc in procs.items():
-            out, err = proc.communicate(timeout=timeout(120))
-            assert proc.returncode == 0, f"{who}: {err[-3000:]}"
-            seen[who] = json.loads(out.strip().splitlines()[-1])
-    finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+    seen = run_scripts(
+        "tests.desktop.xvfb_rings",
+        x_display,
+        {
+            who: [who, str(path), str(port_file)]
+            for who, path in (("ada", ada_dir), ("grace", grace_dir))
+        },
+    )
     ada, grace = seen["ada"], seen["grace"]
     # Grace saw Ada's ring on the card Ada clicked, before she clicked one herself
     assert grace["before_mine"] == {"Fix login": ["Ada Lovelace"]}

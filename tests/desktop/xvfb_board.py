@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import subprocess
 import sys
@@ -24,15 +23,15 @@ from pathlib import Path
 os.environ.setdefault("QT_API", "pyside6")
 
 from PySide6.QtCore import QPoint
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
-from lanban.desktop.app import make_application, run_app
+from lanban.desktop.app import run_app
 from lanban.desktop.column_view import ColumnWidget
 from lanban.desktop.main_window import MainWindow
 from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
-from tests.support import async_wait_until, timeout
+from tests.desktop.xvfb_apps import run_under_x
+from tests.support import async_wait_until
 
 ME = {"id": "ada", "name": "Ada Lovelace", "color": "#e91e63"}
 STEP_MS = 40
@@ -204,14 +203,6 @@ def _xy(point: QPoint) -> tuple[int, int]:
 
 
 def main(data_dir: Path) -> int:
-    app = make_application()
-    if QGuiApplication.platformName() != "xcb":
-        print(f"needs QT_QPA_PLATFORM=xcb, got {QGuiApplication.platformName()}", file=sys.stderr)
-        return 2
-    import qasync
-
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     store = Store(data_dir)
     node = Node(store, NodeOptions(host="127.0.0.1", discovery=False, name=ME["name"]))
 
@@ -223,10 +214,7 @@ def main(data_dir: Path) -> int:
             window.close()
             await node.stop()
 
-    with loop:
-        result = loop.run_until_complete(asyncio.wait_for(run(), timeout(90)))
-    print(json.dumps(result))
-    return 0
+    return run_under_x(run)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,7 @@ the drag is cancelled at once.) Prints {"shown": {column: [card titles]},
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import os
 import subprocess
 import sys
@@ -25,14 +23,14 @@ from pathlib import Path
 os.environ.setdefault("QT_API", "pyside6")
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from lanban.desktop.app import make_application, run_app
+from lanban.desktop.app import run_app
 from lanban.desktop.column_view import ColumnWidget, TicketListView
 from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
-from tests.support import async_wait_until, timeout
+from tests.desktop.xvfb_apps import run_under_x
+from tests.support import async_wait_until
 
 ME = {"id": "ada", "name": "Ada Lovelace", "color": "#e91e63"}
 SOURCE, TARGET = "To do", "Doing"
@@ -74,14 +72,6 @@ def xdotool_drag(points: list[QPoint]) -> list[str]:
 
 
 def main(data_dir: Path) -> int:
-    app = make_application()
-    if QGuiApplication.platformName() != "xcb":
-        print(f"needs QT_QPA_PLATFORM=xcb, got {QGuiApplication.platformName()}", file=sys.stderr)
-        return 2
-    import qasync
-
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     store = Store(data_dir)
     node = Node(store, NodeOptions(host="127.0.0.1", discovery=False, name=ME["name"]))
 
@@ -139,10 +129,7 @@ def main(data_dir: Path) -> int:
             window.close()
             await node.stop()
 
-    with loop:
-        result = loop.run_until_complete(asyncio.wait_for(session(), timeout(60)))
-    print(json.dumps(result))
-    return 0
+    return run_under_x(session, 60)
 
 
 if __name__ == "__main__":

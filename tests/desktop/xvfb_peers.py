@@ -18,7 +18,6 @@ last line.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -29,14 +28,14 @@ from typing import Any
 os.environ.setdefault("QT_API", "pyside6")
 
 from PySide6.QtCore import QPoint
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
-from lanban.desktop.app import make_application, run_app
+from lanban.desktop.app import run_app
 from lanban.desktop.main_window import MainWindow
 from lanban.desktop.ticket_dialog import TicketDialog
 from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
+from tests.desktop.xvfb_apps import run_under_x
 from tests.support import async_wait_until, timeout
 
 PEOPLE = {
@@ -174,14 +173,6 @@ async def grace(window: MainWindow, shared: Path) -> dict[str, Any]:
 
 
 def main(role: str, data_dir: Path, shared: Path) -> int:
-    app = make_application()
-    if QGuiApplication.platformName() != "xcb":
-        print(f"needs QT_QPA_PLATFORM=xcb, got {QGuiApplication.platformName()}", file=sys.stderr)
-        return 2
-    import qasync
-
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     store = Store(data_dir)
 
     async def session() -> dict[str, Any]:
@@ -210,10 +201,7 @@ def main(role: str, data_dir: Path, shared: Path) -> int:
             window.close()
             await node.stop()
 
-    with loop:
-        result = loop.run_until_complete(asyncio.wait_for(session(), timeout(90)))
-    print(json.dumps(result))
-    return 0
+    return run_under_x(session)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ painted just above the card.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -24,14 +23,14 @@ from pathlib import Path
 os.environ.setdefault("QT_API", "pyside6")
 
 from PySide6.QtCore import QPoint
-from PySide6.QtGui import QGuiApplication
 
-from lanban.desktop.app import make_application, run_app
+from lanban.desktop.app import run_app
 from lanban.desktop.column_model import SelectedByRole
 from lanban.desktop.main_window import MainWindow
 from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
-from tests.support import async_wait_until, timeout
+from tests.desktop.xvfb_apps import run_under_x
+from tests.support import async_wait_until
 
 PEOPLE = {
     "ada": ({"id": "ada", "name": "Ada Lovelace", "color": "#e91e63"}, 0, "Fix login"),
@@ -138,20 +137,7 @@ async def session(who: str, store: Store, port_file: Path) -> dict[str, object]:
 
 
 def main(who: str, data_dir: Path, port_file: Path) -> int:
-    app = make_application()
-    if QGuiApplication.platformName() != "xcb":
-        print(f"needs QT_QPA_PLATFORM=xcb, got {QGuiApplication.platformName()}", file=sys.stderr)
-        return 2
-    import qasync
-
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        result = loop.run_until_complete(
-            asyncio.wait_for(session(who, Store(data_dir), port_file), timeout(90))
-        )
-    print(json.dumps(result))
-    return 0
+    return run_under_x(lambda: session(who, Store(data_dir), port_file))
 
 
 if __name__ == "__main__":
