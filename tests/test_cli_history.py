@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.support import timeout
-
-
-class Lanban:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.err = ""
-
-    def __call__(self, *args: str, status: int = 0, user: str = "Ada") -> str:
-        env = {**os.environ, "LANBAN_USER_NAME": user, "TZ": "UTC"}
-        done = subprocess.run(
-            [sys.executable, "-m", "lanban", "--data-dir", str(self.data_dir), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout(60),
-        )
-        assert done.returncode == status, f"lanban {' '.join(args)}: {done.stderr}"
-        assert "Traceback" not in done.stderr
-        self.err = done.stderr
-        return done.stdout
-
-    def json(self, *args: str, user: str = "Ada") -> Any:
-        return json.loads(self(*args, "--json", user=user))
+from tests.cli_runner import Lanban
 
 
 @pytest.fixture
