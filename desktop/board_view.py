@@ -383,7 +383,7 @@ class BoardView(QScrollArea):
         columns: set[str | None] = set()
         for tid in ticket_ids:
             with contextlib.suppress(BoardError):  # purged: only its old column cares
-                columns.add(board.ticket(tid).column)
+                columns.add(board.column_of(tid))
         return columns
 
     def _on_labels(self) -> None:

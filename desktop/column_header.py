@@ -79,7 +79,7 @@ class ColumnHeader(QWidget):
         """ "3" or "3 / 5" (WIP limit); "1 of 3" while a filter hides some."""
         pal = Palette()
         model = self.column.model
-        count = len(model.all_ids())
+        count = model.total
         limit = self.column.column.wip_limit
         if model.filtering and count:
             text = f"{model.rowCount()} of {count}"

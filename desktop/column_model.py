@@ -113,6 +113,11 @@ class ColumnModel(IdListModel):
         except BoardError:
             return []
 
+    @property
+    def total(self) -> int:
+        """How many tickets the column holds, filter or not (as last read)."""
+        return len(self._held)
+
     def concerned_by(self, ticket_ids: set[str], columns_now: set[str | None]) -> bool:
         """Whether a change of these tickets may change this column: it held one of
         them, or one of them is in it now (``columns_now``: where they are)."""
