@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import os
 import sys
 import tempfile
@@ -42,6 +43,7 @@ from lanban.sync.store import Store
 
 WINDOW = QSize(1280, 800)
 NARROW = QSize(800, 760)  # half of a small laptop screen
+PANEL = QSize(640, 860)
 MAX_BYTES = 250_000  # per PNG, to keep the repository small
 SETTLE_S = 0.15  # lets Qt lay out and paint after a change
 WAIT_S = 20.0  # for the peers to meet and the board to sync
@@ -116,7 +118,17 @@ TICKETS: dict[str, list[tuple[str, list[str], str, list[tuple[str, str]]]]] = {
 }
 EDITING = "Newsletter sign-up returns 500"  # Grace has it open
 DRAGGING = ("Move product images to the new CDN", "Doing", 1)  # Grace is moving it
-POINTING = ("Accessibility pass on the navigation", 0.5, 0.62)  # Grace's mouse rests here
+CHECKLIST = [
+    ("Rotate the mail API key", True),
+    ("Alert 14 days before a key expires", False),
+    ("Note it in the runbook", False),
+]
+# title: due in days from today (negative: overdue), assignees (several)
+MORE = [
+    ("Checkout: retry a declined card once", 1, [ADA["name"], MARGARET]),
+    ("Pricing page: new plan table", -2, []),
+]
+POINTING = ("Keyboard shortcut cheat sheet", 0.62, 0.7)  # Grace's mouse rests here
 DESCRIPTION = (
     "Since Tuesday's deploy, signing up for the newsletter from the footer fails "
     "with a 500.\n\nSteps: open any page, enter an address in the footer, press "
@@ -140,8 +152,21 @@ def fill(store: Store) -> tuple[str, bytes]:
                     board.actor = author
                     board.add_comment(tid, text)
                 board.actor = ADA["name"]
-        board.edit_ticket(ticket_id(board, EDITING), description=DESCRIPTION)
+        editing = ticket_id(board, EDITING)
+        board.edit_ticket(editing, description=DESCRIPTION)
+        for text, done in CHECKLIST:
+            item = board.add_checklist_item(editing, text)
+            if done:
+                board.set_checklist_done(editing, item)
+        for title, days, assignees in MORE:
+            board.edit_ticket(ticket_id(board, title), due=days_from_today(days))
+            if assignees:
+                board.edit_ticket(ticket_id(board, title), assignees=assignees)
         return bf.board_id, bf.key
+
+
+def days_from_today(days: int) -> str:
+    return (datetime.date.today() + datetime.timedelta(days=days)).isoformat()
 
 
 def ticket_id(board: Board, title: str) -> str:
@@ -267,6 +292,7 @@ async def shoot(app: QApplication, tmp: Path, out: Path) -> list[tuple[Path, int
         ada.resize(WINDOW)
         # Ada's panel for the ticket Grace is editing: she sees Grace there, typing
         panel = TicketDialog(ada_ctl, editing, parent=ada)
+        panel.resize(PANEL)  # all of it, without scrolling
         dialogs.append(panel)
         panel.show()
         await until(panel.isActiveWindow, "Ada's panel to take the focus")
