@@ -48,6 +48,7 @@ from .column_model import (
     TicketRole,
 )
 from .controller import Peer
+from .due_field import short_due
 from .icons import pixmap
 from .theme import Palette, color_for, initials, safe_color, text_on
 
@@ -313,7 +314,7 @@ class CardDelegate(QStyledItemDelegate):
             x += fm.horizontalAdvance(text) + 10
         if ticket.due:
             status = due_status(ticket.due, int(time.time() * 1000))
-            text = ticket.due[:10]
+            text = short_due(ticket.due)
             color = {DueStatus.OVERDUE: pal.warning, DueStatus.SOON: pal.pending}.get(
                 status, pal.muted
             )

@@ -1,5 +1,5 @@
 """The ticket panel's due date: a date picker with a calendar, an optional time,
-"No due date", and how it stands ("overdue", "due tomorrow") beside it.
+"+ Set due date" when there is none, and how it stands ("overdue", "due tomorrow") beside it.
 
 The field is one of the locked ones (field_locks): the panel hands this whole
 widget to FieldLocks, so the caret in any of its parts holds the lock. It emits
@@ -31,6 +31,17 @@ from .theme import Palette
 DATE_FORMAT = "ddd d MMM yyyy"
 
 
+def short_due(due: str, now: int | None = None) -> str:
+    """A due date as a card shows it: "2 Dec", with the year when it is not this
+    year's (the panel's long form is DATE_FORMAT)."""
+    day = QDate.fromString(due[:10], "yyyy-MM-dd")
+    if not day.isValid():
+        return due[:10]
+    now = now_ms() if now is None else now
+    this_year = datetime.fromtimestamp(now / 1000).year
+    return day.toString("d MMM" if day.year() == this_year else "d MMM yyyy")
+
+
 def due_words(due: str, now: int | None = None) -> tuple[str, DueStatus]:
     """How a due date stands, as the panel says it: "overdue", "due today",
     "due tomorrow", "due in 3 days" ("" for none or later than a week)."""
@@ -59,13 +70,13 @@ class DueField(QWidget):
         self.setObjectName("due")
         self.setAccessibleName("Due date")
         self._value = ""
-        self._pending = False  # "No due date" pressed: a day being picked, not written yet
+        self._pending = False  # "+ Set due date" pressed: a day being picked, not written yet
         self._read_only = False
         self.none_button = QToolButton()
-        self.none_button.setText("No due date")
+        # A button that looks like one, as "+ Assign" and "+ Label" beside it.
+        self.none_button.setText("+ Set due date")
         self.none_button.setAccessibleName("Set a due date")
-        self.none_button.setToolTip("Set a due date")
-        self.none_button.setAutoRaise(True)
+        self.none_button.setToolTip("No due date yet: pick a day")
         self.none_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.none_button.clicked.connect(self._start)
         self.none_label = QLabel("None")  # a view's (and a locked field's) "no due date"
@@ -197,7 +208,7 @@ class DueField(QWidget):
             self.edited.emit(value)
 
     def _start(self) -> None:
-        """ "No due date" pressed: the picker, on today; nothing is written until a
+        """ "+ Set due date" pressed: the picker, on today; nothing is written until a
         day is picked (the calendar, or Enter or leaving the date)."""
         if self._read_only:
             return

@@ -41,7 +41,7 @@ from lanban.model.positions import description_position
 from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
 
-WINDOW = QSize(1280, 800)
+WINDOW = QSize(1440, 820)  # the five columns side by side
 NARROW = QSize(800, 760)  # half of a small laptop screen
 PANEL = QSize(640, 860)
 MAX_BYTES = 250_000  # per PNG, to keep the repository small

@@ -170,3 +170,14 @@ def test_card_icons_are_drawn_at_the_screen_s_pixel_ratio(
                 asked.clear()
 
     run(go())
+
+
+def test_a_card_says_its_due_date_as_a_day_and_month() -> None:
+    from datetime import datetime
+
+    from lanban.desktop.due_field import short_due
+
+    now = int(datetime(2026, 11, 30, 12).timestamp() * 1000)
+    assert short_due("2026-12-02", now) == "2 Dec"
+    assert short_due("2026-12-02T17:00+01:00", now) == "2 Dec"
+    assert short_due("2027-01-10", now) == "10 Jan 2027"  # another year says so
