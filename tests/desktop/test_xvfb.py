@@ -19,7 +19,6 @@ import pytest
 
 from lanban.sync.store import Store
 from tests.desktop.harness import make_board
-from tests.desktop.xvfb_apps import ROOT as ROOT  # re-exported for the other Xvfb tests
 from tests.desktop.xvfb_apps import run_scripts
 from tests.support import timeout
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import os
 import subprocess
 import sys
@@ -28,14 +27,14 @@ from typing import Any
 os.environ.setdefault("QT_API", "pyside6")
 
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtGui import QGuiApplication
 
-from lanban.desktop.app import make_application, run_app
+from lanban.desktop.app import run_app
 from lanban.desktop.main_window import MainWindow
 from lanban.desktop.peer_pointers import PeerPointers
 from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
-from tests.support import async_wait_until, timeout
+from tests.desktop.xvfb_apps import run_under_x
+from tests.support import async_wait_until
 
 PEOPLE = {
     "ada": ({"id": "ada", "name": "Ada Lovelace", "color": "#e91e63"}, (0, 1100, 600)),
@@ -165,20 +164,7 @@ async def session(who: str, store: Store, folder: Path) -> dict[str, Any]:
 
 
 def main(who: str, data_dir: Path, folder: Path) -> int:
-    app = make_application()
-    if QGuiApplication.platformName() != "xcb":
-        print(f"needs QT_QPA_PLATFORM=xcb, got {QGuiApplication.platformName()}", file=sys.stderr)
-        return 2
-    import qasync
-
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        result = loop.run_until_complete(
-            asyncio.wait_for(session(who, Store(data_dir), folder), timeout(90))
-        )
-    print(json.dumps(result))
-    return 0
+    return run_under_x(lambda: session(who, Store(data_dir), folder))
 
 
 if __name__ == "__main__":
