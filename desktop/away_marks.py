@@ -22,9 +22,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from lanban.model.activity import Activity
-from lanban.model.away import Meta, since
+from lanban.model.away import Away, Meta, since
 from lanban.model.errors import BoardError
 from lanban.model.events import BoardEvent, Origin
+from lanban.sync.store import StoreError
 
 from .controller import BoardController
 from .theme import Palette
@@ -33,6 +34,7 @@ from .theme import Palette
 QUIET_KINDS = frozenset({"member_changed"})
 CATCH_UP_MS = 60_000  # at most this long after opening, peers' changes are news
 RECOUNT_MS = 2000  # the news is read again at most this often while catching up
+FIRST_READ_MS = 300  # after a board is shown, its news is read
 
 
 class AwayMarks(QObject):
@@ -54,10 +56,23 @@ class AwayMarks(QObject):
         self._recount.timeout.connect(self.read)
         controller.ticketsChanged.connect(self._on_tickets)
         controller.closing.connect(self.leave)
-        first = controller.board.away(store)
+        # Reading the news reads the board's whole history (a few hundred ms on a big
+        # board): after the board is on screen, not before.
+        self._first = QTimer(self)
+        self._first.setSingleShot(True)
+        self._first.timeout.connect(self._first_read)
+        self._first.start(FIRST_READ_MS)
+
+    def _first_read(self) -> None:
+        try:
+            first = self.controller.board.away(self.store)
+        except StoreError:
+            return  # the board's file closed meanwhile (left, or the app quits)
         if first.since == 0:  # never looked here: nothing is news, from now on
-            controller.board.mark_seen(store)
-        self.read()
+            self.controller.board.mark_seen(self.store)
+            self.read()
+        else:
+            self._show(first)
 
     @property
     def count(self) -> int:
@@ -73,7 +88,9 @@ class AwayMarks(QObject):
     def read(self) -> None:
         """Read the news from the board and the marks."""
         self._caught_up = self._caught_up or self._synced()
-        news = self.controller.board.away(self.store)
+        self._show(self.controller.board.away(self.store))
+
+    def _show(self, news: Away) -> None:
         self.since = news.since
         self.changes = [a for a in news.changes if a.kind not in QUIET_KINDS]
         self.controller.unseen = set(news.tickets)
@@ -115,6 +132,12 @@ class AwayMarks(QObject):
     def leave(self) -> None:
         """The board closes (or the app quits): with no dot left, I saw it all."""
         self._recount.stop()
+        if self._first.isActive():  # closed before the news was read
+            self._first.stop()
+            with contextlib.suppress(Exception):
+                if self.controller.board.away(self.store).since == 0:
+                    self.controller.board.mark_seen(self.store)  # a first look: all seen
+            return  # else what was news stays news: I never saw it
         if not self.controller.unseen:
             # a closing board file must not stop the quit
             with contextlib.suppress(Exception):
