@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from lanban.model.board import Board
 from lanban.model.events import BoardEvent, Kind, Origin
+from lanban.model.limits import MAX_TITLE_LENGTH
 from lanban.model.members import Role
 
 from .app_state import MAX_NAME, Messages, Settings
@@ -66,6 +67,18 @@ class Pointer:
 
 
 @dataclass(frozen=True)
+class TitleDraft:
+    """A title being edited (it is last-writer-wins, so locked to its editor while
+    they type): the text so far and the caret (``head``) and selection (``anchor``)
+    in it, as indexes; what the others' locked field shows until it is saved."""
+
+    ticket: str
+    text: str
+    anchor: int
+    head: int
+
+
+@dataclass(frozen=True)
 class Peer:
     """Another client on this board, from its (untrusted) awareness state."""
 
@@ -81,6 +94,7 @@ class Peer:
     focus: Focus | None = None
     selected: str | None = None  # the card selected on their board
     pointer: Pointer | None = None  # their mouse over the board
+    title_draft: TitleDraft | None = None  # the title they are typing, not yet saved
 
 
 def _text(value: object, limit: int = 64) -> str | None:
@@ -123,6 +137,23 @@ def _pointer(value: object) -> Pointer | None:
     return Pointer(column, ticket[:64], x, y)
 
 
+def _title_draft(value: object) -> TitleDraft | None:
+    if not isinstance(value, dict):
+        return None
+    ticket, text = _text(value.get("ticket")), value.get("text")
+    anchor, head = value.get("anchor"), value.get("head")
+    if ticket is None or not isinstance(text, str) or len(text) > MAX_TITLE_LENGTH:
+        return None
+    if not (_index(anchor, len(text)) and _index(head, len(text))):
+        return None
+    assert isinstance(anchor, int) and isinstance(head, int)
+    return TitleDraft(ticket, text, anchor, head)
+
+
+def _index(value: object, end: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= end
+
+
 def parse_peer(client_id: int, state: dict[str, Any]) -> Peer:
     user = state.get("user") if isinstance(state.get("user"), dict) else {}
     assert isinstance(user, dict)
@@ -146,6 +177,7 @@ def parse_peer(client_id: int, state: dict[str, Any]) -> Peer:
         _focus(state.get("focus")),
         _text(state.get("selected")),
         _pointer(state.get("pointer")),
+        _title_draft(state.get("title_draft")),
     )
 
 
@@ -195,6 +227,7 @@ class BoardController(QObject):
         self._typing: tuple[str, str] | None = None  # (ticket, field)
         self._selected: str | None = None  # the card selected on my board
         self._cursor_ticket: str | None = None  # where my published caret is
+        self._draft_ticket: str | None = None  # where my published title draft is
         self.overrides = Overrides()  # my last-writer-wins writes, in case a peer's wins
         self.unseen: set[str] = set()  # cards others changed since I looked (away_marks.py)
         self._unsubscribe: Callable[[], None] | None = self.board.subscribe(self._on_event)
@@ -293,6 +326,28 @@ class BoardController(QObject):
             return
         self._cursor_ticket = ticket_id
         self._field("cursor", {"ticket": ticket_id, "field": field, "anchor": anchor, "head": head})
+
+    def set_title_draft(
+        self, ticket_id: str, text: str | None, anchor: int = 0, head: int = 0
+    ) -> None:
+        """The title I am typing in this ticket (None: I stopped, only if I was)."""
+        if text is None:
+            if self._draft_ticket == ticket_id:
+                self._draft_ticket = None
+                self._field("title_draft", None)
+            return
+        self._draft_ticket = ticket_id
+        self._field(
+            "title_draft", {"ticket": ticket_id, "text": text, "anchor": anchor, "head": head}
+        )
+
+    def title_drafts(self, ticket_id: str) -> list[tuple[Peer, TitleDraft]]:
+        """The others' unsaved titles of a ticket (the lock lets one of them type)."""
+        return [
+            (p, p.title_draft)
+            for p in self.peers()
+            if p.title_draft is not None and p.title_draft.ticket == ticket_id
+        ]
 
     def claim_field(self, ticket_id: str, field: str) -> None:
         """My caret entered a last-writer-wins field: claim it. A claim made while

@@ -52,6 +52,7 @@ from .overrides import Override
 from .peer_carets import PeerCarets
 from .text_binding import DescriptionBinding
 from .theme import safe_color
+from .title_draft import TitleDrafts
 from .typing_signal import TypingSignal, typing_text
 
 __all__ = ["EditingClaim", "TicketDialog", "confirm_edit", "when"]
@@ -110,6 +111,7 @@ class TicketDialog(QDialog):
         self.binding = DescriptionBinding(self.description, self.board, ticket_id)
         self.binding.on_error = self._show_error
         self.carets = PeerCarets(self.description, controller, ticket_id)
+        self.title_drafts = TitleDrafts(self.title, controller, ticket_id)
         self.typing = {
             field: TypingSignal(controller, ticket_id, field, self)
             for field in ("comments", "description", "title")
@@ -234,7 +236,7 @@ class TicketDialog(QDialog):
 
     def _tells_others(self, on: bool) -> None:
         """A read-only panel publishes no caret, lock or typing."""
-        self.carets.publish = on
+        self.carets.publish = self.title_drafts.publish = on
         for typing in self.typing.values():
             typing.enabled = on
         if not on:
@@ -253,8 +255,9 @@ class TicketDialog(QDialog):
             f"#{ticket.number} {ticket.title}" + (" (read-only)" if self.read_only else "")
         )
         locked = self.read_only or self.locks.holder("title") is not None
-        if not self.title.hasFocus() or locked:  # a locked field's typing cannot be saved
-            self.title.setText(ticket.title)
+        showing_draft = self.title_drafts.shown is not None  # the holder's, as they type
+        if not showing_draft and (not self.title.hasFocus() or locked):
+            self.title.setText(ticket.title)  # a locked field's typing cannot be saved
         self.title.setReadOnly(locked)
         self.assignee.setReadOnly(not self._may_write("assignee"))
         self.assignee.set_names(ticket.assignees)
@@ -498,6 +501,7 @@ class TicketDialog(QDialog):
             typing.stop()
         self.locks.detach()
         self.carets.detach()
+        self.title_drafts.detach()
         if self._claim is not None:
             self._claim.release()
         for signal, slot in (

@@ -158,6 +158,40 @@ def test_a_field_a_peer_edits_is_locked_until_their_caret_leaves(tmp_path: Path,
     run(go())
 
 
+def test_the_title_a_peer_types_shows_in_my_locked_field_with_their_caret(
+    tmp_path: Path, run: Run
+) -> None:
+    async def go() -> None:
+        async with pair(tmp_path) as (ada, grace):
+            a, g = await both_open(ada, grace, "#3")
+            await focus(a, a.title)
+            a.title.end(False)
+            QTest.keyClicks(a.title, " now")  # not saved yet: her caret is still in it
+            await settle(lambda: g.title.text() == "Review PR now", what="Ada's draft")
+            assert g.title.isReadOnly()
+            assert g.title_drafts.shown is not None
+            name, draft = g.title_drafts.shown
+            assert name == "Ada Lovelace" and draft.head == draft.anchor == len("Review PR now")
+            a.title.setSelection(0, 6)  # "Review" selected, caret after it
+            await settle(
+                lambda: (
+                    g.title_drafts.shown is not None
+                    and (g.title_drafts.shown[1].anchor, g.title_drafts.shown[1].head) == (0, 6)
+                ),
+                what="Ada's selection",
+            )
+            grace_board = grace.board
+            assert grace_board.ticket("#3").title == "Review PR"  # a draft, not a change
+            await focus(a, a.assignee)  # her caret leaves: saved, and the draft goes
+            await settle(lambda: grace_board.ticket("#3").title == "Review PR now")
+            await settle(lambda: g.title_drafts.shown is None, what="the draft to go")
+            assert g.title.text() == "Review PR now"
+            a.close()
+            g.close()
+
+    run(go())
+
+
 def test_two_peers_claiming_one_field_agree_on_the_holder(tmp_path: Path, run: Run) -> None:
     async def go() -> None:
         async with pair(tmp_path) as (ada, grace):

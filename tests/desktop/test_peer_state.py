@@ -55,3 +55,21 @@ def test_an_older_release_typing_is_in_the_comments() -> None:
 def test_junk_reads_as_nothing(junk: dict[str, Any]) -> None:
     peer = parse_peer(7, {"user": USER, **junk})
     assert peer.typing_field == "comments" and peer.cursor is None and peer.focus is None
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "x",
+        {"ticket": "t1", "text": 5, "anchor": 0, "head": 0},
+        {"ticket": "t1", "text": "ab", "anchor": 3, "head": 0},  # past its end
+        {"ticket": "t1", "text": "ab", "anchor": True, "head": 0},
+        {"ticket": "t1", "text": "ab", "anchor": 0, "head": -1},
+        {"ticket": "t1", "text": "x" * 501, "anchor": 0, "head": 0},  # longer than a title
+        {"text": "ab", "anchor": 0, "head": 0},
+    ],
+)
+def test_a_junk_title_draft_reads_as_none(draft: object) -> None:
+    assert parse_peer(7, {"user": USER, "title_draft": draft}).title_draft is None
+    good = {"ticket": "t1", "text": "ab", "anchor": 0, "head": 2}
+    assert parse_peer(7, {"user": USER, "title_draft": good}).title_draft is not None
