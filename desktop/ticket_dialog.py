@@ -10,6 +10,9 @@ description (peer_carets), "Ada is typing…" under the field she types in
 in it (field_locks), and a note when a peer's concurrent change replaced mine
 (override_note). A read-only panel (a viewer, or "Open read-only") shows the
 ticket as text, says "View only", and tells the others nothing.
+
+It is a little over 500 lines: it only wires these parts together (layout, tab
+order, read-only and lock states, closing); what each part does lives in its module.
 """
 
 from __future__ import annotations
