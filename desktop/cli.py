@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lanban.model.errors import BoardError
 from lanban.model.limits import DEFAULT_COLUMNS, DEFAULT_LABEL_COLOR
-from lanban.sync.runner import port_number
+from lanban.sync.runner import port_number, whole_number
 from lanban.sync.store import StoreError
 
 from . import card_commands, commands, history_commands, network_commands
@@ -25,14 +25,7 @@ class Failure(Exception):
     """A command failed in a way the user can fix; exit status 1."""
 
 
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return value
+_non_negative = whole_number(0, None, "{value} is negative")
 
 
 def add_network_options(p: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from lanban.model.activity import iso
 from lanban.model.board import Board
+from lanban.sync.runner import whole_number
 
 from . import commands
 from .commands import CommandError, Context, out, out_json
@@ -64,14 +65,7 @@ def _either(with_at: Callable[[Context], None], plain: Any) -> Callable[[Context
     return run
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
-    return value
+_positive = whole_number(1, None, "{value} is not a positive number")
 
 
 # ------------------------------------------------------------------ commands

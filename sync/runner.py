@@ -61,12 +61,21 @@ def run_until_signal[S: Service](
     return 0
 
 
-def port_number(text: str) -> int:
-    """argparse type for a TCP port (0 picks a free one); the node's and the relay's."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535)")
-    return value
+def whole_number(low: int, high: int | None, out_of_range: str) -> Callable[[str], int]:
+    """An argparse type: an int from ``low`` to ``high`` (None: no upper bound);
+    ``out_of_range`` says what is wrong with one outside, ``{value}`` standing for it."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(out_of_range.format(value=value))
+        return value
+
+    return parse
+
+
+# argparse type for a TCP port (0 picks a free one); the node's and the relay's.
+port_number = whole_number(0, 65535, "{value} is not a port number (0-65535)")
