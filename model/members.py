@@ -277,13 +277,8 @@ def add_member(
     if current is not None and not current.removed:
         raise BoardError(f"{member_id} is already a member")
     fields |= _signed(board, member_id, role, False, added_by)
-    root = _root(board)
     with board._writes.local():
-        existing = read_value(root, member_id)
-        if isinstance(existing, Map):
-            existing.update(fields)
-        else:
-            root[member_id] = Map(fields)
+        _edit_entry(board, member_id, fields)
 
 
 def update_member(
@@ -371,15 +366,10 @@ def write_grant(
         fields["name"] = _name(name)
     if color is not None:
         fields["color"] = _color(color)
-    root = _root(board)
     with board._writes.local():
-        existing = read_value(root, member_id)
-        if isinstance(existing, Map):
-            existing.update(fields)
-        else:
-            fields.setdefault("name", "")
-            fields.setdefault("color", "")
-            root[member_id] = Map(fields | {"added_at": board._clock()})
+        _edit_entry(
+            board, member_id, fields, lambda: {"name": "", "color": "", "added_at": board._clock()}
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,6 +438,22 @@ def _with_grant(board: Board, member_id: str, grant: Grant) -> Member:
         kex=raw.kex if raw else "",
         kex_sig=raw.kex_sig if raw else "",
     )
+
+
+def _edit_entry(
+    board: Board,
+    member_id: str,
+    fields: dict[str, Any],
+    new: Callable[[], dict[str, Any]] = dict,
+) -> None:
+    """Write ``fields`` into the entry's Map, edited in place if present (never
+    replaced: DESIGN.md 3), else made with ``new()`` under them."""
+    root = _root(board)
+    existing = read_value(root, member_id)
+    if isinstance(existing, Map):
+        existing.update(fields)
+    else:
+        root[member_id] = Map(new() | fields)
 
 
 def _current(board: Board, member_id: str) -> Map[Any]:
