@@ -175,10 +175,7 @@ class BoardHub:
             link.id,
             link.send,
             on_node_info=lambda info: self._on_node_info(link, info),
-            # A closing link's frames already read are not taken as writes either.
-            writer_allowed=lambda: (
-                not link.close_reason and self.write_access.allowed(self.members.get(link.id, ""))
-            ),
+            writer_allowed=lambda: self.write_access.allowed(self.members.get(link.id, "")),
             on_keys=(lambda p: self.keys.received_keys(link, p)) if link.channel else None,
             guard=self.guard,
         )

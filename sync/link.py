@@ -143,6 +143,8 @@ class Link:
     async def _read(self, session: Session, on_frame: Callable[[Link], None] | None) -> None:
         try:
             async for raw in self.ws:
+                if self.close_reason:
+                    break  # closing (removed, too slow, stopping): nothing more is taken
                 self.info.last_frame_at = time.time()
                 if isinstance(raw, str):
                     raise ProtocolError("text frame on a binary protocol")
