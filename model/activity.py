@@ -111,15 +111,68 @@ class Activity(NamedTuple):
 
 def activity(history: History, *, ticket: str | None = None) -> list[Activity]:
     """The feed, newest first; only ``ticket``'s entries when given (an id)."""
-    names = _Names()
-    groups: list[list[Activity]] = []
-    with collecting_later():
-        for index, change in enumerate(history.changes):
-            names.learn(change)
-            if ticket is not None and (change.root != "tickets" or change.entity != ticket):
-                continue
-            groups.append(_entries(index, change, names))
-    return [entry for group in reversed(groups) for entry in group]
+    return Feed().entries(history, ticket=ticket)
+
+
+# How often (in changes) the feed keeps the names as they were, to tell again
+# from there when a read's new changes fall before the last ones told.
+CHECKPOINT_EVERY = 1024
+
+
+class Feed:
+    """A board's feed kept between reads of its history.
+
+    A change's entries depend on the change (its items, time and author) and
+    on the names the changes before it taught. So when a history read again
+    keeps the order of the changes told before and only extends changes or
+    adds them after those (new work, a peer's latest), only those are told;
+    where new changes fall earlier (a peer's work from while it was away), the
+    feed is told again from the last checkpoint before them.
+    """
+
+    def __init__(self) -> None:
+        self._told: list[tuple[Change, int, str, int, str, str]] = []
+        self._groups: list[list[Activity]] = []  # per change of the history
+        self._checkpoints: list[_Names] = []  # the names before change k * CHECKPOINT_EVERY
+        self._names = _Names()  # after the last change told
+
+    def entries(self, history: History, *, ticket: str | None = None) -> list[Activity]:
+        """The feed, newest first; only ``ticket``'s entries when given (an id)."""
+        self._tell(history)
+        groups = self._groups
+        if ticket is not None:
+            groups = [
+                g
+                for g, c in zip(groups, history.changes, strict=True)
+                if c.root == "tickets" and c.entity == ticket
+            ]
+        return [entry for group in reversed(groups) for entry in group]
+
+    def _tell(self, history: History) -> None:
+        changes = history.changes
+        told = [(c, c.time, c.author, c.end, c.root, c.entity) for c in changes]
+        same = 0
+        for before, now in zip(self._told, told, strict=False):
+            if before != now:
+                break
+            same += 1
+        if same < len(self._told):
+            point = same // CHECKPOINT_EVERY
+            del self._checkpoints[point + 1 :]
+            self._names = self._checkpoints[point].copy() if self._checkpoints else _Names()
+            same = point * CHECKPOINT_EVERY
+            del self._groups[same:]
+        names, groups = self._names, self._groups
+        with collecting_later():
+            for index in range(same, len(changes)):
+                if index % CHECKPOINT_EVERY == 0 and index // CHECKPOINT_EVERY == len(
+                    self._checkpoints
+                ):
+                    self._checkpoints.append(names.copy())
+                change = changes[index]
+                names.learn(change)
+                groups.append(_entries(index, change, names))
+        self._told = told
 
 
 class _Names:
@@ -128,6 +181,12 @@ class _Names:
     def __init__(self) -> None:
         self.numbers: dict[str, int] = {}
         self.titles: dict[tuple[str, str], str] = {}
+
+    def copy(self) -> _Names:
+        names = _Names()
+        names.numbers = dict(self.numbers)
+        names.titles = dict(self.titles)
+        return names
 
     def learn(self, change: Change) -> None:
         values = change.values

@@ -64,9 +64,16 @@ def since(at: int, now_ms: int | None = None) -> str:
     return f"{then:%d %b}".lstrip("0")
 
 
-def away(history: History, store: Meta, actor: str, member: str = "") -> Away:
+def away(
+    history: History,
+    store: Meta,
+    actor: str,
+    member: str = "",
+    feed: list[Activity] | None = None,
+) -> Away:
     """The changes (by others than ``actor``, and than clients that write as
-    ``member``: a member id) that the marks in ``store`` do not cover."""
+    ``member``: a member id) that the marks in ``store`` do not cover;
+    ``feed``: the history's activity if told already."""
     marks = _marks(store)
     if marks is None:
         return Away(0)
@@ -79,7 +86,8 @@ def away(history: History, store: Meta, actor: str, member: str = "") -> Away:
         if change.root == "tickets" and _covered(change, per_ticket.get(change.entity, {})):
             continue
         unseen.add(index)
-    changes = [a for a in activity(history) if a.moment in unseen]
+    told = activity(history) if feed is None else feed
+    changes = [a for a in told if a.moment in unseen]
     tickets: dict[str, list[Activity]] = {}
     for entry in changes:
         if entry.ticket:

@@ -20,7 +20,7 @@ from typing import Any
 from pycrdt import Doc, Snapshot
 
 from . import codec
-from .activity import Activity, activity
+from .activity import Activity, Feed
 from .audit import audit
 from .away import Away, Meta, away, mark_seen
 from .cache import BoardCache
@@ -30,7 +30,7 @@ from .checklists import ChecklistCommands
 from .clients import LABEL_DELETED, PURGED, ClientStamp
 from .errors import BoardError
 from .events import Origin
-from .history import History, collecting_later, read_history
+from .history import History, KeptHistory, collecting_later
 from .limits import DEFAULT_COLUMNS
 from .moments import Moment, TimeTravel, moment_at, moments
 from .ordering import rank_after
@@ -38,13 +38,7 @@ from .reading import Ignored, printable
 from .repair import repair
 from .restore import Restored, restore, restore_ticket
 from .schema import REMOTE_SOURCE, Column, new_doc, new_id, now_ms
-from .structs import state_vector
 from .writes import UpdateListener, Writes, clean
-
-
-def _state(board: Board) -> dict[int, int]:
-    """The document's state vector, as model.history keeps one."""
-    return state_vector(board.doc.get_state())
 
 
 class Board(ChecklistCommands, CardCommands):
@@ -68,7 +62,8 @@ class Board(ChecklistCommands, CardCommands):
         writes = self._writes = Writes(self.doc, cache.roots(), clock)
         self._changes = ChangeTracker(cache, lambda numbers: repair(cache, writes, numbers))
         self._stamp = writes.stamp = ClientStamp(self.doc, clock, self)
-        self._history: History | None = None  # the last one read, and its time travel
+        self._kept = KeptHistory()  # the history read so far, its feed and time travel
+        self._feed = Feed()
         self._travel: TimeTravel | None = None
 
     # ------------------------------------------------------------------ creation
@@ -158,20 +153,22 @@ class Board(ChecklistCommands, CardCommands):
 
     def history(self) -> History:
         """Every change of the board, from its document (model.history)."""
-        if self._history is None or self._history.state != _state(self):
-            self._history = read_history(self.doc)
+        last = self._kept.history
+        history = self._kept.read(self.doc)
+        if history is not last:
             self._travel = None
-        return self._history
+        return history
 
     def activity(self, ticket: str | None = None) -> list[Activity]:
         """The activity feed, newest first; one ticket's (a reference) if given."""
         tid = None if ticket is None else self._history_ticket(ticket)
         with collecting_later():  # the history and the feed: one pause, one collection after
-            return activity(self.history(), ticket=tid)
+            return self._feed.entries(self.history(), ticket=tid)
 
     def moments(self) -> list[Moment]:
         """Where a history slider can stop: one moment per change, oldest first."""
-        return moments(self.history())
+        history = self.history()
+        return moments(history, self._feed.entries(history))
 
     def moment_at(self, at_ms: int) -> int | None:
         """The last moment at or before ``at_ms`` (None: before the first change)."""
@@ -192,7 +189,8 @@ class Board(ChecklistCommands, CardCommands):
     def away(self, store: Meta) -> Away:
         """The changes others made since this user last marked the board seen
         (the marks are kept in ``store``: a board file's meta, model.away)."""
-        return away(self.history(), store, self.actor, self._stamp.member)
+        history = self.history()
+        return away(history, store, self.actor, self._stamp.member, self._feed.entries(history))
 
     def mark_seen(self, store: Meta, ticket: str | None = None) -> None:
         """Mark the whole board seen, or one ticket (a reference)."""

@@ -27,7 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .activity import activity
+from .activity import Activity, activity
 from .clients import LABEL_DELETED, PURGED
 from .history import History
 from .structs import CLOCK_BITS, NO_ID
@@ -43,10 +43,10 @@ class Moment:
     summary: str  # what the change did, e.g. "moved #12 from To do to Doing"
 
 
-def moments(history: History) -> list[Moment]:
-    """One moment per change, oldest first."""
+def moments(history: History, feed: list[Activity] | None = None) -> list[Moment]:
+    """One moment per change, oldest first; ``feed``: the history's activity if told already."""
     what: dict[int, list[str]] = {}
-    for entry in activity(history):
+    for entry in activity(history) if feed is None else feed:
         what.setdefault(entry.moment, []).append(entry.what())
     return [
         Moment(i, c.time, c.author, "; ".join(what.get(i, ())) or _quiet(c.root))

@@ -4,7 +4,7 @@ pycrdt shows a document's current values only; who wrote an item (its client
 id), in which order (its clock) and what it overwrote (its left origin) are in
 the update's encoding (yjs ``readClientsStructRefs`` / ``readItemContent``).
 :func:`read_structs` walks a whole update once and keeps, per item, where it
-sits (parent and key) and, for plain values, the first value. Deleted items
+sits (parent and key) and, for plain values, the value. Deleted items
 keep their content because board documents never garbage-collect
 (DESIGN.md 8), so the merged update of a board holds its whole history.
 
@@ -61,7 +61,8 @@ class Structs:
       origin's) or, when ``kind`` has RIGHT, the right origin's id (it sits
       where that sits);
     - ``key``: the Map key; None in a sequence, or when as its origin's;
-    - ``value``: ANY content's first value, TYPE content's type ref, else None.
+    - ``value``: ANY content's value (a run of values: one item each), TYPE
+      content's type ref, else None.
     """
 
     __slots__ = ("client", "clock", "deleted", "key", "kind", "length", "origin", "parent", "value")
@@ -187,8 +188,26 @@ def _read(data: bytes) -> Structs:
             if kind == ANY:
                 length, pos = uint(data, pos)
                 value, pos = _any(data, pos)
-                for _ in range(length - 1):
-                    _, pos = _any(data, pos)
+                if length > 1:
+                    # one item per value, as written: a document may hold a
+                    # run of one client's values squashed into one item or
+                    # not (yrs merges and splits them as it goes), so that
+                    # every copy and every read sees the same items
+                    for _ in range(length - 1):
+                        add_client(client)
+                        add_clock(clock)
+                        add_length(1)
+                        add_origin(origin)
+                        add_parent(parent)
+                        add_key(key)
+                        add_kind(kind | (RIGHT if info & 0xC0 == 0x40 else 0))
+                        add_value(value)
+                        origin = client << 32 | clock
+                        parent = key = None
+                        info = 0x80 | kind
+                        clock += 1
+                        value, pos = _any(data, pos)
+                    length = 1
             elif kind == STRING:
                 n, pos = uint(data, pos)
                 raw = data[pos : pos + n]

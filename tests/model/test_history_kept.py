@@ -1,0 +1,135 @@
+"""A board's history kept between reads (model.history.KeptHistory, model.activity.Feed)
+is the history read from scratch: after any mix of edits, peers' updates,
+reads and restarts."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from lanban.model.activity import activity
+from lanban.model.board import Board
+from lanban.model.errors import BoardError
+from lanban.model.history import History, read_history
+from lanban.model.moments import TimeTravel
+from tests.model.helpers import Clock, Delivery, Network
+
+
+def described(history: History) -> list[tuple[Any, ...]]:
+    """Everything a change says, in the history's order."""
+    return [
+        (
+            c.client,
+            c.clock,
+            c.end,
+            c.root,
+            c.entity,
+            c.time,
+            c.author,
+            c.created,
+            c.recreated,
+            {k: (repr(b), repr(a)) for k, (b, a) in c.values.items()},
+            c.inner,
+            c.added,
+            c.notes,
+            c.neighbours,
+            sorted((o.client, o.clock) for o in c.overwrote),
+        )
+        for c in history.changes
+    ]
+
+
+def same_as_rebuilt(board: Board) -> None:
+    kept = board.history()
+    rebuilt = read_history(board.doc)
+    assert described(kept) == described(rebuilt)
+    assert kept.members == rebuilt.members
+    assert kept.state == rebuilt.state
+    assert board.activity() == activity(rebuilt)
+    for ticket in {a.ticket for a in board.activity() if a.ticket}:
+        assert board.activity(ticket) == activity(rebuilt, ticket=ticket)
+    if rebuilt.changes:
+        last = len(rebuilt.changes) - 1
+        for index in {0, last // 2, last}:
+            assert TimeTravel(kept).snapshot(index) == TimeTravel(rebuilt).snapshot(index)
+
+
+def work(board: Board, rnd: random.Random, count: int) -> None:
+    """Random commands of every kind the feed tells."""
+    for _ in range(count):
+        tickets = [t.id for t in board.tickets()]
+        try:
+            roll = rnd.random()
+            if not tickets or roll < 0.12:
+                board.add_ticket(f"T{rnd.randrange(99)}", rnd.choice(["To do", "Doing", "Done"]))
+                continue
+            tid = rnd.choice(tickets)
+            if roll < 0.35:
+                board.move_ticket(tid, rnd.choice(["To do", "Doing", "Done"]))
+            elif roll < 0.45:
+                board.edit_ticket(tid, title=f"title {rnd.random():.3f}")
+            elif roll < 0.55:
+                board.splice_description(tid, 0, rnd.randrange(2), "x")
+            elif roll < 0.62:
+                board.add_comment(tid, "c")
+            elif roll < 0.67:
+                board.set_due(tid, rnd.choice(["2026-12-01", "none"]))
+            elif roll < 0.72:
+                board.add_label(f"L{rnd.randrange(3)}")
+            elif roll < 0.77:
+                labels = [label.name for label in board.labels()]
+                board.edit_ticket(tid, labels=rnd.sample(labels, min(len(labels), 1)))
+            elif roll < 0.82:
+                board.rename_column(rnd.choice(board.columns()).id, f"C{rnd.randrange(9)}")
+            elif roll < 0.86:
+                board.rename(f"Board {rnd.randrange(9)}")
+            elif roll < 0.9:
+                board.delete_ticket(tid)
+                if rnd.random() < 0.5:
+                    board.purge_ticket(tid)
+                else:
+                    board.restore_ticket(tid)
+            else:
+                board.add_checklist_item(tid, "item")
+        except BoardError:
+            pass
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kept_history_is_the_history_read_from_scratch(seed: int) -> None:
+    rnd = random.Random(seed)
+    origin = Board.create("Team", actor="Ada", clock=Clock(step=7_000))
+    net = Network(origin, 3, clock=Clock(step=5_000), skip_gc=True)
+    for n, name in enumerate(("Ada", "Bob", "Cy")):
+        net.boards[n].actor = name
+    for _ in range(30):
+        n = rnd.randrange(3)
+        work(net.boards[n], rnd, rnd.randrange(1, 6))
+        if rnd.random() < 0.4:
+            net.deliver(rnd.randrange(3), rnd, order=Delivery.PER_SENDER, partial=True)
+        if rnd.random() < 0.5:
+            same_as_rebuilt(net.boards[rnd.randrange(3)])
+    net.settle(rnd, order=Delivery.PER_SENDER)
+    for board in net.boards:
+        same_as_rebuilt(board)
+    assert net.boards[1].activity() == net.boards[0].activity()
+
+
+def test_a_peers_work_from_while_it_was_away_is_told_in_its_place() -> None:
+    """New changes that fall before those told already (by time) are told in
+    their place, with the names as they were then."""
+    ada = Board.create("Team", actor="Ada", clock=Clock(step=60_000))
+    bob = Board.from_update(ada.get_update(), actor="Bob")
+    bob._clock = Clock(step=60_000)  # Bob's work is older: his clock is behind Ada's
+    tid = ada.add_ticket("First")
+    for n in range(3000):
+        ada.move_ticket(tid, ["Doing", "Done", "To do"][n % 3])
+    told = ada.activity()
+    assert len(told) > 3000
+    bob.add_ticket("Bob's")
+    bob.rename_column(bob.column("Doing").id, "Busy")
+    ada.apply_update(bob.get_update())
+    same_as_rebuilt(ada)
+    assert any(a.text().startswith("Bob created") for a in ada.activity())
