@@ -10,6 +10,7 @@ else reads as missing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -54,44 +55,11 @@ class Activity(NamedTuple):
         return f"{who} {self.what()}, {ago(self.time, now_ms)}"
 
     def what(self) -> str:
+        phrase = _PHRASES.get(self.kind)
+        if phrase is None:
+            return self.kind
         ref = f"#{self.number}" if self.number else "a ticket"
-        b, a = _quote(self.before), _quote(self.after)
-        phrases = {
-            "created": f"created {ref}" + (f" in {self.after}" if self.after else ""),
-            "moved": f"moved {ref} from {self.before or '?'} to {self.after or '?'}",
-            "renamed": f"renamed {ref} from {b} to {a}" if self.before else f"renamed {ref} to {a}",
-            "described": f"edited the description of {ref}",
-            "assigned": f"assigned {ref} to {self.after}" if self.after else f"unassigned {ref}",
-            "assignees": f"changed the assignees of {ref}",
-            "labelled": f"labelled {ref} {self.after}"
-            if self.after
-            else f"changed the labels of {ref}",
-            "commented": f"commented on {ref}",
-            "comment_edited": f"edited a comment on {ref}",
-            "comment_deleted": f"deleted a comment on {ref}",
-            "due": f"set {ref} due {self.after}"
-            if self.after
-            else f"cleared the due date of {ref}",
-            "checklist": f"changed the checklist of {ref}",
-            "edited": f"edited {ref}" + (f" ({self.after})" if self.after else ""),
-            "deleted": f"moved {ref} to the trash",
-            "restored": f"restored {ref}",
-            "purged": f"purged {ref}",
-            "column_added": f"added column {a}",
-            "column_renamed": f"renamed column {b} to {a}",
-            "column_removed": f"removed column {b}",
-            "column_restored": f"restored column {a}",
-            "column_wip": f"set the WIP limit of column {b} to {self.after}",
-            "label_added": f"added label {a}",
-            "label_changed": f"changed label {a}",
-            "label_deleted": f"deleted label {b}",
-            "board_created": f"created the board {a}",
-            "board_renamed": f"renamed the board to {a}",
-            "member_added": f"added member {a}" if self.after else "added a member",
-            "member_changed": f"changed member {a}" if self.after else "changed a member",
-            "member_removed": f"removed member {a}" if self.after else "removed a member",
-        }
-        return phrases.get(self.kind, self.kind)
+        return phrase(self, ref, _quote(self.before), _quote(self.after))
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +75,48 @@ class Activity(NamedTuple):
             "after": self.after or None,
             "text": f"{self.author or 'someone'} {self.what()}",
         }
+
+
+# kind -> its phrase, from (entry, the ticket as "#12", before and after quoted)
+_PHRASES: dict[str, Callable[[Activity, str, str, str], str]] = {
+    "created": lambda e, ref, b, a: f"created {ref}" + (f" in {e.after}" if e.after else ""),
+    "moved": lambda e, ref, b, a: f"moved {ref} from {e.before or '?'} to {e.after or '?'}",
+    "renamed": lambda e, ref, b, a: (
+        f"renamed {ref} from {b} to {a}" if e.before else f"renamed {ref} to {a}"
+    ),
+    "described": lambda e, ref, b, a: f"edited the description of {ref}",
+    "assigned": lambda e, ref, b, a: (
+        f"assigned {ref} to {e.after}" if e.after else f"unassigned {ref}"
+    ),
+    "assignees": lambda e, ref, b, a: f"changed the assignees of {ref}",
+    "labelled": lambda e, ref, b, a: (
+        f"labelled {ref} {e.after}" if e.after else f"changed the labels of {ref}"
+    ),
+    "commented": lambda e, ref, b, a: f"commented on {ref}",
+    "comment_edited": lambda e, ref, b, a: f"edited a comment on {ref}",
+    "comment_deleted": lambda e, ref, b, a: f"deleted a comment on {ref}",
+    "due": lambda e, ref, b, a: (
+        f"set {ref} due {e.after}" if e.after else f"cleared the due date of {ref}"
+    ),
+    "checklist": lambda e, ref, b, a: f"changed the checklist of {ref}",
+    "edited": lambda e, ref, b, a: f"edited {ref}" + (f" ({e.after})" if e.after else ""),
+    "deleted": lambda e, ref, b, a: f"moved {ref} to the trash",
+    "restored": lambda e, ref, b, a: f"restored {ref}",
+    "purged": lambda e, ref, b, a: f"purged {ref}",
+    "column_added": lambda e, ref, b, a: f"added column {a}",
+    "column_renamed": lambda e, ref, b, a: f"renamed column {b} to {a}",
+    "column_removed": lambda e, ref, b, a: f"removed column {b}",
+    "column_restored": lambda e, ref, b, a: f"restored column {a}",
+    "column_wip": lambda e, ref, b, a: f"set the WIP limit of column {b} to {e.after}",
+    "label_added": lambda e, ref, b, a: f"added label {a}",
+    "label_changed": lambda e, ref, b, a: f"changed label {a}",
+    "label_deleted": lambda e, ref, b, a: f"deleted label {b}",
+    "board_created": lambda e, ref, b, a: f"created the board {a}",
+    "board_renamed": lambda e, ref, b, a: f"renamed the board to {a}",
+    "member_added": lambda e, ref, b, a: f"added member {a}" if e.after else "added a member",
+    "member_changed": lambda e, ref, b, a: f"changed member {a}" if e.after else "changed a member",
+    "member_removed": lambda e, ref, b, a: f"removed member {a}" if e.after else "removed a member",
+}
 
 
 def activity(history: History, *, ticket: str | None = None) -> list[Activity]:

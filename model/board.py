@@ -159,6 +159,15 @@ class Board(ChecklistCommands, CardCommands):
             self._travel = None
         return history
 
+    def keep_history(self, blob: bytes) -> None:
+        """Start from a history kept on disk (model.history_blob); bytes that
+        do not fit this board are dropped when the history is next read."""
+        self._kept.keep_from(blob, self.id)
+
+    def kept_history(self) -> bytes | None:
+        """The history read so far as bytes to keep, if it grew since kept (else None)."""
+        return self._kept.dump(self.id)
+
     def activity(self, ticket: str | None = None) -> list[Activity]:
         """The activity feed, newest first; one ticket's (a reference) if given."""
         tid = None if ticket is None else self._history_ticket(ticket)

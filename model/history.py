@@ -44,6 +44,7 @@ from typing import Any
 
 from pycrdt import Doc
 
+from . import history_blob
 from .clients import CLIENTS
 from .history_walk import Change, Walk, Where
 from .reading import printable
@@ -68,6 +69,9 @@ class History:
     places: list[Where]  # each item's place, beside the items
     # client -> the member id its own ``clients`` entry names (model.away: my own changes)
     members: dict[int, str] = field(default_factory=dict)
+    owners: list[Change] = field(default_factory=list)  # each item's change
+    # client -> its blocks of items: (first clock, first index, end index), by clock
+    blocks: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
 
 
 def read_history(doc: Doc[Any]) -> History:
@@ -83,6 +87,21 @@ class KeptHistory:
     def __init__(self, walk: Walk | None = None) -> None:
         self.walk = walk if walk is not None else Walk()
         self.history: History | None = None
+        self._blob: tuple[bytes, str] | None = None  # kept bytes not loaded yet, the board id
+        self._dumped = self.walk.state  # what the bytes last loaded or dumped cover
+
+    def keep_from(self, blob: bytes, board_id: str) -> None:
+        """Start from ``blob`` (model.history_blob) at the next read, if it fits."""
+        if self.history is None:
+            self._blob = (blob, board_id)
+
+    def dump(self, board_id: str) -> bytes | None:
+        """The walk as bytes to keep, if it walked more since loaded or dumped."""
+        if self.history is None or self.walk.state == self._dumped:
+            return None
+        self._dumped = self.walk.state
+        with collecting_later():
+            return history_blob.dump(self.walk, board_id)
 
     def read(self, doc: Doc[Any]) -> History:
         """The history of ``doc``, which holds at least every item walked so far."""
@@ -90,6 +109,13 @@ class KeptHistory:
         state = state_vector(encoded)
         if self.history is None or self.history.state != state:
             with collecting_later():
+                if self._blob is not None:
+                    blob, board_id = self._blob
+                    self._blob = None
+                    loaded = history_blob.load(blob, board_id, state)
+                    if loaded is not None:
+                        self.walk = loaded
+                        self._dumped = loaded.state
                 if state != state_vector(self.walk.state) or self.history is None:
                     self.walk.extend(doc.get_update(self.walk.state), encoded)
                 self.history = derive(self.walk, state)
@@ -104,7 +130,7 @@ def derive(walk: Walk, state: dict[int, int]) -> History:
     members = _authors(walk)
     changes = [c for c in walk.changes if c.root not in ("", CLIENTS)]
     changes.sort(key=lambda c: (c.time, c.client, c.clock))
-    return History(changes, state, walk.structs, walk.places, members)
+    return History(changes, state, walk.structs, walk.places, members, walk.owners, walk.blocks)
 
 
 @contextmanager

@@ -88,6 +88,7 @@ class Walk:
         # client -> its blocks of items: (first clock, first index, end index)
         self.blocks: dict[int, list[tuple[int, int, int]]] = {}
         self.changes: list[Change] = []  # as made: each client's in its clock order
+        self.owners: list[Change] = []  # each item's change
         self.by_client: dict[int, list[Change]] = {}
         self.values: dict[int, Any] = {}  # plain field values, to say what a write replaced
         self.owner: dict[int, Change] = {}  # the change of each plain field value
@@ -112,7 +113,7 @@ class Walk:
             for name in ("client", "clock", "length", "origin", "parent", "key", "kind", "value"):
                 getattr(s, name).extend(getattr(new, name))
             s.deleted = new.deleted
-        _index(self, start)
+        index_items(self, start)
         _place(self, start)
         _group(self, start)
         _names(self, start)
@@ -120,7 +121,8 @@ class Walk:
         return len(s) - start
 
 
-def _index(walk: Walk, start: int) -> None:
+def index_items(walk: Walk, start: int) -> None:
+    """Where each item from ``start`` on is found: by its first id, and in its client's blocks."""
     s = walk.structs
     clients, clocks = s.client, s.clock
     by_id, blocks = walk.by_id, walk.blocks
@@ -238,6 +240,7 @@ def _group(walk: Walk, start: int) -> None:
     """
     changes, by_client, runs = walk.changes, walk.by_client, walk.runs
     values, owner = walk.values, walk.owner
+    add_owner = walk.owners.append
     unresolved: list[tuple[Change, str]] = []  # fields whose value before is looked up after
     current = Change(-1, -1, -1)
     c_client = c_end = -1
@@ -299,6 +302,7 @@ def _group(walk: Walk, start: int) -> None:
             if root == c_root and direct and key in _NEIGHBOUR_KEYS:
                 current.neighbours += 1
                 c_end = clock + length
+                add_owner(current)
                 continue
             fresh = True
         elif closed:
@@ -330,6 +334,7 @@ def _group(walk: Walk, start: int) -> None:
             listed = False
             made = NO_ID
             closed = False
+        add_owner(current)
         previous = fld
         c_end = clock + length
         if root == CLIENTS:

@@ -24,7 +24,6 @@ The board at a moment is read through :meth:`Board.as_of` (pycrdt's
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from .activity import Activity, activity
@@ -105,69 +104,58 @@ def _deletion_moments(history: History) -> list[tuple[int, int, int, int]]:
     time can be told (module docstring)."""
     s = history.structs
     changes = history.changes
-    # which change each item is in: per client, changes' first clocks, sorted
-    spans: dict[int, list[tuple[int, int, int]]] = {}
-    for k, change in enumerate(changes):
-        spans.setdefault(change.client, []).append((change.clock, change.end, k))
-    for found in spans.values():
-        found.sort()
-    starts = {client: [span[0] for span in found] for client, found in spans.items()}
-
-    def change_of(client: int, clock: int) -> int:
-        found = spans.get(client)
-        if not found:
-            return -1
-        i = bisect_right(starts[client], clock) - 1
-        return found[i][2] if i >= 0 and clock < found[i][1] else -1
-
+    # which change each item is in (-1: none the history shows)
+    index_of = {change: k for k, change in enumerate(changes)}
+    owners = [index_of.get(owner, -1) for owner in history.owners]
     overwritten: dict[int, int] = {}  # item id -> the first change that wrote over it
-    for client, clock, origin, place in zip(
-        s.client, s.clock, s.origin, history.places, strict=True
-    ):
-        if origin != NO_ID and place[2] is not None and place[2] == place[3]:
-            k = change_of(client, clock)
-            if k >= 0 and k < overwritten.get(origin, len(changes)):
-                overwritten[origin] = k
+    for k, origin, place in zip(owners, s.origin, history.places, strict=True):
+        direct = place[2] is not None and place[2] == place[3]
+        if origin != NO_ID and k >= 0 and direct and k < overwritten.get(origin, len(changes)):
+            overwritten[origin] = k
     noted: dict[tuple[str, str], list[int]] = {}
     by_entity: dict[tuple[str, str], list[int]] = {}
     for k, change in enumerate(changes):
         by_entity.setdefault((change.root, change.entity), []).append(k)
         if PURGED in change.notes or LABEL_DELETED in change.notes:
             noted.setdefault((change.root, change.entity), []).append(k)
-    # the items of each client in clock order, to find those a deleted range covers
-    items: dict[int, list[int]] = {}
-    for i, client in enumerate(s.client):
-        items.setdefault(client, []).append(i)
     gone: list[tuple[int, int, int, int]] = []
+    clocks, lengths = s.clock, s.length
     for client, ranges in s.deleted.items():
-        own = items.get(client, [])
-        clocks = [s.clock[i] for i in own]
+        blocks = history.blocks.get(client, [])
         for start, length in ranges:
-            j = max(bisect_right(clocks, start) - 1, 0)
-            while j < len(own) and clocks[j] < start + length:
-                i = own[j]
-                j += 1
-                first, end = s.clock[i], s.clock[i] + s.length[i]
-                lo, hi = max(first, start), min(end, start + length)
-                if lo >= hi:
-                    continue
-                moment = _went(i, client, first, history, change_of, overwritten, noted, by_entity)
-                if moment is not None:
-                    gone.append((client, lo, hi - lo, moment))
+            stop = start + length
+            # the client's items a deleted range covers: in its blocks (by clock)
+            b = max(bisect_right(blocks, start, key=lambda block: block[0]) - 1, 0)
+            for _first, lo, hi in blocks[b:]:
+                if clocks[lo] >= stop:
+                    break
+                j = max(bisect_right(clocks, start, lo, hi) - 1, lo)
+                while j < hi and clocks[j] < stop:
+                    i = j
+                    j += 1
+                    first = clocks[i]
+                    low, high = max(first, start), min(first + lengths[i], stop)
+                    if low >= high:
+                        continue
+                    moment = _went(
+                        i, owners[i], client, first, history, overwritten, noted, by_entity
+                    )
+                    if moment is not None:
+                        gone.append((client, low, high - low, moment))
     return gone
 
 
 def _went(
     i: int,
+    own: int,
     client: int,
     clock: int,
     history: History,
-    change_of: Callable[[int, int], int],
     overwritten: dict[int, int],
     noted: dict[tuple[str, str], list[int]],
     by_entity: dict[tuple[str, str], list[int]],
 ) -> int | None:
-    own = change_of(client, clock)
+    """When item ``i`` (of change ``own``) went (module docstring), if that can be told."""
     later = overwritten.get(client << CLOCK_BITS | clock)
     if later is not None:
         return later

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from lanban.model import history_blob, history_walk
 from lanban.model.activity import activity
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
 from lanban.model.history import History, read_history
 from lanban.model.moments import TimeTravel
+from lanban.model.structs import Structs
 from tests.model.helpers import Clock, Delivery, Network
 
 
@@ -54,6 +56,13 @@ def same_as_rebuilt(board: Board) -> None:
         last = len(rebuilt.changes) - 1
         for index in {0, last // 2, last}:
             assert TimeTravel(kept).snapshot(index) == TimeTravel(rebuilt).snapshot(index)
+
+
+def restarted(board: Board, blob: bytes | None) -> Board:
+    again = Board.from_update(board.get_update(), actor=board.actor, board_id=board.id)
+    if blob:
+        again.keep_history(blob)
+    return again
 
 
 def work(board: Board, rnd: random.Random, count: int) -> None:
@@ -98,12 +107,16 @@ def work(board: Board, rnd: random.Random, count: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_kept_history_is_the_history_read_from_scratch(seed: int) -> None:
+def test_kept_history_is_the_history_read_from_scratch(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rnd = random.Random(seed)
+    counts = walked(monkeypatch)
     origin = Board.create("Team", actor="Ada", clock=Clock(step=7_000))
     net = Network(origin, 3, clock=Clock(step=5_000), skip_gc=True)
     for n, name in enumerate(("Ada", "Bob", "Cy")):
         net.boards[n].actor = name
+    kept: dict[int, bytes] = {}  # each replica's history as its board file would keep it
     for _ in range(30):
         n = rnd.randrange(3)
         work(net.boards[n], rnd, rnd.randrange(1, 6))
@@ -111,9 +124,20 @@ def test_kept_history_is_the_history_read_from_scratch(seed: int) -> None:
             net.deliver(rnd.randrange(3), rnd, order=Delivery.PER_SENDER, partial=True)
         if rnd.random() < 0.5:
             same_as_rebuilt(net.boards[rnd.randrange(3)])
+        if (
+            rnd.random() < 0.3
+        ):  # a restart: the document from its (compacted) file, the history kept
+            n = rnd.randrange(3)
+            again = restarted(net.boards[n], kept.get(n))
+            before = len(counts)
+            same_as_rebuilt(again)
+            kept_read, full_read = counts[before : before + 2]
+            assert kept_read < full_read if kept.get(n) else kept_read == full_read
+            kept[n] = again.kept_history() or kept.get(n) or b""
     net.settle(rnd, order=Delivery.PER_SENDER)
-    for board in net.boards:
+    for n, board in enumerate(net.boards):
         same_as_rebuilt(board)
+        same_as_rebuilt(restarted(board, kept.get(n)))
     assert net.boards[1].activity() == net.boards[0].activity()
 
 
@@ -133,3 +157,93 @@ def test_a_peers_work_from_while_it_was_away_is_told_in_its_place() -> None:
     ada.apply_update(bob.get_update())
     same_as_rebuilt(ada)
     assert any(a.text().startswith("Bob created") for a in ada.activity())
+
+
+def walked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many items each walk reads, from now on."""
+    counts: list[int] = []
+    real = history_walk.read_structs
+
+    def counting(update: bytes) -> Structs:
+        found = real(update)
+        counts.append(len(found))
+        return found
+
+    monkeypatch.setattr(history_walk, "read_structs", counting)
+    return counts
+
+
+def test_a_kept_history_is_loaded_and_only_what_came_since_is_walked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    board = Board.create("Team", actor="Ada", clock=Clock(step=1000))
+    for n in range(20):
+        board.add_ticket(f"T{n}")
+    board.activity()
+    blob = board.kept_history()
+    assert blob is not None
+    assert board.kept_history() is None  # nothing new since
+    tid = board.add_ticket("Later")
+    board.move_ticket(tid, "Done")
+    counts = walked(monkeypatch)
+    again = restarted(board, blob)
+    same_as_rebuilt(again)
+    assert 0 < counts[0] < 40  # the two commands' items, not the board's hundreds
+    assert again.kept_history() is not None
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda blob: blob[:-1] + bytes([blob[-1] ^ 1]),  # damaged
+        lambda blob: blob[:100],  # cut short
+        lambda blob: b"junk" + blob[4:],
+        lambda blob: blob[:4] + bytes([99]) + blob[5:],  # a later version
+        lambda blob: b"",
+    ],
+)
+def test_damaged_kept_history_is_dropped_and_read_again(
+    spoil: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    board = Board.create("Team", actor="Ada", clock=Clock(step=1000))
+    board.add_ticket("T")
+    board.activity()
+    blob = board.kept_history()
+    assert blob is not None
+    counts = walked(monkeypatch)
+    again = restarted(board, spoil(blob))
+    same_as_rebuilt(again)
+    assert counts[0] == len(read_history(board.doc).structs)  # all of it, read again
+
+
+def test_another_boards_or_a_later_kept_history_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    board = Board.create("Team", actor="Ada", clock=Clock(step=1000))
+    other = Board.create("Other", actor="Ada", clock=Clock(step=1000))
+    other.add_ticket("T")
+    other.activity()
+    foreign = other.kept_history()
+    earlier = Board.from_update(board.get_update(), board_id=board.id)
+    board.add_ticket("T")
+    board.activity()
+    later = board.kept_history()
+    assert foreign is not None and later is not None
+    counts = walked(monkeypatch)
+    for blob in (foreign, later):  # later: this board's, but it holds what the document lacks
+        again = restarted(earlier, blob)
+        same_as_rebuilt(again)
+        assert counts[-2] == len(read_history(earlier.doc).structs)
+
+
+def test_a_forged_kept_history_that_breaks_the_rules_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bytes with a good digest (anyone who can write the file can make one)
+    whose parts are out of range are dropped, not used."""
+    board = Board.create("Team", actor="Ada", clock=Clock(step=1000))
+    board.add_ticket("T")
+    board.activity()
+    walk = board._kept.walk
+    walk.structs.clock[3] = 10**6  # an item beyond the state it claims
+    blob = history_blob.dump(walk, board.id)
+    assert blob is not None
+    assert history_blob.load(blob, board.id, read_history(board.doc).state) is None

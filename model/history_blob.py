@@ -1,0 +1,326 @@
+"""A board's history as walked so far (model.history_walk.Walk), as bytes to keep.
+
+A board file keeps these bytes beside its log (sync.board_meta) so that a
+board opened again walks only the items that came since, not all of them.
+They are a cache: the history stays what the items say, and bytes that do not
+fit are dropped and the history is read again from the document.
+
+Layout (version 1): ``LBHK``, a version byte, a 32-byte BLAKE2b digest of the
+rest keyed by the board id (a damaged blob, or another board's, fails it),
+then a 4-byte length and a JSON object (the items' parents, keys and values,
+the places, the changes, each client's grouping state and names), then the
+int columns (clients, clocks, lengths, origins, kinds, places, owners) as
+little-endian 64-bit arrays. :func:`load` checks every part before a walk is
+made of it (types, counts, indexes in range, each client's items in clock
+order and within the state the blob says it covers, which the document must
+hold): anyone who can write the board file can write these bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import sys
+from array import array
+from typing import Any
+
+from .history_walk import Change, Run, Shared, Walk, Where, index_items
+from .structs import ARRAY, BYTES, CLOCK_BITS, NO_ID, OBJECT, UNDEFINED, Marker, state_vector
+
+MAGIC = b"LBHK"
+VERSION = 1
+_DIGEST = 32
+_HEAD = len(MAGIC) + 1 + _DIGEST
+_MARKERS = {m.name: m for m in (OBJECT, ARRAY, BYTES, UNDEFINED)}
+_VALUE_TYPES = frozenset({str, int, float, bool, type(None), Marker})  # as model.structs reads
+_COLUMNS = ("client", "clock", "length", "origin_client", "origin_clock", "kind", "place", "owner")
+_MAX_INT = 2**63 - 1
+
+
+class _Bad(Exception):
+    """The bytes are not a history this board can use."""
+
+
+def dump(walk: Walk, board_id: str) -> bytes | None:
+    """The walk as bytes (None: it holds what these bytes cannot say)."""
+    s = walk.structs
+    index_of = {change: k for k, change in enumerate(walk.changes)}
+    table: dict[Where, int] = {}
+    place_index = [table.setdefault(p, len(table)) for p in walk.places]
+    by_id = walk.by_id
+    try:
+        ints = array("q")
+        ints.extend(s.client)
+        ints.extend(s.clock)
+        ints.extend(s.length)
+        ints.extend(NO_ID if o == NO_ID else o >> CLOCK_BITS for o in s.origin)
+        ints.extend(NO_ID if o == NO_ID else o & ((1 << CLOCK_BITS) - 1) for o in s.origin)
+        ints.extend(s.kind)
+        ints.extend(place_index)
+        ints.extend(index_of[c] for c in walk.owners)
+        head = {
+            "state": walk.state.hex(),
+            "items": len(s),
+            "parent": s.parent,
+            "key": s.key,
+            "value": s.value,
+            "places": list(table),
+            "changes": [_change(c, index_of) for c in walk.changes],
+            "runs": [_run(client, run, index_of) for client, run in walk.runs.items()],
+            "named": [[c, k, v] for c, (k, v) in walk.named.items()],
+            "member_of": [[c, k, v] for c, (k, v) in walk.member_of.items()],
+            "signed": [[c, k, v] for c, (k, v) in walk.signed.items()],
+            "member_names": [[m, k, c, v] for m, (k, c, v) in walk.member_names.items()],
+            "values": [by_id[i] for i in walk.values],
+            "owner": [by_id[i] for i in walk.owner],
+        }
+        text = json.dumps(head, default=_encode, separators=(",", ":")).encode()
+    except (OverflowError, KeyError, TypeError, ValueError):
+        return None  # a client id too large for the columns, a value JSON cannot say
+    if sys.byteorder != "little":
+        ints.byteswap()
+    body = struct.pack("<I", len(text)) + text + ints.tobytes()
+    return MAGIC + bytes([VERSION]) + _digest(body, board_id) + body
+
+
+def load(blob: bytes, board_id: str, state: dict[int, int]) -> Walk | None:
+    """The walk ``blob`` holds, if it is one of board ``board_id`` that a
+    document with state vector ``state`` holds all of; else None."""
+    try:
+        return _load(blob, board_id, state)
+    except (_Bad, ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError):
+        return None
+
+
+def _digest(body: bytes, board_id: str) -> bytes:
+    return hashlib.blake2b(body, digest_size=_DIGEST, key=board_id.encode()[:64]).digest()
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Marker):
+        return {"m": value.name}
+    if isinstance(value, Shared):
+        return {"s": value.kind}
+    raise TypeError(f"not kept: {type(value).__name__}")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1 and obj.get("m") in _MARKERS:
+        return _MARKERS[obj["m"]]
+    if len(obj) == 1 and type(obj.get("s")) is int:
+        return Shared(obj["s"])
+    return obj  # a Change's fields (checked where read), or junk: refused there
+
+
+def _change(c: Change, index_of: dict[Change, int]) -> list[Any]:
+    return [
+        c.client,
+        c.clock,
+        c.end,
+        c.root,
+        c.entity,
+        c.stamped,
+        c.created,
+        c.recreated,
+        [[k, b, a] for k, (b, a) in c.values.items()],
+        [[f, list(keys)] for f, keys in c.inner.items()],
+        [[f, list(keys)] for f, keys in c.added.items()],
+        [[k, v] for k, v in c.notes.items()],
+        c.neighbours,
+        [index_of[o] for o in c.overwrote],
+    ]
+
+
+def _run(client: int, run: Run, index_of: dict[Change, int]) -> list[Any]:
+    current, end, root, entity, empty, written, made, closed, previous, listed = run
+    return [
+        client,
+        index_of[current],
+        end,
+        root,
+        entity,
+        empty,
+        list(written),
+        made,
+        closed,
+        previous,
+        listed,
+    ]
+
+
+# ------------------------------------------------------------------ load
+
+
+def _check(ok: bool) -> None:
+    if not ok:
+        raise _Bad
+
+
+def _int(value: Any, low: int = 0, high: int = _MAX_INT) -> int:
+    _check(type(value) is int and low <= value <= high)
+    return int(value)
+
+
+def _str(value: Any) -> str:
+    _check(type(value) is str)
+    return str(value)
+
+
+def _opt_str(value: Any) -> str | None:
+    _check(value is None or type(value) is str)
+    return None if value is None else str(value)
+
+
+def _bool(value: Any) -> bool:
+    _check(type(value) is bool)
+    return bool(value)
+
+
+def _list(value: Any, length: int | None = None) -> list[Any]:
+    _check(type(value) is list and (length is None or len(value) == length))
+    return list(value)
+
+
+def _load(blob: bytes, board_id: str, state: dict[int, int]) -> Walk | None:
+    _check(len(blob) > _HEAD + 4 and blob[:4] == MAGIC and blob[4] == VERSION)
+    body = memoryview(blob)[_HEAD:]
+    _check(_digest(body.tobytes(), board_id) == blob[len(MAGIC) + 1 : _HEAD])
+    (size,) = struct.unpack_from("<I", body)
+    _check(4 + size <= len(body))
+    head = json.loads(bytes(body[4 : 4 + size]), object_hook=_decode)
+    _check(type(head) is dict)
+    raw = bytes(body[4 + size :])
+    n = _int(head["items"])
+    _check(len(raw) == 8 * n * len(_COLUMNS))
+    ints = array("q")
+    ints.frombytes(raw)
+    if sys.byteorder != "little":
+        ints.byteswap()
+    cols = {name: ints[k * n : (k + 1) * n].tolist() for k, name in enumerate(_COLUMNS)}
+
+    walk = Walk()
+    walk.state = bytes.fromhex(_str(head["state"]))
+    covered = state_vector(walk.state)
+    _check(all(state.get(client, 0) >= clock for client, clock in covered.items()))
+
+    places: list[Where] = []
+    for p in _list(head["places"]):
+        root, entity, fld, key = _list(p, 4)
+        places.append((_str(root), _str(entity), _opt_str(fld), _opt_str(key)))
+
+    s = walk.structs
+    s.client, s.clock, s.length, s.kind = (
+        cols["client"],
+        cols["clock"],
+        cols["length"],
+        cols["kind"],
+    )
+    s.parent = _list(head["parent"], n)
+    s.key = _list(head["key"], n)
+    s.value = _list(head["value"], n)
+    _check(all(type(p) in (str, int, type(None)) for p in s.parent))
+    _check(all(type(k) in (str, type(None)) for k in s.key))
+    _check(all(type(v) in _VALUE_TYPES for v in s.value))
+    _check(all(type(p) is not int or p >= 0 for p in s.parent))
+    s.origin = [
+        NO_ID if k == NO_ID else c << CLOCK_BITS | k
+        for c, k in zip(cols["origin_client"], cols["origin_clock"], strict=True)
+    ]
+    _check(
+        all(
+            (c >= 0 and 0 <= k < 1 << CLOCK_BITS) or c == k == NO_ID
+            for c, k in zip(cols["origin_client"], cols["origin_clock"], strict=True)
+        )
+    )
+    _check(all(k >= 0 for k in s.kind) and all(k > 0 for k in s.length))
+    _check(all(0 <= p < len(places) for p in cols["place"]))
+    walk.places = [places[p] for p in cols["place"]]
+    _items_in_order(walk, covered)
+
+    changes = walk.changes
+    for row in _list(head["changes"]):
+        changes.append(_read_change(row))
+    count = len(changes)
+    for row, change in zip(head["changes"], changes, strict=True):
+        change.overwrote = [changes[_int(k, 0, count - 1)] for k in _list(row[13])]
+        walk.by_client.setdefault(change.client, []).append(change)
+    _check(all(0 <= k < count for k in cols["owner"]))
+    walk.owners = [changes[k] for k in cols["owner"]]
+    for row in _list(head["runs"]):
+        client, run = _read_run(row, changes)
+        walk.runs[client] = run
+    for name in ("named", "member_of", "signed"):
+        table: dict[int, tuple[int, str]] = getattr(walk, name)
+        for row in _list(head[name]):
+            client, clock, value = _list(row, 3)
+            table[_int(client)] = (_int(clock), _str(value))
+    for row in _list(head["member_names"]):
+        member, clock, client, value = _list(row, 4)
+        walk.member_names[_str(member)] = (_int(clock), _int(client), _str(value))
+    ids = [c << CLOCK_BITS | k for c, k in zip(s.client, s.clock, strict=True)]
+    for i in _list(head["values"]):
+        walk.values[ids[_int(i, 0, n - 1)]] = s.value[i]
+    for i in _list(head["owner"]):
+        walk.owner[ids[_int(i, 0, n - 1)]] = walk.owners[i]
+    return walk
+
+
+def _items_in_order(walk: Walk, covered: dict[int, int]) -> None:
+    """Each client's items in its clock order, block after block, within ``covered``."""
+    s = walk.structs
+    index_items(walk, 0)
+    for client, blocks in walk.blocks.items():
+        end = 0
+        for _first, lo, hi in blocks:
+            for i in range(lo, hi):
+                _check(s.clock[i] >= end)
+                end = s.clock[i] + s.length[i]
+        _check(end <= covered.get(client, 0))
+
+
+def _read_change(row: Any) -> Change:
+    row = _list(row, 14)
+    change = Change(_int(row[0]), _int(row[1], 0, 2**32), _int(row[2], 0, 2**32))
+    change.root, change.entity = _str(row[3]), _str(row[4])
+    change.stamped = _int(row[5])
+    change.created, change.recreated = _bool(row[6]), _bool(row[7])
+    for item in _list(row[8]):
+        key, before, after = _list(item, 3)
+        _check(type(before) in _VALUE_TYPES)
+        _check(type(after) in _VALUE_TYPES or type(after) is Shared)
+        change.values[_str(key)] = (before, after)
+    for item in _list(row[9]):
+        fld, keys = _list(item, 2)
+        change.inner[_str(fld)] = {_opt_str(k) for k in _list(keys)}
+    for item in _list(row[10]):
+        fld, keys = _list(item, 2)
+        change.added[_str(fld)] = {_str(k) for k in _list(keys)}
+    for item in _list(row[11]):
+        key, value = _list(item, 2)
+        change.notes[_str(key)] = _str(value)
+    change.neighbours = _int(row[12])
+    _list(row[13])
+    return change
+
+
+def _read_run(row: Any, changes: list[Change]) -> tuple[int, Run]:
+    row = _list(row, 11)
+    client = _int(row[0])
+    current = changes[_int(row[1], 0, len(changes) - 1)]
+    _check(current.client == client)
+    made = row[7]
+    _check(type(made) is int and (made == NO_ID or made >= 0))
+    run: Run = (
+        current,
+        _int(row[2], NO_ID, 2**32),
+        _str(row[3]),
+        _str(row[4]),
+        _bool(row[5]),
+        {_str(f) for f in _list(row[6])},
+        made,
+        _bool(row[8]),
+        _opt_str(row[9]),
+        _bool(row[10]),
+    )
+    return client, run
