@@ -3,7 +3,9 @@
 A board file can hold an update that poisons the document: written by an older
 Lanban that did not check what peers sent, or edited on disk. Such a row is
 *refused* when :func:`~lanban.sync.update_check.check_update` refuses it (a log row, measured
-against the clocks of the rows before it) or when pycrdt cannot apply it. A
+against the clocks of the rows before it and, when the board is read from its
+first row, against the type depths they hold: a Map chain nested one level per
+row stops at the depth limit) or when pycrdt cannot apply it. A
 refused row is moved, in the same file, from ``updates`` to the ``quarantine``
 table (never deleted; ``lanban board repair`` reports it) and the board opens
 from the rest.
@@ -23,29 +25,29 @@ from typing import Any
 
 from pycrdt import Doc, merge_updates
 
+from .messages import ProtocolError
+from .type_depths import TypeDepths
 from .update_check import (
     DEFAULT_UPDATE_LIMITS,
     MAX_CLOCK,
     UpdateLimits,
     UpdateRefused,
     check_update,
+    read_structs,
 )
 from .update_log import Row, transaction
 
 # A stored row was accepted once or made here, and a compaction's snapshot holds
 # the whole history: the caps that bound what one peer update may add (structs,
-# clients, nesting, keys, clock jumps) do not apply to it. Those that keep pycrdt
-# itself safe do: counts against the bytes left, clocks within yrs' 32 bits, the
-# size of one value, lib0 Any nesting.
-# A compaction's snapshot row is not walked: pycrdt wrote it from a document it
-# held (the model reads any such document), and a board whose history nests types
-# deeper than the walk can follow must still open; pycrdt still refuses bytes that
-# are no update.
-MAX_WALKED_TYPE_DEPTH = 253  # the most update_nesting follows
+# clients, keys, clock jumps, types per container) do not apply to it. Those that
+# keep pycrdt itself safe do: counts against the bytes left, clocks within yrs' 32
+# bits, the size of one value, lib0 Any nesting, and how deep types nest.
+# A compaction's snapshot row is only read for its type depths, refusing nothing:
+# pycrdt wrote it from a document it held (the model reads any such document);
+# pycrdt still refuses bytes that are no update.
 _GROWS_WITH_HISTORY = (
     "structs",
     "clients",
-    "type_depth",
     "types_per_container",
     "containers",
     "keys",
@@ -54,7 +56,7 @@ _GROWS_WITH_HISTORY = (
 STORED_LIMITS = replace(
     DEFAULT_UPDATE_LIMITS,
     **{
-        f.name: {"clock_jump": MAX_CLOCK, "type_depth": MAX_WALKED_TYPE_DEPTH}.get(f.name, 1 << 40)
+        f.name: MAX_CLOCK if f.name == "clock_jump" else 1 << 40
         for f in fields(UpdateLimits)
         if f.name in _GROWS_WITH_HISTORY
     },
@@ -91,18 +93,34 @@ def checked(rows: Iterable[Row], clocks: dict[int, int]) -> tuple[list[Row], lis
 
     ``clocks`` (client -> clock) is what the document already holds; each row's
     clock jumps are measured from it and the accepted rows before it (updated in place).
+    When it is empty (the board is read from its first row), type depths are counted
+    across the rows, snapshots first (a compaction's snapshot holds what the rows
+    before it held); otherwise each row's own nesting is.
     """
     good: list[Row] = []
     refused: list[Refused] = []
-    for row in rows:
+    depths = TypeDepths() if not clocks else None
+    for row in sorted(rows, key=lambda row: not row.snapshot):
         if row.snapshot:
+            if depths is not None:
+                try:
+                    depths.add_own(read_structs(row.data))
+                except ProtocolError:  # pycrdt decides; the rows' own nesting still counts
+                    depths = None
             good.append(row)
             continue
         try:
-            summary = check_update(row.data, STORED_LIMITS, known_clock=lambda c: clocks.get(c, 0))
+            summary = check_update(
+                row.data,
+                STORED_LIMITS,
+                known_clock=lambda c: clocks.get(c, 0),
+                outside=depths,
+            )
         except UpdateRefused as exc:
             refused.append(Refused(row, exc.reason))
             continue
+        if depths is not None:
+            depths.record(summary.sections)
         for client, end in summary.clock_ends.items():
             if end > clocks.get(client, 0):
                 clocks[client] = end

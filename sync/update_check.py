@@ -41,18 +41,20 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 
 from .messages import DEFAULT_LIMITS, ProtocolError, Reader, read_var_bytes, read_var_uint
 from .update_merges import MergeRuns
 from .update_nesting import (
     FROM_ORIGIN,
+    IS_DELETED,
     IS_TYPE,
     NO_PARENT,
     PARENT_ID,
     ROOT,
     Nesting,
     NestingRefused,
+    Outside,
     Section,
 )
 
@@ -158,6 +160,14 @@ class UpdateLimits:
 
 
 DEFAULT_UPDATE_LIMITS = UpdateLimits()
+# For what a document wrote of itself (read_structs): only what keeps the walk itself
+# sane stays bounded (clocks within yrs' and the arrays' 31 bits, lib0 Any nesting
+# within Python's recursion limit).
+_OWN_BYTES_LIMITS = replace(
+    DEFAULT_UPDATE_LIMITS,
+    **{f.name: 1 << 40 for f in fields(UpdateLimits) if f.name not in ("clock", "any_depth")},
+    any_depth=500,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +181,8 @@ class UpdateSummary:
     root_keys: frozenset[str]  # root type names items are put in
     parent_subs: frozenset[str]  # Map keys items are written under
     gc_structs: int = 0  # of structs, the GC and Skip ones (no item: cheap to hold)
+    # the update's structs with their levels, when checked against a document's index
+    sections: dict[int, Section] = field(default_factory=dict, compare=False, repr=False)
 
 
 def check_update(
@@ -178,18 +190,37 @@ def check_update(
     limits: UpdateLimits = DEFAULT_UPDATE_LIMITS,
     *,
     known_clock: Callable[[int], int] | None = None,
+    outside: Outside | None = None,
 ) -> UpdateSummary:
     """Walk ``update`` (Yjs V1) and summarize it, or raise :class:`UpdateRefused`.
 
     ``known_clock(client)``: the receiving document's clock for ``client``
-    (0 when unknown); without it every client counts as unknown.
+    (0 when unknown); without it every client counts as unknown. ``outside``: the
+    document's type depths (sync/type_depths.py); with it the depth limit counts
+    the levels the document already has, and the summary holds every struct's level.
     """
     try:
-        return _Walk(bytes(update), limits, known_clock or _unknown).run()
+        return _Walk(bytes(update), limits, known_clock or _unknown).run(outside)
     except UpdateRefused:
         raise
     except ProtocolError as exc:  # from the shared varUint and field readers
         raise UpdateRefused(str(exc)) from None
+
+
+def read_structs(update: bytes) -> dict[int, Section]:
+    """The structs of an update a document encoded itself (``Doc.get_update``), by
+    client, without the caps on what peers send; UpdateRefused if it is no update."""
+    walk = _Walk(bytes(update), _OWN_BYTES_LIMITS, _unknown)
+    try:
+        for _ in range(walk.count(3, "client sections")):
+            walk.section()
+    except IndexError:
+        raise UpdateRefused("truncated update") from None
+    except UpdateRefused:
+        raise
+    except ProtocolError as exc:
+        raise UpdateRefused(str(exc)) from None
+    return walk.sections
 
 
 def state_vector_clocks(state: bytes) -> dict[int, int]:
@@ -225,7 +256,7 @@ class _Walk:
         self.merges = MergeRuns()
         self.deleted: dict[int, list[int]] = {}  # delete ranges of clients with merges
 
-    def run(self) -> UpdateSummary:
+    def run(self, outside: Outside | None) -> UpdateSummary:
         count = self.count(3, "client sections")
         if count > self.limits.clients:
             raise UpdateRefused(f"{count} clients (limit {self.limits.clients})")
@@ -248,10 +279,16 @@ class _Walk:
             raise UpdateRefused(f"{len(clients | deleted)} clients (limit {self.limits.clients})")
         limits = self.limits
         nesting = Nesting(
-            self.sections, limits.type_depth, limits.types_per_container, limits.containers
+            self.sections,
+            limits.type_depth,
+            limits.types_per_container,
+            limits.containers,
+            outside,
         )
         try:
             type_depth = nesting.depth()
+            if outside is not None:
+                nesting.levels()
         except NestingRefused as exc:
             raise UpdateRefused(str(exc)) from None
         return UpdateSummary(
@@ -264,6 +301,7 @@ class _Walk:
             root_keys=frozenset(self.roots),
             parent_subs=frozenset(self.parent_subs),
             gc_structs=self.gc_structs,
+            sections=self.sections if outside is not None else {},
         )
 
     # ---------------------------------------------------------------- bounds
@@ -427,6 +465,7 @@ class _Walk:
                 self.any(limits.any_depth)
             return n
         if kind == 1:  # Deleted
+            sec.kinds[-1] |= IS_DELETED
             return self.uint()
         if kind == _TYPE:
             type_ref = self.uint()

@@ -31,9 +31,12 @@ value (``to_py``), which Lanban never does on the board's types (PROTOCOL.md 6).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import NoReturn, Protocol
 
+from .messages import ProtocolError
+from .type_depths import TypeDepths
 from .update_check import (
     DEFAULT_UPDATE_LIMITS,
     UpdateLimits,
@@ -42,6 +45,8 @@ from .update_check import (
     check_update,
     state_vector_clocks,
 )
+
+log = logging.getLogger(__name__)
 
 # Measured in pycrdt 0.14.13 (skip_gc): a Map created after the previous one takes
 # ~410 bytes of memory, a keyed value ~465, a Deleted item ~210, a GC run ~20; an
@@ -113,6 +118,11 @@ class UpdateGuard:
         self._waiting: dict[int, int] = {}  # client -> clock an update reached, not the doc
         self.pending_bytes = 0  # bytes of the applied updates still waiting
         self._full: str | None = None  # why the last update was refused as over a total
+        # The levels of the document's structs, built at the first update and kept up
+        # to date; ``_depths_state``: the state vector it covers exactly (None: stale).
+        self.depths = TypeDepths()
+        self._depths_state: bytes | None = None
+        self._depths_failed = False
 
     @property
     def stalled(self) -> str | None:
@@ -137,7 +147,12 @@ class UpdateGuard:
         if stalled is not None:
             raise BoardFull(stalled)
         clocks = self._known_clocks()
-        summary = check_update(update, limits.update, known_clock=lambda c: clocks.get(c, 0))
+        summary = check_update(
+            update,
+            limits.update,
+            known_clock=lambda c: clocks.get(c, 0),
+            outside=self._depths_now(),
+        )
         allowed = limits.growth_per_byte * len(update) + limits.growth_allowance
         if growth_estimate(summary) > allowed:
             raise UpdateRefused(
@@ -169,7 +184,16 @@ class UpdateGuard:
         PendingOverflow when too much of what was applied waits for missing changes."""
         if self._size is not None:
             self._size += len(update)
+        # What the document integrated is what the update said, unless structs held
+        # back earlier came in with it (then the index catches up at the next update).
+        depths_in_step = self._depths_state == self._state and not self._waiting
         clocks = self._known_clocks()
+        if (
+            depths_in_step
+            and self.depths.record(summary.sections, clocks)
+            and self.depths.ends == clocks
+        ):
+            self._depths_state = self._state
         waiting = self._waiting
         short = False
         for client, end in summary.clock_ends.items():
@@ -188,6 +212,21 @@ class UpdateGuard:
                 raise PendingOverflow(
                     f"{self.pending_bytes // 1000} kB of updates wait for changes the board lacks"
                 )
+
+    def _depths_now(self) -> TypeDepths | None:
+        """The document's depth index, caught up with it (None if its encoding cannot
+        be read: the board then has only the per-update depth limit, as it is logged)."""
+        if self._depths_failed:
+            return None
+        if self._depths_state != self._state:
+            try:
+                self.depths.catch_up(self.doc)
+            except ProtocolError as exc:
+                log.warning("cannot index the depth of this board's types: %s", exc)
+                self._depths_failed = True
+                return None
+            self._depths_state = self._state
+        return self.depths
 
     def _known_clocks(self) -> dict[int, int]:
         state = self.doc.get_state()

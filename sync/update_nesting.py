@@ -1,15 +1,23 @@
-"""Which container each type created in one update lives in, for sync/update_check.py.
+"""Which container each struct of one update lives in, for sync/update_check.py.
 
 An item names its parent one of three ways: a root type by name, a type item
 by ID, or nothing - then Yjs takes the parent of its origin (left, else right)
 item. Origins may point at any struct of any client in the update, so
 containers are followed through the update's structs, remembered per struct
-(one byte and one 32-bit int each). Two things come out: how deep types of the
-update nest in each other (``depth``), and how many types one container
-receives (``per_container``; all types put next to structs the update does not
-hold count as one container, so that spreading them over many anchors in one
-real container does not help); the number of containers is capped too, as each
-costs a dict entry.
+(one byte and one 32-bit int each). What lies outside the update is looked up
+in what the receiving document holds (:class:`Outside`, sync/type_depths.py),
+when the caller has it: then a struct's level is its absolute depth in the
+document, so nesting a key holder builds one level per update is counted in
+full. Without it, outside structs count as level 0 (the update's own nesting).
+
+Three things come out: how deep types nest (``depth``; a type over the limit,
+or one whose container is in neither the update nor the document, is
+refused), how many types one container receives (``per_container``; all types
+put next to structs the update does not hold count as one container, so that
+spreading them over many anchors in one real container does not help; the
+number of containers is capped too, as each costs a dict entry), and every
+struct's level (``levels``: what the document's index records after the update
+is applied).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_right
+from typing import Protocol
 
 from .messages import ProtocolError
 
@@ -26,13 +35,37 @@ ROOT = 1  # a root type: ref_clock is the root name's number
 PARENT_ID = 2  # a type item, by ID
 FROM_ORIGIN = 3  # its origin's parent
 IS_TYPE = 4  # flag: the struct's content is a type
+IS_DELETED = 8  # flag: Deleted content (a type a peer's garbage collection emptied, or not)
 _TYPE_KINDS = re.compile(rb"[\x04-\x07]")
-_UNKNOWN = 0xFF  # memo marks: not resolved yet, and on the path being resolved
-_ON_PATH = 0xFE
+
+# Levels (types around a struct) in the memo, one byte each; the top four values mark
+# what is not a level. A walk that refuses nothing (a document's own state) keeps
+# levels up to SATURATED, which stands for "that deep or deeper".
+SATURATED = 0xFB
+MISSING = 0xFC  # its container is in neither the update nor the document
+_UNKNOWN = 0xFF  # not resolved yet
+_ON_PATH = 0xFE  # on the path being resolved
+
+# What :meth:`Outside.entry` says of a struct the document holds: level << 2 | kind.
+GC_ENTRY = 0  # a GC struct: what hangs off it is dropped
+ITEM_ENTRY = 1
+TYPE_ENTRY = 2
+DELETED_ENTRY = 3  # Deleted content: if it was a type, what is put in it is dropped
 
 
 class NestingRefused(ProtocolError):
     """Types that nest too deep, or too many in one container (a reason in words)."""
+
+
+class Outside(Protocol):
+    def entry(self, client: int, clock: int) -> int:
+        """The document's struct holding ``client:clock`` as level << 2 | kind, or -1
+        when the document does not hold it."""
+        ...
+
+    def held(self, client: int) -> int:
+        """The client's clock in the document: it holds every struct below it."""
+        ...
 
 
 class Section:
@@ -42,6 +75,7 @@ class Section:
         "client",
         "containers",
         "end",
+        "held",
         "kinds",
         "levels",
         "number",
@@ -59,6 +93,7 @@ class Section:
         self.ref_client = array("q")
         self.ref_clock = array("i")
         self.end = 0
+        self.held = 0  # the document holds its structs below this clock (Nesting sets it)
         self.levels = bytearray()  # per struct, filled by Nesting
         self.containers = array("i")
 
@@ -76,56 +111,82 @@ class Nesting:
         max_depth: int,
         max_per_container: int,
         max_containers: int,
+        outside: Outside | None = None,
     ):
-        if not 0 < max_depth < _ON_PATH:
-            raise ValueError(f"a type depth limit is 1 to {_ON_PATH - 1}")
+        if not 0 < max_depth < SATURATED:
+            raise ValueError(f"a type depth limit is 1 to {SATURATED - 1}")
         self.sections = sections
         self.numbered = list(sections.values())
         for sec in self.numbered:  # the memo: 5 bytes per struct
             sec.levels = bytearray([_UNKNOWN]) * len(sec.kinds)
             sec.containers = array("i", bytes(4 * len(sec.kinds)))
+            # yrs skips what the document holds: its own version of those structs counts
+            sec.held = outside.held(sec.client) if outside is not None else 0
         self.max_depth = max_depth
         self.max_per_container = max_per_container
         self.max_containers = max_containers
+        self.outside = outside
         self.container_ids: dict[int, int] = {}
         self.per_container: list[int] = []  # types in each container, by its id
-        # resolve's path, one pair of arrays per budget (= recursion depth)
-        self.paths = [(array("i"), array("i")) for _ in range(max_depth)]
+        # resolve's path: (section number << 32 | struct index), 8 bytes a step
+        self.path = array("q")
 
     def depth(self) -> int:
         """The deepest type of the update (0: it makes none); raises NestingRefused."""
         deepest = 0
         for sec in self.sections.values():
             for match in _TYPE_KINDS.finditer(sec.kinds):
-                level, container = self.resolve(sec, match.start(), self.max_depth - 1)
+                if sec.starts[match.start()] < sec.held:
+                    continue  # the document holds it already
+                level, container = self.resolve(sec, match.start(), strict=True)
+                if len(self.container_ids) > self.max_containers:
+                    raise NestingRefused(f"types go into over {self.max_containers} containers")
                 self.per_container[container] += 1
                 if self.per_container[container] > self.max_per_container:
                     raise NestingRefused(f"over {self.max_per_container} types in one container")
                 deepest = max(deepest, level + 1)
         return deepest
 
+    def levels(self) -> None:
+        """Resolve every struct's level (``Section.levels``), refusing nothing for depth."""
+        for sec in self.numbered:
+            levels = sec.levels
+            index = levels.find(_UNKNOWN)
+            while index >= 0:
+                self.resolve(sec, index)
+                index = levels.find(_UNKNOWN, index + 1)
+
     def container(self, kind: int, client: int, clock: int) -> int:
         """The id of a container: a root by number, a type by ID, or "next to
-        structs outside the update" (clocks are under 2**31)."""
+        structs outside the update" (clocks are under 2**31). Their number is checked
+        as types are counted (``depth``): one resolve adds at most the path's length."""
         key = (client << 33) | (clock << 2) | kind
         found = self.container_ids.get(key)
         if found is not None:
             return found
-        if len(self.container_ids) == self.max_containers:
-            raise NestingRefused(f"types go into over {self.max_containers} containers")
         self.per_container.append(0)
         return self.container_ids.setdefault(key, len(self.container_ids))
 
-    def resolve(self, sec: Section, index: int, budget: int) -> tuple[int, int]:
-        """The struct's container: (types of this update around it, container id).
+    def check_type(self, level: int) -> None:
+        """Refuse a type at this level."""
+        if level == MISSING:
+            raise NestingRefused("a type builds on changes this copy does not have yet")
+        if level >= self.max_depth:
+            raise NestingRefused(f"types nested over {self.max_depth} deep")
 
-        ``budget``: how many more enclosing types of this update are allowed. An
-        origin chain can be as long as the update: it is followed in a loop, its
-        structs kept in two int arrays (one pair per recursion depth, reused) and
-        marked in the memo while on the path.
+    def resolve(self, sec: Section, index: int, *, strict: bool = False) -> tuple[int, int]:
+        """The struct's container: (its level, container id); memoized for every
+        struct on the way. ``strict``: refuse a type on the way that is too deep or
+        whose container is unknown, as soon as it is met.
+
+        A chain of origins and parents can be as long as the update: it is followed
+        in a loop, its structs kept in one int array and marked in the memo while on
+        the path, then given their levels from the far end back (a parent step adds
+        one, an origin step none, so a strict resolve stops within ``max_depth``
+        parent steps).
         """
-        path_sections, path_indexes = self.paths[budget]
-        del path_sections[:], path_indexes[:]
+        path = self.path
+        del path[:]
         sections = self.sections
         while True:
             levels = sec.levels
@@ -136,35 +197,79 @@ class Nesting:
                 level, container = mark, sec.containers[index]
                 break
             levels[index] = _ON_PATH
-            path_sections.append(sec.number)
-            path_indexes.append(index)
+            path.append(sec.number << 32 | index)
+            if sec.starts[index] < sec.held:  # held: the document's struct counts
+                del path[-1]
+                level, container = self.held_level(sec, index)
+                break
             kind = sec.kinds[index] & 3
             if kind in (ROOT, NO_PARENT):
                 level, container = 0, self.container(kind, 0, sec.ref_clock[index])
+                del path[-1]
                 break
             client, clock = sec.ref_client[index], sec.ref_clock[index]
             target = sections.get(client)
-            at = target.find(clock) if target is not None else -1
+            at = target.find(clock) if target is not None and clock >= target.held else -1
+            if at >= 0 and target is not None:
+                if kind == PARENT_ID and (
+                    target.starts[at] != clock or not target.kinds[at] & IS_TYPE
+                ):
+                    raise NestingRefused(f"parent {client}:{clock} is not a type")
+                sec, index = target, at
+                continue
+            # outside the update: which container that is only the document knows
+            del path[-1]
             if kind == FROM_ORIGIN:
-                if at >= 0 and target is not None:
-                    sec, index = target, at
-                    continue
-                # next to a struct the update does not hold: which container that
-                # is only the document knows, so all such types count as one
-                level, container = 0, self.container(FROM_ORIGIN, 0, 0)
-            else:  # PARENT_ID
-                level, container = 0, self.container(PARENT_ID, client, clock)
-                if at >= 0 and target is not None:
-                    if target.starts[at] != clock or not target.kinds[at] & IS_TYPE:
-                        raise NestingRefused(f"parent {client}:{clock} is not a type")
-                    if budget <= 0:
-                        raise NestingRefused(f"types nested over {self.max_depth} deep")
-                    level = self.resolve(target, at, budget - 1)[0] + 1
+                level, container = self.origin_outside(client, clock)
+            else:
+                level = self.parent_outside(client, clock)
+                container = self.container(PARENT_ID, client, clock)
             break
-        if level >= self.max_depth:
-            raise NestingRefused(f"types nested over {self.max_depth} deep")
-        for number, i in zip(path_sections, path_indexes, strict=True):
-            memo = self.numbered[number]
+        # ``level, container`` belong to the struct at (sec, index); the path leads to it
+        if strict and sec.kinds[index] & IS_TYPE:
+            self.check_type(level)
+        sec.levels[index] = level
+        sec.containers[index] = container
+        numbered = self.numbered
+        for step in reversed(path):
+            memo = numbered[step >> 32]
+            i = step & 0xFFFFFFFF
+            if memo.kinds[i] & 3 == PARENT_ID:
+                if level < SATURATED:
+                    level += 1
+                container = self.container(PARENT_ID, memo.ref_client[i], memo.ref_clock[i])
+            if strict and memo.kinds[i] & IS_TYPE:
+                self.check_type(level)
             memo.levels[i] = level
             memo.containers[i] = container
         return level, container
+
+    def held_level(self, sec: Section, index: int) -> tuple[int, int]:
+        """Level and container of a struct the document holds (all of it, or up to
+        where its rest continues: Yjs puts that rest after the held part)."""
+        end = sec.starts[index + 1] if index + 1 < len(sec.starts) else sec.end
+        return self.origin_outside(sec.client, min(end, sec.held) - 1)
+
+    def origin_outside(self, client: int, clock: int) -> tuple[int, int]:
+        """Level and container of an item put next to a struct the update does not hold."""
+        container = self.container(FROM_ORIGIN, 0, 0)  # all such count as one container
+        if self.outside is None:
+            return 0, container
+        entry = self.outside.entry(client, clock)
+        if entry < 0:
+            return MISSING, container
+        return (0 if entry & 3 == GC_ENTRY else min(entry >> 2, SATURATED)), container
+
+    def parent_outside(self, client: int, clock: int) -> int:
+        """Level of an item whose parent is a type the update does not hold."""
+        if self.outside is None:
+            return 0
+        entry = self.outside.entry(client, clock)
+        if entry < 0:
+            return MISSING
+        kind = entry & 3
+        if kind == TYPE_ENTRY:
+            return min((entry >> 2) + 1, SATURATED)
+        if kind == ITEM_ENTRY:
+            raise NestingRefused(f"parent {client}:{clock} is not a type")
+        return 0  # Yjs drops an item whose parent was collected

@@ -288,3 +288,110 @@ async def test_nesting_17500_deep_is_refused_on_a_link_and_at_the_relay(
     assert titles(board) == KEPT and board.ignored().total == 0
     node.stop()
     check_after(node, "nesting")
+
+
+# ------------------------------------------------------------------ one level per update
+
+
+def chain_one_level_per_update(state: bytes, levels: int) -> tuple[list[bytes], str]:
+    """Finding 1 spread out: a key holder's client puts a Map where the first ticket's
+    column id belongs, then a Map in that one, ..., one level per update (each passes
+    the per-update cap); and the ticket the chain hangs off."""
+    doc: Doc[Any] = Doc(client_id=new_client_id(), skip_gc=True)
+    doc.apply_update(state)
+    tickets = doc.get("tickets", type=Map)
+    ticket = sorted(tickets.keys())[0]
+    sent: list[bytes] = []
+    subscription = doc.observe(lambda event: sent.append(event.update))
+    parent, key = tickets[ticket], "column"
+    for _ in range(levels):
+        parent[key] = Map()
+        parent, key = parent[key], "k"
+    doc.unobserve(subscription)
+    return sent, ticket
+
+
+def delete_the_chain(state: bytes, ticket: str) -> bytes:
+    """A peer's one-level delete of the chain's root (what made yrs recurse 40,000 deep)."""
+    doc: Doc[Any] = Doc(client_id=new_client_id(), skip_gc=True)
+    doc.apply_update(state)
+    before = doc.get_state()
+    del doc.get("tickets", type=Map)[ticket]["column"]
+    return doc.get_update(before)
+
+
+# The ticket is at depth 1: the chain's first Map at 2, so MAX_TYPE_DEPTH - 1 pass.
+CHAIN_TAKEN = MAX_TYPE_DEPTH - 1
+
+
+async def test_nesting_one_level_per_update_stops_at_the_limit_on_a_link(node: Target) -> None:
+    attacker = await Peer.link(node.process.port, node.board_id, node.key)
+    chain, ticket = chain_one_level_per_update(await attacker.sync(), CHAIN_TAKEN + 20)
+    for data in chain:
+        await attacker.send(SyncUpdate(data))
+    code, words = await attacker.closed()
+    assert code == POLICY_VIOLATION and f"nested over {MAX_TYPE_DEPTH} deep" in words, (
+        code,
+        words,
+    )
+    board = await node.board()  # the levels up to the limit were taken, not one more
+    assert titles(board) == KEPT
+    assert _chain_depth(board.get_update(), ticket) == CHAIN_TAKEN
+
+    peer = await Peer.link(node.process.port, node.board_id, node.key)
+    await peer.send(SyncUpdate(delete_the_chain(await peer.sync(), ticket)))
+    await has_written(node, lambda b: _chain_depth(b.get_update(), ticket) == 0, "the delete")
+    await peer.close()
+    assert node.process.proc.poll() is None, "the node died"
+    node.restart()
+    assert titles(await node.board()) == KEPT
+    node.stop()
+    check_after(node, "nesting")
+
+
+async def test_nesting_one_level_per_update_stops_at_the_limit_at_the_relay(
+    relayed: tuple[Target, RelayProcess],
+) -> None:
+    node, relay = relayed
+    attacker = await YClient(relay.url, node.board_id).connect()
+    await async_wait_until(
+        lambda: len(attacker.map("tickets")) == 3, what="the attacker to get the board"
+    )
+    chain, ticket = chain_one_level_per_update(attacker.doc.get_update(), CHAIN_TAKEN + 20)
+    for data in chain:
+        if attacker.closed.is_set():
+            break
+        await attacker.send(SyncUpdate(data))
+    await async_wait_until(lambda: attacker.closed.is_set(), what="the relay to close the link")
+    assert attacker.close_code == POLICY_VIOLATION
+    await async_wait_until(
+        lambda: [line for line in relay.stderr_lines if f"nested over {MAX_TYPE_DEPTH}" in line],
+        what="the relay to log why",
+    )
+    # The node took what the relay took (it checks the same way), and the relay's
+    # own copy, as a newcomer gets it, stops at the limit too.
+    await has_written(
+        node, lambda b: _chain_depth(b.get_update(), ticket) == CHAIN_TAKEN, "the chain"
+    )
+    newcomer = await YClient(relay.url, node.board_id).connect()
+    await async_wait_until(lambda: len(newcomer.map("tickets")) == 3, what="a newcomer's sync")
+    assert _chain_depth(newcomer.doc.get_update(), ticket) == CHAIN_TAKEN
+
+    await newcomer.send(SyncUpdate(delete_the_chain(newcomer.doc.get_update(), ticket)))
+    await has_written(node, lambda b: _chain_depth(b.get_update(), ticket) == 0, "the delete")
+    await newcomer.close()
+    assert relay.alive and node.process.proc.poll() is None
+    node.stop()
+    check_after(node, "nesting")
+
+
+def _chain_depth(state: bytes, ticket: str) -> int:
+    """How many Maps nest where the ticket's column id belongs."""
+    doc: Doc[Any] = Doc(skip_gc=True)
+    doc.apply_update(state)
+    value = doc.get("tickets", type=Map)[ticket].get("column")
+    depth = 0
+    while isinstance(value, Map):
+        depth += 1
+        value = value.get("k")
+    return depth

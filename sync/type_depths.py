@@ -1,0 +1,134 @@
+"""How deep every struct of a document sits: the depth index behind the nesting limit.
+
+One update's check (sync/update_check.py) bounds how deep the types it creates
+nest, but a key holder can nest one level per update: 40,000 levels, each update
+harmless on its own, and a peer's one-level delete of the chain's root makes yrs
+recurse and crash (tests/model/test_pycrdt_bugs.py). So the nesting pass
+(sync/update_nesting.py) looks up what an update builds on here: for each client,
+sorted runs of clocks with the same entry - the level of the struct's container
+(how many types enclose it) and its kind (GC, item, type, Deleted content) - as
+two compact arrays (6 bytes a run). Runs of one client with the same entry merge,
+so typing a description costs no entry per character.
+
+It is filled from the document's own encoding (:meth:`TypeDepths.catch_up`: a diff
+from what the index covers, walked with the same reader; the first time the whole
+state), and after each checked update from that update's structs the document
+integrated (:meth:`TypeDepths.record`, clocks below the new state vector). The
+caller (sync/update_guard.py) catches up instead of recording whenever the document
+may hold something else than the update said: its own edits, rows another
+process stored, or structs pycrdt held back (pending) and integrated later.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_right
+from collections.abc import Mapping
+from typing import Protocol
+
+from .messages import var_uint
+from .update_check import MAX_TYPE_DEPTH, read_structs
+from .update_nesting import (
+    DELETED_ENTRY,
+    GC_ENTRY,
+    IS_DELETED,
+    IS_TYPE,
+    ITEM_ENTRY,
+    MISSING,
+    NO_PARENT,
+    TYPE_ENTRY,
+    Nesting,
+    Section,
+)
+
+
+class EncodedDoc(Protocol):
+    def get_update(self, state_vector: bytes) -> bytes: ...
+
+
+class TypeDepths:
+    """Per client: runs of clocks [start, next start) with one entry (level << 2 | kind)."""
+
+    def __init__(self) -> None:
+        self._starts: dict[int, array[int]] = {}
+        self._entries: dict[int, array[int]] = {}
+        self.ends: dict[int, int] = {}  # client -> clock the runs reach (the doc's clock)
+
+    def entry(self, client: int, clock: int) -> int:
+        if clock >= self.ends.get(client, 0):
+            return -1
+        return self._entries[client][bisect_right(self._starts[client], clock) - 1]
+
+    def held(self, client: int) -> int:
+        return self.ends.get(client, 0)
+
+    @property
+    def runs(self) -> int:
+        return sum(len(starts) for starts in self._starts.values())
+
+    def state_vector(self) -> bytes:
+        """What the index covers, encoded as a Yjs state vector."""
+        ends = self.ends
+        return var_uint(len(ends)) + b"".join(var_uint(c) + var_uint(k) for c, k in ends.items())
+
+    def catch_up(self, doc: EncodedDoc) -> int:
+        """Add what ``doc`` holds past what the index covers; the structs walked.
+        UpdateRefused (a ProtocolError) if the encoding is one the reader refuses."""
+        sections = read_structs(doc.get_update(self.state_vector()))
+        self.add_own(sections)
+        return sum(len(sec.starts) for sec in sections.values())
+
+    def add_own(self, sections: dict[int, Section]) -> None:
+        """Add structs a document encoded itself (its state, a diff of it, a stored
+        snapshot), refusing nothing: levels past any limit are kept as SATURATED."""
+        Nesting(sections, MAX_TYPE_DEPTH, 1 << 40, 1 << 40, self).levels()
+        self.record(sections)
+
+    def record(
+        self, sections: Mapping[int, Section], integrated: Mapping[int, int] | None = None
+    ) -> bool:
+        """Add the structs (levels resolved against this index) the document holds now:
+        those below ``integrated[client]`` (None: all). False when some could not be
+        added (a gap before them, or an unknown container): the index then covers less
+        than the document, and the caller should catch up."""
+        exact = True
+        for client, sec in sections.items():
+            covered = self.ends.get(client, 0)
+            upto = sec.end if integrated is None else min(sec.end, integrated.get(client, 0))
+            starts = sec.starts
+            if upto <= covered or not starts:
+                continue
+            if starts[0] > covered:
+                exact = False
+                continue
+            kinds, levels = sec.kinds, sec.levels
+            run_starts = self._starts.setdefault(client, array("i"))
+            run_entries = self._entries.setdefault(client, array("H"))
+            last = run_entries[-1] if run_entries else -1
+            for i in range(bisect_right(starts, covered) - 1, len(starts)):
+                start = starts[i]
+                if start >= upto:
+                    break
+                level = levels[i]
+                if level >= MISSING:
+                    exact = False
+                    upto = max(start, covered)
+                    break
+                kind = kinds[i]
+                if kind & 3 == NO_PARENT:
+                    entry = GC_ENTRY
+                elif kind & IS_TYPE:
+                    entry = level << 2 | TYPE_ENTRY
+                elif kind & IS_DELETED:
+                    entry = level << 2 | DELETED_ENTRY
+                else:
+                    entry = level << 2 | ITEM_ENTRY
+                if entry != last:
+                    run_starts.append(max(start, covered))
+                    run_entries.append(entry)
+                    last = entry
+            if upto > covered:
+                self.ends[client] = upto
+            elif not run_starts:
+                del self._starts[client], self._entries[client]
+        return exact
