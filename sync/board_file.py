@@ -127,6 +127,7 @@ class BoardFile(BoardMeta):
             self.keys: dict[int, bytes] = read_epoch_keys(key, meta.get(KEY_EPOCHS_META))
             rows = self._log.rows()
             self.board, refused = self._load(rows, actor)
+            self._load_kept_history()
             self.quarantined: tuple[Refused, ...] = tuple(refused)  # rows moved aside
             if refused:
                 self._quarantine(refused)
@@ -523,6 +524,7 @@ class BoardFile(BoardMeta):
             self.write_deferred()
             self._save_unsaved(now=True)
             self.maybe_compact()
+            self._keep_history()
         except sqlite3.Error as exc:
             log.error("%s: %s", self.path, exc)
         finally:

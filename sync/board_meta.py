@@ -12,6 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from lanban.model.board import Board
+
 from .board_format import failure
 from .board_rows import quarantined_count
 from .board_writer import Appender, BoardWriter
@@ -19,11 +21,16 @@ from .update_log import StoreError, UpdateLog, transaction
 
 log = logging.getLogger("lanban.store")
 
+# The board's history as walked so far (model.history_blob): a cache, so that
+# reading the history after an open walks only the items that came since.
+HISTORY_META = "history_kept"
+
 
 class BoardMeta:
     """The meta table and file checks of an open board file (see BoardFile)."""
 
     path: Path
+    board: Board
     board_id: str
     keys: dict[int, bytes]
     _conn: sqlite3.Connection
@@ -64,6 +71,17 @@ class BoardMeta:
 
     def _unsynced_rows(self, up_to: int) -> int:
         return self._log.count(local=True, after=self._meta_int("synced_seq"), up_to=up_to)
+
+    def _load_kept_history(self) -> None:
+        blob = self.meta(HISTORY_META)
+        if isinstance(blob, bytes):
+            self.board.keep_history(blob)  # checked when the history is next read
+
+    def _keep_history(self) -> None:
+        """Keep the history read so far, if it grew (on close)."""
+        blob = self.board.kept_history()
+        if blob is not None:
+            self._set_meta(HISTORY_META, blob)
 
     def meta(self, key: str) -> Any:
         try:
