@@ -2,16 +2,15 @@
 in their colour, their name, × to unassign) and "+ Assign".
 
 "+ Assign" opens a box under the chips whose list offers the board's people:
-its members (model.members), the names its writers used (the ``clients`` root),
-everyone already assigned on the board, the peers online and me; typing
-narrows it, and any other name is taken as typed (free text). The box stays
+its members and everyone who wrote to it (model.people), everyone already
+assigned on the board, the peers online and me; typing narrows it, and any
+other name is taken as typed (free text). The box stays
 inside this widget, so the caret in it holds the assignee lock (field_locks)
 and its list never takes the keyboard focus from it.
 """
 
 from __future__ import annotations
 
-from pycrdt import Map
 from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -34,15 +33,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lanban.model.members import members
-from lanban.model.reading import entries, read_value, string
+from lanban.model.people import people
 
 from .controller import BoardController
 from .people_colors import PeopleColors
 from .theme import Palette, initials, text_on
 
 AVATAR = 20
-MAX_NAME_READ = 100
 
 
 def avatar_pixmap(name: str, color: QColor, size: int = AVATAR, ratio: float = 1.0) -> QPixmap:
@@ -69,12 +66,7 @@ def board_people(controller: BoardController) -> list[str]:
     """Everyone a ticket of this board might be assigned to, by name (once each,
     ignoring case; members first)."""
     board = controller.board
-    names = [m.name for m in members(board)]
-    clients = board.doc.get("clients", type=Map)
-    with board.doc.transaction():
-        for _, entry in entries(clients, "client"):
-            if isinstance(entry, Map):
-                names.append(string(read_value(entry, "name"), "", MAX_NAME_READ))
+    names = [p.name for p in people(board)]  # its members, and everyone who wrote to it
     names += [a for t in board.tickets() for a in t.assignees]
     names += [p.name for p in controller.peers()]
     names.append(controller.settings.name)

@@ -7,6 +7,10 @@ removal is ``lanban board members --remove`` (sync.rekey.remove, through the nod
 facade): the removed computer gets no later change and the others get a new
 board key (7.6). Everyone else sees the list read-only. Errors show in the
 dialog, never as a crash.
+
+Under the list, read-only: everyone else who wrote to the board (model.people:
+a computer with no member entry, or a name another app wrote under), with when
+they last wrote. Colours are model.people's, as on the cards.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -28,7 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lanban.model.activity import ago as wrote_ago
 from lanban.model.members import Access, Member, Role, access, members, watch_members
+from lanban.model.people import Person, people
 from lanban.sync.key_delivery import member_kex
 from lanban.sync.status_text import ago, plural
 
@@ -38,7 +44,7 @@ from .node_facade import MemberLinks, NodeFacade, Removal
 from .presence_bar import Avatar
 from .prompts import confirm
 from .question import Question
-from .theme import Palette, safe_color
+from .theme import Palette
 
 ROLE_NAMES = {
     Role.OWNER: "Owner",
@@ -47,6 +53,7 @@ ROLE_NAMES = {
     Role.VIEWER: "Viewer",
 }
 ASSIGNABLE = (Role.VIEWER, Role.EDITOR, Role.ADMIN)
+WRITERS_NOTE = "Also wrote to this board, with no member entry:"
 DEVICES_NOTE = (
     "Each entry is one computer: a person with two computers is listed twice. "
     "To shut out a lost or stolen laptop, remove its entry."
@@ -85,6 +92,7 @@ class MemberRow(QWidget):
         m: Member,
         *,
         shown_name: str,
+        color: QColor,
         you: bool,
         links: MemberLinks,
         manage: bool,
@@ -95,7 +103,7 @@ class MemberRow(QWidget):
         self.member = m
         self.shown_name = shown_name
         name = shown_name + (" (you)" if you else "")
-        self.avatar = Avatar(shown_name, safe_color(m.color, m.id), name)
+        self.avatar = Avatar(shown_name, color, name)
         self.name = QLabel(f"<b>{_escape(name)}</b>")
         self.name.setTextFormat(Qt.TextFormat.RichText)
         # a nameless entry is named after its computer already
@@ -136,6 +144,36 @@ class MemberRow(QWidget):
         self.setAccessibleName(f"{name}, {self.details.text()}")
 
 
+class WriterRow(QWidget):
+    """Someone who wrote to the board with no member entry (read-only)."""
+
+    def __init__(self, person: Person, you: bool) -> None:
+        super().__init__()
+        self.person = person
+        name = person.name or device(person.id)
+        name += " (you)" if you else ""
+        self.avatar = Avatar(person.name or person.id, QColor(person.color), name)
+        self.name = QLabel(f"<b>{_escape(name)}</b>")
+        self.name.setTextFormat(Qt.TextFormat.RichText)
+        source = device(person.id) if person.id and person.name else ""
+        if not person.id:
+            source = "no computer known (another app, or an older Lanban)"
+        wrote = f"last wrote {wrote_ago(person.last_wrote or 0)}"
+        self.details = QLabel(" · ".join(p for p in (source, wrote) if p))
+        self.details.setObjectName("writerDetails")
+        self.details.setWordWrap(True)
+        muted(self.details)
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        text.addWidget(self.name)
+        text.addWidget(self.details)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.avatar)
+        layout.addLayout(text, 1)
+        self.setAccessibleName(f"{name}, {self.details.text()}")
+
+
 class MembersDialog(QDialog):
     """``rows`` are the current members, ``removed_rows`` the removed ones (under
     ``removed_toggle``); ``error`` and ``result`` say how the last action went."""
@@ -173,11 +211,22 @@ class MembersDialog(QDialog):
         self.removed_layout = QVBoxLayout(self.removed_list)
         self.removed_layout.setContentsMargins(0, 0, 0, 0)
         self.removed_list.hide()
+        self.writer_rows: list[WriterRow] = []
+        self.writers_title = QLabel(WRITERS_NOTE)
+        self.writers_title.setObjectName("writersTitle")
+        self.writers_title.setWordWrap(True)
+        muted(self.writers_title)
+        self.writers_list = QWidget()
+        self.writers_layout = QVBoxLayout(self.writers_list)
+        self.writers_layout.setContentsMargins(0, 0, 0, 0)
+        self.writers_layout.setSpacing(2)
         content = QWidget()
         column = QVBoxLayout(content)
         column.addWidget(self.list)
         column.addWidget(self.removed_toggle, 0, Qt.AlignmentFlag.AlignLeft)
         column.addWidget(self.removed_list)
+        column.addWidget(self.writers_title)
+        column.addWidget(self.writers_list)
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -218,11 +267,14 @@ class MembersDialog(QDialog):
         links = self.node.member_links(self.board_id)
         me = self.node.member_id
         everyone = members(self.board, include_removed=True)
+        found = people(self.board, include_removed=True)
+        colors = {p.key: QColor(p.color) for p in found}
         if not everyone:
             self.mode.setText("This board has no member list: everyone who has it can edit it.")
         for layout, rows in (
             (self.list_layout, self.rows),
             (self.removed_layout, self.removed_rows),
+            (self.writers_layout, self.writer_rows),
         ):
             for row in rows:
                 layout.removeWidget(row)
@@ -233,6 +285,7 @@ class MembersDialog(QDialog):
             row = MemberRow(
                 m,
                 shown_name=(m.name or self.node.user_name) if you else display_name(m),
+                color=colors[m.id],
                 you=you,
                 links=links,
                 manage=manage,
@@ -241,6 +294,12 @@ class MembersDialog(QDialog):
             )
             (self.removed_rows if m.removed else self.rows).append(row)
             (self.removed_layout if m.removed else self.list_layout).addWidget(row)
+        for person in found:
+            if not person.member:
+                writer = WriterRow(person, you=bool(person.id) and person.id == me)
+                self.writer_rows.append(writer)
+                self.writers_layout.addWidget(writer)
+        self.writers_title.setVisible(bool(self.writer_rows))
         self.removed_toggle.setText(f"Removed ({len(self.removed_rows)})")
         self.removed_toggle.setAccessibleName(f"Removed members: {len(self.removed_rows)}")
         self.removed_toggle.setVisible(bool(self.removed_rows))

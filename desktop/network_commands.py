@@ -29,7 +29,12 @@ def add_sharing_commands(cmd: CommandAdder, group: Any) -> None:
     )
     p = cmd(group, "join", board_join, "add a board from an invite code; print its id")
     p.add_argument("code", metavar="CODE")
-    p = cmd(group, "members", board_members, "list a board's members and their roles")
+    p = cmd(
+        group,
+        "members",
+        board_members,
+        "list a board's members and their roles, then who else wrote to it",
+    )
     p.add_argument("board", metavar="BOARD")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--removed", action="store_true", help="also list removed members")
@@ -115,7 +120,9 @@ def board_join(ctx: Context) -> None:
 
 
 def board_members(ctx: Context) -> None:
-    from lanban.model.members import members
+    from lanban.model.people import people
+
+    from .history_commands import _local
 
     if ctx.args.remove is not None:
         from .member_removal import remove_member
@@ -125,12 +132,18 @@ def board_members(ctx: Context) -> None:
         from .member_removal import change_role
 
         return change_role(ctx)
+    from lanban.model.members import members
+
     me = ctx.store.signing_key().member_id
     with ctx.board() as bf:
         found = members(bf.board, include_removed=ctx.args.removed)
+        everyone = {p.key: p for p in people(bf.board, include_removed=ctx.args.removed)}
+    others = [p for p in everyone.values() if not p.member]
     if ctx.args.json:
-        out_json(
-            [
+        listed: list[dict[str, object]] = []
+        for m in found:
+            person = everyone[m.id]
+            listed.append(
                 {
                     "id": m.id,
                     "name": m.name,
@@ -139,10 +152,14 @@ def board_members(ctx: Context) -> None:
                     "added_by": m.added_by,
                     "added_at": m.added_at,
                     "you": m.id == me,
+                    "member": True,
+                    "color": person.color,
+                    "last_wrote": person.last_wrote,
                 }
-                for m in found
-            ]
-        )
+            )
+        for p in others:  # wrote to the board, but has no member entry
+            listed.append({**p.as_json(), "role": None, "you": bool(p.id) and p.id == me})
+        out_json(listed)
         return
     if not found:
         print("lanban: this board has no member list (anyone who has it may edit)", file=sys.stderr)
@@ -150,6 +167,13 @@ def board_members(ctx: Context) -> None:
         notes = [n for n, on in (("removed", m.removed), ("you", m.id == me)) if on]
         extra = f"  ({', '.join(notes)})" if notes else ""
         out(f"{m.role:<7} {m.id[:8]}  {m.name or '(no name)'}{extra}")
+    if others:
+        out("")
+        out("also wrote to the board (no member entry):")
+        for p in others:
+            you = "  (you)" if p.id and p.id == me else ""
+            when = _local(p.last_wrote or 0).strip()
+            out(f"{p.color:<7} {p.id[:8] or '-':<8}  {p.name}  last wrote {when}{you}")
 
 
 def board_access(ctx: Context) -> None:

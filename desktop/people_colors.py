@@ -1,6 +1,6 @@
 """Each person's colour by name, for assignees' avatars: the board's member list,
 the peers online (their presence says their colour), and me; anyone else gets a
-stable colour from their name."""
+stable colour from their name (model.people.person_color, as the CLI says)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from PySide6.QtGui import QColor
 
 from lanban.model.members import members
+from lanban.model.people import person_color
 
 from .controller import BoardController
 from .theme import color_for, safe_color
@@ -34,9 +35,9 @@ class PeopleColors:
         if now - self._read_at >= MEMBERS_FRESH_SECONDS:
             self._read_at = now
             members_now = {
-                m.name.casefold(): safe_color(m.color, m.id)
+                m.name.casefold(): QColor(person_color(m.color, m.name))
                 for m in members(self.controller.board)
-                if m.name and m.color
+                if m.name
             }
             if members_now != self._members:
                 self._members = members_now

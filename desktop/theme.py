@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-# Distinct, readable on light and dark backgrounds; users pick one at first start.
-USER_COLORS = [
-    "#e91e63",
-    "#9c27b0",
-    "#3f51b5",
-    "#03a9f4",
-    "#009688",
-    "#4caf50",
-    "#ff9800",
-    "#ff5722",
-    "#795548",
-    "#607d8b",
-]
+from lanban.model.people import USER_COLORS as USER_COLORS  # one rule: the CLI's too
+from lanban.model.people import color_for as color_for
 
 
 def initials(name: str) -> str:
@@ -30,12 +17,6 @@ def initials(name: str) -> str:
     if len(parts) == 1:
         return parts[0][:2].upper()
     return (parts[0][0] + parts[-1][0]).upper()
-
-
-def color_for(key: str) -> str:
-    """A stable colour for a name or id that has none."""
-    digest = hashlib.sha256(key.encode()).digest()
-    return USER_COLORS[digest[0] % len(USER_COLORS)]
 
 
 def safe_color(value: object, fallback_key: str = "") -> QColor:

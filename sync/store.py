@@ -199,6 +199,7 @@ class Store:
     ) -> BoardFile:
         board = Board.create(title, list(columns), actor=actor)
         me = self.signing_key()
+        board.set_member(me.member_id)  # its writes are mine (model.people, the history)
         sign_as_creator(board, me)  # the owner's entry is signed (PROTOCOL.md 7.5)
         self._add_self(board, Role.OWNER)
         return protect(self.add_board(board), me, owner=me.member_id)
@@ -235,6 +236,7 @@ class Store:
             relay=invite.relay,
             relay_token=invite.relay_token,
         )
+        bf.board.set_member(self.signing_key().member_id)  # as create_board
         protect(bf, self.signing_key(), owner=invite.owner)  # a v2 invite names the owner
         if invite.role:  # a member admits us when we link (PROTOCOL.md 7.7)
             bf.set_meta(INVITE_CLAIM_META, stored_claim(invite))
