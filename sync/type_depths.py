@@ -102,8 +102,11 @@ class TypeDepths:
                 exact = False
                 continue
             kinds, levels = sec.kinds, sec.levels
-            run_starts = self._starts.setdefault(client, array("i"))
-            run_entries = self._entries.setdefault(client, array("H"))
+            run_starts = self._starts.get(client)
+            if run_starts is None:
+                run_starts = self._starts[client] = array("i")
+                self._entries[client] = array("H")
+            run_entries = self._entries[client]
             last = run_entries[-1] if run_entries else -1
             for i in range(bisect_right(starts, covered) - 1, len(starts)):
                 start = starts[i]

@@ -176,8 +176,10 @@ class Nesting:
 
     def resolve(self, sec: Section, index: int, *, strict: bool = False) -> tuple[int, int]:
         """The struct's container: (its level, container id); memoized for every
-        struct on the way. ``strict``: refuse a type on the way that is too deep or
-        whose container is unknown, as soon as it is met.
+        struct on the way. ``strict`` (a type's): refuse a type on the way that is too
+        deep or whose container is unknown, as soon as it is met, and a cycle or a
+        parent that is no type; otherwise those leave the level MISSING (pycrdt keeps
+        such values waiting or fails on them, as it did before levels were counted).
 
         A chain of origins and parents can be as long as the update: it is followed
         in a loop, its structs kept in one int array and marked in the memo while on
@@ -192,7 +194,10 @@ class Nesting:
             levels = sec.levels
             mark = levels[index]
             if mark == _ON_PATH:
-                raise NestingRefused("items are their own origins")
+                if strict:
+                    raise NestingRefused("items are their own origins")
+                level, container = MISSING, 0  # pycrdt leaves them waiting
+                break
             if mark != _UNKNOWN:
                 level, container = mark, sec.containers[index]
                 break
@@ -214,7 +219,10 @@ class Nesting:
                 if kind == PARENT_ID and (
                     target.starts[at] != clock or not target.kinds[at] & IS_TYPE
                 ):
-                    raise NestingRefused(f"parent {client}:{clock} is not a type")
+                    if strict:
+                        raise NestingRefused(f"parent {client}:{clock} is not a type")
+                    level, container = MISSING, 0  # pycrdt fails on it
+                    break
                 sec, index = target, at
                 continue
             # outside the update: which container that is only the document knows
@@ -222,7 +230,7 @@ class Nesting:
             if kind == FROM_ORIGIN:
                 level, container = self.origin_outside(client, clock)
             else:
-                level = self.parent_outside(client, clock)
+                level = self.parent_outside(client, clock, strict)
                 container = self.container(PARENT_ID, client, clock)
             break
         # ``level, container`` belong to the struct at (sec, index); the path leads to it
@@ -253,14 +261,15 @@ class Nesting:
     def origin_outside(self, client: int, clock: int) -> tuple[int, int]:
         """Level and container of an item put next to a struct the update does not hold."""
         container = self.container(FROM_ORIGIN, 0, 0)  # all such count as one container
-        if self.outside is None:
+        outside = self.outside
+        if outside is None:
             return 0, container
-        entry = self.outside.entry(client, clock)
+        entry = outside.entry(client, clock)
         if entry < 0:
             return MISSING, container
         return (0 if entry & 3 == GC_ENTRY else min(entry >> 2, SATURATED)), container
 
-    def parent_outside(self, client: int, clock: int) -> int:
+    def parent_outside(self, client: int, clock: int, strict: bool) -> int:
         """Level of an item whose parent is a type the update does not hold."""
         if self.outside is None:
             return 0
@@ -271,5 +280,7 @@ class Nesting:
         if kind == TYPE_ENTRY:
             return min((entry >> 2) + 1, SATURATED)
         if kind == ITEM_ENTRY:
-            raise NestingRefused(f"parent {client}:{clock} is not a type")
+            if strict:
+                raise NestingRefused(f"parent {client}:{clock} is not a type")
+            return MISSING
         return 0  # Yjs drops an item whose parent was collected

@@ -7,8 +7,11 @@ applied out of order; Yjs 13.6, fed the same bytes in the same order, gets
 both right. The third, an undo that deletes a Map key, Yjs 13.6 shares
 (yjs/yjs#514); a ticket it strikes still shows, in the first column, marked.
 The fourth, a recursive delete that overflows the stack, runs in a subprocess (it
-segfaults): Lanban's update check bounds nesting within one update, not nesting a key
-holder builds one level per update (issue 9, still open).
+segfaults). It no longer reaches a Lanban node or relay: the update guard counts type
+depths across updates (sync/type_depths.py), so a chain a key holder builds one level
+per update stops at the depth limit (tests/sync/test_attacks_schema.py), and a board
+file holding one has its rows past the limit quarantined; a chain an older version
+compacted into one snapshot row is the case left.
 
 A third bug is not here because it does not fail the same way twice (it can
 segfault): with garbage collection on, a user's move and undo of a ticket
