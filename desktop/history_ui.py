@@ -110,11 +110,13 @@ class HistoryFeatures(QObject):
             return None
         if self.history_view is not None:
             self.history_view.close()
+        board_view = self.window.view()
         view = HistoryView(
             controller.board,
             controller.edit,
             self.window,
             read_only=controller.read_only_reason(),
+            person_color=board_view.people.color if board_view is not None else None,
         )
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.destroyed.connect(lambda *_, gone=view: self._closed(gone))

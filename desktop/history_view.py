@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lanban.model.activity import iso
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
 from lanban.model.schema import Ticket
@@ -45,6 +44,15 @@ from lanban.model.schema import Ticket
 from .card_delegate import CardDelegate
 from .column_grip import COLUMN_MAX_WIDTH, COLUMN_MIN_WIDTH
 from .column_model import IdRole, LabelsRole, TicketRole
+from .history_parts import (
+    NO_COLUMNS,
+    NO_HISTORY,
+    EmptyNote,
+    OneLine,
+    ReadOnlyBadge,
+    SliderEnds,
+    moment_time,
+)
 from .id_list_model import IdListModel, Index
 from .prompts import confirm
 from .theme import Palette
@@ -102,10 +110,12 @@ class PastColumn(QFrame):
         self.model = PastTickets()
         self.view = QListView()
         self.view.setModel(self.model)
-        self.view.setItemDelegate(CardDelegate(self.view))
+        self.delegate = CardDelegate(self.view)
+        self.view.setItemDelegate(self.delegate)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)  # narrower: titles wrap again
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # the slider keeps the arrows
         self.view.setFrameShape(QFrame.Shape.NoFrame)
@@ -148,10 +158,17 @@ class HistoryView(QDialog):
     restored = Signal(str)  # a ticket (id) was brought back as it was
 
     def __init__(
-        self, board: Board, edit: Edit, parent: QWidget | None = None, read_only: str = ""
+        self,
+        board: Board,
+        edit: Edit,
+        parent: QWidget | None = None,
+        read_only: str = "",
+        person_color: Callable[[str], QColor] | None = None,
     ) -> None:
+        """``person_color``: an assignee's colour by name, as the board shows it."""
         super().__init__(parent)
         self.board = board
+        self._person_color = person_color
         self._edit = edit
         self.setObjectName("historyView")
         self.setWindowTitle(f"History of {board.title or 'the board'} — Lanban")
@@ -170,21 +187,24 @@ class HistoryView(QDialog):
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.when.setFont(font)
-        self.what = QLabel()
+        self.read_only_badge = ReadOnlyBadge()
+        self.what = OneLine()  # one line: the slider under it holds still
         self.what.setObjectName("historyWhat")
-        self.what.setWordWrap(True)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("historySlider")
         self.slider.setAccessibleName("Moment")
         self.slider.setRange(0, max(0, len(self.moments) - 1))
         self.slider.setPageStep(10)
         self.slider.valueChanged.connect(self._slid)
+        self.ends = SliderEnds()
+        self.empty_note = EmptyNote()
         self.strip = QWidget()
         self.strip.setObjectName("historyStrip")
         self.strip_layout = QHBoxLayout(self.strip)
         self.strip_layout.setContentsMargins(12, 12, 12, 12)
         self.strip_layout.setSpacing(12)
         self.strip_layout.addStretch(0)
+        self.strip_layout.insertWidget(0, self.empty_note, 1)  # the columns go before it
         self.columns: list[PastColumn] = []
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -207,10 +227,14 @@ class HistoryView(QDialog):
         bottom.addWidget(self.note, 1)
         bottom.addWidget(self.restore_button)
         bottom.addWidget(close)
+        header = QHBoxLayout()
+        header.addWidget(self.when, 1)
+        header.addWidget(self.read_only_badge)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.when)
+        layout.addLayout(header)
         layout.addWidget(self.what)
         layout.addWidget(self.slider)
+        layout.addWidget(self.ends)
         layout.addWidget(scroll, 1)
         layout.addLayout(bottom)
         self._pending = QTimer(self)  # a drag's moves: show only the latest
@@ -231,9 +255,14 @@ class HistoryView(QDialog):
         if self._stale:  # a change (a peer's may be older) can shift the moments
             kept = self._reload_moments()
             index = kept if index == self.index else index
+        self.slider.setVisible(bool(self.moments))
+        self.ends.setVisible(bool(self.moments))
         if not self.moments:
             self.when.setText("This board has no history yet")
+            self.empty_note.setText(NO_HISTORY)
+            self.empty_note.show()
             return
+        self.ends.show_ends(self.moments[0].time, self.moments[-1].time)
         index = max(0, min(index, len(self.moments) - 1))
         self.index = index
         if self.slider.value() != index:
@@ -242,8 +271,7 @@ class HistoryView(QDialog):
             self.slider.blockSignals(False)
         moment = self.moments[index]
         past = self.past = self.board.at_moment(index)
-        at = iso(moment.time)
-        shown = at.replace("T", " ")[:19] if at else "(time unknown)"
+        shown = moment_time(moment.time) or "(time unknown)"  # as the slider's ends say
         self.when.setText(f"{shown}   ·   moment {index + 1} of {len(self.moments)}")
         self.what.setText(f"{moment.author or 'someone'} {moment.summary}")
         labels = {label.id: (label.name, label.color) for label in past.labels()}
@@ -251,6 +279,8 @@ class HistoryView(QDialog):
         while len(self.columns) < len(columns):
             added = PastColumn(self._chosen)
             added.view.installEventFilter(self)  # the arrows step there too
+            if self._person_color is not None:
+                added.delegate.person_color = self._person_color
             self.columns.append(added)
             self.strip_layout.insertWidget(len(self.columns) - 1, added, 1)
         for widget, column in zip(self.columns, columns, strict=False):
@@ -258,6 +288,8 @@ class HistoryView(QDialog):
             widget.show()
         for widget in self.columns[len(columns) :]:
             widget.hide()
+        self.empty_note.setText(NO_COLUMNS)
+        self.empty_note.setVisible(not columns)
         self._reselect()
 
     def _reload_moments(self) -> int:
