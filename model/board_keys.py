@@ -55,12 +55,6 @@ def key_entries(board: Board) -> list[KeyEntry]:
     return sorted(found, key=lambda e: e.epoch)
 
 
-def entry_count(board: Board) -> int:
-    """How many entries the map holds (well formed or not): cheap, to notice a new one."""
-    root: Map[Any] = board.doc.get(ROOT, type=Map)
-    return len(root)
-
-
 def add_key_entry(board: Board, entry: KeyEntry) -> None:
     """Record a rotation (under a name of its own, see the module's docstring)."""
     if not 0 < entry.epoch <= MAX_EPOCH:

@@ -90,7 +90,9 @@ class ChangeTracker:
         cache.lists.pop(tid, None)
         if "*" in fields:  # added, purged or replaced as a whole
             cache.maps.pop(tid, None)
-        m = read_value(cache.tickets, tid)
+            m = read_value(cache.tickets, tid)
+        else:  # the same Map as before: the one the cache holds, if any
+            m = cache.maps.get(tid) or read_value(cache.tickets, tid)
         usable = isinstance(m, Map) and len(tid) <= MAX_ID_LENGTH  # as reading.entries
         if not usable:
             new = None

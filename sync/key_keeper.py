@@ -22,9 +22,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pycrdt import Map
 from websockets.exceptions import ConnectionClosed
 
-from lanban.model.board_keys import KeyEntry, entry_count, key_entries
+from lanban.model.board_keys import ROOT as KEYS_ROOT
+from lanban.model.board_keys import KeyEntry, key_entries
 from lanban.model.members import member, role_of, watch_members
 
 from .identity import verify_proof
@@ -73,6 +75,8 @@ class KeyKeeper:
         self._members_touched = True  # the member list changed since last checked
         self._rotated = False  # a trusted keys entry names our epoch-0 key (a late joiner)
         self._room = ""  # the relay room our relay links use
+        # Held, not looked up per change: Doc.get makes a Map and a transaction each time.
+        self._keys_root: Map[Any] = hub.file.board.doc.get(KEYS_ROOT, type=Map)
         self._take_up_keys(force=True)
 
     @property
@@ -143,7 +147,7 @@ class KeyKeeper:
             self._epoch_changed()
 
     def _take_up_keys(self, *, force: bool = False) -> None:
-        root_size = entry_count(self.file.board)
+        root_size = len(self._keys_root)  # entries, well formed or not: a new one shows
         if root_size != self._entries_seen or force:
             self._entries_seen = root_size
             key = self.hub.node_key

@@ -37,13 +37,17 @@ from .messages import (
     Awareness,
     AwarenessEntry,
     Limits,
+    MessageType,
     ProtocolError,
     QueryAwareness,
     SyncStep1,
     SyncStep2,
+    SyncType,
     SyncUpdate,
     decode,
     encode,
+    read_var_bytes,
+    var_bytes,
 )
 from .update_guard import UpdateGuard
 
@@ -55,6 +59,11 @@ MAX_NODE_INFO_BYTES = 4096
 # Node info: a Lanban-only message on peer links (never on relay links), so
 # peers can show each other's names. Outside y-protocols' type range 0-3.
 NODE_INFO = 0x64
+_NODE_INFO_BYTE = bytes([NODE_INFO])
+# How encode() starts a SyncUpdate: every edit is one, both ways, so it is framed
+# and read here without building a message (tests/sync/test_protocol.py checks
+# both against encode and decode, limits included).
+UPDATE_HEADER = bytes([MessageType.SYNC, SyncType.UPDATE])
 
 
 class SyncDoc(Protocol):
@@ -196,7 +205,7 @@ class SyncProtocol:
         # ahead of the step 2 that holds the changes it builds on (pycrdt loses
         # map keys applied out of order); the step 2 will contain it anyway.
         if not self.closed and (self.sent_state or not self.rules.in_order):
-            self._out.append(encode(SyncUpdate(update)))
+            self._out.append(UPDATE_HEADER + var_bytes(update))
 
     def send_awareness(self, entries: Sequence[AwarenessEntry]) -> None:
         if not self.closed and entries:
@@ -213,7 +222,16 @@ class SyncProtocol:
             return
         if self._rate is not None and not self._rate.take():
             raise ProtocolError("sending too many messages")
-        if self.rules.node_info and frame[:1] == bytes([NODE_INFO]):
+        if frame[:2] == UPDATE_HEADER:  # as decode() reads a SyncUpdate, and its limits
+            limits = self.limits
+            if len(frame) > limits.frame_bytes:
+                raise ProtocolError(f"frame of {len(frame)} bytes (limit {limits.frame_bytes})")
+            update, end = read_var_bytes(frame, 2, limits.update_bytes)
+            if end != len(frame):
+                raise ProtocolError(f"{len(frame) - end} unexpected bytes after the message")
+            self._update(update)
+            return
+        if self.rules.node_info and frame[:1] == _NODE_INFO_BYTE:
             self._events.append(NodeInfoReceived(_node_info(frame[1:])))
             return
         message = decode(frame, self.limits)
@@ -225,17 +243,8 @@ class SyncProtocol:
                     raise ProtocolError(f"bad state vector: {exc}") from exc
                 self._out.append(encode(SyncStep2(reply)))
                 self._mark(sent=True)
-            case SyncUpdate(update) if self.rules.in_order and not self.received_state:
-                # Same ordering concern, on our side: hold live updates until
-                # the peer's step 2 has brought what they build on.
-                if len(self._held) >= MAX_HELD_UPDATES:
-                    raise ProtocolError("too many updates before sync step 2")
-                self._held_bytes += len(update)
-                if self._held_bytes > MAX_HELD_BYTES:
-                    raise ProtocolError("too many update bytes before sync step 2")
-                self._held.append(update)
             case SyncUpdate(update):
-                self._apply(update)
+                self._update(update)
             case SyncStep2(update):
                 self._apply(update)
                 if not self.received_state:
@@ -249,6 +258,19 @@ class SyncProtocol:
                 self._events.append(AwarenessQueried())
             case AuthDenied(reason):
                 self._events.append(Refused(reason or "permission denied"))
+
+    def _update(self, update: bytes) -> None:
+        if self.rules.in_order and not self.received_state:
+            # Same ordering concern, on our side: hold live updates until
+            # the peer's step 2 has brought what they build on.
+            if len(self._held) >= MAX_HELD_UPDATES:
+                raise ProtocolError("too many updates before sync step 2")
+            self._held_bytes += len(update)
+            if self._held_bytes > MAX_HELD_BYTES:
+                raise ProtocolError("too many update bytes before sync step 2")
+            self._held.append(update)
+        else:
+            self._apply(update)
 
     def _apply(self, update: bytes) -> None:
         if update == EMPTY_UPDATE:

@@ -11,6 +11,7 @@ from lanban.model.board import Board
 from lanban.sync.messages import (
     Awareness,
     AwarenessEntry,
+    Limits,
     ProtocolError,
     QueryAwareness,
     SyncStep1,
@@ -171,6 +172,34 @@ def test_bad_bytes_are_protocol_errors_and_leave_the_document_alone(
     with pytest.raises(ProtocolError, match=error):
         p.receive_data(frame)
     assert doc.map() == {"base": 0}
+
+
+def test_an_update_frame_reads_as_decode_reads_it_however_its_header_is_spelt() -> None:
+    first, updates = edits(1)
+    short = encode(SyncUpdate(updates[0]))
+    long = b"\x80\x00\x82\x00" + short[2:]  # the same varUints, in two bytes each
+    assert decode(long) == decode(short) == SyncUpdate(updates[0])
+    for frame in (short, long):
+        doc, p = protocol()
+        p.receive_data(encode(SyncStep2(first)))
+        p.receive_data(frame)
+        assert doc.map() == {"base": 0, "k0": 0}
+
+
+@pytest.mark.parametrize(
+    ("limits", "error"),
+    [
+        (Limits(update_bytes=8), "field of 9 bytes is over the limit of 8"),
+        (Limits(frame_bytes=10), "frame of 12 bytes"),
+    ],
+)
+def test_an_update_frame_keeps_the_limits(limits: Limits, error: str) -> None:
+    frame = encode(SyncUpdate(bytes(9)))
+    with pytest.raises(ProtocolError, match=error):
+        decode(frame, limits)
+    _, p = protocol(limits=limits)
+    with pytest.raises(ProtocolError, match=error):
+        p.receive_data(frame)
 
 
 def test_rate_limit() -> None:
