@@ -143,6 +143,7 @@ class Feed:
     def __init__(self) -> None:
         self._told: list[tuple[Change, int, str, int, str, str]] = []
         self._groups: list[list[Activity]] = []  # per change of the history
+        self._summaries: list[str] = []  # per change, as far as asked (summaries())
         self._checkpoints: list[_Names] = []  # the names before change k * CHECKPOINT_EVERY
         self._names = _Names()  # after the last change told
 
@@ -158,6 +159,14 @@ class Feed:
             ]
         return [entry for group in reversed(groups) for entry in group]
 
+    def summaries(self, history: History) -> list[str]:
+        """What each change of ``history`` did: its entries' phrases ("": none)."""
+        self._tell(history)
+        done = self._summaries
+        for group in self._groups[len(done) :]:
+            done.append("; ".join(entry.what() for entry in group))
+        return done
+
     def _tell(self, history: History) -> None:
         changes = history.changes
         told = [(c, c.time, c.author, c.end, c.root, c.entity) for c in changes]
@@ -172,6 +181,7 @@ class Feed:
             self._names = self._checkpoints[point].copy() if self._checkpoints else _Names()
             same = point * CHECKPOINT_EVERY
             del self._groups[same:]
+            del self._summaries[same:]
         names, groups = self._names, self._groups
         with collecting_later():
             for index in range(same, len(changes)):

@@ -177,7 +177,7 @@ class Board(ChecklistCommands, CardCommands):
     def moments(self) -> list[Moment]:
         """Where a history slider can stop: one moment per change, oldest first."""
         history = self.history()
-        return moments(history, self._feed.entries(history))
+        return moments(history, self._feed.summaries(history))
 
     def moment_at(self, at_ms: int) -> int | None:
         """The last moment at or before ``at_ms`` (None: before the first change)."""

@@ -124,8 +124,6 @@ class KeptHistory:
 
 def derive(walk: Walk, state: dict[int, int]) -> History:
     """The history from what the walk found: times, authors, the order."""
-    for change in walk.changes:
-        change.time = change.stamped
     _times(walk.by_client)
     members = _authors(walk)
     changes = [c for c in walk.changes if c.root not in ("", CLIENTS)]
@@ -152,14 +150,15 @@ def collecting_later() -> Iterator[None]:
 
 def _times(by_client: dict[int, list[Change]]) -> None:
     """Give every change a time (module docstring): per client, in clock order
-    (each client's changes are in that order)."""
+    (each client's changes are in that order). (Loops, not max() over lists:
+    it runs over every change at every read.)"""
     for own in by_client.values():
-        known = [c.time for c in own if c.time]
-        if not known:
-            continue
-        last = known[0]
+        last = next((c.stamped for c in own if c.stamped), 0)
         for change in own:
-            last = change.time = max(change.time, last)
+            moment = change.stamped
+            if moment < last:
+                moment = last
+            change.time = last = moment
     # A change is later than what it wrote over, if only by 1 ms (clocks of
     # two machines differ; a client that wrote no time at all has only this), and a
     # client's changes stay in its order. Chains across clients settle in a
@@ -167,10 +166,14 @@ def _times(by_client: dict[int, list[Change]]) -> None:
     for _ in range(MAX_TIME_ROUNDS):
         moved = False
         for client in sorted(by_client):  # one order on every copy
-            own = by_client[client]
             last = 0
-            for change in own:
-                latest = max([last, change.time, *(c.time + 1 for c in change.overwrote)])
+            for change in by_client[client]:
+                latest = change.time
+                if latest < last:
+                    latest = last
+                for replaced in change.overwrote:
+                    if replaced.time >= latest:
+                        latest = replaced.time + 1
                 if latest != change.time:
                     change.time = latest
                     moved = True

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import struct
 import sys
 from array import array
@@ -204,10 +205,11 @@ def _load(blob: bytes, board_id: str, state: dict[int, int]) -> Walk | None:
     covered = state_vector(walk.state)
     _check(all(state.get(client, 0) >= clock for client, clock in covered.items()))
 
-    places: list[Where] = []
-    for p in _list(head["places"]):
-        root, entity, fld, key = _list(p, 4)
-        places.append((_str(root), _str(entity), _opt_str(fld), _opt_str(key)))
+    places: list[Where] = [tuple(p) for p in _list(head["places"])]
+    _check(set(map(len, places)) <= {4})
+    roots, entities, flds, keys = zip(*places, strict=True) if places else ((), (), (), ())
+    _check(set(map(type, roots)) | set(map(type, entities)) <= {str})
+    _check(set(map(type, flds)) | set(map(type, keys)) <= {str, type(None)})
 
     s = walk.structs
     s.client, s.clock, s.length, s.kind = (
@@ -219,34 +221,31 @@ def _load(blob: bytes, board_id: str, state: dict[int, int]) -> Walk | None:
     s.parent = _list(head["parent"], n)
     s.key = _list(head["key"], n)
     s.value = _list(head["value"], n)
-    _check(all(type(p) in (str, int, type(None)) for p in s.parent))
-    _check(all(type(k) in (str, type(None)) for k in s.key))
-    _check(all(type(v) in _VALUE_TYPES for v in s.value))
-    _check(all(type(p) is not int or p >= 0 for p in s.parent))
+    # (whole columns at once: set(map(type, ...)), min() and max() run in C)
+    _check(set(map(type, s.parent)) <= {str, int, type(None)})
+    _check(set(map(type, s.key)) <= {str, type(None)})
+    _check(set(map(type, s.value)) <= _VALUE_TYPES)
+    place = cols["place"]
+    if n:
+        _check(min(s.client) >= 0 and min(s.clock) >= 0 and min(s.length) > 0)
+        _check(min(s.kind) >= 0 and min(place) >= 0 and max(place) < len(places))
+        _check(max(cols["origin_clock"]) < 1 << CLOCK_BITS)
     s.origin = [
-        NO_ID if k == NO_ID else c << CLOCK_BITS | k
+        c << CLOCK_BITS | k if c >= 0 and k >= 0 else NO_ID
         for c, k in zip(cols["origin_client"], cols["origin_clock"], strict=True)
     ]
-    _check(
-        all(
-            (c >= 0 and 0 <= k < 1 << CLOCK_BITS) or c == k == NO_ID
-            for c, k in zip(cols["origin_client"], cols["origin_clock"], strict=True)
-        )
-    )
-    _check(all(k >= 0 for k in s.kind) and all(k > 0 for k in s.length))
-    _check(all(0 <= p < len(places) for p in cols["place"]))
-    walk.places = [places[p] for p in cols["place"]]
+    walk.places = [places[p] for p in place]
     _items_in_order(walk, covered)
 
+    rows = _list(head["changes"])
     changes = walk.changes
-    for row in _list(head["changes"]):
-        changes.append(_read_change(row))
-    count = len(changes)
-    for row, change in zip(head["changes"], changes, strict=True):
-        change.overwrote = [changes[_int(k, 0, count - 1)] for k in _list(row[13])]
+    changes.extend(_read_change(row, len(rows)) for row in rows)
+    for row, change in zip(rows, changes, strict=True):
+        change.overwrote = [changes[k] for k in row[13]]
         walk.by_client.setdefault(change.client, []).append(change)
-    _check(all(0 <= k < count for k in cols["owner"]))
-    walk.owners = [changes[k] for k in cols["owner"]]
+    owners = cols["owner"]
+    _check(not owners or (min(owners) >= 0 and max(owners) < len(changes)))
+    walk.owners = [changes[k] for k in owners]
     for row in _list(head["runs"]):
         client, run = _read_run(row, changes)
         walk.runs[client] = run
@@ -258,11 +257,10 @@ def _load(blob: bytes, board_id: str, state: dict[int, int]) -> Walk | None:
     for row in _list(head["member_names"]):
         member, clock, client, value = _list(row, 4)
         walk.member_names[_str(member)] = (_int(clock), _int(client), _str(value))
-    ids = [c << CLOCK_BITS | k for c, k in zip(s.client, s.clock, strict=True)]
-    for i in _list(head["values"]):
-        walk.values[ids[_int(i, 0, n - 1)]] = s.value[i]
-    for i in _list(head["owner"]):
-        walk.owner[ids[_int(i, 0, n - 1)]] = walk.owners[i]
+    ids = list(walk.by_id)  # each item's first id, in order (index_items)
+    values, owner = _indexes(head["values"], n), _indexes(head["owner"], n)
+    walk.values = {ids[i]: s.value[i] for i in values}
+    walk.owner = {ids[i]: walk.owners[i] for i in owner}
     return walk
 
 
@@ -270,37 +268,65 @@ def _items_in_order(walk: Walk, covered: dict[int, int]) -> None:
     """Each client's items in its clock order, block after block, within ``covered``."""
     s = walk.structs
     index_items(walk, 0)
+    clocks = s.clock
+    ends = list(map(operator.add, clocks, s.length))
     for client, blocks in walk.blocks.items():
         end = 0
         for _first, lo, hi in blocks:
-            for i in range(lo, hi):
-                _check(s.clock[i] >= end)
-                end = s.clock[i] + s.length[i]
+            _check(clocks[lo] >= end)
+            _check(all(map(operator.ge, clocks[lo + 1 : hi], ends[lo : hi - 1])))
+            end = ends[hi - 1]
         _check(end <= covered.get(client, 0))
 
 
-def _read_change(row: Any) -> Change:
-    row = _list(row, 14)
-    change = Change(_int(row[0]), _int(row[1], 0, 2**32), _int(row[2], 0, 2**32))
-    change.root, change.entity = _str(row[3]), _str(row[4])
-    change.stamped = _int(row[5])
-    change.created, change.recreated = _bool(row[6]), _bool(row[7])
-    for item in _list(row[8]):
-        key, before, after = _list(item, 3)
-        _check(type(before) in _VALUE_TYPES)
-        _check(type(after) in _VALUE_TYPES or type(after) is Shared)
-        change.values[_str(key)] = (before, after)
-    for item in _list(row[9]):
-        fld, keys = _list(item, 2)
-        change.inner[_str(fld)] = {_opt_str(k) for k in _list(keys)}
-    for item in _list(row[10]):
-        fld, keys = _list(item, 2)
-        change.added[_str(fld)] = {_str(k) for k in _list(keys)}
-    for item in _list(row[11]):
-        key, value = _list(item, 2)
-        change.notes[_str(key)] = _str(value)
-    change.neighbours = _int(row[12])
-    _list(row[13])
+def _indexes(value: Any, count: int) -> list[int]:
+    """A list of indexes below ``count``."""
+    found = _list(value)
+    _check(set(map(type, found)) <= {int} and (not found or 0 <= min(found) <= max(found) < count))
+    return found
+
+
+def _read_change(row: Any, count: int) -> Change:
+    """One change as dumped by _change; ``count``: how many changes there are.
+    (Checks inline: it runs for every change.)"""
+    _check(type(row) is list and len(row) == 14)
+    client, clock, end, root, entity, stamped, created, recreated = row[:8]
+    values, inner, added, notes, neighbours, overwrote = row[8:]
+    _check(
+        type(client) is int
+        and type(clock) is int
+        and type(end) is int
+        and client >= 0
+        and 0 <= clock <= end <= 1 << CLOCK_BITS
+        and type(root) is str
+        and type(entity) is str
+        and type(stamped) is int
+        and stamped >= 0
+        and type(created) is bool
+        and type(recreated) is bool
+        and type(neighbours) is int
+        and type(overwrote) is list
+        and all(type(k) is int and 0 <= k < count for k in overwrote)
+    )
+    change = Change(client, clock, end, root, entity, 0, "", created, recreated)
+    change.stamped, change.neighbours = stamped, neighbours
+    fields = change.values
+    for key, before, after in values:
+        _check(
+            type(key) is str
+            and type(before) in _VALUE_TYPES
+            and (type(after) in _VALUE_TYPES or type(after) is Shared)
+        )
+        fields[key] = (before, after)
+    for fld, keys in inner:
+        _check(type(fld) is str and set(map(type, keys)) <= {str, type(None)})
+        change.inner[fld] = set(keys)
+    for fld, keys in added:
+        _check(type(fld) is str and set(map(type, keys)) <= {str})
+        change.added[fld] = set(keys)
+    for key, value in notes:
+        _check(type(key) is str and type(value) is str)
+        change.notes[key] = value
     return change
 
 

@@ -15,8 +15,10 @@ The rules the walk follows are model.history's (its docstring).
 
 from __future__ import annotations
 
+import operator
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import count, groupby, repeat
 from typing import Any, cast
 
 from .clients import CLIENTS, NOTES, PURGED
@@ -124,15 +126,18 @@ class Walk:
 def index_items(walk: Walk, start: int) -> None:
     """Where each item from ``start`` on is found: by its first id, and in its client's blocks."""
     s = walk.structs
-    clients, clocks = s.client, s.clock
-    by_id, blocks = walk.by_id, walk.blocks
+    clients, clocks = s.client[start:], s.clock[start:]
+    walk.by_id.update(
+        zip(
+            map(operator.or_, map(operator.lshift, clients, repeat(CLOCK_BITS)), clocks),
+            count(start),
+        )
+    )
     first = start
-    for i in range(start, len(clients)):
-        client = clients[i]
-        by_id[client << CLOCK_BITS | clocks[i]] = i
-        if i + 1 == len(clients) or clients[i + 1] != client:
-            blocks.setdefault(client, []).append((clocks[first], first, i + 1))
-            first = i + 1
+    for client, run in groupby(clients):
+        end = first + sum(1 for _ in run)
+        walk.blocks.setdefault(client, []).append((s.clock[first], first, end))
+        first = end
 
 
 # ------------------------------------------------------------------ places

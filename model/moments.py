@@ -26,15 +26,16 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from .activity import Activity, activity
+from .activity import Feed
 from .clients import LABEL_DELETED, PURGED
 from .history import History
 from .structs import CLOCK_BITS, NO_ID
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Moment:
-    """Where a history slider can stop: just after change ``index``."""
+    """Where a history slider can stop: just after change ``index`` (not
+    frozen: a board's history makes thousands, and a frozen one is slower to make)."""
 
     index: int
     time: int  # ms since the epoch (0: unknown)
@@ -42,13 +43,12 @@ class Moment:
     summary: str  # what the change did, e.g. "moved #12 from To do to Doing"
 
 
-def moments(history: History, feed: list[Activity] | None = None) -> list[Moment]:
-    """One moment per change, oldest first; ``feed``: the history's activity if told already."""
-    what: dict[int, list[str]] = {}
-    for entry in activity(history) if feed is None else feed:
-        what.setdefault(entry.moment, []).append(entry.what())
+def moments(history: History, summaries: list[str] | None = None) -> list[Moment]:
+    """One moment per change, oldest first; ``summaries``: what each change
+    did (Feed.summaries) if told already."""
+    told = Feed().summaries(history) if summaries is None else summaries
     return [
-        Moment(i, c.time, c.author, "; ".join(what.get(i, ())) or _quiet(c.root))
+        Moment(i, c.time, c.author, told[i] or _quiet(c.root))
         for i, c in enumerate(history.changes)
     ]
 
@@ -119,9 +119,11 @@ def _deletion_moments(history: History) -> list[tuple[int, int, int, int]]:
         if PURGED in change.notes or LABEL_DELETED in change.notes:
             noted.setdefault((change.root, change.entity), []).append(k)
     gone: list[tuple[int, int, int, int]] = []
+    add = gone.append
     clocks, lengths = s.clock, s.length
     for client, ranges in s.deleted.items():
         blocks = history.blocks.get(client, [])
+        high_bits = client << CLOCK_BITS
         for start, length in ranges:
             stop = start + length
             # the client's items a deleted range covers: in its blocks (by clock)
@@ -134,31 +136,30 @@ def _deletion_moments(history: History) -> list[tuple[int, int, int, int]]:
                     i = j
                     j += 1
                     first = clocks[i]
-                    low, high = max(first, start), min(first + lengths[i], stop)
-                    if low >= high:
+                    end = first + lengths[i]
+                    if end <= start:
                         continue
-                    moment = _went(
-                        i, owners[i], client, first, history, overwritten, noted, by_entity
-                    )
-                    if moment is not None:
-                        gone.append((client, low, high - low, moment))
+                    # most deleted items are values written over: told at once
+                    moment = overwritten.get(high_bits | first)
+                    if moment is None:
+                        moment = _went(i, owners[i], history, noted, by_entity)
+                        if moment is None:
+                            continue
+                    if first < start or end > stop:
+                        first, end = max(first, start), min(end, stop)
+                    add((client, first, end - first, moment))
     return gone
 
 
 def _went(
     i: int,
     own: int,
-    client: int,
-    clock: int,
     history: History,
-    overwritten: dict[int, int],
     noted: dict[tuple[str, str], list[int]],
     by_entity: dict[tuple[str, str], list[int]],
 ) -> int | None:
-    """When item ``i`` (of change ``own``) went (module docstring), if that can be told."""
-    later = overwritten.get(client << CLOCK_BITS | clock)
-    if later is not None:
-        return later
+    """When item ``i`` (of change ``own``), written over by none, went
+    (module docstring), if that can be told."""
     root, entity, fld, key = history.places[i]
     entity_key = (root, entity)
     notes = noted.get(entity_key)

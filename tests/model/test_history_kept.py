@@ -14,7 +14,7 @@ from lanban.model.activity import activity
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
 from lanban.model.history import History, read_history
-from lanban.model.moments import TimeTravel
+from lanban.model.moments import TimeTravel, moments
 from lanban.model.structs import Structs
 from tests.model.helpers import Clock, Delivery, Network
 
@@ -50,6 +50,7 @@ def same_as_rebuilt(board: Board) -> None:
     assert kept.members == rebuilt.members
     assert kept.state == rebuilt.state
     assert board.activity() == activity(rebuilt)
+    assert board.moments() == moments(rebuilt)
     for ticket in {a.ticket for a in board.activity() if a.ticket}:
         assert board.activity(ticket) == activity(rebuilt, ticket=ticket)
     if rebuilt.changes:
