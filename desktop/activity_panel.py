@@ -6,7 +6,9 @@ at 10,000 changes), so it is never rebuilt on every change: only while the
 panel is visible, at most once every REFRESH_MS, and once when it shows
 again after changes. The "3 min ago" texts follow the clock every minute
 without reading the board again. A click on an entry selects its ticket on
-the board; a double click (or Enter) opens it.
+the board; a double click (or Enter) opens it. The same change made again and
+again in a row by the same person (a checklist ticked through) is one entry
+that says how many times.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ CLOCK_MS = 60_000  # "3 min ago" moves on
 MAX_SHOWN = 1000  # entries listed (the newest); a long history says how many more
 TicketRole = Qt.ItemDataRole.UserRole + 1
 WhenRole = Qt.ItemDataRole.UserRole + 2  # "3 min ago", drawn muted under the sentence
+RepeatsRole = Qt.ItemDataRole.UserRole + 3  # how many entries in a row the item stands for
+SentenceRole = Qt.ItemDataRole.UserRole + 4  # (sentence, ticket): what a run repeats
 Index = QModelIndex | QPersistentModelIndex
 PAD = 6
 
@@ -260,10 +264,19 @@ class ActivityPanel(QDockWidget):
         """List the entries, their times as of now."""
         now = now_ms()
         self.list.clear()
+        last: QListWidgetItem | None = None
         for entry in self._entries[:MAX_SHOWN]:
-            who = entry.author or "someone"
-            item = QListWidgetItem(f"{who} {entry.what()}")
-            item.setData(WhenRole, ago(entry.time, now))
+            sentence = f"{entry.author or 'someone'} {entry.what()}"
+            if last is not None and last.data(SentenceRole) == (sentence, entry.ticket):
+                # the same change again (ticking a checklist through): one entry, counted
+                repeats = int(last.data(RepeatsRole)) + 1
+                last.setData(RepeatsRole, repeats)
+                last.setText(f"{sentence} ({repeats} times)")
+                continue
+            item = last = QListWidgetItem(sentence)
+            item.setData(SentenceRole, (sentence, entry.ticket))
+            item.setData(RepeatsRole, 1)
+            item.setData(WhenRole, ago(entry.time, now))  # the newest of a run
             item.setData(TicketRole, entry.ticket)
             item.setToolTip(entry.text(now))
             self.list.addItem(item)
