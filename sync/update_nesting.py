@@ -149,11 +149,28 @@ class Nesting:
 
     def levels(self) -> None:
         """Resolve every struct's level (``Section.levels``), refusing nothing for depth."""
+        resolve = self.resolve
         for sec in self.numbered:
-            levels = sec.levels
+            levels, containers, kinds = sec.levels, sec.containers, sec.kinds
+            starts, ref_client, ref_clock = sec.starts, sec.ref_client, sec.ref_clock
+            client, held = sec.client, sec.held
             index = levels.find(_UNKNOWN)
             while index >= 0:
-                self.resolve(sec, index)
+                # most structs continue the one before them (typing, a run of values):
+                # the same container, without a lookup
+                before = index - 1
+                if (
+                    before >= 0
+                    and kinds[index] & 3 == FROM_ORIGIN
+                    and ref_client[index] == client
+                    and starts[before] <= ref_clock[index] < starts[index]
+                    and starts[before] >= held
+                    and levels[before] < MISSING
+                ):
+                    levels[index] = levels[before]
+                    containers[index] = containers[before]
+                else:
+                    resolve(sec, index)
                 index = levels.find(_UNKNOWN, index + 1)
 
     def container(self, kind: int, client: int, clock: int) -> int:
