@@ -49,7 +49,6 @@ def dump(walk: Walk, board_id: str) -> bytes | None:
     index_of = {change: k for k, change in enumerate(walk.changes)}
     table: dict[Where, int] = {}
     place_index = [table.setdefault(p, len(table)) for p in walk.places]
-    by_id = walk.by_id
     try:
         ints = array("q")
         ints.extend(s.client)
@@ -73,8 +72,7 @@ def dump(walk: Walk, board_id: str) -> bytes | None:
             "member_of": [[c, k, v] for c, (k, v) in walk.member_of.items()],
             "signed": [[c, k, v] for c, (k, v) in walk.signed.items()],
             "member_names": [[m, k, c, v] for m, (k, c, v) in walk.member_names.items()],
-            "values": [by_id[i] for i in walk.values],
-            "owner": [by_id[i] for i in walk.owner],
+            "neighbours": sorted(walk.neighbour_items),
         }
         text = json.dumps(head, default=_encode, separators=(",", ":")).encode()
     except (OverflowError, KeyError, TypeError, ValueError):
@@ -257,10 +255,7 @@ def _load(blob: bytes, board_id: str, state: dict[int, int]) -> Walk | None:
     for row in _list(head["member_names"]):
         member, clock, client, value = _list(row, 4)
         walk.member_names[_str(member)] = (_int(clock), _int(client), _str(value))
-    ids = list(walk.by_id)  # each item's first id, in order (index_items)
-    values, owner = _indexes(head["values"], n), _indexes(head["owner"], n)
-    walk.values = {ids[i]: s.value[i] for i in values}
-    walk.owner = {ids[i]: walk.owners[i] for i in owner}
+    walk.neighbour_items = set(_indexes(head["neighbours"], n))
     return walk
 
 

@@ -92,8 +92,9 @@ class Walk:
         self.changes: list[Change] = []  # as made: each client's in its clock order
         self.owners: list[Change] = []  # each item's change
         self.by_client: dict[int, list[Change]] = {}
-        self.values: dict[int, Any] = {}  # plain field values, to say what a write replaced
-        self.owner: dict[int, Change] = {}  # the change of each plain field value
+        # the items of neighbours' ranks written along (Change.neighbours): a
+        # write over one is not a write over the change they are in
+        self.neighbour_items: set[int] = set()
         self.runs: dict[int, Run] = {}
         # client -> (clock, name) from its own clients entry / its member id /
         # the updated_by ... it wrote; member id -> (clock, client, name)
@@ -244,8 +245,8 @@ def _group(walk: Walk, start: int) -> None:
     between its blocks of items.)
     """
     changes, by_client, runs = walk.changes, walk.by_client, walk.runs
-    values, owner = walk.values, walk.owner
-    add_owner = walk.owners.append
+    owners = walk.owners
+    add_owner = owners.append
     unresolved: list[tuple[Change, str]] = []  # fields whose value before is looked up after
     current = Change(-1, -1, -1)
     c_client = c_end = -1
@@ -293,8 +294,6 @@ def _group(walk: Walk, start: int) -> None:
                 )
         root, entity, fld, key = place
         direct = fld is not None and fld == key  # a field of the entity's own Map
-        if direct and kind == ANY:
-            values[client << CLOCK_BITS | clock] = value
         entity_map = fld is None and key is not None and root != "board" and root != ""
         own_child = made != NO_ID and parent == made
         if clock != c_end:
@@ -307,6 +306,7 @@ def _group(walk: Walk, start: int) -> None:
             if root == c_root and direct and key in _NEIGHBOUR_KEYS:
                 current.neighbours += 1
                 c_end = clock + length
+                walk.neighbour_items.add(len(owners))
                 add_owner(current)
                 continue
             fresh = True
@@ -372,7 +372,6 @@ def _group(walk: Walk, start: int) -> None:
             # the id of what it replaced, for now: its value may come later in the update
             current.values[key] = (origin, value if kind == ANY else Shared(kind))
             unresolved.append((current, key))
-            owner[client << CLOCK_BITS | clock] = current
             overwrite = not own_child and not (root == "board" and origin == NO_ID)
             if overwrite and (root != "tickets" or key == "updated_at" or key == "rank"):
                 closed = True
@@ -401,16 +400,27 @@ def _group(walk: Walk, start: int) -> None:
             previous,
             listed,
         )
+    _resolve(walk, unresolved)
+
+
+def _resolve(walk: Walk, unresolved: list[tuple[Change, str]]) -> None:
+    """Each field's value before, and the change that wrote it, from the item
+    the field's new value names as its origin (placed by now)."""
+    by_id, places, owners, s = walk.by_id, walk.places, walk.owners, walk.structs
     for change, key in unresolved:
         fields = change.values
         origin, after = fields[key]
-        if origin != NO_ID:
-            fields[key] = (values.get(origin), after)
-            replaced = owner.get(origin)
-            if replaced is not None and replaced is not change:
-                change.overwrote.append(replaced)
-        else:
-            fields[key] = (None, after)
+        before = None
+        i = by_id.get(origin, -1) if origin != NO_ID else -1
+        if i >= 0:
+            root, _entity, fld, at = places[i]
+            if fld is not None and fld == at:  # a value of a field of an entity's own Map
+                if s.kind[i] == ANY:
+                    before = s.value[i]
+                replaced = owners[i]
+                if root != CLIENTS and i not in walk.neighbour_items and replaced is not change:
+                    change.overwrote.append(replaced)
+        fields[key] = (before, after)
 
 
 class Shared:
