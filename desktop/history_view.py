@@ -286,6 +286,7 @@ class HistoryView(QDialog):
         for widget, column in zip(self.columns, columns, strict=False):
             widget.show_tickets(column.title, past.tickets(column.id), labels)
             widget.show()
+            widget.view.scheduleDelayedItemsLayout()  # once shown: a hidden one lays out stale
         for widget in self.columns[len(columns) :]:
             widget.hide()
         self.empty_note.setText(NO_COLUMNS)

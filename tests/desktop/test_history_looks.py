@@ -19,6 +19,7 @@ from lanban.model.board import Board
 from lanban.sync.store import Store
 from tests.desktop.harness import ADA, make_board, open_app, settle
 from tests.model.helpers import Clock
+from tools import screenshots
 
 Run = Callable[[Awaitable[Any]], Any]
 HOUR = 3_600_000
@@ -178,3 +179,32 @@ def test_the_moment_says_when_as_the_slider_ends_do(qapp: QApplication) -> None:
         assert view.when.text().startswith(first + "   ·   moment 1 of ")
     finally:
         view.close()
+
+
+def test_columns_that_come_back_are_laid_out_again(qapp: QApplication, tmp_path: Path) -> None:
+    """Back from a moment with no columns (they hide), the cards of another
+    moment are laid out as shown, not as they were while hidden (on the
+    screenshots' board, where they overlapped)."""
+    store = Store(tmp_path)
+    board_id, _ = screenshots.fill(store)
+    with store.open(board_id) as bf:
+        view = HistoryView(bf.board, no_edit)  # its latest moment laid out before it shows
+        try:
+            view.resize(QSize(1280, 720))
+            view.show()
+            checked = 0
+            for index in range(0, len(view.moments), 5):
+                view.show_moment(0)
+                QApplication.processEvents()
+                view.show_moment(index)
+                for _ in range(3):
+                    QApplication.processEvents()
+                for column in (c for c in view.columns if c.isVisible()):
+                    cards, model = column.view, column.model
+                    rects = [cards.visualRect(model.index(r)) for r in range(model.rowCount())]
+                    for above, below in itertools.pairwise(rects):
+                        assert above.bottom() < below.top(), (index, column.title.text())
+                        checked += 1
+            assert checked > 20
+        finally:
+            view.close()
