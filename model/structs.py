@@ -186,7 +186,11 @@ def _read(data: bytes) -> Structs:
                     pos += n
             value: Any = None
             if kind == ANY:
-                length, pos = uint(data, pos)
+                length = data[pos]  # varints inline where one byte is usual
+                if length < 0x80:
+                    pos += 1
+                else:
+                    length, pos = uint(data, pos)
                 value, pos = _any(data, pos)
                 if length > 1:
                     # one item per value, as written: a document may hold a
@@ -209,7 +213,11 @@ def _read(data: bytes) -> Structs:
                         value, pos = _any(data, pos)
                     length = 1
             elif kind == STRING:
-                n, pos = uint(data, pos)
+                n = data[pos]
+                if n < 0x80:
+                    pos += 1
+                else:
+                    n, pos = uint(data, pos)
                 raw = data[pos : pos + n]
                 pos += n
                 length = (
@@ -218,7 +226,11 @@ def _read(data: bytes) -> Structs:
                     else len(raw.decode("utf-8", "replace").encode("utf-16-le")) // 2
                 )
             elif kind == TYPE:
-                value, pos = uint(data, pos)
+                value = data[pos]
+                if value < 0x80:
+                    pos += 1
+                else:
+                    value, pos = uint(data, pos)
                 if value == 3 or value == 5:  # XmlElement, XmlHook: a name
                     n, pos = uint(data, pos)
                     pos += n
