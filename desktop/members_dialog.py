@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from lanban.model.activity import ago as wrote_ago
 from lanban.model.members import Access, Member, Role, access, members, watch_members
-from lanban.model.people import Person, people
+from lanban.model.people import Person, people, person_color
 from lanban.sync.key_delivery import member_kex
 from lanban.sync.status_text import ago, plural
 
@@ -268,7 +268,6 @@ class MembersDialog(QDialog):
         me = self.node.member_id
         everyone = members(self.board, include_removed=True)
         found = people(self.board, include_removed=True)
-        colors = {p.key: QColor(p.color) for p in found}
         if not everyone:
             self.mode.setText("This board has no member list: everyone who has it can edit it.")
         for layout, rows in (
@@ -282,10 +281,12 @@ class MembersDialog(QDialog):
             rows.clear()
         for m in everyone:
             you = m.id == me
+            shown = (m.name or self.node.user_name) if you else display_name(m)
             row = MemberRow(
                 m,
-                shown_name=(m.name or self.node.user_name) if you else display_name(m),
-                color=colors[m.id],
+                shown_name=shown,
+                # as the cards show them (model.people's rule), me in my own colour
+                color=QColor(person_color(self.node.user_color if you else m.color, shown)),
                 you=you,
                 links=links,
                 manage=manage,

@@ -195,6 +195,11 @@ class NodeFacade(QObject):
         return self._settings.name
 
     @property
+    def user_color(self) -> str:
+        """This user's colour (the app's settings)."""
+        return self._settings.color
+
+    @property
     def member_id(self) -> str:
         """This node's member id (its signing key's public half)."""
         return self._node.node_key.member_id

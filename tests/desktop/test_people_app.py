@@ -15,7 +15,7 @@ from lanban.desktop.ticket_dialog import TicketDialog
 from lanban.model.board import Board
 from lanban.model.people import color_for
 from lanban.sync.store import Store
-from tests.desktop.harness import make_board, open_app, settle, shown
+from tests.desktop.harness import ADA, make_board, open_app, settle, shown
 from tests.desktop.test_accessibility import unnamed
 
 Run = Callable[[Awaitable[Any]], Any]
@@ -53,6 +53,7 @@ def test_the_members_dialog_lists_who_else_wrote_read_only(tmp_path: Path, run: 
             dialog = app.window.board_actions.members()
             assert isinstance(dialog, MembersDialog) and shown(MembersDialog, app.window) is dialog
             assert [r.shown_name for r in dialog.rows] == ["Ada Lovelace"]
+            assert dialog.rows[0].avatar.color.name() == ADA["color"]  # me in my colour
             assert dialog.writers_title.isVisible() and dialog.writers_title.text() == WRITERS_NOTE
             linus, yuki = dialog.writer_rows
             assert (linus.person.name, linus.person.id) == ("Linus", linus_id)
