@@ -7,10 +7,10 @@ fit are dropped and the history is read again from the document.
 
 Layout (version 1): ``LBHK``, a version byte, a 32-byte BLAKE2b digest of the
 rest keyed by the board id (a damaged blob, or another board's, fails it),
-then a 4-byte length and a JSON object (the items' parents, keys and values,
-the places, the changes, each client's grouping state and names), then the
-int columns (clients, clocks, lengths, origins, kinds, places, owners) as
-little-endian 64-bit arrays. :func:`load` checks every part before a walk is
+then a 4-byte length and a JSON object (the items' values, the places, the
+changes, each client's grouping state and names; not the items' parents and
+keys, which only their own walk reads), then the int columns (clients,
+clocks, lengths, origins, kinds, places, owners) as little-endian 64-bit arrays. :func:`load` checks every part before a walk is
 made of it (types, counts, indexes in range, each client's items in clock
 order and within the state the blob says it covers, which the document must
 hold): anyone who can write the board file can write these bytes.
@@ -62,8 +62,6 @@ def dump(walk: Walk, board_id: str) -> bytes | None:
         head = {
             "state": walk.state.hex(),
             "items": len(s),
-            "parent": s.parent,
-            "key": s.key,
             "value": s.value,
             "places": list(table),
             "changes": [_change(c, index_of) for c in walk.changes],
@@ -216,12 +214,9 @@ def _load(blob: bytes, board_id: str, state: dict[int, int]) -> Walk | None:
         cols["length"],
         cols["kind"],
     )
-    s.parent = _list(head["parent"], n)
-    s.key = _list(head["key"], n)
+    s.parent, s.key = [None] * n, [None] * n  # only a walk of them reads them (Walk)
     s.value = _list(head["value"], n)
     # (whole columns at once: set(map(type, ...)), min() and max() run in C)
-    _check(set(map(type, s.parent)) <= {str, int, type(None)})
-    _check(set(map(type, s.key)) <= {str, type(None)})
     _check(set(map(type, s.value)) <= _VALUE_TYPES)
     place = cols["place"]
     if n:

@@ -80,13 +80,16 @@ Run = tuple[Change, int, str, str, bool, set[str], int, bool, str | None, bool]
 
 
 class Walk:
-    """What walking a board's items has found (the module's docstring)."""
+    """What walking a board's items has found (the module's docstring).
+
+    Only the walk of an item reads its parent and key (its place says where
+    it is after): a walk loaded from bytes (model.history_blob) has None there
+    for the items walked before."""
 
     def __init__(self) -> None:
         self.structs = Structs()
         self.places: list[Where] = []
         self.state = b"\x00"  # the state vector (encoded) of the items walked
-        self.by_id: dict[int, int] = {}  # an item's first id -> its index
         # client -> its blocks of items: (first clock, first index, end index)
         self.blocks: dict[int, list[tuple[int, int, int]]] = {}
         self.changes: list[Change] = []  # as made: each client's in its clock order
@@ -117,25 +120,51 @@ class Walk:
                 getattr(s, name).extend(getattr(new, name))
             s.deleted = new.deleted
         index_items(self, start)
-        _place(self, start)
-        _group(self, start)
+        # the new items by their first ids: most origins name one (of the
+        # items walked before, find() finds them)
+        fresh = dict(
+            zip(
+                map(
+                    operator.or_,
+                    map(operator.lshift, s.client[start:], repeat(CLOCK_BITS)),
+                    s.clock[start:],
+                ),
+                count(start),
+            )
+        )
+        _place(self, start, fresh)
+        unresolved = _group(self, start)
+        _resolve(self, unresolved, fresh)
         _names(self, start)
         self.state = state
         return len(s) - start
 
+    def find(self, item: int) -> int:
+        """The index of the item holding ``item`` (an id), or -1."""
+        found = self.blocks.get(item >> CLOCK_BITS)
+        if found is None:
+            return -1
+        clock = item & _CLOCK_MASK
+        b = bisect_right(found, clock, key=_first_clock) - 1
+        if b < 0:
+            return -1
+        _first, lo, hi = found[b]
+        clocks = self.structs.clock
+        j = bisect_right(clocks, clock, lo, hi) - 1
+        if j < lo or clock >= clocks[j] + self.structs.length[j]:
+            return -1
+        return j
+
+
+def _first_clock(block: tuple[int, int, int]) -> int:
+    return block[0]
+
 
 def index_items(walk: Walk, start: int) -> None:
-    """Where each item from ``start`` on is found: by its first id, and in its client's blocks."""
+    """Where each item from ``start`` on is found: in its client's blocks (Walk.find)."""
     s = walk.structs
-    clients, clocks = s.client[start:], s.clock[start:]
-    walk.by_id.update(
-        zip(
-            map(operator.or_, map(operator.lshift, clients, repeat(CLOCK_BITS)), clocks),
-            count(start),
-        )
-    )
     first = start
-    for client, run in groupby(clients):
+    for client, run in groupby(s.client[start:]):
         end = first + sum(1 for _ in run)
         walk.blocks.setdefault(client, []).append((s.clock[first], first, end))
         first = end
@@ -144,7 +173,7 @@ def index_items(walk: Walk, start: int) -> None:
 # ------------------------------------------------------------------ places
 
 
-def _place(walk: Walk, start: int) -> None:
+def _place(walk: Walk, start: int, fresh: dict[int, int]) -> None:
     """Each new item's (root, entity, field, key).
 
     An item with a left origin sits where its origin sits (yjs writes no
@@ -156,25 +185,9 @@ def _place(walk: Walk, start: int) -> None:
     structs = walk.structs
     n = len(structs)
     places: list[Where | None] = [*walk.places, *([None] * (n - start))]
-    clocks, lengths = structs.clock, structs.length
     origins, parents, keys, kinds = structs.origin, structs.parent, structs.key, structs.kind
-    blocks, by_id = walk.blocks, walk.by_id
+    find, by_id = walk.find, fresh
     shared: dict[Where, Where] = {}
-
-    def find(item: int) -> int:
-        """The index of the item holding ``item`` (an id), or -1."""
-        found = blocks.get(item >> CLOCK_BITS)
-        if found is None:
-            return -1
-        clock = item & _CLOCK_MASK
-        b = len(found) - 1
-        while b > 0 and found[b][0] > clock:
-            b -= 1
-        _first, lo, hi = found[b]
-        j = bisect_right(clocks, clock, lo, hi) - 1
-        if j < lo or clock >= clocks[j] + lengths[j]:
-            return -1
-        return j
 
     for first in range(start, n):
         if places[first] is not None:
@@ -228,7 +241,7 @@ def _place(walk: Walk, start: int) -> None:
 # ------------------------------------------------------------------ changes
 
 
-def _group(walk: Walk, start: int) -> None:
+def _group(walk: Walk, start: int) -> list[tuple[Change, str]]:
     """Split each client's runs of new items into changes (model.history).
 
     A client's transactions follow each other in its clock with no mark
@@ -400,18 +413,25 @@ def _group(walk: Walk, start: int) -> None:
             previous,
             listed,
         )
-    _resolve(walk, unresolved)
+    return unresolved
 
 
-def _resolve(walk: Walk, unresolved: list[tuple[Change, str]]) -> None:
+def _resolve(walk: Walk, unresolved: list[tuple[Change, str]], fresh: dict[int, int]) -> None:
     """Each field's value before, and the change that wrote it, from the item
-    the field's new value names as its origin (placed by now)."""
-    by_id, places, owners, s = walk.by_id, walk.places, walk.owners, walk.structs
+    the field's new value names as its origin (placed by now; only an item
+    it names by its first id, as a field's value is one item)."""
+    places, owners, s = walk.places, walk.owners, walk.structs
     for change, key in unresolved:
         fields = change.values
         origin, after = fields[key]
         before = None
-        i = by_id.get(origin, -1) if origin != NO_ID else -1
+        i = -1
+        if origin != NO_ID:
+            i = fresh.get(origin, -1)
+            if i < 0:
+                i = walk.find(origin)
+                if i >= 0 and s.clock[i] != origin & _CLOCK_MASK:
+                    i = -1
         if i >= 0:
             root, _entity, fld, at = places[i]
             if fld is not None and fld == at:  # a value of a field of an entity's own Map
