@@ -10,10 +10,11 @@ rest keyed by the board id (a damaged blob, or another board's, fails it),
 then a 4-byte length and a JSON object (the items' values, the places, the
 changes, each client's grouping state and names; not the items' parents and
 keys, which only their own walk reads), then the int columns (clients,
-clocks, lengths, origins, kinds, places, owners) as little-endian 64-bit arrays. :func:`load` checks every part before a walk is
-made of it (types, counts, indexes in range, each client's items in clock
-order and within the state the blob says it covers, which the document must
-hold): anyone who can write the board file can write these bytes.
+clocks, lengths, origins, kinds, places, owners) as little-endian 64-bit
+arrays. :func:`load` checks every part before a walk is made of it (types,
+counts, indexes in range, each client's items in clock order and within the
+state the blob says it covers, which the document must hold): anyone who can
+write the board file can write these bytes.
 """
 
 from __future__ import annotations
