@@ -146,6 +146,7 @@ class Feed:
         self._summaries: list[str] = []  # per change, as far as asked (summaries())
         self._checkpoints: list[_Names] = []  # the names before change k * CHECKPOINT_EVERY
         self._names = _Names()  # after the last change told
+        self._history: History | None = None  # the one told last
 
     def entries(self, history: History, *, ticket: str | None = None) -> list[Activity]:
         """The feed, newest first; only ``ticket``'s entries when given (an id)."""
@@ -168,6 +169,9 @@ class Feed:
         return done
 
     def _tell(self, history: History) -> None:
+        if history is self._history:
+            return  # a read again makes a new History (model.history.KeptHistory)
+        self._history = history
         changes = history.changes
         told = [(c, c.time, c.author, c.end, c.root, c.entity) for c in changes]
         same = 0

@@ -7,6 +7,12 @@ alone, never from the order updates arrived or were stored in, and is the
 same on every copy, offline, after a restart and after the board file is
 compacted (a compaction keeps every item; only the row boundaries go).
 
+A board keeps what reading its items found (:class:`KeptHistory`,
+model.history_walk): reading the history again walks only the items that came
+since, and a board file keeps it on disk (model.history_blob) for the next
+open. What is kept is a cache; it reads exactly what a read from scratch
+reads (tests/model/test_history_kept.py).
+
 - **Changes**: a run of one client's items with consecutive clocks is split
   into changes where a new entity starts (a ticket, column, label, the board)
   or a field is written twice; a change's ``before`` values are the values its
