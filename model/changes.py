@@ -88,18 +88,21 @@ class ChangeTracker:
         old = idx.places.get(tid)
         cache = self._cache
         cache.lists.pop(tid, None)
-        if "*" in fields:  # added, purged or replaced as a whole
+        # The ticket's Map as the cache holds it, unless the ticket was added, purged
+        # or replaced as a whole: then as the document holds it now, kept for next time.
+        m = None if "*" in fields else cache.maps.get(tid)
+        if m is None:
             cache.maps.pop(tid, None)
             m = read_value(cache.tickets, tid)
-        else:  # the same Map as before: the one the cache holds, if any
-            m = cache.maps.get(tid) or read_value(cache.tickets, tid)
         usable = isinstance(m, Map) and len(tid) <= MAX_ID_LENGTH  # as reading.entries
         if not usable:
             new = None
-        elif old is not None and fields <= MOVE_FIELDS:  # a move: the rest is as it was
-            new = read_move(m, old)
         else:
-            new = read_placement(m)
+            cache.maps[tid] = m
+            if old is not None and fields <= MOVE_FIELDS:  # a move: the rest is as it was
+                new = read_move(m, old)
+            else:
+                new = read_placement(m)
         idx.put(tid, new)
         was_live = old is not None and not old.deleted
         is_live = new is not None and not new.deleted
