@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
-from lanban.model.reading import read_value
+from lanban.model.reading import SHARED_TYPES, read_value
 
 
 def _values() -> dict[str, Any]:
@@ -65,3 +65,10 @@ def test_read_value_inside_an_observer_callback() -> None:
     m.observe(lambda _event: seen.append(read_value(m, "whole")))
     m["whole"] = 4
     assert seen == [4]
+
+
+def test_shared_types_are_the_six_that_hold_values_and_nothing_plain() -> None:
+    shared = [Map(), Array(), Text(), XmlElement("p"), XmlFragment(), XmlText()]
+    assert all(isinstance(value, SHARED_TYPES) for value in shared)
+    plain: list[Any] = ["a", 1, 2.5, True, None, b"x", bytearray(b"x"), [1], {"a": 1}, Doc()]
+    assert not any(isinstance(value, SHARED_TYPES) for value in plain)
