@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from .activity import Feed
 from .clients import LABEL_DELETED, PURGED
-from .history import History
+from .history import History, collecting_later
 from .structs import CLOCK_BITS, NO_ID
 
 
@@ -72,7 +72,8 @@ class TimeTravel:
     def __init__(self, history: History) -> None:
         self.history = history
         # deletions by the moment they happened; per client, its changes' moments and ends
-        gone = sorted(_deletion_moments(history), key=lambda g: g[3])
+        with collecting_later():
+            gone = sorted(_deletion_moments(history), key=lambda g: g[3])
         self._gone = gone
         self._gone_moments = [g[3] for g in gone]
         self._moments: dict[int, list[int]] = {}
@@ -104,13 +105,15 @@ def _deletion_moments(history: History) -> list[tuple[int, int, int, int]]:
     time can be told (module docstring)."""
     s = history.structs
     changes = history.changes
-    # which change each item is in (-1: none the history shows)
+    # each change's moment (the changes the history does not show: none)
     index_of = {change: k for k, change in enumerate(changes)}
-    owners = [index_of.get(owner, -1) for owner in history.owners]
+    owners = history.owners  # each item's change
     overwritten: dict[int, int] = {}  # item id -> the first change that wrote over it
-    for k, origin, place in zip(owners, s.origin, history.places, strict=True):
-        direct = place[2] is not None and place[2] == place[3]
-        if origin != NO_ID and k >= 0 and direct and k < overwritten.get(origin, len(changes)):
+    for owner, origin, place in zip(owners, s.origin, history.places, strict=True):
+        if origin == NO_ID or place[2] is None or place[2] != place[3]:
+            continue
+        k = index_of.get(owner, -1)
+        if k >= 0 and k < overwritten.get(origin, len(changes)):
             overwritten[origin] = k
     noted: dict[tuple[str, str], list[int]] = {}
     by_entity: dict[tuple[str, str], list[int]] = {}
@@ -142,7 +145,8 @@ def _deletion_moments(history: History) -> list[tuple[int, int, int, int]]:
                     # most deleted items are values written over: told at once
                     moment = overwritten.get(high_bits | first)
                     if moment is None:
-                        moment = _went(i, owners[i], history, noted, by_entity)
+                        own = index_of.get(owners[i], -1)
+                        moment = _went(i, own, history, noted, by_entity)
                         if moment is None:
                             continue
                     if first < start or end > stop:
