@@ -27,11 +27,12 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from .messages import var_uint
-from .update_check import MAX_TYPE_DEPTH, read_structs
+from .update_check import MAX_TYPE_DEPTH, read_structs, state_vector_clocks
 from .update_nesting import (
     DELETED_ENTRY,
     GC_ENTRY,
     IS_DELETED,
+    IS_SKIP,
     IS_TYPE,
     ITEM_ENTRY,
     MISSING,
@@ -43,6 +44,8 @@ from .update_nesting import (
 
 
 class EncodedDoc(Protocol):
+    def get_state(self) -> bytes: ...
+
     def get_update(self, state_vector: bytes) -> bytes: ...
 
 
@@ -53,6 +56,11 @@ class TypeDepths:
         self._starts: dict[int, array[int]] = {}
         self._entries: dict[int, array[int]] = {}
         self.ends: dict[int, int] = {}  # client -> clock the runs reach (the doc's clock)
+        # client -> clock updates pycrdt holds back reach (the guard's, while any wait)
+        self.pending: dict[int, int] = {}
+        # client -> clock structs the document may hold past ``ends`` reach: after a gap
+        # in their client's clocks (yrs takes those), or waiting
+        self.claims: dict[int, int] = {}
 
     def entry(self, client: int, clock: int) -> int:
         if clock >= self.ends.get(client, 0):
@@ -61,6 +69,18 @@ class TypeDepths:
 
     def held(self, client: int) -> int:
         return self.ends.get(client, 0)
+
+    def claimed(self, client: int) -> int:
+        return max(self.pending.get(client, 0), self.claims.get(client, 0))
+
+    def matches(self, clocks: Mapping[int, int]) -> bool:
+        """Whether the index covers exactly this state vector (client -> clock)."""
+        if self.ends == clocks:
+            return True
+        ends = self.ends  # a state vector may name a client at clock 0
+        return all(ends.get(c, 0) == k for c, k in clocks.items()) and all(
+            c in clocks for c in ends
+        )
 
     @property
     def runs(self) -> int:
@@ -74,15 +94,20 @@ class TypeDepths:
     def catch_up(self, doc: EncodedDoc) -> int:
         """Add what ``doc`` holds past what the index covers; the structs walked.
         UpdateRefused (a ProtocolError) if the encoding is one the reader refuses."""
+        clocks = state_vector_clocks(doc.get_state())
+        # yrs encodes the structs it holds back too (after a Skip): only those under
+        # the state vector are the document's
         sections = read_structs(doc.get_update(self.state_vector()))
-        self.add_own(sections)
+        self.add_own(sections, clocks)
         return sum(len(sec.starts) for sec in sections.values())
 
-    def add_own(self, sections: dict[int, Section]) -> None:
+    def add_own(
+        self, sections: dict[int, Section], integrated: Mapping[int, int] | None = None
+    ) -> None:
         """Add structs a document encoded itself (its state, a diff of it, a stored
         snapshot), refusing nothing: levels past any limit are kept as SATURATED."""
         Nesting(sections, MAX_TYPE_DEPTH, 1 << 40, 1 << 40, self).levels()
-        self.record(sections)
+        self.record(sections, integrated)
 
     def record(
         self, sections: Mapping[int, Section], integrated: Mapping[int, int] | None = None
@@ -99,7 +124,7 @@ class TypeDepths:
             if upto <= covered or not starts:
                 continue
             if starts[0] > covered:
-                exact = False
+                exact = False  # a gap: claimed, below
                 continue
             kinds, levels = sec.kinds, sec.levels
             run_starts = self._starts.get(client)
@@ -113,7 +138,7 @@ class TypeDepths:
                 if start >= upto:
                     break
                 level = levels[i]
-                if level >= MISSING:
+                if level >= MISSING or kinds[i] & IS_SKIP:
                     exact = False
                     upto = max(start, covered)
                     break
@@ -134,4 +159,7 @@ class TypeDepths:
                 self.ends[client] = upto
             elif not run_starts:
                 del self._starts[client], self._entries[client]
+        for client, sec in sections.items():  # what it could not add may be there
+            if sec.end > self.ends.get(client, 0):
+                self.claims[client] = max(self.claims.get(client, 0), sec.end)
         return exact

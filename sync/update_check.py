@@ -7,7 +7,8 @@ nested 17,500 deep makes its recursive ``to_json`` overflow the stack. This
 module walks the whole encoding (yjs ``readClientsStructRefs``,
 ``readItemContent``, lib0 ``readAny``, ``readDeleteSet``), checks every count
 against the bytes that remain *before* anything proportional to it is
-allocated, keeps 22 bytes per struct (for sync/update_nesting.py), and
+allocated, keeps 22 bytes per struct (for sync/update_nesting.py; 16 more for
+an item with both origins, 1 more when checked against a document), and
 applies the caps of :class:`UpdateLimits`. It returns an :class:`UpdateSummary`
 for a later schema check, or raises :class:`UpdateRefused` (a
 :class:`~lanban.sync.messages.ProtocolError`).
@@ -29,7 +30,7 @@ one update's check cannot see those.
 Cost: about 2.5 us per struct in CPython, 0.35 s for a 10,000-ticket board
 (4-5x pycrdt applying it; tests/benchmarks/bench_update_check.py).
 
-Why one module of ~560 lines: the walk is one reader (:class:`_Walk`) whose
+Why one module of ~610 lines: the walk is one reader (:class:`_Walk`) whose
 methods share a cursor, the bytes that remain and the running counts every cap
 is checked against; a section or content reader moved elsewhere would be
 callable without the checks before it. About 75 lines are the caps with the
@@ -50,6 +51,7 @@ from .update_merges import MergeRuns
 from .update_nesting import (
     FROM_ORIGIN,
     IS_DELETED,
+    IS_SKIP,
     IS_TYPE,
     NO_PARENT,
     PARENT_ID,
@@ -363,7 +365,7 @@ class _Walk:
             if kind in (_GC, _SKIP):
                 length, pos = read_var_uint(data, pos)
                 gcs += 1
-                add_kind(NO_PARENT)
+                add_kind(NO_PARENT if kind == _GC else NO_PARENT | IS_SKIP)
                 add_ref_client(0)
                 add_ref_clock(0)
             elif 0 < kind < _SKIP:
@@ -379,6 +381,7 @@ class _Walk:
                             right_client == client and right_clock >= clock
                         ):
                             _bad_id(client, clock, right_client, right_clock, max_clock)
+                        sec.add_right(i, right_client, right_clock)
                     add_kind(FROM_ORIGIN)
                     merging = ref_client == client and ref_clock == clock - 1 and previous == kind
                 else:

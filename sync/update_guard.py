@@ -31,9 +31,10 @@ a single update. The index is built from the document's state at the first updat
 (a few us); when the document changed otherwise (the user's own edits, rows another
 process stored, pending structs that landed) it catches up from a diff of what it
 lacks. A type put next to or inside a change the document lacks is refused (its depth
-is unknowable). If the document's own encoding cannot be read (only an older
-version's file could hold such bytes), the board keeps the per-update limit alone and
-the log says so.
+is unknowable), and so is one pycrdt would keep waiting, or one that builds on ids an
+update held back also claims (which version yrs keeps there is not known). If the
+document's own encoding cannot be read (only an older version's file could hold such
+bytes), the board keeps the per-update limit alone and the log says so.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ class UpdateGuard:
         if (
             depths_in_step
             and self.depths.record(summary.sections, clocks)
-            and self.depths.ends == clocks
+            and self.depths.matches(clocks)
         ):
             self._depths_state = self._state
         waiting = self._waiting
@@ -225,6 +226,7 @@ class UpdateGuard:
         be read: the board then has only the per-update depth limit, as it is logged)."""
         if self._depths_failed:
             return None
+        self.depths.pending = self._waiting
         if self._depths_state != self._state:
             try:
                 self.depths.catch_up(self.doc)

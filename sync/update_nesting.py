@@ -18,6 +18,13 @@ spreading them over many anchors in one real container does not help; the
 number of containers is capped too, as each costs a dict entry), and every
 struct's level (``levels``: what the document's index records after the update
 is applied).
+
+Against a document, a type is also refused when pycrdt would not integrate it at
+once (``integrates``): what it waits for could come later in another version
+(two updates may carry different structs under one id, and yrs keeps one of them
+- also one it took after a gap in its client's clocks, which yrs, unlike Yjs,
+does), so the depth it lands at would not be the one checked now. The structs
+the document holds are its own versions: an update's copy of them does not count.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ PARENT_ID = 2  # a type item, by ID
 FROM_ORIGIN = 3  # its origin's parent
 IS_TYPE = 4  # flag: the struct's content is a type
 IS_DELETED = 8  # flag: Deleted content (a type a peer's garbage collection emptied, or not)
+IS_SKIP = 16  # flag (with NO_PARENT): a Skip, clocks the update does not hold
 _TYPE_KINDS = re.compile(rb"[\x04-\x07]")
 
 # Levels (types around a struct) in the memo, one byte each; the top four values mark
@@ -53,6 +61,15 @@ TYPE_ENTRY = 2
 DELETED_ENTRY = 3  # Deleted content: if it was a type, what is put in it is dropped
 
 
+_NO_REFS = array("i")  # shared, never written: sections without right origins
+_NO_BYTES = bytearray()
+
+
+_UNKNOWN_BASE = "a type builds on changes this copy does not have yet"
+# Section.sure: whether pycrdt integrates a struct when the update is applied
+_SURE_UNKNOWN, _SURE_YES, _SURE_NO, _SURE_ON_PATH = 0, 1, 2, 3
+
+
 class NestingRefused(ProtocolError):
     """Types that nest too deep, or too many in one container (a reason in words)."""
 
@@ -67,11 +84,17 @@ class Outside(Protocol):
         """The client's clock in the document: it holds every struct below it."""
         ...
 
+    def claimed(self, client: int) -> int:
+        """How far updates pycrdt holds back (pending) reach for the client: another
+        version of a struct between ``held`` and this may be integrated instead."""
+        ...
+
 
 class Section:
     """One client's structs: where each starts and how it names its parent."""
 
     __slots__ = (
+        "claimed",
         "client",
         "containers",
         "end",
@@ -81,7 +104,11 @@ class Section:
         "number",
         "ref_client",
         "ref_clock",
+        "right_at",
+        "right_client",
+        "right_clock",
         "starts",
+        "sure",
     )
 
     def __init__(self, client: int, number: int) -> None:
@@ -94,8 +121,28 @@ class Section:
         self.ref_clock = array("i")
         self.end = 0
         self.held = 0  # the document holds its structs below this clock (Nesting sets it)
+        self.claimed = 0  # updates pycrdt holds back reach this clock (Nesting sets it)
+        # right origins, of the structs that have a left one too (made at the first)
+        self.right_at: array[int] | None = None
+        self.right_client = _NO_REFS
+        self.right_clock = _NO_REFS
+        self.sure = _NO_BYTES  # per struct: whether pycrdt integrates it (Nesting fills it)
         self.levels = bytearray()  # per struct, filled by Nesting
         self.containers = array("i")
+
+    def add_right(self, index: int, client: int, clock: int) -> None:
+        if self.right_at is None:
+            self.right_at, self.right_client, self.right_clock = array("i"), array("q"), array("i")
+        self.right_at.append(index)
+        self.right_client.append(client)
+        self.right_clock.append(clock)
+
+    def right_of(self, index: int) -> int:
+        """Where in the right-origin arrays struct ``index``'s is, or -1."""
+        if self.right_at is None:
+            return -1
+        at = bisect_right(self.right_at, index) - 1
+        return at if at >= 0 and self.right_at[at] == index else -1
 
     def find(self, clock: int) -> int:
         """Index of the struct holding ``clock``, or -1."""
@@ -121,7 +168,10 @@ class Nesting:
             sec.levels = bytearray([_UNKNOWN]) * len(sec.kinds)
             sec.containers = array("i", bytes(4 * len(sec.kinds)))
             # yrs skips what the document holds: its own version of those structs counts
-            sec.held = outside.held(sec.client) if outside is not None else 0
+            if outside is not None:
+                sec.held = outside.held(sec.client)
+                sec.claimed = outside.claimed(sec.client)
+                sec.sure = bytearray(len(sec.kinds))
         self.max_depth = max_depth
         self.max_per_container = max_per_container
         self.max_containers = max_containers
@@ -134,11 +184,16 @@ class Nesting:
     def depth(self) -> int:
         """The deepest type of the update (0: it makes none); raises NestingRefused."""
         deepest = 0
+        if self.outside is not None and any(_TYPE_KINDS.search(s.kinds) for s in self.numbered):
+            self.settle()
         for sec in self.sections.values():
             for match in _TYPE_KINDS.finditer(sec.kinds):
                 if sec.starts[match.start()] < sec.held:
                     continue  # the document holds it already
                 level, container = self.resolve(sec, match.start(), strict=True)
+                if self.outside is not None and not self.integrates(sec, match.start()):
+                    # it would wait, and what it lands in then may be other than now
+                    raise NestingRefused(_UNKNOWN_BASE)
                 if len(self.container_ids) > self.max_containers:
                     raise NestingRefused(f"types go into over {self.max_containers} containers")
                 self.per_container[container] += 1
@@ -187,7 +242,7 @@ class Nesting:
     def check_type(self, level: int) -> None:
         """Refuse a type at this level."""
         if level == MISSING:
-            raise NestingRefused("a type builds on changes this copy does not have yet")
+            raise NestingRefused(_UNKNOWN_BASE)
         if level >= self.max_depth:
             raise NestingRefused(f"types nested over {self.max_depth} deep")
 
@@ -268,6 +323,90 @@ class Nesting:
             memo.levels[i] = level
             memo.containers[i] = container
         return level, container
+
+    def settle(self) -> None:
+        """Whether each struct integrates (``Section.sure``), in the update's order:
+        what a struct waits on is then mostly settled already."""
+        integrates, first_unsettled = self.integrates, self.first_unsettled
+        for sec in self.numbered:
+            sure = sec.sure
+            for i in range(len(sure)):
+                if not sure[i]:
+                    found = first_unsettled(sec, i)
+                    if found == -1:
+                        sure[i] = _SURE_YES
+                    elif found == -2:
+                        sure[i] = _SURE_NO
+                    else:
+                        integrates(sec, i)
+
+    def integrates(self, sec: Section, index: int) -> bool:
+        """Whether pycrdt integrates the struct at once (Yjs ``getMissing``): its
+        origin, right origin and parent are held or integrate, none of them a Skip,
+        and neither it nor they are at a clock an update held back also claims
+        (another version of it may win there). Followed in a loop over an int stack;
+        a cycle integrates never."""
+        state = sec.sure[index]
+        if state in (_SURE_YES, _SURE_NO):
+            return state == _SURE_YES
+        numbered = self.numbered
+        stack = array("q", [sec.number << 32 | index])
+        while stack:
+            top = stack[-1]
+            s, i = numbered[top >> 32], top & 0xFFFFFFFF
+            if s.sure[i] in (_SURE_YES, _SURE_NO):
+                stack.pop()
+                continue
+            waiting_on = self.first_unsettled(s, i)
+            if waiting_on < 0:  # settled: -1 yes, -2 no
+                s.sure[i] = _SURE_YES if waiting_on == -1 else _SURE_NO
+                stack.pop()
+                continue
+            dep = numbered[waiting_on >> 32]
+            if dep.sure[waiting_on & 0xFFFFFFFF] == _SURE_ON_PATH:
+                s.sure[i] = _SURE_NO  # a cycle
+                stack.pop()
+                continue
+            s.sure[i] = _SURE_ON_PATH
+            stack.append(waiting_on)
+        return sec.sure[index] == _SURE_YES
+
+    def first_unsettled(self, s: Section, i: int) -> int:
+        """-1 if struct ``i`` integrates, -2 if it does not, else the first struct of
+        the update it waits on (number << 32 | index) not settled yet."""
+        start = s.starts[i]
+        if start < s.held:
+            return -1  # the document's own
+        if start < s.claimed:
+            return -2
+        # (yrs, unlike Yjs, integrates an item after a gap in its client's clocks)
+        if s.kinds[i] & 3 >= PARENT_ID:  # PARENT_ID or FROM_ORIGIN
+            found = self.waits_on(s.ref_client[i], s.ref_clock[i])
+            if found != -1:
+                return found
+        right = s.right_of(i)
+        if right >= 0:
+            return self.waits_on(s.right_client[right], s.right_clock[right])
+        return -1
+
+    def waits_on(self, client: int, clock: int) -> int:
+        """For a struct an item names: -1 if it is there once the item integrates, -2 if
+        it never is, else the update's struct not settled yet."""
+        target = self.sections.get(client)
+        if target is None:
+            outside = self.outside
+            return -1 if outside is not None and clock < outside.held(client) else -2
+        if clock < target.held:
+            return -1
+        at = target.find(clock)
+        if at < 0 or target.kinds[at] & IS_SKIP:
+            return -2
+        state = target.sure[at]
+        if state == _SURE_YES:
+            return -1
+        if state == _SURE_NO:
+            return -2
+        return target.number << 32 | at
 
     def held_level(self, sec: Section, index: int) -> tuple[int, int]:
         """Level and container of a struct the document holds (all of it, or up to

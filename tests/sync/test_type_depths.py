@@ -24,7 +24,7 @@ from tests.benchmarks.bench_history import make_board
 from tests.sync.test_update_check import item, section, update
 
 NESTED = "nested over"
-UNKNOWN = "builds on changes this copy does not have yet"
+UNKNOWN = "a type builds on changes this copy does not have yet"
 
 
 class Receiver:
@@ -316,3 +316,88 @@ def test_a_fresh_join_takes_the_whole_board_as_one_step_two() -> None:
     receiver = Receiver()
     assert receiver.take(board.get_update()) == 3
     receiver.index_matches_a_fresh_one()
+
+
+# ------------------------------------------------------------------ types that would wait
+
+
+def deepest_type(doc: Doc[Any]) -> int:
+    """How deep the document's deepest type sits, from a fresh walk of its state."""
+    depths = TypeDepths()
+    depths.catch_up(doc)
+    deepest = 0
+    for client, end in depths.ends.items():
+        for clock in range(end):
+            entry = depths.entry(client, clock)
+            if entry & 3 == 2:  # a type
+                deepest = max(deepest, (entry >> 2) + 1)
+    return deepest
+
+
+def deep_receiver() -> tuple[Receiver, int]:
+    """A receiver holding a Map chain exactly as deep as the limit (its writer's id)."""
+    writer: Doc[Any] = Doc(skip_gc=True)
+    receiver = Receiver()
+    for data in updates_of(chain_by_keys(MAX_TYPE_DEPTH), writer):
+        receiver.take(data)
+    assert deepest_type(receiver.doc) == MAX_TYPE_DEPTH
+    return receiver, writer.client_id
+
+
+def skip(length: int) -> bytes:
+    return b"\x0a" + bytes([length])
+
+
+FORGER = 555
+
+
+def try_all(receiver: Receiver, *updates: bytes) -> list[str]:
+    """Offer each update; the reasons of those refused."""
+    reasons = []
+    for data in updates:
+        try:
+            receiver.take(data)
+        except UpdateRefused as exc:
+            reasons.append(exc.reason)
+    return reasons
+
+
+def test_a_type_after_a_gap_in_its_clients_changes_is_refused() -> None:
+    # The Map waits (its client's first change is skipped); the value that fills the
+    # gap sits in the deepest Map, so the waiting Map would land one level too deep.
+    receiver, writer = deep_receiver()
+    waiting_map = update(section(FORGER, 0, [skip(1), item(7, b"\x01", origin=(FORGER, 0))]))
+    filler = update(section(FORGER, 0, [item(8, b"\x01\x78", parent=(writer, 7), sub="v")]))
+    reasons = try_all(receiver, waiting_map, filler)
+    assert reasons == [UNKNOWN]
+    assert deepest_type(receiver.doc) == MAX_TYPE_DEPTH
+
+
+def test_a_type_after_a_value_that_waits_is_refused() -> None:
+    # The value the Map goes after waits for a change nobody sent; when another value
+    # with the same id comes, yrs may keep either: the Map's depth is unknowable.
+    receiver, writer = deep_receiver()
+    first = item(8, b"\x01\x78", root="r", sub="a")
+    late = update(section(FORGER, 1, [item(8, b"\x01\x78", parent=(writer, 7), sub="v")]))
+    shallow_copy = item(8, b"\x01\x78", root="r", sub="b")
+    with_map = update(
+        section(FORGER, 0, [first, shallow_copy, item(7, b"\x01", origin=(FORGER, 1))])
+    )
+    reasons = try_all(receiver, late, with_map)
+    assert reasons == [UNKNOWN]
+    assert deepest_type(receiver.doc) == MAX_TYPE_DEPTH
+
+
+def test_a_type_whose_right_neighbour_is_missing_is_refused() -> None:
+    # pycrdt keeps an item whose right origin it lacks waiting too
+    receiver, _ = deep_receiver()
+    value = item(8, b"\x01\x78", root="r")
+    waiting_map = item(7, b"\x01", origin=(FORGER, 0), right=(FORGER + 1, 0))
+    assert receiver.refusal(update(section(FORGER, 0, [value, waiting_map]))) == UNKNOWN
+
+
+def test_a_type_after_a_value_whose_right_neighbour_is_missing_is_refused() -> None:
+    receiver, writer = deep_receiver()
+    value = item(8, b"\x01\x78", origin=(writer, 7 - 1), right=(FORGER + 1, 0))
+    forged = update(section(FORGER, 0, [value, item(7, b"\x01", origin=(FORGER, 0))]))
+    assert receiver.refusal(forged) == UNKNOWN

@@ -16,10 +16,12 @@ import pytest
 from pycrdt import Doc, Map
 
 from lanban.model.schema import new_client_id
+from lanban.sync.board_rows import checked
 from lanban.sync.store import Store
 from lanban.sync.update_check import MAX_TYPE_DEPTH
-from lanban.sync.update_log import BOARD_LAYOUT, UpdateLog
+from lanban.sync.update_log import BOARD_LAYOUT, Row, UpdateLog
 from tests.sync.nodes import lanban
+from tests.sync.test_update_check import item, section, update
 
 LEVELS = 40  # stored: past the limit by 33 rows
 TAKEN = MAX_TYPE_DEPTH - 1  # the ticket is at depth 1
@@ -86,3 +88,42 @@ def test_a_stored_chain_opens_with_the_rows_past_the_limit_quarantined(
     repaired = lanban(tmp_path, "board", "repair", board_id)
     assert repaired.returncode == 0, repaired.stderr[-2000:]
     assert f"{quarantined} update(s) are kept in its quarantine" in repaired.stdout
+
+
+def test_rows_after_a_gap_cannot_hide_a_level() -> None:
+    # Row 1 puts a value in the deepest Map at its client's second clock (the first is
+    # missing: yrs takes it anyway); row 2 sends another value with that id, at the
+    # root, and a Map after it. Which of the two values yrs keeps is not known, so
+    # the Map's depth is not either: row 2 is refused.
+    deep: Doc[Any] = Doc(skip_gc=True)
+    parent = deep.get("tickets", type=Map)
+    for _ in range(MAX_TYPE_DEPTH):
+        parent["k"] = child = Map()
+        parent = child
+    writer, forger = deep.client_id, 555
+    rows = [
+        Row(1, deep.get_update(), True),
+        Row(
+            2,
+            update(section(forger, 1, [item(8, b"\x01\x78", parent=(writer, 7), sub="v")])),
+            False,
+        ),
+        Row(
+            3,
+            update(
+                section(
+                    forger,
+                    0,
+                    [
+                        item(8, b"\x01\x78", root="r", sub="a"),
+                        item(8, b"\x01\x78", root="r", sub="b"),
+                        item(7, b"\x01", origin=(forger, 1)),
+                    ],
+                )
+            ),
+            False,
+        ),
+    ]
+    _, refused = checked(rows, {})
+    assert [r.row.seq for r in refused] == [3]
+    assert "builds on changes" in refused[0].reason
