@@ -5,7 +5,8 @@ For transactions it did not write itself (updates from peers, undo and redo)
 the tracker observes the document while they run (:meth:`ChangeTracker.observing`),
 turns the document events into typed changes, brings the cache (model.cache)
 up to date and runs the post-merge repair (model.repair). The board pays for
-no deep observer on its own edits.
+no deep observer on its own moves and ticket edits (its columns, labels and
+board settings are watched for good once a peer's change came).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class ChangeTracker:
         self._cache = cache
         self._repair = repair
         self.listeners: list[EventListener] = []
+        self._roots = _RootMarks()
+        self._root_watch: list[Subscription] = []  # see _Observing.__enter__
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         self.listeners.append(listener)
@@ -141,19 +144,26 @@ class _Observing:
         self._subs: list[Subscription] = []
 
     def __enter__(self) -> None:
-        cache = self._tracker._cache
+        tracker = self._tracker
+        cache = tracker._cache
         cache.idx()  # the index must hold the state before the transaction
-        marks = self._roots
         # On pycrdt's Rust types: its observe_deep inspects each callback's
         # signature and wraps every event in Python objects first (a third of
         # what a peer's move costs here). The raw events have the same path and
         # keys, read inside the callback; nothing else of them is kept.
-        self._subs = [
-            cache.tickets.integrated.observe_deep(self._tickets),
-            cache.columns.integrated.observe_deep(_Mark(marks, COLUMNS)),
-            cache.labels.integrated.observe_deep(_Mark(marks, LABELS)),
-            cache.board.integrated.observe_deep(_Mark(marks, BOARD)),
-        ]
+        self._subs = [cache.tickets.integrated.observe_deep(self._tickets)]
+        # The other three roots are watched for good once a peer's change came:
+        # the board's own moves and ticket edits never touch them, and three
+        # observers fewer to make and drop per peer's change. What they mark
+        # between two such changes (the board's own column edits) is cleared here.
+        if not tracker._root_watch:
+            marks = tracker._roots
+            tracker._root_watch = [
+                cache.columns.integrated.observe_deep(_Mark(marks, COLUMNS)),
+                cache.labels.integrated.observe_deep(_Mark(marks, LABELS)),
+                cache.board.integrated.observe_deep(_Mark(marks, BOARD)),
+            ]
+        self._roots = tracker._roots.marks = set()
 
     def __exit__(
         self,
@@ -190,14 +200,25 @@ class _TicketEvents:
                 touched.setdefault(str(path[0]), set()).add(str(path[1]))
 
 
+class _RootMarks:
+    """Which of the other roots the running transaction touched (a fresh set for each
+    :class:`_Observing`). Held by pycrdt's Rust side through the observers: it must
+    not refer to the board, or the board would never be freed."""
+
+    __slots__ = ("marks",)
+
+    def __init__(self) -> None:
+        self.marks: set[str] = set()
+
+
 class _Mark:
     """Notes that a transaction touched one of the other roots."""
 
     __slots__ = ("into", "name")
 
-    def __init__(self, into: set[str], name: str) -> None:
+    def __init__(self, into: _RootMarks, name: str) -> None:
         self.into = into
         self.name = name
 
     def __call__(self, events: list[Any]) -> None:
-        self.into.add(self.name)
+        self.into.marks.add(self.name)

@@ -122,6 +122,24 @@ def test_a_peers_changes_arrive_as_remote_events() -> None:
     assert {kind for _, kind, _ in seen.kinds()} == {Kind.LABELS_CHANGED}
 
 
+def test_the_boards_own_column_and_label_edits_between_peers_changes_are_not_theirs() -> None:
+    alice, bob, net = two_replicas()
+    seen = Recorder(alice)
+    tid = bob.add_ticket("t")
+    net.settle()  # the first peer's change: the other roots are watched from now on
+    seen.take()
+    alice.add_column("Mine")
+    alice.add_label("mine")
+    alice.rename("Alice's name for it")
+    seen.take()
+    bob.move_ticket(tid, "Doing")
+    net.settle()
+    assert seen.kinds() == {(Origin.REMOTE, Kind.TICKET_MOVED, tid)}
+    bob.add_label("theirs")
+    net.settle()
+    assert {kind for _, kind, _ in seen.kinds()} == {Kind.LABELS_CHANGED}
+
+
 def test_remote_purge_and_remote_column_delete() -> None:
     alice, bob, net = two_replicas()
     tid = alice.add_ticket("t", "Doing")
