@@ -15,8 +15,9 @@ clock that moves 20 s a change; every change's update is kept.
   as the app's "while you were away" read does), then 100 changes from a
   peer applied, then ``Board.activity()``: what a user pays to open the feed.
 - kept history loaded at open: the blob loaded and the diff walked (no
-  target; the app does it once per open, in the background of the first
-  paint), with the blob's size and the memory the kept history holds.
+  target; the app does it once per open, after the first paint: its "while
+  you were away" read, 300 ms after a board is shown), with the blob's size
+  and the memory a kept history and its feed hold (tracemalloc).
 - moment: the board at a random moment, read whole (columns, every ticket),
   with the history already read (a slider moving): against the issue's
   200 ms budget (reference column: the budget).
