@@ -283,6 +283,14 @@ def _entries(index: int, c: Change, names: _Names) -> list[Activity]:
     return [Activity(k, c.time, c.author, index, before=b, after=a) for k, b, a in kinds]
 
 
+# A ticket's fields told by kind, or not told at all ("edited" names the rest).
+_TOLD = (
+    frozenset({"column", "title", "deleted", "assignee", "assignees", "labels", "comments"})
+    | _QUIET
+    | frozenset(_TICKET_FIELDS)
+)
+
+
 def _ticket_entries(index: int, c: Change, names: _Names) -> list[Activity]:
     values, inner = c.values, c.inner
     kinds: list[tuple[str, str, str]] = []
@@ -329,17 +337,14 @@ def _ticket_entries(index: int, c: Change, names: _Names) -> list[Activity]:
             kinds.append(("due", "", _shown(values["due"][1])))
         if "checklist" in fields:
             kinds.append(("checklist", "", ""))
-        known = {"column", "title", "deleted", "assignee", "assignees", "labels", "comments"}
-        other = sorted(f for f in fields - known - _QUIET if f not in _TICKET_FIELDS)
+        other = sorted(fields - _TOLD)
         if other:
             kinds.append(("edited", "", ", ".join(_shown(f) for f in other)))
         if not kinds and c.touch_only:
             kinds.append(("edited", "", ""))
     number = names.numbers.get(c.entity, 0)
-    return [
-        Activity(k, c.time, c.author, index, ticket=c.entity, number=number, before=b, after=a)
-        for k, b, a in kinds
-    ]
+    # (positional: a feed makes thousands) kind, time, author, moment, ticket, number, column ...
+    return [Activity(k, c.time, c.author, index, c.entity, number, "", b, a) for k, b, a in kinds]
 
 
 def _shown(value: Any) -> str:
