@@ -419,27 +419,30 @@ def _group(walk: Walk, start: int) -> list[tuple[Change, str]]:
 def _resolve(walk: Walk, unresolved: list[tuple[Change, str]], fresh: dict[int, int]) -> None:
     """Each field's value before, and the change that wrote it, from the item
     the field's new value names as its origin (placed by now; only an item
-    it names by its first id, as a field's value is one item)."""
+    it names by its first id, as a field's value is one item). (Locals: it
+    runs for most items.)"""
     places, owners, s = walk.places, walk.owners, walk.structs
+    kinds, values, clocks = s.kind, s.value, s.clock
+    neighbours, find, lookup = walk.neighbour_items, walk.find, fresh.get
     for change, key in unresolved:
         fields = change.values
         origin, after = fields[key]
         before = None
-        i = -1
         if origin != NO_ID:
-            i = fresh.get(origin, -1)
+            i = lookup(origin, -1)
             if i < 0:
-                i = walk.find(origin)
-                if i >= 0 and s.clock[i] != origin & _CLOCK_MASK:
+                i = find(origin)
+                if i >= 0 and clocks[i] != origin & _CLOCK_MASK:
                     i = -1
-        if i >= 0:
-            root, _entity, fld, at = places[i]
-            if fld is not None and fld == at:  # a value of a field of an entity's own Map
-                if s.kind[i] == ANY:
-                    before = s.value[i]
-                replaced = owners[i]
-                if root != CLIENTS and i not in walk.neighbour_items and replaced is not change:
-                    change.overwrote.append(replaced)
+            if i >= 0:
+                place = places[i]
+                fld = place[2]
+                if fld is not None and fld == place[3]:  # a value of an entity's own field
+                    if kinds[i] == ANY:
+                        before = values[i]
+                    replaced = owners[i]
+                    if replaced is not change and place[0] != CLIENTS and i not in neighbours:
+                        change.overwrote.append(replaced)
         fields[key] = (before, after)
 
 
