@@ -305,3 +305,22 @@ def test_forged_kept_bytes_never_break_a_read(seed: int) -> None:
         again.moments()
         again.at_moment(len(again.history().changes) - 1)
     assert dropped > 50
+
+
+def test_a_members_new_name_names_their_earlier_changes_after_a_restart() -> None:
+    """Who wrote what is kept too: a member renamed after the history was
+    kept names all of that member's changes, as a read from scratch does."""
+    from lanban.model.members import add_member, update_member
+
+    member = "M" * 43
+    board = Board.create("Plans", actor="laptop-7", clock=Clock(step=1000))
+    board.set_member(member)
+    add_member(board, member, name="Ada Lovelace")
+    board.add_ticket("First")
+    assert board.activity()[0].author == "Ada Lovelace"
+    blob = board.kept_history()
+    update_member(board, member, name="Ada L.")
+    board.add_ticket("Second")
+    again = restarted(board, blob)
+    same_as_rebuilt(again)
+    assert {a.author for a in again.activity()} == {"Ada L."}
