@@ -7,7 +7,7 @@ fit are dropped and the history is read again from the document.
 
 Layout (version 1): ``LBHK``, a version byte, a 32-byte BLAKE2b digest of the
 rest keyed by the board id (a damaged blob, or another board's, fails it),
-then a 4-byte length and a JSON object (the items' values, the places, the
+then the rest zlib-compressed: a 4-byte length and a JSON object (the items' values, the places, the
 changes, each client's grouping state and names; not the items' parents and
 keys, which only their own walk reads), then the int columns (clients,
 clocks, lengths, origins, kinds, places, owners) as little-endian 64-bit
@@ -24,6 +24,7 @@ import json
 import operator
 import struct
 import sys
+import zlib
 from array import array
 from typing import Any
 
@@ -34,6 +35,7 @@ MAGIC = b"LBHK"
 VERSION = 1
 _DIGEST = 32
 _HEAD = len(MAGIC) + 1 + _DIGEST
+MAX_RATIO = 64  # how much bigger than the kept bytes their contents may be
 _MARKERS = {m.name: m for m in (OBJECT, ARRAY, BYTES, UNDEFINED)}
 _VALUE_TYPES = frozenset({str, int, float, bool, type(None), Marker})  # as model.structs reads
 _COLUMNS = ("client", "clock", "length", "origin_client", "origin_clock", "kind", "place", "owner")
@@ -78,8 +80,27 @@ def dump(walk: Walk, board_id: str) -> bytes | None:
         return None  # a client id too large for the columns, a value JSON cannot say
     if sys.byteorder != "little":
         ints.byteswap()
-    body = struct.pack("<I", len(text)) + text + ints.tobytes()
-    return MAGIC + bytes([VERSION]) + _digest(body, board_id) + body
+    return seal(struct.pack("<I", len(text)) + text + ints.tobytes(), board_id)
+
+
+def seal(body: bytes, board_id: str) -> bytes:
+    """The bytes kept for ``body``: compressed (a JSON and int columns shrink
+    about 6x; a kept history would be bigger than its board's document), behind
+    the magic, the version and the digest."""
+    packed = zlib.compress(body, 1)
+    return MAGIC + bytes([VERSION]) + _digest(packed, board_id) + packed
+
+
+def _unseal(blob: bytes, board_id: str) -> bytes:
+    _check(len(blob) > _HEAD and blob[:4] == MAGIC and blob[4] == VERSION)
+    packed = blob[_HEAD:]
+    _check(_digest(packed, board_id) == blob[len(MAGIC) + 1 : _HEAD])
+    # at most MAX_RATIO times bigger: bytes with a good digest can still be
+    # forged (anyone who can write the file), and must not blow up here
+    unpack = zlib.decompressobj()
+    body = unpack.decompress(packed, MAX_RATIO * len(packed))
+    _check(unpack.eof and not unpack.unconsumed_tail)
+    return body
 
 
 def load(blob: bytes, board_id: str, state: dict[int, int]) -> Walk | None:
@@ -87,7 +108,16 @@ def load(blob: bytes, board_id: str, state: dict[int, int]) -> Walk | None:
     document with state vector ``state`` holds all of; else None."""
     try:
         return _load(blob, board_id, state)
-    except (_Bad, ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError):
+    except (
+        _Bad,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        RecursionError,
+        zlib.error,
+    ):
         return None
 
 
@@ -181,9 +211,7 @@ def _list(value: Any, length: int | None = None) -> list[Any]:
 
 
 def _load(blob: bytes, board_id: str, state: dict[int, int]) -> Walk | None:
-    _check(len(blob) > _HEAD + 4 and blob[:4] == MAGIC and blob[4] == VERSION)
-    body = memoryview(blob)[_HEAD:]
-    _check(_digest(body.tobytes(), board_id) == blob[len(MAGIC) + 1 : _HEAD])
+    body = memoryview(_unseal(blob, board_id))
     (size,) = struct.unpack_from("<I", body)
     _check(4 + size <= len(body))
     head = json.loads(bytes(body[4 : 4 + size]), object_hook=_decode)

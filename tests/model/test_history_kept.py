@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import struct
+import zlib
 from typing import Any
 
 import pytest
@@ -255,10 +256,10 @@ def test_a_forged_kept_history_that_breaks_the_rules_is_dropped(
 def _forged(blob: bytes, board_id: str, rnd: random.Random) -> bytes:
     """``blob`` with one part of its JSON or its int columns changed at random,
     and a good digest (as anyone who can write the board file can make)."""
-    head_at = len(history_blob.MAGIC) + 1 + 32
-    (size,) = struct.unpack_from("<I", blob, head_at)
-    head = json.loads(blob[head_at + 4 : head_at + 4 + size])
-    ints = bytearray(blob[head_at + 4 + size :])
+    body = zlib.decompress(blob[len(history_blob.MAGIC) + 1 + 32 :])
+    (size,) = struct.unpack_from("<I", body)
+    head = json.loads(body[4 : 4 + size])
+    ints = bytearray(body[4 + size :])
     junk = rnd.choice([None, True, -1, 0, 1, 2**40, 1.5, "", "x", [], [1], {}, {"m": "object"}])
     if rnd.random() < 0.3 and ints:
         at = rnd.randrange(len(ints) // 8) * 8
@@ -279,8 +280,7 @@ def _forged(blob: bytes, board_id: str, rnd: random.Random) -> bytes:
         else:
             head[key] = junk
     text = json.dumps(head).encode()
-    body = struct.pack("<I", len(text)) + text + bytes(ints)
-    return blob[: len(history_blob.MAGIC) + 1] + history_blob._digest(body, board_id) + body
+    return history_blob.seal(struct.pack("<I", len(text)) + text + bytes(ints), board_id)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -324,3 +324,12 @@ def test_a_members_new_name_names_their_earlier_changes_after_a_restart() -> Non
     again = restarted(board, blob)
     same_as_rebuilt(again)
     assert {a.author for a in again.activity()} == {"Ada L."}
+
+
+def test_kept_bytes_that_unpack_to_far_more_are_dropped() -> None:
+    board = Board.create("Team", actor="Ada", clock=Clock(step=1000))
+    bomb = history_blob.seal(bytes(100 * history_blob.MAX_RATIO * 1000), board.id)
+    assert len(bomb) < 200_000
+    assert history_blob.load(bomb, board.id, read_history(board.doc).state) is None
+    again = restarted(board, bomb)
+    same_as_rebuilt(again)
