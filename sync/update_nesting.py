@@ -171,7 +171,6 @@ class Nesting:
             if outside is not None:
                 sec.held = outside.held(sec.client)
                 sec.claimed = outside.claimed(sec.client)
-                sec.sure = bytearray(len(sec.kinds))
         self.max_depth = max_depth
         self.max_per_container = max_per_container
         self.max_containers = max_containers
@@ -184,9 +183,10 @@ class Nesting:
     def depth(self) -> int:
         """The deepest type of the update (0: it makes none); raises NestingRefused."""
         deepest = 0
-        if self.outside is not None and any(_TYPE_KINDS.search(s.kinds) for s in self.numbered):
+        typed = [sec for sec in self.numbered if _TYPE_KINDS.search(sec.kinds)]
+        if self.outside is not None and typed:
             self.settle()
-        for sec in self.sections.values():
+        for sec in typed:
             for match in _TYPE_KINDS.finditer(sec.kinds):
                 if sec.starts[match.start()] < sec.held:
                     continue  # the document holds it already
@@ -204,19 +204,21 @@ class Nesting:
 
     def levels(self) -> None:
         """Resolve every struct's level (``Section.levels``), refusing nothing for depth."""
-        resolve = self.resolve
+        resolve, sections, container = self.resolve, self.sections, self.container
         for sec in self.numbered:
             levels, containers, kinds = sec.levels, sec.containers, sec.kinds
             starts, ref_client, ref_clock = sec.starts, sec.ref_client, sec.ref_clock
             client, held = sec.client, sec.held
             index = levels.find(_UNKNOWN)
             while index >= 0:
-                # most structs continue the one before them (typing, a run of values):
-                # the same container, without a lookup
+                # the common cases without resolve's path: a struct that continues the
+                # one before it (typing, a run of values), and a value in a type of the
+                # update whose level is known (a Map's fields)
+                kind = kinds[index] & 3
                 before = index - 1
                 if (
-                    before >= 0
-                    and kinds[index] & 3 == FROM_ORIGIN
+                    kind == FROM_ORIGIN
+                    and before >= 0
                     and ref_client[index] == client
                     and starts[before] <= ref_clock[index] < starts[index]
                     and starts[before] >= held
@@ -224,6 +226,32 @@ class Nesting:
                 ):
                     levels[index] = levels[before]
                     containers[index] = containers[before]
+                elif (
+                    kind == FROM_ORIGIN
+                    and starts[index] >= held
+                    and (
+                        ref_client[index] not in sections
+                        or ref_clock[index] < sections[ref_client[index]].held
+                    )
+                ):  # next to a struct of the document (a Map value written over)
+                    levels[index], containers[index] = self.origin_outside(
+                        ref_client[index], ref_clock[index]
+                    )
+                elif kind == PARENT_ID and starts[index] >= held:
+                    rc, rk = ref_client[index], ref_clock[index]
+                    target = sections.get(rc)
+                    at = target.find(rk) if target is not None and rk >= target.held else -1
+                    if (
+                        at >= 0
+                        and target is not None
+                        and target.starts[at] == rk
+                        and target.kinds[at] & IS_TYPE
+                        and target.levels[at] < SATURATED
+                    ):
+                        levels[index] = target.levels[at] + 1
+                        containers[index] = container(PARENT_ID, rc, rk)
+                    else:
+                        resolve(sec, index)
                 else:
                     resolve(sec, index)
                 index = levels.find(_UNKNOWN, index + 1)
@@ -328,6 +356,8 @@ class Nesting:
         """Whether each struct integrates (``Section.sure``), in the update's order:
         what a struct waits on is then mostly settled already."""
         integrates, first_unsettled = self.integrates, self.first_unsettled
+        for sec in self.numbered:
+            sec.sure = bytearray(len(sec.kinds))
         for sec in self.numbered:
             sure = sec.sure
             for i in range(len(sure)):

@@ -19,6 +19,7 @@ SUITES = {
     "update_check": "tests.benchmarks.bench_update_check",
     "relay_crowd": "tests.benchmarks.bench_relay_crowd",
     "history": "tests.benchmarks.bench_history",
+    "type_depths": "tests.benchmarks.bench_type_depths",
 }
 
 
