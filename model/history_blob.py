@@ -52,6 +52,7 @@ def dump(walk: Walk, board_id: str) -> bytes | None:
     index_of = {change: k for k, change in enumerate(walk.changes)}
     table: dict[Where, int] = {}
     place_index = [table.setdefault(p, len(table)) for p in walk.places]
+    changes = _ChangeColumns(walk.changes, index_of)
     try:
         ints = array("q")
         ints.extend(s.client)
@@ -62,12 +63,17 @@ def dump(walk: Walk, board_id: str) -> bytes | None:
         ints.extend(s.kind)
         ints.extend(place_index)
         ints.extend(index_of[c] for c in walk.owners)
+        for column in changes.ints:
+            ints.extend(column)
+        ints.extend(changes.overwrote)
         head = {
             "state": walk.state.hex(),
             "items": len(s),
             "value": s.value,
             "places": list(table),
-            "changes": [_change(c, index_of) for c in walk.changes],
+            "changes": len(walk.changes),
+            "overwrote": len(changes.overwrote),
+            **changes.head,
             "runs": [_run(client, run, index_of) for client, run in walk.runs.items()],
             "named": [[c, k, v] for c, (k, v) in walk.named.items()],
             "member_of": [[c, k, v] for c, (k, v) in walk.member_of.items()],
@@ -141,23 +147,70 @@ def _decode(obj: dict[str, Any]) -> Any:
     return obj  # a Change's fields (checked where read), or junk: refused there
 
 
-def _change(c: Change, index_of: dict[Change, int]) -> list[Any]:
-    return [
-        c.client,
-        c.clock,
-        c.end,
-        c.root,
-        c.entity,
-        c.stamped,
-        c.created,
-        c.recreated,
-        [[k, b, a] for k, (b, a) in c.values.items()],
-        [[f, list(keys)] for f, keys in c.inner.items()],
-        [[f, list(keys)] for f, keys in c.added.items()],
-        [[k, v] for k, v in c.notes.items()],
-        c.neighbours,
-        [index_of[o] for o in c.overwrote],
-    ]
+# A change's int columns, in the order kept (after the items' columns).
+_CHANGE_COLUMNS = (
+    "client",
+    "clock",
+    "end",
+    "stamped",
+    "flags",  # created, recreated (bits 0, 1)
+    "neighbours",
+    "root",  # in the names table
+    "entity",  # in the names table
+    "values",  # how many of the flat value lists are its
+    "overwrote",  # how many of the flat overwrote list are its
+)
+
+
+class _ChangeColumns:
+    """The changes as columns: a change's ints beside the items' columns, its
+    field values in three flat lists (the JSON parses them fast, and a load
+    checks each list at once), the rare rest per change."""
+
+    def __init__(self, changes: list[Change], index_of: dict[Change, int]) -> None:
+        names: dict[str, int] = {}
+        self.ints: list[list[int]] = [[] for _ in _CHANGE_COLUMNS]
+        client, clock, end, stamped, flags, neighbours, root, entity, values, overwrote = self.ints
+        keys: list[str] = []
+        before: list[Any] = []
+        after: list[Any] = []
+        self.overwrote: list[int] = []
+        inner: list[list[Any]] = []
+        added: list[list[Any]] = []
+        notes: list[list[Any]] = []
+        for k, c in enumerate(changes):
+            client.append(c.client)
+            clock.append(c.clock)
+            end.append(c.end)
+            stamped.append(c.stamped)
+            flags.append(c.created | c.recreated << 1)
+            neighbours.append(c.neighbours)
+            root.append(names.setdefault(c.root, len(names)))
+            entity.append(names.setdefault(c.entity, len(names)))
+            values.append(len(c.values))
+            for key, (was, now) in c.values.items():
+                keys.append(key)
+                before.append(was)
+                after.append(now)
+            overwrote.append(len(c.overwrote))
+            self.overwrote.extend(index_of[o] for o in c.overwrote)
+            # (sets: sorted, so that the same walk gives the same bytes)
+            inner.extend([k, f, sorted(keys_in, key=_none_first)] for f, keys_in in c.inner.items())
+            added.extend([k, f, sorted(keys_in)] for f, keys_in in c.added.items())
+            notes.extend([k, key, value] for key, value in c.notes.items())
+        self.head = {
+            "names": list(names),
+            "value_keys": keys,
+            "value_before": before,
+            "value_after": after,
+            "inner": inner,
+            "added": added,
+            "notes": notes,
+        }
+
+
+def _none_first(key: str | None) -> tuple[bool, str]:
+    return (key is not None, key or "")
 
 
 def _run(client: int, run: Run, index_of: dict[Change, int]) -> list[Any]:
@@ -169,7 +222,7 @@ def _run(client: int, run: Run, index_of: dict[Change, int]) -> list[Any]:
         root,
         entity,
         empty,
-        list(written),
+        sorted(written),
         made,
         closed,
         previous,
@@ -217,13 +270,18 @@ def _load(blob: bytes, board_id: str, state: dict[int, int]) -> Walk | None:
     head = json.loads(bytes(body[4 : 4 + size]), object_hook=_decode)
     _check(type(head) is dict)
     raw = bytes(body[4 + size :])
-    n = _int(head["items"])
-    _check(len(raw) == 8 * n * len(_COLUMNS))
+    n, m, k = _int(head["items"]), _int(head["changes"]), _int(head["overwrote"])
+    _check(len(raw) == 8 * (n * len(_COLUMNS) + m * len(_CHANGE_COLUMNS) + k))
     ints = array("q")
     ints.frombytes(raw)
     if sys.byteorder != "little":
         ints.byteswap()
-    cols = {name: ints[k * n : (k + 1) * n].tolist() for k, name in enumerate(_COLUMNS)}
+    cols = {name: ints[j * n : (j + 1) * n].tolist() for j, name in enumerate(_COLUMNS)}
+    at = n * len(_COLUMNS)
+    change_cols = [
+        ints[at + j * m : at + (j + 1) * m].tolist() for j in range(len(_CHANGE_COLUMNS))
+    ]
+    overwrote = ints[at + len(_CHANGE_COLUMNS) * m :].tolist()
 
     walk = Walk()
     walk.state = bytes.fromhex(_str(head["state"]))
@@ -259,11 +317,9 @@ def _load(blob: bytes, board_id: str, state: dict[int, int]) -> Walk | None:
     walk.places = [places[p] for p in place]
     _items_in_order(walk, covered)
 
-    rows = _list(head["changes"])
     changes = walk.changes
-    changes.extend(_read_change(row, len(rows)) for row in rows)
-    for row, change in zip(rows, changes, strict=True):
-        change.overwrote = [changes[k] for k in row[13]]
+    changes.extend(_read_changes(head, change_cols, overwrote))
+    for change in changes:
         walk.by_client.setdefault(change.client, []).append(change)
     owners = cols["owner"]
     _check(not owners or (min(owners) >= 0 and max(owners) < len(changes)))
@@ -305,48 +361,61 @@ def _indexes(value: Any, count: int) -> list[int]:
     return found
 
 
-def _read_change(row: Any, count: int) -> Change:
-    """One change as dumped by _change; ``count``: how many changes there are.
-    (Checks inline: it runs for every change.)"""
-    _check(type(row) is list and len(row) == 14)
-    client, clock, end, root, entity, stamped, created, recreated = row[:8]
-    values, inner, added, notes, neighbours, overwrote = row[8:]
+def _read_changes(
+    head: dict[str, Any], ints: list[list[int]], overwrote: list[int]
+) -> list[Change]:
+    """The changes _ChangeColumns kept, each column checked at once."""
+    client, clock, end, stamped, flags, neighbours, root, entity, counts, replaced = ints
+    m = len(client)
+    names = _list(head["names"])
+    keys, before, after = head["value_keys"], head["value_before"], head["value_after"]
+    _check(set(map(type, names)) <= {str} and set(map(type, keys)) <= {str})
+    _check(set(map(type, before)) <= _VALUE_TYPES)
+    _check(set(map(type, after)) <= _VALUE_TYPES | {Shared})
+    if m:
+        _check(min(client) >= 0 and min(clock) >= 0 and max(end) <= 1 << CLOCK_BITS)
+        _check(all(map(operator.le, clock, end)))
+        _check(min(stamped) >= 0 and min(flags) >= 0 and max(flags) <= 3)
+        _check(min(neighbours) >= 0 and min(counts) >= 0 and min(replaced) >= 0)
+        _check(min(root) >= 0 and min(entity) >= 0 and max(*root, *entity) < len(names))
     _check(
-        type(client) is int
-        and type(clock) is int
-        and type(end) is int
-        and client >= 0
-        and 0 <= clock <= end <= 1 << CLOCK_BITS
-        and type(root) is str
-        and type(entity) is str
-        and type(stamped) is int
-        and stamped >= 0
-        and type(created) is bool
-        and type(recreated) is bool
-        and type(neighbours) is int
-        and type(overwrote) is list
-        and all(type(k) is int and 0 <= k < count for k in overwrote)
+        sum(counts) == len(keys) == len(before) == len(after) and sum(replaced) == len(overwrote)
     )
-    change = Change(client, clock, end, root, entity, 0, "", created, recreated)
-    change.stamped, change.neighbours = stamped, neighbours
-    fields = change.values
-    for key, before, after in values:
-        _check(
-            type(key) is str
-            and type(before) in _VALUE_TYPES
-            and (type(after) in _VALUE_TYPES or type(after) is Shared)
+    _check(not overwrote or (min(overwrote) >= 0 and max(overwrote) < m))
+    changes = [
+        Change(
+            c, k, e, names[r], names[n], 0, "", bool(f & 1), bool(f & 2), {}, {}, {}, {}, nb, [], t
         )
-        fields[key] = (before, after)
-    for fld, keys in inner:
-        _check(type(fld) is str and set(map(type, keys)) <= {str, type(None)})
-        change.inner[fld] = set(keys)
-    for fld, keys in added:
-        _check(type(fld) is str and set(map(type, keys)) <= {str})
-        change.added[fld] = set(keys)
-    for key, value in notes:
-        _check(type(key) is str and type(value) is str)
-        change.notes[key] = value
-    return change
+        for c, k, e, t, f, nb, r, n in zip(
+            client, clock, end, stamped, flags, neighbours, root, entity, strict=True
+        )
+    ]
+    at = told = 0
+    for change, count, many in zip(changes, counts, replaced, strict=True):
+        if count:
+            change.values = dict(
+                zip(
+                    keys[at : at + count],
+                    zip(before[at : at + count], after[at : at + count], strict=True),
+                    strict=True,
+                )
+            )
+            at += count
+        if many:
+            change.overwrote = [changes[i] for i in overwrote[told : told + many]]
+            told += many
+    for row in _list(head["inner"]):
+        k, fld, found = _list(row, 3)
+        _check(type(fld) is str and set(map(type, _list(found))) <= {str, type(None)})
+        changes[_int(k, 0, m - 1)].inner[fld] = set(found)
+    for row in _list(head["added"]):
+        k, fld, found = _list(row, 3)
+        _check(type(fld) is str and set(map(type, _list(found))) <= {str})
+        changes[_int(k, 0, m - 1)].added[fld] = set(found)
+    for row in _list(head["notes"]):
+        k, key, value = _list(row, 3)
+        changes[_int(k, 0, m - 1)].notes[_str(key)] = _str(value)
+    return changes
 
 
 def _read_run(row: Any, changes: list[Change]) -> tuple[int, Run]:

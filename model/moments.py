@@ -89,14 +89,16 @@ class TimeTravel:
         if not 0 <= index < count:
             raise IndexError(f"no moment {index} (there are {count})")
         state: dict[int, int] = {}
+        now = self.history.state  # what the document holds: no moment holds more
         for client, ks in self._moments.items():
             j = bisect_right(ks, index) - 1
             if j >= 0:
-                state[client] = self._ends[client][j]
+                state[client] = min(self._ends[client][j], now.get(client, 0))
         deleted: dict[int, list[tuple[int, int]]] = {}
         for client, clock, length, _ in self._gone[: bisect_right(self._gone_moments, index)]:
-            if clock < state.get(client, 0):
-                deleted.setdefault(client, []).append((clock, length))
+            end = state.get(client, 0)
+            if clock < end:
+                deleted.setdefault(client, []).append((clock, min(length, end - clock)))
         return _encode(deleted, state)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lanban.model import history_walk
+from lanban.model import history_blob, history_walk
 from lanban.model.activity import activity
 from lanban.model.history import read_history
 from lanban.model.structs import Structs
@@ -77,10 +77,14 @@ def test_kept_bytes_that_do_not_fit_are_dropped_and_the_history_read_again(
         bf.board.activity()
     blob = kept_bytes(path)
     assert blob is not None
+    damaged = blob[:-3] + b"xyz"
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE meta SET value = ? WHERE key = ?", (blob[:-3] + b"xyz", HISTORY_META))
+        db.execute("UPDATE meta SET value = ? WHERE key = ?", (damaged, HISTORY_META))
     counts = walked(monkeypatch)
     with store.open(board_id, actor="Bob") as bf:
         assert bf.board.activity() == activity(read_history(bf.board.doc))
         assert counts[0] == counts[1]  # all of it: the damaged bytes were not used
-    assert kept_bytes(path) == blob  # and the file keeps good ones again
+        state, doc_id = read_history(bf.board.doc).state, bf.board.id
+    kept = kept_bytes(path)  # and the file keeps good ones again
+    assert kept is not None and kept != damaged
+    assert history_blob.load(kept, doc_id, state) is not None
