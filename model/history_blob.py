@@ -144,7 +144,7 @@ def _decode(obj: dict[str, Any]) -> Any:
         return _MARKERS[obj["m"]]
     if len(obj) == 1 and type(obj.get("s")) is int:
         return Shared(obj["s"])
-    return obj  # a Change's fields (checked where read), or junk: refused there
+    return obj  # junk (no dict is kept): refused where it is read
 
 
 # A change's int columns, in the order kept (after the items' columns).
@@ -368,7 +368,7 @@ def _read_changes(
     client, clock, end, stamped, flags, neighbours, root, entity, counts, replaced = ints
     m = len(client)
     names = _list(head["names"])
-    keys, before, after = head["value_keys"], head["value_before"], head["value_after"]
+    keys, before, after = (_list(head[k]) for k in ("value_keys", "value_before", "value_after"))
     _check(set(map(type, names)) <= {str} and set(map(type, keys)) <= {str})
     _check(set(map(type, before)) <= _VALUE_TYPES)
     _check(set(map(type, after)) <= _VALUE_TYPES | {Shared})
@@ -377,7 +377,7 @@ def _read_changes(
         _check(all(map(operator.le, clock, end)))
         _check(min(stamped) >= 0 and min(flags) >= 0 and max(flags) <= 3)
         _check(min(neighbours) >= 0 and min(counts) >= 0 and min(replaced) >= 0)
-        _check(min(root) >= 0 and min(entity) >= 0 and max(*root, *entity) < len(names))
+        _check(min(root) >= 0 and min(entity) >= 0 and max(max(root), max(entity)) < len(names))
     _check(
         sum(counts) == len(keys) == len(before) == len(after) and sum(replaced) == len(overwrote)
     )
