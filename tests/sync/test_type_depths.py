@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map
 
 from lanban.model.board import Board
@@ -401,3 +403,68 @@ def test_a_type_after_a_value_whose_right_neighbour_is_missing_is_refused() -> N
     value = item(8, b"\x01\x78", origin=(writer, 7 - 1), right=(FORGER + 1, 0))
     forged = update(section(FORGER, 0, [value, item(7, b"\x01", origin=(FORGER, 0))]))
     assert receiver.refusal(forged) == UNKNOWN
+
+
+# ------------------------------------------------------------------ forged, at random
+
+FORGERS = (555,)
+HOW = ("root", "parent", "origin", "both", "skip")
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_no_order_of_forged_updates_takes_a_type_past_the_limit(data: st.DataObject) -> None:
+    """Forgers send values and Maps next to or inside ids sent before (the chain's
+    deepest Maps, their own), continuing their clocks, skipping one (a gap), or
+    sending earlier ones again (other versions of ids), with Skips among them: whatever the
+    guard takes, no type of the document is deeper than the limit, as pycrdt shows it."""
+    receiver, writer = deep_receiver()
+    made = [(writer, MAX_TYPE_DEPTH - 1)]
+    next_clock = dict.fromkeys(FORGERS, 0)
+    for _ in range(data.draw(st.integers(1, 12))):
+        client = data.draw(st.sampled_from(FORGERS))
+        clock = data.draw(st.integers(0, next_clock[client] + 1))
+        structs = []
+        for own in range(clock, clock + data.draw(st.integers(1, 3))):
+            earlier = [i for i in made if not (i[0] == client and i[1] >= own)]
+            how = data.draw(st.sampled_from(HOW)) if earlier else "root"
+            ref, right = (data.draw(st.sampled_from(earlier)) for _ in range(2))
+            content = (7, b"\x01") if data.draw(st.booleans()) else (8, b"\x01\x78")
+            structs.append(
+                skip(1)
+                if how == "skip"
+                else item(*content, root="r", sub=f"k{own}")
+                if how == "root"
+                else item(*content, parent=ref, sub="k")
+                if how == "parent"
+                else item(*content, origin=ref)
+                if how == "origin"
+                else item(*content, origin=ref, right=right)
+            )
+            made.append((client, own))
+        next_clock[client] = max(next_clock[client], clock + len(structs))
+        forged = update(section(client, clock, structs))
+        try:
+            summary = receiver.guard.admit(forged)
+        except UpdateRefused:
+            continue
+        try:
+            receiver.doc.apply_update(forged)
+        except Exception:  # pycrdt failed half-way: a node or relay drops such a copy
+            return
+        receiver.guard.applied(forged, summary)
+        assert shown_depth(receiver.doc) <= MAX_TYPE_DEPTH
+
+
+def shown_depth(doc: Doc[Any]) -> int:
+    """How deep the types a reader of the document meets nest (pycrdt's own view)."""
+    deepest = 0
+    todo: list[tuple[Any, int]] = [(doc.get(name, type=Map), 0) for name in ("tickets", "r")]
+    while todo:
+        value, depth = todo.pop()
+        children = list(value.values()) if isinstance(value, Map) else list(value)
+        for child in children:
+            if isinstance(child, (Map, Array)):
+                deepest = max(deepest, depth + 1)
+                todo.append((child, depth + 1))
+    return deepest
