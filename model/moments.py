@@ -133,7 +133,8 @@ def _deletion_moments(history: History) -> list[tuple[int, int, int, int]]:
             stop = start + length
             # the client's items a deleted range covers: in its blocks (by clock)
             b = max(bisect_right(blocks, start, key=lambda block: block[0]) - 1, 0)
-            for _first, lo, hi in blocks[b:]:
+            for at in range(b, len(blocks)):  # (no slice: a walk kept long has many blocks)
+                _first, lo, hi = blocks[at]
                 if clocks[lo] >= stop:
                     break
                 j = max(bisect_right(clocks, start, lo, hi) - 1, lo)
