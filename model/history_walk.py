@@ -166,7 +166,11 @@ def index_items(walk: Walk, start: int) -> None:
     first = start
     for client, run in groupby(s.client[start:]):
         end = first + sum(1 for _ in run)
-        walk.blocks.setdefault(client, []).append((s.clock[first], first, end))
+        blocks = walk.blocks.setdefault(client, [])
+        if blocks and blocks[-1][2] == first:  # right after its last block: one block
+            blocks[-1] = (blocks[-1][0], blocks[-1][1], end)
+        else:
+            blocks.append((s.clock[first], first, end))
         first = end
 
 
