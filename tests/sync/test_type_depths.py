@@ -468,3 +468,35 @@ def shown_depth(doc: Doc[Any]) -> int:
                 deepest = max(deepest, depth + 1)
                 todo.append((child, depth + 1))
     return deepest
+
+
+def test_a_boards_own_edits_go_into_the_index_as_they_are_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the user's edits between peers' updates: no catch-up (a diff of the document)
+    ada = Board.create("Own", ["To do", "Done"], actor="ada")
+    bob = Board.from_update(ada.get_update(), actor="bob")
+    sent: list[bytes] = []
+    bob.on_update(lambda data, source: sent.append(data))
+    guard = UpdateGuard(ada)
+    bob.add_ticket("from bob")
+    guard_take(guard, ada, sent.pop())  # builds the index
+    catch_ups: list[TypeDepths] = []
+    real = TypeDepths.catch_up
+    monkeypatch.setattr(
+        TypeDepths, "catch_up", lambda self, doc: catch_ups.append(self) or real(self, doc)
+    )
+    ticket = ada.add_ticket("mine", description="text")
+    ada.add_comment(ticket, "a comment")
+    ada.add_checklist_item(ticket, "an item")
+    bob.apply_update(ada.get_update(bob.get_state()))
+    bob.add_comment(ticket, "bob's comment")
+    guard_take(guard, ada, sent.pop())
+    assert catch_ups == []
+    assert_exact(guard, ada)
+
+
+def guard_take(guard: UpdateGuard, board: Board, data: bytes) -> None:
+    summary = guard.admit(data)
+    board.apply_update(data)
+    guard.applied(data, summary)
