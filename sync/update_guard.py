@@ -44,7 +44,6 @@ import logging
 from dataclasses import dataclass
 from typing import NoReturn, Protocol
 
-from .messages import ProtocolError
 from .type_depths import TypeDepths
 from .update_check import (
     DEFAULT_UPDATE_LIMITS,
@@ -239,7 +238,8 @@ class UpdateGuard:
             return  # a checked update (recorded by ``applied``), or caught up later
         try:
             self.depths.add_own(read_structs(update))
-        except ProtocolError:
+        except Exception:  # never in the way of a write: the next update catches up
+            self._depths_state = None
             return
         state = self.doc.get_state()
         clocks = state_vector_clocks(state)
@@ -255,7 +255,7 @@ class UpdateGuard:
         if self._depths_state != self._state:
             try:
                 self.depths.catch_up(self.doc)
-            except ProtocolError as exc:
+            except Exception as exc:  # the document's own bytes: not the peer's fault
                 log.warning("cannot index the depth of this board's types: %s", exc)
                 self._depths_failed = True
                 return None
