@@ -47,7 +47,7 @@ from lanban.model.positions import description_position
 from lanban.sync.node import Node, NodeOptions
 from lanban.sync.store import Store
 
-WINDOW = QSize(1440, 820)  # the five columns side by side
+WINDOW = QSize(1540, 820)  # the five columns and "+ Add column" side by side
 NARROW = QSize(800, 760)  # half of a small laptop screen
 PANEL = QSize(640, 860)
 HISTORY = QSize(1280, 720)
