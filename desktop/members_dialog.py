@@ -281,7 +281,7 @@ class MembersDialog(QDialog):
             rows.clear()
         for m in everyone:
             you = m.id == me
-            shown = (m.name or self.node.user_name) if you else display_name(m)
+            shown = (self.node.user_name or m.name) if you else display_name(m)  # mine: as now
             row = MemberRow(
                 m,
                 shown_name=shown,

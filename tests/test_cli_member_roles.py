@@ -27,7 +27,8 @@ def test_an_owner_changes_roles_and_an_editor_cannot(tmp_path: Path) -> None:
     done = lanban(owner_dir, "board", "members", board, "--role", "Adam", "admin")
     assert done.stdout.strip() == f"Adam ({adam[:8]}) is now admin"
     listed = json.loads(lanban(owner_dir, "board", "members", board, "--json").stdout)
-    assert {m["name"]: m["role"] for m in listed} == {"": "owner", "Adam": "admin", "Eve": "editor"}
+    names = {m["name"]: m["role"] for m in listed}
+    assert names == {"Ada": "owner", "Adam": "admin", "Eve": "editor"}
     with owner.open(board) as bf:
         signed = grant_of(bf.board, adam)
         assert signed is not None and (signed.role, signed.signed_by) == (Role.ADMIN, me)

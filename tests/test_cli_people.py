@@ -42,7 +42,7 @@ def test_members_lists_who_else_wrote_with_colour_and_last_write(tmp_path: Path)
 
     listed = ada.json("board", "members", "Team")
     assert [(p["name"], p["role"], p["member"], p["you"]) for p in listed] == [
-        ("", "owner", True, True),
+        ("Ada", "owner", True, True),
         ("Linus", None, False, False),
         ("Yuki", None, False, False),
     ]
@@ -58,3 +58,10 @@ def test_members_lists_who_else_wrote_with_colour_and_last_write(tmp_path: Path)
     yuki_at = datetime.fromtimestamp(YUKI_AT / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
     assert lines[4] == f"{color_for('Yuki'):<7} -         Yuki  last wrote {yuki_at}"
     assert len(lines) == 5
+
+
+def test_the_creator_is_listed_under_the_name_the_command_gave(tmp_path: Path) -> None:
+    ada = Lanban(tmp_path / "ada")  # no saved name: only --name says who she is
+    board_id = ada("board", "create", "Team", user="Ada").strip()
+    listed = ada("board", "members", board_id)
+    assert "Ada" in listed and "(no name)" not in listed, listed

@@ -63,8 +63,7 @@ def test_an_owner_invites_viewers_and_editors_and_closes_the_board(tmp_path: Pat
     assert lanban(owner_dir, "board", "members", board).stdout.split() == [
         "owner",
         me[:8],
-        "(no",  # the member's name is the saved identity's, and none is saved here
-        "name)",
+        "Ada",  # none is saved here: the name the command ran under (LANBAN_USER_NAME)
         "(you)",
     ]
 
