@@ -44,6 +44,8 @@ import logging
 from dataclasses import dataclass
 from typing import NoReturn, Protocol
 
+from lanban.model.schema import LOCAL_SOURCE, SYSTEM_SOURCE
+
 from .type_depths import TypeDepths
 from .update_check import (
     DEFAULT_UPDATE_LIMITS,
@@ -133,6 +135,7 @@ class UpdateGuard:
         self._depths_state: bytes | None = None
         self._depths_failed = False
         self._admitted = False  # between admit and applied: applied records that update
+        self._deferred: list[bytes] = []  # the Board's own writes meanwhile, recorded after
         on_update = getattr(doc, "on_update", None)  # a Board: see _doc_wrote
         if callable(on_update):
             on_update(self._doc_wrote, after_commit=True)
@@ -157,6 +160,7 @@ class UpdateGuard:
         """Check an update before it is applied; raises UpdateRefused (or BoardFull)."""
         limits = self.limits
         self._admitted = False
+        self._deferred.clear()
         stalled = self.stalled
         if stalled is not None:
             raise BoardFull(stalled)
@@ -204,9 +208,11 @@ class UpdateGuard:
         # back earlier came in with it (then the index catches up at the next update).
         depths_in_step = self._depths_state == self._state and not self._waiting
         clocks = self._known_clocks()
+        deferred, self._deferred = self._deferred, []
         if (
             depths_in_step
             and self.depths.record(summary.sections, clocks)
+            and self._record_own(deferred)
             and self.depths.matches(clocks)
         ):
             self._depths_state = self._state
@@ -234,17 +240,28 @@ class UpdateGuard:
         stored): what it integrated goes into the index while the index is in step, so
         the next peer update needs no catch-up (a diff of a 10,000-change board costs
         ~0.2 ms, most of it its delete set)."""
-        if self._admitted or self._depths_state is None or self._depths_failed:
-            return  # a checked update (recorded by ``applied``), or caught up later
-        try:
-            self.depths.add_own(read_structs(update))
-        except Exception:  # never in the way of a write: the next update catches up
-            self._depths_state = None
+        if self._admitted:
+            # the checked update itself: ``applied`` records it; what is written while it
+            # lands (an event handler's answer, a fix after a merge): recorded after it
+            if source in (LOCAL_SOURCE, SYSTEM_SOURCE):
+                self._deferred.append(update)
             return
+        if self._depths_state is None or self._depths_failed or not self._record_own([update]):
+            return  # caught up later
         state = self.doc.get_state()
         clocks = state_vector_clocks(state)
         if self.depths.matches(clocks):
             self._state, self._clocks, self._depths_state = state, clocks, state
+
+    def _record_own(self, updates: list[bytes]) -> bool:
+        """Put updates the document wrote of itself into the index; False if one failed."""
+        try:
+            for update in updates:
+                self.depths.add_own(read_structs(update))
+        except Exception:  # never in the way of a write: the next update catches up
+            self._depths_state = None
+            return False
+        return True
 
     def _depths_now(self) -> TypeDepths | None:
         """The document's depth index, caught up with it (None if its encoding cannot

@@ -500,3 +500,40 @@ def guard_take(guard: UpdateGuard, board: Board, data: bytes) -> None:
     summary = guard.admit(data)
     board.apply_update(data)
     guard.applied(data, summary)
+
+
+def test_an_answer_written_while_a_peers_update_lands_needs_no_catch_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a board event handler moves a card as a peer's move lands (bench_sync's pong):
+    # its write happens inside the checked update's apply, and is recorded after it
+    ada = Board.create("Ping", ["Q1", "Q2"], actor="ada")
+    ping, pong = ada.add_ticket("ping"), ada.add_ticket("pong")
+    bob = Board.from_update(ada.get_update(), actor="bob")
+    q1, q2 = (c.id for c in bob.columns())
+    sent: list[bytes] = []
+    ada.on_update(lambda data, source: sent.append(data))
+    guard = UpdateGuard(bob)
+    ada.move_ticket(ping, q2)
+    guard_take(guard, bob, sent.pop())  # builds the index
+
+    seen = [bob.ticket(ping).column]
+
+    def answer(event: object) -> None:
+        if bob.ticket(ping).column != seen[-1]:  # ping moved (not pong, by this answer)
+            seen.append(bob.ticket(ping).column)
+            column = bob.ticket(pong).column
+            bob.move_ticket(pong, q1 if column == q2 else q2)
+
+    bob.subscribe(answer)
+    catch_ups: list[TypeDepths] = []
+    real = TypeDepths.catch_up
+    monkeypatch.setattr(
+        TypeDepths, "catch_up", lambda self, doc: catch_ups.append(self) or real(self, doc)
+    )
+    for column in (q1, q2, q1):
+        ada.move_ticket(ping, column)
+        guard_take(guard, bob, sent.pop())
+    assert bob.ticket(pong).column == q2  # answered three times
+    assert catch_ups == []
+    assert_exact(guard, bob)
