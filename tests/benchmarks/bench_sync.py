@@ -34,13 +34,12 @@ that noise: samples of ours and of the reference alternate).
   timed alike: each round trip ends one task wake-up after its last frame arrives
   (the echo's when ``recv()`` returns in the ping task, ours at the board event in
   the link's reader task). What remains of a hop is Python on its path, cold after
-  each pause (p50 ~0.37-0.45 ms per hop against the echo's ~0.09-0.11): of B's
-  ~280 us from frame to answer sent (p50, traced in these processes), websockets'
-  delivery of the frame ~45 (the echo's too), the update guard ~70 (~240 with its
-  type-depth index, which catches up with B's own last edit on the next peer's
-  update), pycrdt applying and committing ~35, the model's event ~40, the answer's
-  move ~30. On a quiet machine the echo's p99 per hop (~0.2 ms) is under our p50,
-  so the 2x target holds only while load stretches both tails.
+  each pause (p50 ~0.35-0.45 ms per hop against the echo's ~0.09-0.11): of B's
+  ~270 us from frame to answer sent (p50, traced in these processes), websockets'
+  delivery of the frame ~45 (the echo's too), the update guard ~70, pycrdt
+  applying and committing ~35, the model's event ~40, the answer's move ~30. On a
+  quiet machine the echo's p99 per hop (~0.2 ms) is under our p50, so the 2x
+  target holds only while load stretches both tails.
 - **move to peer through a relay** (600 round trips of each): the same processes and
   method, with no direct link: each board names its relay (as an invite does) and
   both nodes connect to it. One board goes through our relay (``python -m
