@@ -48,6 +48,10 @@ from .update_nesting import (
     Section,
 )
 
+# The document's own writes kept unread at most (a user's edits of a long session
+# are ~50 bytes each; past this the next peer update catches up with a diff).
+MAX_QUEUED_BYTES = 256 * 1024
+
 
 class EncodedDoc(Protocol):
     def get_state(self) -> bytes: ...
@@ -67,25 +71,70 @@ class TypeDepths:
         # client -> clock structs the document may hold past ``ends`` reach: after a gap
         # in their client's clocks (yrs takes those), or waiting
         self.claims: dict[int, int] = {}
+        # The document's own writes, kept as bytes until an update names what they
+        # made (most never are): read then, in order. ``unread``: client -> clock the
+        # document holds through them.
+        self._queued: list[bytes] = []
+        self._queued_bytes = 0
+        self.unread: dict[int, int] = {}
 
     def entry(self, client: int, clock: int) -> int:
         if clock >= self.ends.get(client, 0):
-            return -1
+            if clock >= self.unread.get(client, 0) or not self.read_queued():
+                return -1
+            return self.entry(client, clock)
         return self._entries[client][bisect_right(self._starts[client], clock) - 1]
 
     def held(self, client: int) -> int:
-        return self.ends.get(client, 0)
+        return max(self.ends.get(client, 0), self.unread.get(client, 0))
+
+    def queue(self, update: bytes, clocks: Mapping[int, int]) -> bool:
+        """Keep an update the document wrote of itself (``clocks``: its state vector
+        after it) to read when needed; False when too much waits (read nothing: the
+        caller catches up instead)."""
+        self._queued.append(update)
+        self._queued_bytes += len(update)
+        if self._queued_bytes > MAX_QUEUED_BYTES:
+            self.drop_queued()
+            return False
+        ends = self.ends
+        self.unread.update((c, k) for c, k in clocks.items() if k > ends.get(c, 0))
+        return True
+
+    def read_queued(self) -> bool:
+        """Read the queued updates into the index; False if there were none or one
+        could not be read (then none is kept and the index covers only ``ends``)."""
+        queued = self._queued
+        if not queued:
+            return False
+        self.drop_queued()
+        try:
+            for update in queued:
+                self.add_own(read_structs(update))
+        except Exception:  # the document's own bytes: the caller catches up
+            return False
+        return True
+
+    def drop_queued(self) -> None:
+        self._queued, self._queued_bytes, self.unread = [], 0, {}
 
     def claimed(self, client: int) -> int:
         return max(self.pending.get(client, 0), self.claims.get(client, 0))
 
     def matches(self, clocks: Mapping[int, int]) -> bool:
-        """Whether the index covers exactly this state vector (client -> clock)."""
-        if self.ends == clocks:
+        """Whether the index (with what it has queued) covers exactly this state
+        vector (client -> clock)."""
+        covered = self.ends
+        if self.unread:
+            covered = dict(covered)
+            for client, clock in self.unread.items():
+                if clock > covered.get(client, 0):
+                    covered[client] = clock
+        if covered == clocks:
             return True
-        ends = self.ends  # a state vector may name a client at clock 0
-        return all(ends.get(c, 0) == k for c, k in clocks.items()) and all(
-            c in clocks for c in ends
+        # a state vector may name a client at clock 0
+        return all(covered.get(c, 0) == k for c, k in clocks.items()) and all(
+            c in clocks for c in covered
         )
 
     @property
@@ -100,6 +149,7 @@ class TypeDepths:
     def catch_up(self, doc: EncodedDoc) -> int:
         """Add what ``doc`` holds past what the index covers; the structs walked.
         UpdateRefused (a ProtocolError) if the encoding is one the reader refuses."""
+        self.drop_queued()  # the diff holds them
         clocks = state_vector_clocks(doc.get_state())
         # yrs encodes the structs it holds back too (after a Skip): only those under
         # the state vector are the document's

@@ -19,6 +19,7 @@ from pycrdt import Array, Doc, Map
 
 from lanban.model.board import Board
 from lanban.model.schema import REMOTE_SOURCE
+from lanban.sync import type_depths
 from lanban.sync.type_depths import TypeDepths
 from lanban.sync.update_check import MAX_TYPE_DEPTH, UpdateRefused
 from lanban.sync.update_guard import UpdateGuard
@@ -55,6 +56,7 @@ class Receiver:
 def assert_exact(guard: UpdateGuard, doc: Doc[Any] | Board) -> None:
     """What the guard kept update by update is what a walk of the document finds."""
     guard.admit(b"\x00\x00")  # catches up if it has to
+    guard.depths.read_queued()  # the document's own writes, read when needed
     fresh = TypeDepths()
     fresh.catch_up(doc)
     assert guard.depths.ends == fresh.ends
@@ -537,3 +539,27 @@ def test_an_answer_written_while_a_peers_update_lands_needs_no_catch_up(
     assert bob.ticket(pong).column == q2  # answered three times
     assert catch_ups == []
     assert_exact(guard, bob)
+
+
+def test_own_writes_past_the_queue_cap_are_caught_up_with_a_diff(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ada = Board.create("Cap", ["To do"], actor="ada")
+    bob = Board.from_update(ada.get_update(), actor="bob")
+    sent: list[bytes] = []
+    bob.on_update(lambda data, source: sent.append(data))
+    guard = UpdateGuard(ada)
+    bob.add_ticket("from bob")
+    guard_take(guard, ada, sent.pop())
+    monkeypatch.setattr(type_depths, "MAX_QUEUED_BYTES", 2_000)
+    catch_ups: list[TypeDepths] = []
+    real = TypeDepths.catch_up
+    monkeypatch.setattr(
+        TypeDepths, "catch_up", lambda self, doc: catch_ups.append(self) or real(self, doc)
+    )
+    tickets = [ada.add_ticket(f"mine {i}", description="x" * 100) for i in range(10)]
+    bob.apply_update(ada.get_update(bob.get_state()))
+    bob.add_comment(tickets[-1], "on ada's latest")  # names what ada's own write made
+    guard_take(guard, ada, sent.pop())
+    assert len(catch_ups) == 1
+    assert_exact(guard, ada)
