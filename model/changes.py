@@ -6,7 +6,7 @@ the tracker observes the document while they run (:meth:`ChangeTracker.observing
 turns the document events into typed changes, brings the cache (model.cache)
 up to date and runs the post-merge repair (model.repair). The board pays for
 no deep observer on its own moves and ticket edits (its columns, labels and
-board settings are watched for good once a peer's change came).
+board settings are watched for good from the first observed transaction on).
 """
 
 from __future__ import annotations
@@ -152,10 +152,10 @@ class _Observing:
         # what a peer's move costs here). The raw events have the same path and
         # keys, read inside the callback; nothing else of them is kept.
         self._subs = [cache.tickets.integrated.observe_deep(self._tickets)]
-        # The other three roots are watched for good once a peer's change came:
-        # the board's own moves and ticket edits never touch them, and three
-        # observers fewer to make and drop per peer's change. What they mark
-        # between two such changes (the board's own column edits) is cleared here.
+        # The other three roots are watched for good from the first observed
+        # transaction on: the board's own moves and ticket edits never touch them,
+        # and three observers fewer to make and drop per peer's change. What they
+        # mark in between (the board's own column edits) is cleared here.
         if not tracker._root_watch:
             marks = tracker._roots
             tracker._root_watch = [
