@@ -8,6 +8,8 @@ alternating so both see the same load:
 
 - move: ``UpdateGuard.admit`` + ``applied`` of one peer's move (the hop of issue 8),
   microseconds; the index looks up what the move builds on and records its structs.
+- answered move: the same when the board answers each move with one of its own from
+  its event handler (bench_sync's pong): the answer is queued for the index too.
 - step 2: the same for the whole board as one update into an empty document (a fresh
   join).
 - index: building the index from the board's state (the guard's first update on a
@@ -82,6 +84,45 @@ def _moves(state: bytes) -> Row:
     )
 
 
+def _answered_moves(state: bytes) -> Row:
+    ada = Board.from_update(state, actor="ada")
+    ping, pong = ada.add_ticket("ping"), ada.add_ticket("pong")
+    start = ada.get_update()
+    sent: list[bytes] = []
+    ada.on_update(lambda update, source: sent.append(update))
+    q1, q2 = (c.id for c in ada.columns()[:2])
+    moves = []
+    for i in range(MOVES + 1):
+        ada.move_ticket(ping, (q1, q2)[i % 2])
+        moves.append(sent.pop())
+    sides = {}
+    for indexed in (True, False):
+        bob = Board.from_update(start, actor="bob")
+        guard = _guard(bob, indexed)
+        seen = [bob.ticket(ping).column]
+
+        def answer(event: object, bob: Board = bob, seen: list[str] = seen) -> None:
+            if bob.ticket(ping).column != seen[-1]:
+                seen.append(bob.ticket(ping).column)
+                bob.move_ticket(pong, q1 if bob.ticket(pong).column == q2 else q2)
+
+        bob.subscribe(answer)
+        _take(guard, bob, moves[0])
+        sides[indexed] = (bob, guard, [])
+    for update in moves[1:]:
+        for bob, guard, samples in sides.values():
+            samples.append(_take(guard, bob, update))
+    with_index, without = (statistics.median(sides[i][2]) * 1e6 for i in (True, False))
+    return Row(
+        name="a peer's move answered at once: guard with index vs without",
+        ours=with_index,
+        reference=without,
+        unit="us",
+        target=1.5,
+        note="the answer queued for the index",
+    )
+
+
 def _alternate(ours: Callable[[], object], reference: Callable[[], object]) -> tuple[float, float]:
     a, b = [], []
     for _ in range(3):
@@ -141,7 +182,13 @@ def _open(state: bytes) -> Row:
 def run() -> list[Row]:
     board, _ = make_board(10_000)
     state = board.get_update()
-    return [_moves(state), _step_two(state), _index(board, state), _open(state)]
+    return [
+        _moves(state),
+        _answered_moves(state),
+        _step_two(state),
+        _index(board, state),
+        _open(state),
+    ]
 
 
 if __name__ == "__main__":
