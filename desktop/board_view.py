@@ -168,6 +168,7 @@ class BoardView(QScrollArea):
             self.add_column_button.sizePolicy().verticalPolicy(),
         )
         self._widgets: dict[str, ColumnWidget] = {}
+        self._columns: list[ColumnWidget] = []  # the strip's, in order
         self._matches: Callable[[Ticket], bool] | None = None
         self._read_only = ""  # why this node may only view the board
         self._animation = QTimer(self)
@@ -183,7 +184,8 @@ class BoardView(QScrollArea):
     # ------------------------------------------------------------- columns
 
     def column_widgets(self) -> list[ColumnWidget]:
-        return self.strip.columns()
+        """The columns left to right (kept by rebuild: asked several times per change)."""
+        return list(self._columns)
 
     def column_widget(self, column_id: str) -> ColumnWidget | None:
         return self._widgets.get(column_id)
@@ -229,6 +231,7 @@ class BoardView(QScrollArea):
             widget.show()  # now, not when the layout gets to it: reveal() lays it out at once
         layout.addWidget(self.add_column_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addStretch(0)  # only what the columns, at their widest, leave
+        self._columns = self.strip.columns()
 
     def _remember_width(self, column_id: str, width: int) -> None:
         if width:
@@ -324,7 +327,6 @@ class BoardView(QScrollArea):
         with self.selection.held():
             for widget in self.column_widgets():
                 widget.model.set_filter(matches)
-                widget.header.update_count()
                 widget.view.viewport().update()
         self._show_no_match()
 
@@ -371,8 +373,7 @@ class BoardView(QScrollArea):
             for widget in self.column_widgets():
                 if touched and not widget.model.concerned_by(touched, columns_now):
                     continue  # a move between two columns leaves the others as they are
-                widget.model.refresh(changed, fresh)
-                widget.header.update_count()
+                widget.model.refresh(changed, fresh)  # and its header's count, if it changed
         if self._matches is not None:
             self._show_no_match()
         if fresh and not self._animation.isActive():

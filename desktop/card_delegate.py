@@ -41,6 +41,7 @@ from .card_layout import (
 )
 from .column_model import (
     BadgesRole,
+    Card,
     ColumnModel,
     FreshRole,
     LabelsRole,
@@ -146,16 +147,27 @@ class CardDelegate(QStyledItemDelegate):
         every card's size: this skips Qt's data() round trip)."""
         model = index.model()
         if isinstance(model, ColumnModel):
-            ticket_id = model.id_at(index)
-            return model.ticket(ticket_id) if ticket_id is not None else None
+            return model.ticket_at(index.row())
         ticket: Ticket | None = index.data(TicketRole)
         return ticket
 
     @staticmethod
-    def _unseen(index: QModelIndex | QPersistentModelIndex) -> bool:
-        """Whether others changed the card since I looked (the board's away marks)."""
+    def _card(index: QModelIndex | QPersistentModelIndex) -> Card | None:
+        """What to paint: straight from a column's model, else from data()'s roles."""
         model = index.model()
-        return isinstance(model, ColumnModel) and model.id_at(index) in model.controller.unseen
+        if isinstance(model, ColumnModel):
+            return model.card_at(index.row())
+        ticket: Ticket | None = index.data(TicketRole)
+        if ticket is None:
+            return None
+        return Card(
+            ticket,
+            index.data(BadgesRole) or [],
+            index.data(LabelsRole) or [],
+            index.data(FreshRole),
+            index.data(SelectedByRole) or [],
+            False,
+        )
 
     # -------------------------------------------------------------- painting
 
@@ -165,13 +177,11 @@ class CardDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        ticket: Ticket | None = index.data(TicketRole)
-        if ticket is None:
+        card = self._card(index)
+        if card is None:
             return
+        ticket, badges, labels, fresh_at, selected_by, unseen = card
         pal = self.palette
-        badges: list[tuple[Peer, str]] = index.data(BadgesRole) or []
-        labels: list[tuple[str, str]] = index.data(LabelsRole) or []
-        fresh_at = index.data(FreshRole)
         glow = 0.0
         if fresh_at is not None:
             glow = max(0.0, 1.0 - (time.monotonic() - fresh_at) / FRESH_SECONDS)
@@ -206,7 +216,6 @@ class CardDelegate(QStyledItemDelegate):
             painter.fillPath(path, halo)
         painter.setPen(QPen(border, width))
         painter.drawPath(path)
-        selected_by: list[Peer] = index.data(SelectedByRole) or []
         if selected_by:  # the card a peer has selected: a ring in their colour, outside
             peer = selected_by[0]
             painter.setPen(QPen(safe_color(peer.color, peer.user_id), RING_WIDTH))
@@ -226,7 +235,7 @@ class CardDelegate(QStyledItemDelegate):
         painter.drawText(QPointF(x, top + fm.ascent()), number)
         x += fm.horizontalAdvance(number) + 8
         right = inner.right()
-        if self._unseen(index):
+        if unseen:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(pal.highlight)
             painter.drawEllipse(metrics.away_dot(inner))

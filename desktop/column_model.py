@@ -12,12 +12,13 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     Qt,
+    Signal,
 )
 
 from lanban.model.errors import BoardError
@@ -34,6 +35,17 @@ BadgesRole = Qt.ItemDataRole.UserRole + 3  # [(Peer, "editing" | "moving")]
 LabelsRole = Qt.ItemDataRole.UserRole + 4  # [(name, colour)]
 FreshRole = Qt.ItemDataRole.UserRole + 5  # ms since a peer changed it, or None
 SelectedByRole = Qt.ItemDataRole.UserRole + 6  # [Peer] who have it selected on their board
+
+
+class Card(NamedTuple):
+    """What the card delegate paints for one row, read in one call."""
+
+    ticket: Ticket
+    badges: list[tuple[Peer, str]]  # (peer, "editing" | "moving")
+    labels: list[tuple[str, str]]  # (name, colour)
+    fresh_at: float | None  # when a peer changed it (monotonic), if lately
+    selected_by: list[Peer]  # peers who have it selected on their board
+    unseen: bool  # others changed it since I looked (away marks)
 
 
 def diff_operations(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -66,6 +78,8 @@ def diff_operations(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, i
 
 
 class ColumnModel(IdListModel):
+    countsChanged = Signal()  # how many it shows, or holds, or whether it filters
+
     def __init__(
         self,
         controller: BoardController,
@@ -80,6 +94,7 @@ class ColumnModel(IdListModel):
         self._fresh: dict[str, float] = {}  # ticket id -> time a peer changed it
         self._held: set[str] = set()  # the column's tickets, filter or not, as last read
         self._ids: list[str] = self._current_ids()
+        self._counts: tuple[int, int] | None = None  # (held, shown) as last announced
         self._labels: dict[str, tuple[str, str]] = {}
         self._refresh_labels()
 
@@ -105,6 +120,14 @@ class ColumnModel(IdListModel):
         if cached is None:
             cached = self._cache[ticket_id] = self.controller.board.ticket(ticket_id)
         return cached
+
+    def ticket_at(self, row: int) -> Ticket | None:
+        """The ticket on ``row`` (None past the ends): the view's layout asks for
+        every row's, so one call, not ``id_at`` and ``ticket``."""
+        ids = self._ids
+        if not 0 <= row < len(ids):
+            return None
+        return self._cache.get(ids[row]) or self.ticket(ids[row])
 
     def all_ids(self) -> list[str]:
         """The column's tickets without the filter."""
@@ -156,8 +179,8 @@ class ColumnModel(IdListModel):
             return "\n".join(lines)
         if role == BadgesRole:
             return self.controller.badges(tid)
-        if role == LabelsRole:  # in the board's label order (by name), the same for everyone
-            return [label for lid, label in self._labels.items() if lid in ticket.labels]
+        if role == LabelsRole:
+            return self.labels_of(ticket)
         if role == FreshRole:
             return self._fresh.get(tid)
         if role == SelectedByRole:
@@ -165,6 +188,30 @@ class ColumnModel(IdListModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self.spoken(ticket)
         return None
+
+    def card_at(self, row: int) -> Card | None:
+        """The row's card as the delegate paints it: one call instead of a
+        data() round trip per role (None past the ends)."""
+        ticket = self.ticket_at(row)
+        if ticket is None:
+            return None
+        tid = ticket.id
+        controller = self.controller
+        return Card(
+            ticket,
+            controller.badges(tid),
+            self.labels_of(ticket),
+            self._fresh.get(tid),
+            self.selected_by(tid),
+            tid in controller.unseen,
+        )
+
+    def labels_of(self, ticket: Ticket) -> list[tuple[str, str]]:
+        """(name, colour) of its labels in the board's label order (by name), the
+        same for everyone."""
+        if not ticket.labels:
+            return []
+        return [label for lid, label in self._labels.items() if lid in ticket.labels]
 
     def spoken(self, ticket: Ticket) -> str:
         """A card as a screen reader says it: "#12 Fix login, in Doing, assigned to Ada"."""
@@ -178,7 +225,7 @@ class ColumnModel(IdListModel):
         return ", ".join(parts)
 
     def selected_by(self, ticket_id: str) -> list[Peer]:
-        return [peer for peer in self.controller.peers() if peer.selected == ticket_id]
+        return self.controller.selected_by(ticket_id)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
@@ -258,6 +305,7 @@ class ColumnModel(IdListModel):
 
     def set_filter(self, matches: Callable[[Ticket], bool] | None) -> None:
         self._matches = matches
+        self._counts = None  # "3 of 5" or "5": announced even if the numbers stay
         self.refresh()
 
     def refresh(self, changed: Iterable[str] = (), fresh: Iterable[str] = ()) -> None:
@@ -268,13 +316,17 @@ class ColumnModel(IdListModel):
         now = time.monotonic()
         for tid in self._held.intersection(fresh):
             self._fresh[tid] = now
-        if new != self._ids:
-            self._apply(new)
-        rows = [self.row_of(tid) for tid in {*changed, *fresh}]
+        inserted = self._apply(new) if new != self._ids else set()
+        # an inserted row is laid out and painted anew: no dataChanged for it
+        rows = [self.row_of(tid) for tid in {*changed, *fresh} - inserted]
         for row in rows:
             if row >= 0:
                 idx = self.index(row)
                 self.dataChanged.emit(idx, idx)
+        counts = (len(self._held), len(self._ids))
+        if counts != self._counts:
+            self._counts = counts
+            self.countsChanged.emit()
 
     def presence_changed(self) -> None:
         if self._ids:
@@ -296,9 +348,11 @@ class ColumnModel(IdListModel):
     def _refresh_labels(self) -> None:
         self._labels = {lb.id: (lb.name, lb.color) for lb in self.controller.board.labels()}
 
-    def _apply(self, new: list[str]) -> None:
+    def _apply(self, new: list[str]) -> set[str]:
+        """Turn the rows into ``new``; the ids of the rows inserted."""
         parent = QModelIndex()
         current = self._ids
+        inserted: set[str] = set()
         for op, a, b in diff_operations(current, new):
             if op == "remove":
                 self.beginRemoveRows(parent, a, a + b - 1)
@@ -308,8 +362,10 @@ class ColumnModel(IdListModel):
                 self.beginInsertRows(parent, a, a)
                 current.insert(a, new[a])
                 self.endInsertRows()
+                inserted.add(new[a])
             else:  # move row a to row b (b < a)
                 self.beginMoveRows(parent, a, a, parent, b)
                 current.insert(b, current.pop(a))
                 self.endMoveRows()
         assert current == new, (current, new)
+        return inserted

@@ -78,9 +78,7 @@ class ColumnWidget(QFrame):
         layout.addWidget(self.header)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.quick_add)
-        self.model.rowsInserted.connect(self.header.update_count)
-        self.model.rowsRemoved.connect(self.header.update_count)
-        self.model.modelReset.connect(self.header.update_count)
+        self.model.countsChanged.connect(self.header.update_count)
         self.apply_palette()
 
     def set_width(self, width: int) -> None:
@@ -116,6 +114,7 @@ class ColumnWidget(QFrame):
             " QListView { background: transparent; }"
             " QToolButton::menu-indicator { image: none; }"
         )
+        self.view.background = pal.column
         self.view.delegate.refresh_palette()
         self.header.update_count()
 

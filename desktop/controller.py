@@ -84,6 +84,9 @@ class BoardController(QObject):
         self.settings = settings
         self.messages = messages
         self._peers: dict[int, Peer] = {}
+        # per ticket, from _peers: the cards ask for every card they paint
+        self._badges: dict[str, list[tuple[Peer, str]]] = {}
+        self._selected_by: dict[str, list[Peer]] = {}
         self._active = False
         self._editing: list[str] = []  # what my open panels edit, the latest last
         self._focus: Focus | None = None  # the field my caret is in, if it locks
@@ -256,13 +259,23 @@ class BoardController(QObject):
 
     def badges(self, ticket_id: str) -> list[tuple[Peer, str]]:
         """Who is editing or moving this ticket: (peer, "editing" | "moving")."""
-        out = []
+        return list(self._badges.get(ticket_id, ()))
+
+    def selected_by(self, ticket_id: str) -> list[Peer]:
+        """Who has this ticket selected on their board."""
+        return list(self._selected_by.get(ticket_id, ()))
+
+    def _index_peers(self) -> None:
+        badges: dict[str, list[tuple[Peer, str]]] = {}
+        selected_by: dict[str, list[Peer]] = {}
         for peer in self.peers():
-            if peer.editing == ticket_id:
-                out.append((peer, "editing"))
-            if peer.dragging is not None and peer.dragging[0] == ticket_id:
-                out.append((peer, "moving"))
-        return out
+            if peer.editing is not None:
+                badges.setdefault(peer.editing, []).append((peer, "editing"))
+            if peer.dragging is not None:
+                badges.setdefault(peer.dragging[0], []).append((peer, "moving"))
+            if peer.selected is not None:
+                selected_by.setdefault(peer.selected, []).append(peer)
+        self._badges, self._selected_by = badges, selected_by
 
     def editors(self, ticket_id: str) -> list[Peer]:
         return [p for p in self.peers() if p.editing == ticket_id]
@@ -316,6 +329,7 @@ class BoardController(QObject):
             cid: parse_peer(cid, state)
             for cid, state in self.node.presence_states(self.board_id).items()
         }
+        self._index_peers()
         if announce:
             for cid in self._peers.keys() - before.keys():
                 self.peerJoined.emit(self._peers[cid])

@@ -83,6 +83,10 @@ class TicketListView(QListView):
         self.setSpacing(0)
         self.setMouseTracking(True)
         self.viewport().setAutoFillBackground(False)
+        # Opaque: paintEvent fills it with the column's colour (``background``), so
+        # repainting the cards repaints nothing behind them.
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.background = Palette().column
         self._drag_target: tuple[str, int] | None = None
 
     def column_model(self) -> ColumnModel:
@@ -294,6 +298,9 @@ class TicketListView(QListView):
         return "Drag a card here, or add one below" if self.dragEnabled() else ""
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        fill = QPainter(self.viewport())
+        fill.fillRect(event.rect(), self.background)
+        fill.end()
         super().paintEvent(event)
         model = self.column_model()
         empty = self.empty_text()
