@@ -100,7 +100,9 @@ class ColumnHeader(QWidget):
         ]
         if model.filtering and count:
             tips.insert(0, f"{model.rowCount()} of its {count} tickets match the filter")
-        self.count.setToolTip("\n".join(tips))
+        tip = "\n".join(tips)
+        if tip != self.count.toolTip():  # a tooltip change is an event: not per card moved
+            self.count.setToolTip(tip)
         self.column.setProperty("overLimit", over)
         self.column.update_accessible_names(count)
 
