@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from websockets.asyncio.connection import Connection, broadcast
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 
 from .connect import CLOSE_REFUSED, PING_INTERVAL_S
 from .messages import ProtocolError
@@ -141,8 +141,10 @@ class Link:
         return self.close_reason or "closed"
 
     async def _read(self, session: Session, on_frame: Callable[[Link], None] | None) -> None:
+        recv = self.ws.recv  # as ``async for raw in ws`` does, without its async generator
         try:
-            async for raw in self.ws:
+            while True:
+                raw = await recv()
                 if self.close_reason:
                     break  # closing (removed, too slow, stopping): nothing more is taken
                 self.info.last_frame_at = time.time()
@@ -158,6 +160,8 @@ class Link:
         except LinkRefused as exc:
             self.close_reason = f"refused: {exc}"
             log.warning("%r refused: %s", self, exc)
+        except ConnectionClosedOK:
+            pass  # closed normally: ``async for`` ends there too
         except ConnectionClosed as exc:
             if exc.sent is not None and exc.sent.code == KEEPALIVE_TIMEOUT:
                 reason = "peer stopped answering (keepalive)"
