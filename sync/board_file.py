@@ -60,7 +60,7 @@ from lanban.model.board import Board
 from lanban.model.schema import LOCAL_SOURCE
 
 from .board_format import KEY_BYTES, WAL_CHECKPOINT_BYTES, connect, failure
-from .board_meta import BoardMeta
+from .board_meta import DEPTHS_CHECKED_META, BoardMeta
 from .board_rows import (
     Refused,
     applicable,
@@ -143,7 +143,7 @@ class BoardFile(BoardMeta):
         self._unlisten = self.board.on_update(self._persist, after_commit=True)
 
     def _load(self, rows: list[Row], actor: str) -> tuple[Board, list[Refused]]:
-        good, refused = checked(rows, {})
+        good, refused = checked(rows, {}, self._meta_int(DEPTHS_CHECKED_META))
         try:
             board = self._board(merged(good), actor)
         except Exception:
@@ -164,6 +164,10 @@ class BoardFile(BoardMeta):
         for _seq, data, snapshot in good:
             self._count(data, snapshot)
         self._last_seq = max((r.seq for r in rows), default=0)
+        try:
+            self._mark_depths_checked(self._last_seq)
+        except (sqlite3.Error, StoreError) as exc:  # read-only or full: counted again next time
+            log.debug("%s: %s", self.path, exc)
         return board, refused
 
     def _board(self, update: bytes | None, actor: str) -> Board:
@@ -525,6 +529,7 @@ class BoardFile(BoardMeta):
             self._save_unsaved(now=True)
             self.maybe_compact()
             self._keep_history()
+            self._mark_depths_checked(self._last_seq)  # what came since: checked or mine
         except sqlite3.Error as exc:
             log.error("%s: %s", self.path, exc)
         finally:

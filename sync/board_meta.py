@@ -24,6 +24,9 @@ log = logging.getLogger("lanban.store")
 # The board's history as walked so far (model.history_blob): a cache, so that
 # reading the history after an open walks only the items that came since.
 HISTORY_META = "history_kept"
+# The last row whose type depths are known to be counted across rows (sync.board_rows):
+# an open checks only the rows after it for nesting built one level per row.
+DEPTHS_CHECKED_META = "depths_checked_seq"
 
 
 class BoardMeta:
@@ -82,6 +85,12 @@ class BoardMeta:
         blob = self.board.kept_history()
         if blob is not None:
             self._set_meta(HISTORY_META, blob)
+
+    def _mark_depths_checked(self, seq: int) -> None:
+        """Rows up to ``seq`` need no depth count across rows at the next open."""
+        if seq > self._meta_int(DEPTHS_CHECKED_META):
+            with transaction(self._conn):
+                self._set_meta(DEPTHS_CHECKED_META, seq)
 
     def meta(self, key: str) -> Any:
         try:

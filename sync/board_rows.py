@@ -89,7 +89,9 @@ def merged(rows: Iterable[Row]) -> bytes | None:
     return datas[0] if len(datas) == 1 else merge_updates(*datas)
 
 
-def checked(rows: Iterable[Row], clocks: dict[int, int]) -> tuple[list[Row], list[Refused]]:
+def checked(
+    rows: Iterable[Row], clocks: dict[int, int], depths_checked: int = 0
+) -> tuple[list[Row], list[Refused]]:
     """The rows ``check_update`` accepts (with :data:`STORED_LIMITS`), and the others.
 
     ``clocks`` (client -> clock) is what the document already holds; each row's
@@ -99,6 +101,9 @@ def checked(rows: Iterable[Row], clocks: dict[int, int]) -> tuple[list[Row], lis
     before it held); otherwise each row's own nesting is. The depths are indexed only
     from the first row that makes a type (before it no row can nest deeper): indexing
     a compacted 10,000-change board costs ~0.15 s, opening it without that ~35 ms.
+    Rows up to ``depths_checked`` (a seq) had their depths counted by an earlier open,
+    or were written by a Lanban that checks them before it stores them: they start no
+    indexing.
     """
     good: list[Row] = []
     refused: list[Refused] = []
@@ -110,7 +115,7 @@ def checked(rows: Iterable[Row], clocks: dict[int, int]) -> tuple[list[Row], lis
             continue
         try:
             summary = _check(row, clocks, depths)
-            if depths is None and indexing and summary.type_depth:
+            if depths is None and indexing and summary.type_depth and row.seq > depths_checked:
                 depths = _depths_of(good)
                 indexing = depths is not None
                 summary = _check(row, clocks, depths)

@@ -195,7 +195,7 @@ def test_a_row_only_pycrdt_refuses_is_quarantined_too(
 ) -> None:
     """The second line of defence: with the walk waved through, pycrdt's refusal
     of one row (at load and at poll) finds that row alone."""
-    monkeypatch.setattr(board_file, "checked", lambda rows, clocks: (list(rows), []))
+    monkeypatch.setattr(board_file, "checked", lambda rows, clocks, *_: (list(rows), []))
     store = Store(tmp_path)
     with store.create_board("Odd") as bf:
         bf.board.add_ticket("kept")
