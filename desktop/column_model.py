@@ -25,7 +25,7 @@ from lanban.model.errors import BoardError
 from lanban.model.schema import Ticket
 
 from .controller import BoardController, Peer
-from .id_list_model import IdListModel, Index
+from .id_list_model import CountedIdListModel, Index
 
 TICKET_MIME = "application/x-lanban-ticket"
 
@@ -77,7 +77,7 @@ def diff_operations(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, i
     return ops
 
 
-class ColumnModel(IdListModel):
+class ColumnModel(CountedIdListModel):
     countsChanged = Signal()  # how many it shows, or holds, or whether it filters
 
     def __init__(
@@ -93,7 +93,7 @@ class ColumnModel(IdListModel):
         self._cache: dict[str, Ticket] = {}
         self._fresh: dict[str, float] = {}  # ticket id -> time a peer changed it
         self._held: set[str] = set()  # the column's tickets, filter or not, as last read
-        self._ids: list[str] = self._current_ids()
+        self.reset_ids(self._current_ids())
         self._counts: tuple[int, int] | None = None  # (held, shown) as last announced
         self._labels: dict[str, tuple[str, str]] = {}
         self._refresh_labels()
@@ -350,22 +350,14 @@ class ColumnModel(IdListModel):
 
     def _apply(self, new: list[str]) -> set[str]:
         """Turn the rows into ``new``; the ids of the rows inserted."""
-        parent = QModelIndex()
-        current = self._ids
         inserted: set[str] = set()
-        for op, a, b in diff_operations(current, new):
+        for op, a, b in diff_operations(self._ids, new):
             if op == "remove":
-                self.beginRemoveRows(parent, a, a + b - 1)
-                del current[a : a + b]
-                self.endRemoveRows()
+                self.remove_ids(a, b)
             elif op == "insert":
-                self.beginInsertRows(parent, a, a)
-                current.insert(a, new[a])
-                self.endInsertRows()
+                self.insert_id(a, new[a])
                 inserted.add(new[a])
             else:  # move row a to row b (b < a)
-                self.beginMoveRows(parent, a, a, parent, b)
-                current.insert(b, current.pop(a))
-                self.endMoveRows()
-        assert current == new, (current, new)
+                self.move_id(a, b)
+        assert self._ids == new and self.rowCount() == len(new), (self._ids, new)
         return inserted
