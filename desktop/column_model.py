@@ -93,6 +93,7 @@ class ColumnModel(CountedIdListModel):
         self._cache: dict[str, Ticket] = {}
         self._fresh: dict[str, float] = {}  # ticket id -> time a peer changed it
         self._held: set[str] = set()  # the column's tickets, filter or not, as last read
+        self._matched: dict[str, tuple[Ticket, bool]] = {}  # the filter's answers
         self.reset_ids(self._current_ids())
         self._counts: tuple[int, int] | None = None  # (held, shown) as last announced
         self._labels: dict[str, tuple[str, str]] = {}
@@ -149,9 +150,21 @@ class ColumnModel(CountedIdListModel):
     def _current_ids(self) -> list[str]:
         ids = self.all_ids()
         self._held = set(ids)
-        if self._matches is None:
+        matches = self._matches
+        if matches is None:
             return ids
-        return [tid for tid in ids if self._matches(self.ticket(tid))]
+        # a filter's answer kept per Ticket object (a changed ticket is a new one):
+        # a peer's move asks the filter about the one card that changed, not all
+        known = self._matched
+        shown = []
+        for tid in ids:
+            ticket = self.ticket(tid)
+            hit = known.get(tid)
+            if hit is None or hit[0] is not ticket:
+                hit = known[tid] = (ticket, matches(ticket))
+            if hit[1]:
+                shown.append(tid)
+        return shown
 
     # ---------------------------------------------------------- Qt model API
 
@@ -305,6 +318,7 @@ class ColumnModel(CountedIdListModel):
 
     def set_filter(self, matches: Callable[[Ticket], bool] | None) -> None:
         self._matches = matches
+        self._matched.clear()
         self._counts = None  # "3 of 5" or "5": announced even if the numbers stay
         self.refresh()
 
