@@ -281,11 +281,6 @@ class ColumnModel(CountedIdListModel):
         self.drop_ticket(ticket, row)
         return True
 
-    def removeRows(self, row: int, count: int, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        # After a move-drop Qt asks the source to remove the rows; the board
-        # has moved the ticket already, and this model follows the board.
-        return False
-
     def dropped_ticket(self, data: QMimeData) -> str | None:
         try:
             payload = json.loads(bytes(data.data(TICKET_MIME).data()).decode())

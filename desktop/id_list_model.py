@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractListModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -66,6 +69,30 @@ class CountedIdListModel(QStringListModel):
     def move_id(self, row: int, to_row: int) -> None:
         """The id on ``row`` to ``to_row`` (counted before the move, as Qt does)."""
         QStringListModel.moveRows(self, QModelIndex(), row, 1, QModelIndex(), to_row)
+
+    # Rows change only as above: others asking Qt's list model to insert, remove
+    # or move rows are refused (after a move-drop Qt asks the source to remove the
+    # rows: the board has moved the ticket already, and the rows follow the board),
+    # and items are read through data().
+
+    def insertRows(self, row: int, count: int, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return False
+
+    def removeRows(self, row: int, count: int, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return False
+
+    def moveRows(
+        self,
+        source_parent: Index,
+        source_row: int,
+        count: int,
+        destination_parent: Index,
+        destination_child: int,
+    ) -> bool:
+        return False
+
+    def itemData(self, index: Index) -> dict[int, Any]:
+        return QAbstractItemModel.itemData(self, index)
 
     def _inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         self._ids[first:first] = [self._incoming] * (last - first + 1)

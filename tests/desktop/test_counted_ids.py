@@ -50,6 +50,13 @@ def test_rows_follow_the_ids_and_every_listener_sees_them_agree(qapp: QApplicati
     assert {kind for kind, _ in seen} == {"inserted", "removed", "moved"}
     assert all(agree for _, agree in seen), seen
 
+    # rows change only through the model's own calls: Qt's list API is refused
+    before = list(model._ids)
+    assert not model.insertRows(0, 1) and not model.removeRows(0, 1)
+    assert not model.moveRows(QModelIndex(), 0, 1, QModelIndex(), 2)
+    assert model._ids == before and model.rowCount() == len(before)
+    assert model.itemData(model.index(0))[Qt.ItemDataRole.DisplayRole] == before[0]
+
     shuffle = random.Random(8)
     pool = [f"t{i}" for i in range(30)]
     for _ in range(200):
