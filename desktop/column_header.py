@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMenu, QToolButton
 
 from .icons import set_icon
 from .prompts import popup
-from .theme import Palette
 
 if TYPE_CHECKING:
     from .column_view import ColumnWidget
@@ -77,7 +76,7 @@ class ColumnHeader(QWidget):
 
     def update_count(self) -> None:
         """ "3" or "3 / 5" (WIP limit); "1 of 3" while a filter hides some."""
-        pal = Palette()
+        pal = self.column.colors  # not read afresh for each card moved
         model = self.column.model
         count = model.total
         limit = self.column.column.wip_limit

@@ -46,6 +46,7 @@ class ColumnWidget(QFrame):
         super().__init__()
         self.controller = controller
         self.column = column
+        self.colors = Palette()  # the theme's, renewed by apply_palette
         self.setObjectName("column")
         # Between these, columns share the board's width; more columns scroll sideways.
         self.setMinimumWidth(COLUMN_MIN_WIDTH)
@@ -108,7 +109,7 @@ class ColumnWidget(QFrame):
         self.grip.place()
 
     def apply_palette(self) -> None:
-        pal = Palette()
+        pal = self.colors = Palette()
         self.setStyleSheet(
             f"QFrame#column {{ background: {pal.column.name()}; border-radius: 10px; }}"
             " QListView { background: transparent; }"
