@@ -72,3 +72,22 @@ def test_a_peers_move_repaints_the_cards_not_the_column_behind(tmp_path: Path, r
             assert image.pixelColor(image.width() // 2, below) == Palette().column
 
     run(go())
+
+
+def test_the_cards_viewport_follows_the_theme(tmp_path: Path, run: Run) -> None:
+    make_board(Store(tmp_path), tickets={"To do": ["a"]})
+
+    async def go() -> None:
+        async with open_app(tmp_path) as app:
+            app.window.resize(1280, 800)
+            todo = app.column("To do")
+            await settle(lambda: todo.view.viewport().width() > 100 and app.shown("To do"))
+            for theme in ("dark", "light"):
+                app.window.settings.set_theme(theme)
+                await settle(lambda theme=theme: Palette().dark == (theme == "dark"))
+                await pause_events()
+                image = todo.view.viewport().grab().toImage()
+                below = todo.view.visualRect(todo.model.index(0)).bottom() + 10
+                assert image.pixelColor(image.width() // 2, below) == Palette().column, theme
+
+    run(go())
