@@ -268,6 +268,7 @@ class MembersDialog(QDialog):
         me = self.node.member_id
         everyone = members(self.board, include_removed=True)
         found = people(self.board, include_removed=True)
+        by_id = {p.id: p for p in found if p.member}
         if not everyone:
             self.mode.setText("This board has no member list: everyone who has it can edit it.")
         for layout, rows in (
@@ -281,7 +282,8 @@ class MembersDialog(QDialog):
             rows.clear()
         for m in everyone:
             you = m.id == me
-            shown = (self.node.user_name or m.name) if you else display_name(m)  # mine: as now
+            written = by_id[m.id].name if m.id in by_id else m.name  # nameless: as it wrote
+            shown = (self.node.user_name or written) if you else written or display_name(m)
             row = MemberRow(
                 m,
                 shown_name=shown,

@@ -146,7 +146,7 @@ def board_members(ctx: Context) -> None:
             listed.append(
                 {
                     "id": m.id,
-                    "name": m.name,
+                    "name": person.name,  # a nameless entry: as its computer wrote
                     "role": str(m.role),
                     "removed": m.removed,
                     "added_by": m.added_by,
@@ -166,7 +166,7 @@ def board_members(ctx: Context) -> None:
     for m in found:
         notes = [n for n, on in (("removed", m.removed), ("you", m.id == me)) if on]
         extra = f"  ({', '.join(notes)})" if notes else ""
-        out(f"{m.role:<7} {m.id[:8]}  {m.name or '(no name)'}{extra}")
+        out(f"{m.role:<7} {m.id[:8]}  {everyone[m.id].name or '(no name)'}{extra}")
     if others:
         out("")
         out("also wrote to the board (no member entry):")

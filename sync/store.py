@@ -201,7 +201,7 @@ class Store:
         me = self.signing_key()
         board.set_member(me.member_id)  # its writes are mine (model.people, the history)
         sign_as_creator(board, me)  # the owner's entry is signed (PROTOCOL.md 7.5)
-        self._add_self(board, Role.OWNER, actor)
+        self._add_self(board, Role.OWNER)
         return protect(self.add_board(board), me, owner=me.member_id)
 
     def add_board(
@@ -241,17 +241,16 @@ class Store:
         if invite.role:  # a member admits us when we link (PROTOCOL.md 7.7)
             bf.set_meta(INVITE_CLAIM_META, stored_claim(invite))
         else:  # a version 1 invite makes a full member (PROTOCOL.md 7.4): an editor
-            self._add_self(bf.board, Role.EDITOR, actor)
+            self._add_self(bf.board, Role.EDITOR)
         if invite.title:  # shown until the board's own title arrives
             bf.set_meta("title", invite.title)
         if invite.hints:  # addresses the node dials for this board
             bf.set_meta("hints", json.dumps(list(invite.hints)))
         return bf
 
-    def _add_self(self, board: Board, role: Role, actor: str) -> None:
-        """My member entry, under my saved name, else the name this command was given."""
+    def _add_self(self, board: Board, role: Role) -> None:
         me = self.identity()
-        name = (me.name or actor)[:MAX_MEMBER_NAME_LENGTH]
+        name = me.name[:MAX_MEMBER_NAME_LENGTH]
         color = me.color if len(me.color) <= MAX_COLOR_LENGTH else ""
         add_member(board, me.member_id, name=name, color=color, role=role)
 
