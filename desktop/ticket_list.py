@@ -88,6 +88,15 @@ class TicketListView(QListView):
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.background = Palette().column
         self._drag_target: tuple[str, int] | None = None
+        # Batches show a long column soon after it is loaded; a peer's move lays the
+        # column out again, and batches would show it only some loop turns later.
+        model.modelAboutToBeReset.connect(lambda: self.setBatchSize(LAYOUT_BATCH))
+        for changed in (model.rowsAboutToBeInserted, model.rowsAboutToBeRemoved):
+            changed.connect(self._one_batch)
+        model.rowsAboutToBeMoved.connect(self._one_batch)
+
+    def _one_batch(self, *_: object) -> None:
+        self.setBatchSize(max(LAYOUT_BATCH, self.model().rowCount() + 1))
 
     def column_model(self) -> ColumnModel:
         model = self.model()

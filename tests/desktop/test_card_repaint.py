@@ -91,3 +91,38 @@ def test_the_cards_viewport_follows_the_theme(tmp_path: Path, run: Run) -> None:
                 assert image.pixelColor(image.width() // 2, below) == Palette().column, theme
 
     run(go())
+
+
+def test_a_peers_move_into_a_long_column_shows_in_the_next_paint(tmp_path: Path, run: Run) -> None:
+    """A column of 1,000 cards loads in batches; a peer's move lays it out again in one,
+    so the next paint shows its cards rather than some turns of the event loop later."""
+    make_board(Store(tmp_path), tickets={"To do": [f"card {i}" for i in range(1000)]})
+
+    async def go() -> None:
+        async with open_app(tmp_path) as app:
+            app.window.resize(1280, 800)
+            todo = app.column("To do")
+            await settle(lambda: todo.view.viewport().width() > 100 and app.shown("To do"))
+            await pause_events()
+            board = app.board
+            peer = Board.from_update(board.get_update(), actor="Grace")
+            sent: list[bytes] = []
+            peer.on_update(lambda update, _source: sent.append(update))
+            todo_id = peer.column("To do").id
+            peer.move_ticket(peer.ticket_ids(todo_id)[500], todo_id, 0)
+            cards: list[int] = []
+            delegate = todo.view.itemDelegate()
+            paint = delegate.paint
+
+            def counted(*args: Any) -> None:
+                cards.append(1)
+                paint(*args)
+
+            delegate.paint = counted  # type: ignore[method-assign]
+            board.apply_update(merge_updates(*sent))
+            todo.view.executeDelayedItemsLayout()
+            QApplication.sendEvent(app.window, QEvent(QEvent.Type.UpdateRequest))
+            assert app.shown("To do")[0] == "card 500"
+            assert cards, "the column painted no card after the move"
+
+    run(go())
