@@ -7,10 +7,11 @@ file's meta (model.away, NodeFacade.seen_marks), never in the document. The
 news is read when a board is first shown in a session, and again (at most once
 every RECOUNT_MS: it reads the whole history) while the node catches up with
 the changes peers made while the app was closed, which arrive a moment after
-the board opens: until every link of the board has synced, or CATCH_UP_MS. After
-that, what peers change while I watch is seen as it happens. Opening a card
-marks it seen; Dismiss marks the whole board seen; leaving the board with no
-dot left marks it seen too (with dots left, they stay for next time).
+the board opens: until every link of the board has synced (read once more
+then), or CATCH_UP_MS. After that, what peers change while I watch is seen as
+it happens. Opening a card marks it seen; Dismiss marks the whole board seen;
+leaving the board with no dot left marks it seen too (with dots left, they stay
+for next time).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class AwayMarks(QObject):
         self._recount.setInterval(RECOUNT_MS)
         self._recount.timeout.connect(self.read)
         controller.ticketsChanged.connect(self._on_tickets)
+        controller.node.linksChanged.connect(self._on_links)
         controller.closing.connect(self.leave)
         # Reading the news reads the board's whole history (a few hundred ms on a big
         # board): after the board is on screen, not before.
@@ -107,6 +109,15 @@ class AwayMarks(QObject):
             return
         if not self._recount.isActive():
             self._recount.start()
+
+    def _on_links(self, board_id: str) -> None:
+        """Every link has caught up: read the news once more; later changes come as I watch."""
+        if self._caught_up or board_id not in ("", self.controller.board_id) or not self._synced():
+            return
+        self._caught_up = True
+        if not self._first.isActive():  # else the first read reads them
+            self._recount.stop()
+            self.read()
 
     def opened(self, ticket_id: str) -> None:
         """I opened this card: its dot goes."""

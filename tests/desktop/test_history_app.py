@@ -232,3 +232,30 @@ def test_the_history_view_travels_and_restores_a_title_that_reaches_the_peer(
             await settle(lambda: ada.window.history.history_view is None, what="Esc closes")
 
     run(go())
+
+
+def test_a_move_a_peer_makes_while_i_watch_is_not_news(tmp_path: Path, run: Run) -> None:
+    """Within the first minute after opening, peers' changes that arrive while the
+    links catch up are news; one made after they caught up, as I watch, is not."""
+    ada_dir, grace_dir = team(tmp_path)
+
+    async def go() -> None:
+        async with open_app(grace_dir, GRACE) as grace, ada_with(grace, ada_dir) as ada:
+            marks = ada.window.history.away_line.marks
+            assert marks is not None
+
+            def caught_up() -> bool:
+                status = ada.node.board_status(ada.board.id)
+                synced = status is not None and bool(status.links)
+                synced = synced and all(x.synced for x in status.links)
+                return synced and not marks._recount.isActive()
+
+            await settle(caught_up, what="the link synced and its news read")
+            spec = grace.board.ticket("#1").id
+            grace.board.move_ticket(spec, "Doing")
+            await settle(lambda: ada.board.ticket(spec).column == grace.board.ticket(spec).column)
+            assert not marks._recount.isActive()  # no reading of news to come
+            assert marks.changes == [] and not ada.window.history.away_line.isVisible()
+            assert ada.window.controller().unseen == set()  # type: ignore[union-attr]
+
+    run(go())
