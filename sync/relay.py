@@ -29,6 +29,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -36,14 +37,15 @@ from urllib.parse import parse_qs
 
 from pycrdt import Doc
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from .admission import RateLimitedLog, raise_open_file_limit
 from .awareness import RELAY_OWNERSHIP
 from .messages import DEFAULT_LIMITS, Limits, ProtocolError
-from .protocol import RateLimit
+from .protocol import UPDATE_HEADER, RateLimit
+from .relay_connection import RelayConnection
 from .relay_room import Room, RoomCorrupted, peer_name
 from .relay_store import StoreWorker
 from .runner import port_number, run_until_signal
@@ -134,6 +136,7 @@ class Relay:
                 self._host,
                 self._port,
                 process_request=self._process_request,
+                create_connection=RelayConnection,
                 max_size=self.settings.limits.frame_bytes,
                 # As the stock server (ws' default): no permessage-deflate. Compressing
                 # makes every frame of a broadcast its own deflate run per client.
@@ -245,8 +248,17 @@ class Relay:
             rate = RateLimit(self.settings.messages_per_second, self.settings.message_burst)
             for first in room.join(connection, rate):
                 await _send(connection, first)
-            # Frames the client sent before it hung up are still read and applied.
-            async for frame in connection:
+            if isinstance(connection, RelayConnection):
+                connection.on_frame = partial(_take_update, room, connection)
+            # Frames the client sent before it hung up are still read and applied. recv()
+            # in a loop: websockets' async iterator is an async generator around it.
+            while True:
+                try:
+                    frame = await connection.recv()
+                except ConnectionClosedOK:  # as the iterator ends: a normal close
+                    break
+                if isinstance(connection, RelayConnection) and connection.frame_error:
+                    raise connection.frame_error  # from this frame, taken in data_received
                 if room.discarded:
                     break
                 if isinstance(frame, str):
@@ -264,6 +276,8 @@ class Relay:
             if exc.rcvd is None and exc.sent is not None:  # we closed it: say why
                 log.warning("%s in room %r disconnected: %s", peer, name, exc)
         finally:
+            if isinstance(connection, RelayConnection):
+                connection.on_frame = None
             self._leave(room, connection)
             log.debug("%s left room %r", peer, name)
         if refusal is not None:
@@ -385,6 +399,14 @@ class Relay:
             now = time.monotonic()
             for room in list(self._rooms.values()):
                 room.expire_awareness(now, self.settings.awareness_timeout_s)
+
+
+def _take_update(room: Room, connection: ServerConnection, frame: bytes) -> bool:
+    """A RelayConnection's on_frame: a sync update is handled at once (it has no reply)."""
+    if room.discarded or frame[:2] != UPDATE_HEADER:
+        return False
+    room.receive_data(connection, frame)
+    return True
 
 
 async def _send(connection: ServerConnection, frame: bytes) -> None:
