@@ -88,7 +88,8 @@ class Room:
         # What a client may leave unread: a whole step 2 and as much again.
         self.max_buffered = 2 * limits.frame_bytes
         self._sessions: dict[ServerConnection, SyncProtocol] = {}
-        self.guard = UpdateGuard(doc)  # every connection's updates are checked by it
+        # Every connection's updates are checked by it; _record_change reports changes.
+        self.guard = UpdateGuard(doc, changes_reported=True)
         self.discarded = False
         self._awareness = AwarenessTable(
             replace(RELAY_OWNERSHIP, max_ids_per_owner=max_awareness_ids_per_connection)
@@ -194,6 +195,7 @@ class Room:
             self._on_change(self, change)
 
     def _record_change(self, event: TransactionEvent) -> None:
+        self.guard.doc_changed()
         self._changes.append(event.update)
 
     def _states(self) -> list[bytes]:

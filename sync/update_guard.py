@@ -117,11 +117,22 @@ def growth_estimate(summary: UpdateSummary) -> int:
 
 
 class UpdateGuard:
-    def __init__(self, doc: GuardedDoc, limits: GuardLimits = DEFAULT_GUARD_LIMITS) -> None:
+    def __init__(
+        self,
+        doc: GuardedDoc,
+        limits: GuardLimits = DEFAULT_GUARD_LIMITS,
+        *,
+        changes_reported: bool = False,
+    ) -> None:
+        """``changes_reported``: the owner calls :meth:`doc_changed` at every change of
+        the document (a relay room observes its Doc anyway), so :meth:`admit` can take
+        the state vector :meth:`applied` read as current (a ``get_state`` less per update)."""
         self.doc = doc
         self.limits = limits
         self._state = b""
         self._clocks: dict[int, int] = {}
+        self._changes_reported = changes_reported
+        self._state_current = False  # _state is the document's (changes_reported only)
         # The document's encoded size, measured when needed and grown by the bytes of
         # every update applied since (an update adds at most its own size to it).
         self._size: int | None = None
@@ -163,7 +174,7 @@ class UpdateGuard:
         stalled = self.stalled
         if stalled is not None:
             raise BoardFull(stalled)
-        clocks = self._known_clocks()
+        clocks = self._clocks if self._state_current else self._known_clocks()
         summary = check_update(
             update,
             limits.update,
@@ -207,6 +218,7 @@ class UpdateGuard:
         # back earlier came in with it (then the index catches up at the next update).
         depths_in_step = self._depths_state == self._state and not self._waiting
         clocks = self._known_clocks()
+        self._state_current = self._changes_reported
         deferred, self._deferred = self._deferred, []
         if (
             depths_in_step
@@ -233,6 +245,10 @@ class UpdateGuard:
                 raise PendingOverflow(
                     f"{self.pending_bytes // 1000} kB of updates wait for changes the board lacks"
                 )
+
+    def doc_changed(self) -> None:
+        """The document changed (a transaction committed changes): see ``changes_reported``."""
+        self._state_current = False
 
     def _doc_wrote(self, update: bytes, source: object) -> None:
         """Every transaction of a Board (the user's edits, rows another process
