@@ -405,7 +405,8 @@ def _take_update(room: Room, connection: ServerConnection, frame: bytes) -> bool
     """A RelayConnection's on_frame: a sync update is handled at once (it has no reply)."""
     if room.discarded or frame[:2] != UPDATE_HEADER:
         return False
-    room.receive_data(connection, frame)
+    if room.receive_data(connection, frame):  # SyncProtocol answers step 1s and queries only
+        raise RuntimeError("a sync update was answered: it cannot be sent from data_received")
     return True
 
 
