@@ -46,7 +46,11 @@ class RelayConnection(ServerConnection):
         super().process_event(event)
 
     def _reader_idle(self) -> bool:
-        """The handler task waits in ``recv()`` for a message, none is queued."""
-        frames = self.recv_messages.frames
-        waiter = frames.get_waiter
-        return not frames.queue and waiter is not None and not waiter.done()
+        """The handler task waits in ``recv()`` for a message, none is queued.
+
+        Read from websockets' Assembler (17.x): should a later version keep its queue
+        otherwise, every frame goes through the queue, as without this class."""
+        frames = getattr(self.recv_messages, "frames", None)
+        waiter = getattr(frames, "get_waiter", None)
+        queue = getattr(frames, "queue", None)
+        return queue is not None and not queue and waiter is not None and not waiter.done()
