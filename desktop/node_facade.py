@@ -8,6 +8,7 @@ presence. When the node's API changes, this is the one file to adapt.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,6 +131,22 @@ class NodeFacade(QObject):
         self._node.name = self._settings.name
         for sync in self._node.boards.values():
             sync.board.actor = self._settings.name
+            self._follow_settings(sync.board)
+
+    def _follow_settings(self, board: Board) -> None:
+        """After I change my name or colour in Settings, my member entry takes them
+        where I may write (others see it in the Members dialog; the history names me
+        by it). Not at open: whoever added me may have named me otherwise."""
+        me = self._node.node_key.member_id
+        mine = member(board, me)
+        name, color = self._settings.name, self._settings.color
+        if mine is None or mine.removed or (mine.name, mine.color) == (name, color):
+            return
+        role = role_of(board, me)
+        if access(board) is not Access.OPEN and (role is None or not role.writes):
+            return  # a viewer's writes reach nobody
+        with contextlib.suppress(BoardError):  # refused here (a full board): it stays
+            set_member_fields(board, me, name=name, color=color)
 
     def _relay_changed(self) -> None:
         self._node.set_relay(self._settings.relay, self._settings.relay_token)

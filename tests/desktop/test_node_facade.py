@@ -12,6 +12,7 @@ import pytest
 
 from lanban.desktop.app_state import Messages, Settings
 from lanban.desktop.node_facade import BoardStatus, NodeFacade
+from lanban.model.members import member
 from lanban.sync.invite import Invite, InviteError
 from lanban.sync.node import NodeError, NodeOptions
 from lanban.sync.store import Store
@@ -137,6 +138,8 @@ def test_boards_invites_links_presence_and_names_arrive_as_typed_events(
             assert ada.node_status().name == "Ada King"
             ticket = ada.board(board_id).add_ticket("Signed anew")
             assert ada.board(board_id).ticket(ticket).created_by == "Ada King"
+            mine = member(ada.board(board_id), ada.member_id)  # as the Members dialog shows
+            assert mine is not None and (mine.name, mine.color) == ("Ada King", ADA["color"])
             with pytest.raises(NodeError):
                 ada.add_peer("not an address")
         finally:
