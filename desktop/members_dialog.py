@@ -83,7 +83,29 @@ def seen_text(member_id: str, links: MemberLinks) -> str:
     return f"last seen {ago(at)}" if at else ""
 
 
-class MemberRow(QWidget):
+class PersonRow(QWidget):
+    """A person's avatar, bold name and muted details; ``layout`` takes more widgets."""
+
+    def __init__(self, avatar: Avatar, name: str, details: str, details_id: str) -> None:
+        super().__init__()
+        self.avatar = avatar
+        self.name = QLabel(f"<b>{_escape(name)}</b>")
+        self.name.setTextFormat(Qt.TextFormat.RichText)
+        self.details = QLabel(details)
+        self.details.setObjectName(details_id)
+        muted(self.details)
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        text.addWidget(self.name)
+        text.addWidget(self.details)
+        self.row = QHBoxLayout(self)
+        self.row.setContentsMargins(4, 4, 4, 4)
+        self.row.addWidget(self.avatar)
+        self.row.addLayout(text, 1)
+        self.setAccessibleName(f"{name}, {details}")
+
+
+class MemberRow(PersonRow):
     """One entry: avatar, name, role, computer, online; a role choice and Remove…
     for whoever manages the members."""
 
@@ -99,28 +121,15 @@ class MemberRow(QWidget):
         on_role: Callable[[str, Role], object],
         on_remove: Callable[[str], object],
     ) -> None:
-        super().__init__()
-        self.member = m
-        self.shown_name = shown_name
         name = shown_name + (" (you)" if you else "")
-        self.avatar = Avatar(shown_name, color, name)
-        self.name = QLabel(f"<b>{_escape(name)}</b>")
-        self.name.setTextFormat(Qt.TextFormat.RichText)
         # a nameless entry is named after its computer already
         parts = [ROLE_NAMES[m.role], device(m.id) if m.name or you else "", seen_text(m.id, links)]
         if m.removed:
             parts[0] = f"Removed (was {ROLE_NAMES[m.role].lower()})"
-        self.details = QLabel(" · ".join(p for p in parts if p))
-        self.details.setObjectName("memberDetails")
-        muted(self.details)
-        text = QVBoxLayout()
-        text.setSpacing(0)
-        text.addWidget(self.name)
-        text.addWidget(self.details)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.avatar)
-        layout.addLayout(text, 1)
+        details = " · ".join(p for p in parts if p)
+        super().__init__(Avatar(shown_name, color, name), name, details, "memberDetails")
+        self.member = m
+        self.shown_name = shown_name
         changeable = manage and not you and not m.removed and m.role is not Role.OWNER
         self.role: QComboBox | None = None
         self.remove: QPushButton | None = None
@@ -136,42 +145,28 @@ class MemberRow(QWidget):
             self.remove = QPushButton("Remove…")
             self.remove.setAccessibleName(f"Remove {shown_name}")
             self.remove.clicked.connect(lambda: on_remove(m.id))
-            layout.addWidget(self.role)
-            layout.addWidget(self.remove)
+            self.row.addWidget(self.role)
+            self.row.addWidget(self.remove)
         if m.removed:
             for label in (self.name, self.details, self.avatar):
                 label.setEnabled(False)
-        self.setAccessibleName(f"{name}, {self.details.text()}")
 
 
-class WriterRow(QWidget):
+class WriterRow(PersonRow):
     """Someone who wrote to the board with no member entry (read-only)."""
 
     def __init__(self, person: Person, you: bool) -> None:
-        super().__init__()
-        self.person = person
         name = person.name or device(person.id)
         name += " (you)" if you else ""
-        self.avatar = Avatar(person.name or person.id, QColor(person.color), name)
-        self.name = QLabel(f"<b>{_escape(name)}</b>")
-        self.name.setTextFormat(Qt.TextFormat.RichText)
         source = device(person.id) if person.id and person.name else ""
         if not person.id:
             source = "no computer known (another app, or an older Lanban)"
         wrote = f"last wrote {wrote_ago(person.last_wrote or 0)}"
-        self.details = QLabel(" · ".join(p for p in (source, wrote) if p))
-        self.details.setObjectName("writerDetails")
+        details = " · ".join(p for p in (source, wrote) if p)
+        avatar = Avatar(person.name or person.id, QColor(person.color), name)
+        super().__init__(avatar, name, details, "writerDetails")
         self.details.setWordWrap(True)
-        muted(self.details)
-        text = QVBoxLayout()
-        text.setSpacing(0)
-        text.addWidget(self.name)
-        text.addWidget(self.details)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.avatar)
-        layout.addLayout(text, 1)
-        self.setAccessibleName(f"{name}, {self.details.text()}")
+        self.person = person
 
 
 class MembersDialog(QDialog):
