@@ -10,26 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from lanban.model import history_blob, history_walk
+from lanban.model import history_blob
 from lanban.model.activity import activity
 from lanban.model.history import read_history
-from lanban.model.structs import Structs
 from lanban.sync.board_meta import HISTORY_META
 from lanban.sync.store import Store
-
-
-def walked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many items each walk of a history reads, from now on."""
-    counts: list[int] = []
-    real = history_walk.read_structs
-
-    def counting(update: bytes) -> Structs:
-        found = real(update)
-        counts.append(len(found))
-        return found
-
-    monkeypatch.setattr(history_walk, "read_structs", counting)
-    return counts
+from tests.model.test_history_kept import walked
 
 
 def kept_bytes(path: Path) -> bytes | None:
