@@ -126,7 +126,8 @@ class UpdateGuard:
     ) -> None:
         """``changes_reported``: the owner calls :meth:`doc_changed` at every change of
         the document (a relay room observes its Doc anyway), so :meth:`admit` can take
-        the state vector :meth:`applied` read as current (a ``get_state`` less per update)."""
+        the state vector :meth:`applied` read as current (a ``get_state`` less per update).
+        A Board reports its changes itself (every transaction reaches ``_doc_wrote``)."""
         self.doc = doc
         self.limits = limits
         self._state = b""
@@ -149,6 +150,7 @@ class UpdateGuard:
         on_update = getattr(doc, "on_update", None)  # a Board: see _doc_wrote
         if callable(on_update):
             on_update(self._doc_wrote, after_commit=True)
+            self._changes_reported = True
 
     @property
     def stalled(self) -> str | None:
@@ -256,6 +258,7 @@ class UpdateGuard:
         read when a peer's update names what it made (~4 us; read at once ~12 us), so
         the next peer update needs no catch-up (a diff of a 10,000-change board costs
         ~0.2 ms, most of it its delete set)."""
+        self.doc_changed()
         if self._admitted:
             # the checked update itself: ``applied`` records it; what is written while it
             # lands (an event handler's answer, a fix after a merge): recorded after it
@@ -266,8 +269,9 @@ class UpdateGuard:
             return  # not in step: caught up at the next update
         state = self.doc.get_state()
         clocks = state_vector_clocks(state)
+        self._state, self._clocks, self._state_current = state, clocks, True
         if self.depths.queue(update, clocks) and self.depths.matches(clocks):
-            self._state, self._clocks, self._depths_state = state, clocks, state
+            self._depths_state = state
         else:
             self._depths_state = None  # the next update catches up
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
+from lanban.model.board import Board
 from lanban.sync.relay_room import Room
 from lanban.sync.update_check import UpdateLimits
 from lanban.sync.update_guard import GuardLimits, UpdateGuard
@@ -53,3 +54,20 @@ def test_a_room_reports_its_documents_changes() -> None:
         doc.apply_update(update)  # seen by the room's observer
     take(room.guard, doc, updates[20])
     room.discard()
+
+
+def test_a_boards_guard_hears_its_changes_itself() -> None:
+    """A Board's every transaction reaches its guard, which then reads the state
+    vector once per peer update without being told (the node's hubs)."""
+    _, updates = writes(30)
+    board = Board()
+    guard = UpdateGuard(board, LIMITS)
+    summary = guard.admit(updates[0])
+    board.apply_update(updates[0])
+    guard.applied(updates[0], summary)
+    for update in updates[1:20]:  # not through the guard: 20 clocks on, past clock_jump
+        board.apply_update(update)
+    summary = guard.admit(updates[20])  # refused as a jump if the change were unheard
+    board.apply_update(updates[20])
+    guard.applied(updates[20], summary)
+    assert board.doc.get("m", type=Map).to_py() == {f"k{i}": i for i in range(21)}
