@@ -46,6 +46,8 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 
+from .frame_tap import TappedServerConnection
+
 log = logging.getLogger("lanban.node")
 
 PREAUTH_DEADLINE_S = 5.0  # TCP accept to authenticated; a LAN handshake takes milliseconds
@@ -127,7 +129,7 @@ class _Waiting:
     opened_at: float  # loop time of the TCP accept
 
 
-class GatedConnection(ServerConnection):
+class GatedConnection(TappedServerConnection):
     """A server connection that reports to its node's :class:`PreAuthGate`."""
 
     gate: PreAuthGate

@@ -24,6 +24,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from .admission import GatedConnection, RateLimitedLog
+from .frame_tap import TappedClientConnection
 from .messages import DEFAULT_LIMITS
 from .secure import HANDSHAKE_TIMEOUT_SECONDS, Handshake, KeySource, SecureChannel, SecureError
 
@@ -91,10 +92,14 @@ class DialFailed(Exception):
         self.cause = cause  # what went wrong underneath (for the status), if known
 
 
-async def open_websocket(uri: str, max_size: int) -> ClientConnection:
+async def open_websocket(uri: str, max_size: int) -> TappedClientConnection:
     """A link socket to ``uri``; OSError, TimeoutError or InvalidHandshake if none."""
     async with asyncio.timeout(CONNECT_TIMEOUT_S):
-        return await connect(uri, max_size=max_size, **SOCKET_OPTIONS)
+        ws = await connect(
+            uri, max_size=max_size, create_connection=TappedClientConnection, **SOCKET_OPTIONS
+        )
+    assert isinstance(ws, TappedClientConnection)
+    return ws
 
 
 async def _binary(ws: ClientConnection | ServerConnection) -> bytes:

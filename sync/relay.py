@@ -43,9 +43,9 @@ from websockets.http11 import Request, Response
 
 from .admission import RateLimitedLog, raise_open_file_limit
 from .awareness import RELAY_OWNERSHIP
+from .frame_tap import FrameTap, TappedServerConnection
 from .messages import DEFAULT_LIMITS, Limits, ProtocolError
 from .protocol import UPDATE_HEADER, RateLimit
-from .relay_connection import RelayConnection
 from .relay_room import Room, RoomCorrupted, peer_name
 from .relay_store import StoreWorker
 from .runner import port_number, run_until_signal
@@ -136,7 +136,7 @@ class Relay:
                 self._host,
                 self._port,
                 process_request=self._process_request,
-                create_connection=RelayConnection,
+                create_connection=TappedServerConnection,
                 max_size=self.settings.limits.frame_bytes,
                 # As the stock server (ws' default): no permessage-deflate. Compressing
                 # makes every frame of a broadcast its own deflate run per client.
@@ -248,7 +248,7 @@ class Relay:
             rate = RateLimit(self.settings.messages_per_second, self.settings.message_burst)
             for first in room.join(connection, rate):
                 await _send(connection, first)
-            if isinstance(connection, RelayConnection):
+            if isinstance(connection, FrameTap):
                 connection.on_frame = partial(_take_update, room, connection)
             # Frames the client sent before it hung up are still read and applied. recv()
             # in a loop: websockets' async iterator is an async generator around it.
@@ -257,7 +257,7 @@ class Relay:
                     frame = await connection.recv()
                 except ConnectionClosedOK:  # as the iterator ends: a normal close
                     break
-                if isinstance(connection, RelayConnection) and connection.frame_error:
+                if isinstance(connection, FrameTap) and connection.frame_error:
                     raise connection.frame_error  # from this frame, taken in data_received
                 if room.discarded:
                     break
@@ -276,7 +276,7 @@ class Relay:
             if exc.rcvd is None and exc.sent is not None:  # we closed it: say why
                 log.warning("%s in room %r disconnected: %s", peer, name, exc)
         finally:
-            if isinstance(connection, RelayConnection):
+            if isinstance(connection, FrameTap):
                 connection.on_frame = None
             self._leave(room, connection)
             log.debug("%s left room %r", peer, name)
@@ -402,7 +402,7 @@ class Relay:
 
 
 def _take_update(room: Room, connection: ServerConnection, frame: bytes) -> bool:
-    """A RelayConnection's on_frame: a sync update is handled at once (it has no reply)."""
+    """The connection's on_frame (sync.frame_tap): a sync update is handled at once (no reply)."""
     if room.discarded or frame[:2] != UPDATE_HEADER:
         return False
     if room.receive_data(connection, frame):  # SyncProtocol answers step 1s and queries only

@@ -1,5 +1,5 @@
 """The relay hands a client's sync updates to its room from data_received
-(sync/relay_connection.py): the same order, the same refusals as through the queue."""
+(sync/frame_tap.py): the same order, the same refusals as through the queue."""
 
 from __future__ import annotations
 
