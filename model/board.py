@@ -60,7 +60,9 @@ class Board(ChecklistCommands, CardCommands):
         cache = self._cache = BoardCache(self.doc)
         cache.known_id = board_id
         writes = self._writes = Writes(self.doc, cache.roots(), clock)
-        self._changes = ChangeTracker(cache, lambda numbers: repair(cache, writes, numbers))
+        self._changes = ChangeTracker(
+            cache, lambda numbers, columns: repair(cache, writes, numbers, columns)
+        )
         self._stamp = writes.stamp = ClientStamp(self.doc, clock, self)
         self._kept = KeptHistory()  # the history read so far, its feed and time travel
         self._feed = Feed()
@@ -266,8 +268,7 @@ class Board(ChecklistCommands, CardCommands):
         """
         with self._changes.observing(Origin.REMOTE):
             try:
-                with self._writes.applying(source):
-                    self.doc.apply_update(update)
+                self._writes.apply(update, source)
             except (BoardError, OSError):
                 raise
             except Exception as exc:  # pycrdt raises bare exceptions for bad bytes

@@ -18,16 +18,17 @@ from typing import Any
 from pycrdt import Map, Subscription
 
 from .cache import BoardCache
-from .codec import MOVE_FIELDS, PLACE_FIELDS, read_move, read_placement
+from .codec import MOVE_FIELDS, PLACE_FIELDS, moved, read_move, read_placement
 from .events import BoardEvent, Change, Kind, Origin
-from .index import TicketIndex
+from .index import Placement, TicketIndex
 from .limits import MAX_ID_LENGTH
-from .reading import read_value
+from .reading import PLAIN_VALUES, read_value
 from .schema import BOARD, COLUMNS, LABELS
 
 EventListener = Callable[[BoardEvent], None]
-# Fixes after a merge: given the ticket numbers that may clash now (None: all).
-Repair = Callable[[set[int] | None], list[Change]]
+# Fixes after a merge: given the ticket numbers that may clash now (None: all, and
+# the columns), and whether the columns changed.
+Repair = Callable[[set[int] | None, bool], list[Change]]
 
 
 class ChangeTracker:
@@ -63,7 +64,8 @@ class ChangeTracker:
         cache = self._cache
         idx = cache.idx()
         changes: list[Change] = []
-        if COLUMNS in roots_changed:
+        columns = COLUMNS in roots_changed
+        if columns:
             cache.columns_changed()
             idx = cache.idx()
             changes.append(Change(Kind.COLUMNS_CHANGED))
@@ -71,24 +73,41 @@ class ChangeTracker:
             changes.append(Change(Kind.LABELS_CHANGED))
         if BOARD in roots_changed:
             changes.append(Change(Kind.BOARD_CHANGED, cache.board_id()))
-        touched = tickets.touched
-        numbers: set[int] | None
+        moves = None if tickets.keys_changed else _moves(idx, tickets)
+        numbers: set[int] | None = set()  # of tickets that may clash now
+        if moves is not None:  # the events tell all: no read of the document
+            for tid, place in moves.items():
+                changes += _placed(idx, tid, MOVE_FIELDS, place)
+        else:
+            numbers = self._reread_all(idx, tickets, changes)
+        if numbers is None or numbers or columns:
+            changes += self._repair(numbers, columns)
+        self.emit(origin, changes)
+
+    def _reread_all(
+        self, idx: TicketIndex, tickets: _TicketEvents, changes: list[Change]
+    ) -> set[int] | None:
+        """Read the touched tickets again, adding what changed to ``changes``; the
+        numbers that may clash now (None: any, the index was built again)."""
+        cache = self._cache
+        numbers = set()
         with cache.doc.transaction():
-            for tid, fields in touched.items():
-                changes += self._refresh(idx, tid, fields)
-            numbers = {idx.places[t].number for t in touched if t in idx.places}
+            for tid, fields in tickets.touched.items():
+                new = self._reread(idx, tid, fields)
+                if new is not None and (tid not in idx.places or fields & _RENUMBERED):
+                    numbers.add(new.number)
+                changes += _placed(idx, tid, fields, new)
             # len() is O(n) in pycrdt: only when tickets came or went
             if tickets.keys_changed and len(cache.tickets) != len(idx.places):
                 # pycrdt can leave a deleted key out of its event when other
                 # updates are pending: then trust the document, not the events.
                 cache.forget_tickets()
                 cache.idx()
-                numbers = None
-        changes += self._repair(numbers)
-        self.emit(origin, changes)
+                return None
+        return numbers
 
-    def _refresh(self, idx: TicketIndex, tid: str, fields: set[str]) -> list[Change]:
-        old = idx.places.get(tid)
+    def _reread(self, idx: TicketIndex, tid: str, fields: set[str]) -> Placement | None:
+        """A touched ticket's place as the document holds it now (None: no usable ticket)."""
         cache = self._cache
         cache.lists.pop(tid, None)
         # The ticket's Map as the cache holds it, unless the ticket was added, purged
@@ -97,35 +116,71 @@ class ChangeTracker:
         if m is None:
             cache.maps.pop(tid, None)
             m = read_value(cache.tickets, tid)
-        usable = isinstance(m, Map) and len(tid) <= MAX_ID_LENGTH  # as reading.entries
-        if not usable:
-            new = None
-        else:
-            cache.maps[tid] = m
-            if old is not None and fields <= MOVE_FIELDS:  # a move: the rest is as it was
-                new = read_move(m, old)
-            else:
-                new = read_placement(m)
-        idx.put(tid, new)
-        was_live = old is not None and not old.deleted
-        is_live = new is not None and not new.deleted
-        if was_live and not is_live:
-            return [Change(Kind.TICKET_REMOVED, tid, frozenset(fields))]
-        if is_live and not was_live:
-            return [Change(Kind.TICKET_ADDED, tid, frozenset(fields))]
-        if old is not None and new is None:  # gone from the trash: purged, or creation undone
-            return [Change(Kind.TICKET_REMOVED, tid, frozenset(fields))]
-        if not is_live:
-            return []
-        assert old is not None and new is not None
-        changes = []
-        if (old.column, old.rank) != (new.column, new.rank):
-            changes.append(Change(Kind.TICKET_MOVED, tid, MOVE_FIELDS))
-        other = fields - PLACE_FIELDS
-        if "*" in fields or other:
-            was = old.number if old.number != new.number else None  # renumbered elsewhere
-            changes.append(Change(Kind.TICKET_CHANGED, tid, frozenset(other), was))
-        return changes
+        if not isinstance(m, Map) or len(tid) > MAX_ID_LENGTH:  # as reading.entries
+            return None
+        cache.maps[tid] = m
+        old = idx.places.get(tid)
+        if old is not None and fields <= MOVE_FIELDS:  # a move: the rest is as it was
+            return read_move(m, old)
+        return read_placement(m)
+
+
+def _moves(idx: TicketIndex, tickets: _TicketEvents) -> dict[str, Placement] | None:
+    """The new places of the tickets a transaction only moved, from its events (they
+    hold the values written); None if it changed more, or a value is a shared one."""
+    moves = {}
+    for tid, fields in tickets.touched.items():
+        old = idx.places.get(tid)
+        keys = tickets.values.get(tid)
+        if old is None or old.tainted or keys is None or not fields or not fields <= MOVE_FIELDS:
+            return None
+        column = _written(keys, "column", old.column)
+        rank = _written(keys, "rank", old.rank)
+        if column is _SHARED or rank is _SHARED:
+            return None
+        moves[tid] = moved(old, column, rank)
+    return moves
+
+
+def _written(keys: dict[str, Any], key: str, before: str) -> Any:
+    """A key's value after the transaction, from its event's keys (``before``:
+    unchanged; None: deleted; _SHARED: a shared value, to be read from the document)."""
+    change = keys.get(key)
+    if change is None:
+        return before
+    value = change.get("newValue")
+    return value if value is None or type(value) in PLAIN_VALUES else _SHARED
+
+
+_SHARED = object()
+_RENUMBERED = frozenset({"number", "*"})  # fields whose change can make numbers clash
+
+
+def _placed(
+    idx: TicketIndex, tid: str, fields: set[str] | frozenset[str], new: Placement | None
+) -> list[Change]:
+    """Put a touched ticket's new place into the index; what changed, as Changes."""
+    old = idx.places.get(tid)
+    idx.put(tid, new)
+    was_live = old is not None and not old.deleted
+    is_live = new is not None and not new.deleted
+    if was_live and not is_live:
+        return [Change(Kind.TICKET_REMOVED, tid, frozenset(fields))]
+    if is_live and not was_live:
+        return [Change(Kind.TICKET_ADDED, tid, frozenset(fields))]
+    if old is not None and new is None:  # gone from the trash: purged, or creation undone
+        return [Change(Kind.TICKET_REMOVED, tid, frozenset(fields))]
+    if not is_live:
+        return []
+    assert old is not None and new is not None
+    changes = []
+    if (old.column, old.rank) != (new.column, new.rank):
+        changes.append(Change(Kind.TICKET_MOVED, tid, MOVE_FIELDS))
+    other = fields - PLACE_FIELDS
+    if "*" in fields or other:
+        was = old.number if old.number != new.number else None  # renumbered elsewhere
+        changes.append(Change(Kind.TICKET_CHANGED, tid, frozenset(other), was))
+    return changes
 
 
 class _Observing:
@@ -180,10 +235,12 @@ class _Observing:
 class _TicketEvents:
     """Collects which tickets (and fields) a transaction touched (from pycrdt's raw events)."""
 
-    __slots__ = ("keys_changed", "touched")
+    __slots__ = ("keys_changed", "touched", "values")
 
     def __init__(self) -> None:
         self.touched: dict[str, set[str]] = {}
+        # ticket id -> its own keys' changes, as pycrdt tells them (with the values written)
+        self.values: dict[str, dict[str, Any]] = {}
         self.keys_changed = False  # tickets added or removed (not just edited)
 
     def __call__(self, events: list[Any]) -> None:
@@ -195,7 +252,10 @@ class _TicketEvents:
                 for tid in ev.keys:
                     touched.setdefault(tid, set()).add("*")
             elif len(path) == 1:
-                touched.setdefault(str(path[0]), set()).update(getattr(ev, "keys", {}) or {})
+                tid = str(path[0])
+                keys = getattr(ev, "keys", None) or {}
+                touched.setdefault(tid, set()).update(keys)
+                self.values[tid] = keys
             else:
                 touched.setdefault(str(path[0]), set()).add(str(path[1]))
 

@@ -154,8 +154,11 @@ def read_move(m: Map[Any], before: Placement) -> Placement:
     ``before`` with those two read again, as :func:`read_placement` reads them."""
     if before.tainted:  # which field holds a shared value is not kept
         return read_placement(m)
-    column = read_value(m, "column")
-    rank = read_value(m, "rank")
+    return moved(before, read_value(m, "column"), read_value(m, "rank"))
+
+
+def moved(before: Placement, column: Any, rank: Any) -> Placement:
+    """``before`` (not tainted) with a column and rank as read from the document."""
     return Placement(
         reference(column, "ticket.column"),
         string(rank, "ticket.rank", MAX_RANK_LENGTH_READ, verbatim=True),

@@ -88,13 +88,13 @@ def read_value(m: Map[Any], key: str) -> Any:
         value = m.integrated.get(txn._txn, key)
     except (KeyError, ValueError):  # pycrdt 0.14: ValueError("Key error")
         return None
-    if value is None or type(value) in _PLAIN_VALUES:
+    if value is None or type(value) in PLAIN_VALUES:
         return value
     return m._maybe_as_type_or_doc(value)
 
 
 # What pycrdt hands back as it is (the rest it wraps as a shared type or a Doc).
-_PLAIN_VALUES = frozenset({str, int, float, bool, bytes, bytearray, list, dict})
+PLAIN_VALUES = frozenset({str, int, float, bool, bytes, bytearray, list, dict})
 
 
 _PRIMITIVES = (bool, int, float)

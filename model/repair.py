@@ -23,14 +23,17 @@ from .reading import read_value
 from .writes import Writes, replaceable
 
 
-def repair(cache: BoardCache, writes: Writes, numbers: set[int] | None = None) -> list[Change]:
+def repair(
+    cache: BoardCache, writes: Writes, numbers: set[int] | None = None, columns: bool = True
+) -> list[Change]:
     """Make the fixes the document needs now; the changes they made.
 
     ``numbers``: the only numbers that can clash now (those of the tickets a
-    merge touched); None checks them all.
+    merge added or renumbered); None checks them all, and the columns.
+    ``columns``: whether the columns may have changed.
     """
-    changes = _renumber(cache, writes, numbers)
-    if not cache.live_columns():
+    changes = _renumber(cache, writes, numbers) if numbers is None or numbers else []
+    if (columns or numbers is None) and not cache.live_columns():
         # the first deleted column whose flag can be written (writes.replaceable)
         deleted = [c for c in cache.all_columns() if _writable(cache.columns[c.id], "deleted")]
         if deleted:

@@ -208,6 +208,13 @@ class Writes:
         origin = SYSTEM_SOURCE if source == SYSTEM_SOURCE else REMOTE_SOURCE
         return Sourced(self, source, self.doc.transaction(origin=origin), False)
 
+    def apply(self, update: bytes, source: Hashable) -> None:
+        """Apply an update from elsewhere (see :meth:`applying`)."""
+        with self.applying(source):
+            txn = self.doc._txn
+            assert txn is not None and txn._txn is not None
+            self.doc._doc.apply_update(txn._txn, update)  # pycrdt's apply_update, less a layer
+
     def boundary(self) -> None:
         """Make the next change a new undo step.
 

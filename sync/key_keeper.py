@@ -69,7 +69,7 @@ class KeyKeeper:
         self.hub = hub
         self.trust = install(hub.file)  # the verified member list (PROTOCOL.md 7.5)
         self._epoch = current_epoch(hub.file)
-        self._entries_seen = -1  # size of the keys map when last read
+        self._keys_touched = False  # the keys map changed since last read (listen)
         self.shut_out = 0  # links of removed members closed (for tests and logs)
         self.refused_old = 0  # links under an old epoch's key refused
         self._members_touched = True  # the member list changed since last checked
@@ -91,9 +91,13 @@ class KeyKeeper:
     def listen(self) -> Callable[[], None]:
         """Follow the board's changes (:meth:`after_change`); returns how to stop."""
         board = self.file.board
+        keys_root = self._keys_root
+        # A flag set as the keys change: no read of the map after every other change.
+        keys_watch = keys_root.observe_deep(self._touch_keys)
         stops = [
             self.trust.watch(),
             watch_members(board, self._touch),
+            lambda: keys_root.unobserve(keys_watch),
             board.on_update(self.after_change, after_commit=True),
         ]
 
@@ -105,6 +109,9 @@ class KeyKeeper:
 
     def _touch(self) -> None:
         self._members_touched = True
+
+    def _touch_keys(self, _events: object) -> None:
+        self._keys_touched = True
 
     def after_change(self, update: bytes, source: object) -> None:
         """After every transaction: take up new keys, close removed members' links."""
@@ -147,11 +154,10 @@ class KeyKeeper:
             self._epoch_changed()
 
     def _take_up_keys(self, *, force: bool = False) -> None:
-        root_size = len(self._keys_root)  # entries, well formed or not: a new one shows
-        if root_size != self._entries_seen or force:
-            self._entries_seen = root_size
+        if self._keys_touched or force:
+            self._keys_touched = False
             key = self.hub.node_key
-            if root_size:
+            if len(self._keys_root):
                 entries = key_entries(self.file.board)
                 if key is not None:
                     adopt(self.file, key, entries)
