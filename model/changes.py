@@ -18,7 +18,14 @@ from typing import Any
 from pycrdt import Map, Subscription
 
 from .cache import BoardCache
-from .codec import MOVE_FIELDS, PLACE_FIELDS, moved, read_move, read_placement
+from .codec import (
+    MOVE_FIELDS,
+    PLACE_FIELDS,
+    placed_column,
+    placed_rank,
+    read_move,
+    read_placement,
+)
 from .events import BoardEvent, Change, Kind, Origin
 from .index import Placement, TicketIndex
 from .limits import MAX_ID_LENGTH
@@ -73,12 +80,8 @@ class ChangeTracker:
             changes.append(Change(Kind.LABELS_CHANGED))
         if BOARD in roots_changed:
             changes.append(Change(Kind.BOARD_CHANGED, cache.board_id()))
-        moves = None if tickets.keys_changed else _moves(idx, tickets)
         numbers: set[int] | None = set()  # of tickets that may clash now
-        if moves is not None:  # the events tell all: no read of the document
-            for tid, place in moves.items():
-                changes += _placed(idx, tid, MOVE_FIELDS, place)
-        else:
+        if tickets.keys_changed or not _moved(idx, tickets, changes):
             numbers = self._reread_all(idx, tickets, changes)
         if numbers is None or numbers or columns:
             changes += self._repair(numbers, columns)
@@ -125,33 +128,43 @@ class ChangeTracker:
         return read_placement(m)
 
 
-def _moves(idx: TicketIndex, tickets: _TicketEvents) -> dict[str, Placement] | None:
-    """The new places of the tickets a transaction only moved, from its events (they
-    hold the values written); None if it changed more, or a value is a shared one."""
-    moves = {}
+def _moved(idx: TicketIndex, tickets: _TicketEvents, changes: list[Change]) -> bool:
+    """Follow a transaction that only moved live tickets, from its events (they hold
+    the values written: no read of the document); False, with nothing done, if it
+    changed more, or a value is a shared one."""
+    moves = []
     for tid, fields in tickets.touched.items():
         old = idx.places.get(tid)
         keys = tickets.values.get(tid)
-        if old is None or old.tainted or keys is None or not fields or not fields <= MOVE_FIELDS:
-            return None
-        column = _written(keys, "column", old.column)
-        rank = _written(keys, "rank", old.rank)
+        if old is None or old.deleted or old.tainted or keys is None:
+            return False
+        if not fields or not fields <= MOVE_FIELDS:
+            return False
+        column = _written(keys, "column")
+        rank = _written(keys, "rank")
         if column is _SHARED or rank is _SHARED:
-            return None
-        moves[tid] = moved(old, column, rank)
-    return moves
+            return False
+        moves.append((tid, old, column, rank))
+    for tid, old, column, rank in moves:
+        new_column = old.column if column is _SAME else placed_column(column)
+        new_rank = old.rank if rank is _SAME else placed_rank(rank)
+        if new_column != old.column or new_rank != old.rank:
+            idx.move(tid, new_column, new_rank)
+            changes.append(Change(Kind.TICKET_MOVED, tid, MOVE_FIELDS))
+    return True
 
 
-def _written(keys: dict[str, Any], key: str, before: str) -> Any:
-    """A key's value after the transaction, from its event's keys (``before``:
-    unchanged; None: deleted; _SHARED: a shared value, to be read from the document)."""
+def _written(keys: dict[str, Any], key: str) -> Any:
+    """A key's value after the transaction, from its event's keys (_SAME: unchanged;
+    None: deleted; _SHARED: a shared value, to be read from the document)."""
     change = keys.get(key)
     if change is None:
-        return before
+        return _SAME
     value = change.get("newValue")
     return value if value is None or type(value) in PLAIN_VALUES else _SHARED
 
 
+_SAME = object()
 _SHARED = object()
 _RENUMBERED = frozenset({"number", "*"})  # fields whose change can make numbers clash
 

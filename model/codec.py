@@ -160,13 +160,23 @@ def read_move(m: Map[Any], before: Placement) -> Placement:
 def moved(before: Placement, column: Any, rank: Any) -> Placement:
     """``before`` (not tainted) with a column and rank as read from the document."""
     return Placement(
-        reference(column, "ticket.column"),
-        string(rank, "ticket.rank", MAX_RANK_LENGTH_READ, verbatim=True),
+        placed_column(column),
+        placed_rank(rank),
         before.deleted,
         before.number,
         before.created_at,
         isinstance(column, SHARED_TYPES) or isinstance(rank, SHARED_TYPES),
     )
+
+
+def placed_column(value: Any) -> str:
+    """A ticket's column as the index keeps it (see :func:`read_placement`)."""
+    return reference(value, "ticket.column")
+
+
+def placed_rank(value: Any) -> str:
+    """A ticket's rank as the index keeps it (see :func:`read_placement`)."""
+    return string(value, "ticket.rank", MAX_RANK_LENGTH_READ, verbatim=True)
 
 
 def read_comment(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> Comment:

@@ -249,9 +249,10 @@ class BoardFile(BoardMeta):
         writer thread ``change`` returns fsynced and the future is resolved already.
         """
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[T] = loop.create_future()
         if self._writer is None:
-            done.set_result(change())
+            result = change()
+            done: asyncio.Future[T] = loop.create_future()
+            done.set_result(result)
             return done
         outer = self._durable  # an edit inside an edit: the writes count for both
         durable = self._durable = outer or Durable()
@@ -259,6 +260,8 @@ class BoardFile(BoardMeta):
             result = change()
         finally:
             self._durable = outer
+        # Made after the change: what it sends to peers goes first.
+        done = loop.create_future()
         if not durable.writes or self._writer is None:
             done.set_result(result)
             return done
