@@ -90,8 +90,8 @@ class TypeDepths:
 
     def queue(self, update: bytes, clocks: Mapping[int, int]) -> bool:
         """Keep an update the document wrote of itself (``clocks``: its state vector
-        after it) to read when needed; False when too much waits (read nothing: the
-        caller catches up instead)."""
+        after it, or the clocks that changed since the index covered it) to read when
+        needed; False when too much waits (read nothing: the caller catches up instead)."""
         self._queued.append(update)
         self._queued_bytes += len(update)
         if self._queued_bytes > MAX_QUEUED_BYTES:
@@ -121,10 +121,14 @@ class TypeDepths:
     def claimed(self, client: int) -> int:
         return max(self.pending.get(client, 0), self.claims.get(client, 0))
 
-    def matches(self, clocks: Mapping[int, int]) -> bool:
+    def matches(self, clocks: Mapping[int, int], only: Mapping[int, int] | None = None) -> bool:
         """Whether the index (with what it has queued) covers exactly this state
-        vector (client -> clock)."""
+        vector (client -> clock). ``only``: the clients whose clocks changed since the
+        index last covered the state vector exactly (None: any may have)."""
         covered = self.ends
+        if only is not None:
+            unread = self.unread
+            return all(max(covered.get(c, 0), unread.get(c, 0)) == clocks.get(c, 0) for c in only)
         if self.unread:
             covered = dict(covered)
             for client, clock in self.unread.items():

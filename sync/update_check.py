@@ -9,9 +9,9 @@ module walks the whole encoding (yjs ``readClientsStructRefs``,
 against the bytes that remain *before* anything proportional to it is
 allocated, keeps 22 bytes per struct (for sync/update_nesting.py; 16 more for
 an item with both origins, 1 more when checked against a document), and
-applies the caps of :class:`UpdateLimits`. It returns an :class:`UpdateSummary`
-for a later schema check, or raises :class:`UpdateRefused` (a
-:class:`~lanban.sync.messages.ProtocolError`).
+applies the caps of :class:`UpdateLimits` (sync/update_caps.py). It returns an
+:class:`UpdateSummary` for a later schema check, or raises :class:`UpdateRefused`
+(a :class:`~lanban.sync.messages.ProtocolError`).
 
 Where to call it: on every update that came from outside this process, before
 ``Doc.apply_update`` / ``Board.apply_update`` - a peer's sync step 2 and sync
@@ -30,13 +30,14 @@ one update's check cannot see those.
 Cost: about 2.5 us per struct in CPython, 0.35 s for a 10,000-ticket board
 (4-5x pycrdt applying it; tests/benchmarks/bench_update_check.py).
 
-Why one module of ~610 lines: the walk is one reader (:class:`_Walk`) whose
+Why one module of ~570 lines: the walk is one reader (:class:`_Walk`) whose
 methods share a cursor, the bytes that remain and the running counts every cap
 is checked against; a section or content reader moved elsewhere would be
-callable without the checks before it. About 75 lines are the caps with the
-measurements behind them. What could stand apart does: the nesting pass in
-sync/update_nesting.py and the count of what pycrdt merges one by one in
-sync/update_merges.py.
+callable without the checks before it. What could stand apart does: the caps
+and the summary in sync/update_caps.py, the nesting pass in
+sync/update_nesting.py, the count of what pycrdt merges one by one in
+sync/update_merges.py, and the lean path for a small update of the common shape
+in sync/update_lean.py (the full walk here is the reference it agrees with).
 """
 
 from __future__ import annotations
@@ -44,9 +45,25 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields, replace
 
-from .messages import DEFAULT_LIMITS, ProtocolError, Reader, read_var_bytes, read_var_uint
+from .messages import ProtocolError, Reader, read_var_bytes, read_var_uint
+from .update_caps import (
+    DEFAULT_UPDATE_LIMITS,
+    MAX_CLIENTS,
+    MAX_CLOCK,
+    MAX_CONTAINERS,
+    MAX_KEYS,
+    MAX_STRUCTS,
+    MAX_TYPE_DEPTH,
+    MAX_TYPES_PER_CONTAINER,
+    ONE_VALUE,
+    SCALARS,
+    UpdateLimits,
+    UpdateRefused,
+    UpdateSummary,
+)
+from .update_lean import check_small
 from .update_merges import MergeRuns
 from .update_nesting import (
     FROM_ORIGIN,
@@ -62,57 +79,22 @@ from .update_nesting import (
     Section,
 )
 
-# ------------------------------------------------------------------ caps
-
-# A 10,000-ticket board (tests/benchmarks) is ~3.6 MB and 140,000 structs as one
-# update (151,000 after 3,000 moves, 1,000 comments and 500 description edits).
-# 1,000,000 leaves room for a board six times that; walking that many structs
-# takes 1.3 s (bench_update_check's slowest refusal) to 3 s (board-like structs)
-# here: the most one refused update can cost a receiver.
-MAX_STRUCTS = 1_000_000
-# Every app start makes a new client id (model.schema.new_client_id), so an old
-# board holds one per session. 16,384 clients make a state vector of ~150 KB,
-# far under the 1 MiB state-vector limit of sync.messages.Limits.
-MAX_CLIENTS = 16_384
-# One String / Binary / Embed / Format content or string value: a description
-# or comment is at most model.limits.MAX_TEXT_LENGTH (100,000) characters, up to
-# 4 UTF-8 bytes each.
-MAX_CONTENT_BYTES = 1024 * 1024
-# Names: root type names, Map keys (ticket, column, label ids, field names),
-# XML node names, format attributes, lib0 Any object keys, sub-document guids.
-MAX_KEY_BYTES = 1024
-# lib0 Any nesting (arrays/objects inside a value). Board values are scalars.
-MAX_ANY_DEPTH = 32
-# Types created inside one update nested in each other: the board's deepest is
-# root "tickets" > ticket Map > comments Array > comment Map (3).
-MAX_TYPE_DEPTH = 8
-# Types one update puts into one container: the tickets root of a 10,000-ticket
-# board receives 10,000 ticket Maps; 200,000 comment Maps prepended to one ticket
-# are an attack.
-MAX_TYPES_PER_CONTAINER = 50_000
-# Containers (roots and types) that types of one update go into: each ticket Map
-# holds three (description, labels, comments): 10,949 for the 10,000-ticket board
-# with history. Each costs the check ~150 bytes.
-MAX_CONTAINERS = 50_000
-# Distinct Map keys (and root names) in one update: ticket, column and label ids
-# and field names, about 10,050 for a 10,000-ticket board.
-MAX_KEYS = 100_000
-# A client's clock after this update. yrs keeps clocks in 32 bits; half of that
-# leaves every honest client room to keep editing.
-MAX_CLOCK = 2**31
-# How far one update may move a client's clock past what the receiver knows.
-# Lanban documents keep deleted content (skip_gc), so every clock unit costs at
-# least one byte of update: a whole client history fits the update size limit.
-# (A forger can still move a victim's clock by this much per update, up to
-# MAX_CLOCK; only authenticated updates would stop that.)
-MAX_CLOCK_JUMP = DEFAULT_LIMITS.update_bytes
-# String and Any items that continue the previous item of their client are merged
-# by pycrdt one at a time, each merge copying the run so far (sync/update_merges.py:
-# 1,000 one-value Any items, 6 KB, took 23 MB). The copying is capped at one clock
-# unit (24-48 bytes) per byte of update, plus 16,384 (a run of 180 items); honest
-# updates copy next to nothing.
-MERGE_UNITS_PER_BYTE = 1
-MERGE_UNITS = 16_384
+__all__ = [  # the caps and types are update_caps', named here too
+    "DEFAULT_UPDATE_LIMITS",
+    "MAX_CLIENTS",
+    "MAX_CLOCK",
+    "MAX_CONTAINERS",
+    "MAX_KEYS",
+    "MAX_STRUCTS",
+    "MAX_TYPES_PER_CONTAINER",
+    "MAX_TYPE_DEPTH",
+    "UpdateLimits",
+    "UpdateRefused",
+    "UpdateSummary",
+    "check_update",
+    "read_structs",
+    "state_vector_clocks",
+]
 
 # Struct kinds: the low 5 bits of a struct's info byte.
 _GC = 0
@@ -130,40 +112,12 @@ _XML_ELEMENT = 3  # carries a node name
 # (Lanban never writes them; Yjs writes neither unless asked to).
 _JSON = 2
 _XML_HOOK = 5
-# lib0 Any tags of fixed size -> bytes after the tag: undefined, null, float32,
-# float64, bigint, false, true.
-_SCALARS = {127: 0, 126: 0, 124: 4, 123: 8, 122: 8, 121: 0, 120: 0}
-_ONE_VALUE = frozenset([*_SCALARS, 119])  # and a string
 _UNNAMED_TYPES = frozenset([0, 1, 2, 4, 6])  # Array, Map, Text, XmlFragment, XmlText
-_MERGED = (4, 8)  # String and Any contents: see MERGE_UNITS_PER_BYTE
+_MERGED = (4, 8)  # String and Any contents: see update_caps.MERGE_UNITS_PER_BYTE
+# Updates the lean path is tried on (a user's edit is ~50-500 bytes); a larger one
+# is rarely of its shape, and would be read twice.
+SMALL_UPDATE_BYTES = 4096
 
-
-class UpdateRefused(ProtocolError):
-    """Update bytes that are malformed or break a cap; ``reason`` says which."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateLimits:
-    structs: int = MAX_STRUCTS
-    clients: int = MAX_CLIENTS
-    content_bytes: int = MAX_CONTENT_BYTES
-    key_bytes: int = MAX_KEY_BYTES
-    any_depth: int = MAX_ANY_DEPTH
-    type_depth: int = MAX_TYPE_DEPTH
-    types_per_container: int = MAX_TYPES_PER_CONTAINER
-    containers: int = MAX_CONTAINERS
-    keys: int = MAX_KEYS
-    clock: int = MAX_CLOCK
-    clock_jump: int = MAX_CLOCK_JUMP
-    merge_units_per_byte: int = MERGE_UNITS_PER_BYTE
-    merge_units: int = MERGE_UNITS
-
-
-DEFAULT_UPDATE_LIMITS = UpdateLimits()
 # For what a document wrote of itself (read_structs): only what keeps the walk itself
 # sane stays bounded (clocks within yrs' and the arrays' 31 bits, lib0 Any nesting
 # within Python's recursion limit).
@@ -172,21 +126,6 @@ _OWN_BYTES_LIMITS = replace(
     **{f.name: 1 << 40 for f in fields(UpdateLimits) if f.name not in ("clock", "any_depth")},
     any_depth=500,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateSummary:
-    clients: frozenset[int]  # clients with structs in the update
-    clock_ends: dict[int, int]  # client -> its clock after the update's structs
-    deleted_clients: frozenset[int]  # clients named by the delete set
-    structs: int  # GC, Skip and Item structs
-    type_depth: int  # deepest nesting of types created in the update (0: none)
-    content_bytes: int  # bytes of item contents
-    root_keys: frozenset[str]  # root type names items are put in
-    parent_subs: frozenset[str]  # Map keys items are written under
-    gc_structs: int = 0  # of structs, the GC and Skip ones (no item: cheap to hold)
-    # the update's structs with their levels, when checked against a document's index
-    sections: dict[int, Section] = field(default_factory=dict, compare=False, repr=False)
 
 
 def check_update(
@@ -202,9 +141,26 @@ def check_update(
     (0 when unknown); without it every client counts as unknown. ``outside``: the
     document's type depths (sync/type_depths.py); with it the depth limit counts
     the levels the document already has, and the summary holds every struct's level.
+    A small update of the common shape takes the lean path (sync/update_lean.py).
     """
+    data = bytes(update)
+    known = known_clock or _unknown
+    if len(data) <= SMALL_UPDATE_BYTES:
+        summary = check_small(data, limits, known, outside)
+        if summary is not None:
+            return summary
+    return walk_update(data, limits, known, outside)
+
+
+def walk_update(
+    update: bytes,
+    limits: UpdateLimits,
+    known_clock: Callable[[int], int],
+    outside: Outside | None,
+) -> UpdateSummary:
+    """:func:`check_update` by the full walk alone (the reference the lean path agrees with)."""
     try:
-        return _Walk(bytes(update), limits, known_clock or _unknown).run(outside)
+        return _Walk(update, limits, known_clock).run(outside)
     except UpdateRefused:
         raise
     except ProtocolError as exc:  # from the shared varUint and field readers
@@ -415,7 +371,7 @@ class _Walk:
                 if kind == 4:  # String: its length counts UTF-16 units, as Yjs does
                     raw, pos = read_var_bytes(data, pos, limits.content_bytes)
                     length = len(raw) if raw.isascii() else _utf16_length(raw)
-                elif kind == 8 and data[pos] == 1 and data[pos + 1] in _ONE_VALUE:
+                elif kind == 8 and data[pos] == 1 and data[pos + 1] in ONE_VALUE:
                     # the common Any: one scalar or string (a Map entry of a board)
                     length = 1
                     tag = data[pos + 1]
@@ -426,7 +382,7 @@ class _Walk:
                         except UnicodeDecodeError:
                             raise UpdateRefused("string is not UTF-8") from None
                     else:
-                        pos += 2 + _SCALARS[tag]
+                        pos += 2 + SCALARS[tag]
                 elif kind == _TYPE and data[pos] in _UNNAMED_TYPES:
                     length = 1
                     pos += 1
@@ -524,8 +480,8 @@ class _Walk:
         """One lib0 Any value, at most ``depth`` levels of arrays/objects deep."""
         tag = self.data[self.pos]
         self.pos += 1
-        if tag in _SCALARS:
-            self.skip(_SCALARS[tag])
+        if tag in SCALARS:
+            self.skip(SCALARS[tag])
         elif tag == 125:
             self.var_int()
         elif tag == 119:

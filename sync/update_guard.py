@@ -41,11 +41,13 @@ per-update limit alone and the log says so.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import NoReturn, Protocol
 
 from lanban.model.schema import LOCAL_SOURCE, SYSTEM_SOURCE
 
+from .messages import ProtocolError, read_var_uint
 from .type_depths import TypeDepths
 from .update_check import (
     DEFAULT_UPDATE_LIMITS,
@@ -53,8 +55,8 @@ from .update_check import (
     UpdateRefused,
     UpdateSummary,
     check_update,
-    state_vector_clocks,
 )
+from .update_state import KnownState
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +132,9 @@ class UpdateGuard:
         A Board reports its changes itself (every transaction reaches ``_doc_wrote``)."""
         self.doc = doc
         self.limits = limits
-        self._state = b""
-        self._clocks: dict[int, int] = {}
+        self._known = KnownState()  # the state vector as last read
         self._changes_reported = changes_reported
-        self._state_current = False  # _state is the document's (changes_reported only)
+        self._state_current = False  # _known is the document's (changes_reported only)
         # The document's encoded size, measured when needed and grown by the bytes of
         # every update applied since (an update adds at most its own size to it).
         self._size: int | None = None
@@ -176,7 +177,7 @@ class UpdateGuard:
         stalled = self.stalled
         if stalled is not None:
             raise BoardFull(stalled)
-        clocks = self._clocks if self._state_current else self._known_clocks()
+        clocks = self._known.clocks if self._state_current else self._known_clocks()
         summary = check_update(
             update,
             limits.update,
@@ -189,7 +190,7 @@ class UpdateGuard:
                 f"{summary.structs} structs in {len(update)} bytes could take over "
                 f"{allowed // 1_000_000} MB to apply"
             )
-        new_clients = sum(1 for c in summary.clients if c not in clocks)
+        new_clients = len(summary.clients - clocks.keys())
         if new_clients and len(clocks) + new_clients > limits.board_clients:
             self._refuse_as_full(
                 f"board full: {len(clocks)} clients, {new_clients} more is over "
@@ -218,17 +219,24 @@ class UpdateGuard:
             self._size += len(update)
         # What the document integrated is what the update said, unless structs held
         # back earlier came in with it (then the index catches up at the next update).
-        depths_in_step = self._depths_state == self._state and not self._waiting
-        clocks = self._known_clocks()
+        known = self._known
+        depths_in_step = self._depths_state == known.encoded and not self._waiting
+        deferred = self._deferred
+        moved: Collection[int] = summary.clock_ends
+        if deferred:
+            self._deferred = []
+            moved = set(moved).union(*map(_section_clients, deferred))
+        changed = known.read(self.doc.get_state(), moved)
+        clocks = known.clocks
         self._state_current = self._changes_reported
-        deferred, self._deferred = self._deferred, []
+        depths = self.depths
         if (
             depths_in_step
-            and self.depths.record(summary.sections, clocks)
-            and all(self.depths.queue(update, clocks) for update in deferred)
-            and self.depths.matches(clocks)
+            and depths.record(summary.sections, clocks)
+            and all(depths.queue(own, clocks if changed is None else changed) for own in deferred)
+            and depths.matches(clocks, changed)
         ):
-            self._depths_state = self._state
+            self._depths_state = known.encoded
         waiting = self._waiting
         short = False
         for client, end in summary.clock_ends.items():
@@ -265,13 +273,15 @@ class UpdateGuard:
             if source in (LOCAL_SOURCE, SYSTEM_SOURCE):
                 self._deferred.append(update)
             return
-        if self._depths_state != self._state or self._depths_failed:
+        known = self._known
+        if self._depths_state != known.encoded or self._depths_failed:
             return  # not in step: caught up at the next update
-        state = self.doc.get_state()
-        clocks = state_vector_clocks(state)
-        self._state, self._clocks, self._state_current = state, clocks, True
-        if self.depths.queue(update, clocks) and self.depths.matches(clocks):
-            self._depths_state = state
+        changed = known.read(self.doc.get_state(), _section_clients(update))
+        self._state_current = True
+        clocks = known.clocks
+        own = clocks if changed is None else changed
+        if self.depths.queue(update, own) and self.depths.matches(clocks, changed):
+            self._depths_state = known.encoded
         else:
             self._depths_state = None  # the next update catches up
 
@@ -281,19 +291,30 @@ class UpdateGuard:
         if self._depths_failed:
             return None
         self.depths.pending = self._waiting
-        if self._depths_state != self._state:
+        if self._depths_state != self._known.encoded:
             try:
                 self.depths.catch_up(self.doc)
             except Exception as exc:  # the document's own bytes: not the peer's fault
                 log.warning("cannot index the depth of this board's types: %s", exc)
                 self._depths_failed = True
                 return None
-            self._depths_state = self._state
+            self._depths_state = self._known.encoded
         return self.depths
 
     def _known_clocks(self) -> dict[int, int]:
-        state = self.doc.get_state()
-        if state != self._state:
-            self._clocks = state_vector_clocks(state)
-            self._state = state
-        return self._clocks
+        self._known.read(self.doc.get_state())
+        return self._known.clocks
+
+
+def _section_clients(update: bytes) -> tuple[int, ...]:
+    """The client of an update's first section (a Board's own transaction has one
+    section, its own client's); none if it has no structs."""
+    try:
+        sections, pos = read_var_uint(update, 0)
+        if not sections:
+            return ()
+        _, pos = read_var_uint(update, pos)
+        client, _ = read_var_uint(update, pos)
+    except ProtocolError:
+        return ()
+    return (client,)
