@@ -22,6 +22,7 @@ from pycrdt import (
     StackItem,
     Subscription,
     Text,
+    Transaction,
     UndoManager,
     XmlElement,
     XmlFragment,
@@ -187,12 +188,13 @@ class Writes:
         # (issue 9): see undo_remote.
         self._remote_undo = _History(scopes, REMOTE_SOURCE, 0, clock)
         self._remote_steps = 0
+        self._transactions: dict[Hashable, Transaction] = {}  # see _transaction
         # Called as each of this node's writes opens (model.clients.ClientStamp).
         self.stamp: Callable[[], None] | None = None
 
     def local(self, *, boundary: bool = True) -> Sourced:
         """This user's edit; ``boundary=False`` lets quick edits (typing) share an undo step."""
-        return Sourced(self, LOCAL_SOURCE, self.doc.transaction(origin=LOCAL_SOURCE), boundary)
+        return Sourced(self, LOCAL_SOURCE, self._transaction(LOCAL_SOURCE), boundary)
 
     def system(self) -> Sourced:
         return self.applying(SYSTEM_SOURCE)
@@ -206,7 +208,21 @@ class Writes:
                 self._remote_undo.clear()
                 self._remote_steps = 0
         origin = SYSTEM_SOURCE if source == SYSTEM_SOURCE else REMOTE_SOURCE
-        return Sourced(self, source, self.doc.transaction(origin=origin), False)
+        return Sourced(self, source, self._transaction(origin), False)
+
+    def _transaction(self, origin: Hashable) -> Transaction:
+        """``doc.transaction(origin=origin)``, less the making of a new one for every
+        write: one per origin is kept, and entered again once committed."""
+        doc = self.doc
+        if doc._txn is not None:  # within another: pycrdt checks the origin is the same
+            return doc.transaction(origin=origin)
+        txn = self._transactions.get(origin)
+        if txn is None:
+            txn = self._transactions[origin] = doc.transaction(origin=origin)
+        else:  # pycrdt forgets the origin as the transaction commits
+            assert txn._origin_hash is not None
+            doc._origins[txn._origin_hash] = origin
+        return txn
 
     def apply(self, update: bytes, source: Hashable) -> None:
         """Apply an update from elsewhere (see :meth:`applying`)."""
