@@ -97,8 +97,10 @@ class TypeDepths:
         if self._queued_bytes > MAX_QUEUED_BYTES:
             self.drop_queued()
             return False
-        ends = self.ends
-        self.unread.update((c, k) for c, k in clocks.items() if k > ends.get(c, 0))
+        ends, unread = self.ends, self.unread
+        for client, clock in clocks.items():
+            if clock > ends.get(client, 0):
+                unread[client] = clock
         return True
 
     def read_queued(self) -> bool:
@@ -128,7 +130,10 @@ class TypeDepths:
         covered = self.ends
         if only is not None:
             unread = self.unread
-            return all(max(covered.get(c, 0), unread.get(c, 0)) == clocks.get(c, 0) for c in only)
+            for client in only:
+                if max(covered.get(client, 0), unread.get(client, 0)) != clocks.get(client, 0):
+                    return False
+            return True
         if self.unread:
             covered = dict(covered)
             for client, clock in self.unread.items():
@@ -177,49 +182,56 @@ class TypeDepths:
         added (a gap before them, or an unknown container): the index then covers less
         than the document, and the caller should catch up."""
         exact = True
+        ends, claims = self.ends, self.claims
         for client, sec in sections.items():
-            covered = self.ends.get(client, 0)
+            covered = ends.get(client, 0)
             upto = sec.end if integrated is None else min(sec.end, integrated.get(client, 0))
             starts = sec.starts
-            if upto <= covered or not starts:
-                continue
-            if starts[0] > covered:
-                exact = False  # a gap: claimed, below
-                continue
-            kinds, levels = sec.kinds, sec.levels
-            run_starts = self._starts.get(client)
-            if run_starts is None:
-                run_starts = self._starts[client] = array("i")
-                self._entries[client] = array("H")
-            run_entries = self._entries[client]
-            last = run_entries[-1] if run_entries else -1
-            for i in range(bisect_right(starts, covered) - 1, len(starts)):
-                start = starts[i]
-                if start >= upto:
-                    break
-                level = levels[i]
-                if level >= MISSING or kinds[i] & IS_SKIP:
+            if upto > covered and starts:
+                if starts[0] > covered:
+                    exact = False  # a gap: claimed, below
+                elif not self._add_runs(client, sec, covered, upto):
                     exact = False
-                    upto = max(start, covered)
-                    break
-                kind = kinds[i]
-                if kind & 3 == NO_PARENT:
-                    entry = GC_ENTRY
-                elif kind & IS_TYPE:
-                    entry = level << 2 | TYPE_ENTRY
-                elif kind & IS_DELETED:
-                    entry = level << 2 | DELETED_ENTRY
-                else:
-                    entry = level << 2 | ITEM_ENTRY
-                if entry != last:
-                    run_starts.append(max(start, covered))
-                    run_entries.append(entry)
-                    last = entry
-            if upto > covered:
-                self.ends[client] = upto
-            elif not run_starts:
-                del self._starts[client], self._entries[client]
-        for client, sec in sections.items():  # what it could not add may be there
-            if sec.end > self.ends.get(client, 0):
-                self.claims[client] = max(self.claims.get(client, 0), sec.end)
+            if sec.end > ends.get(client, 0):  # what it could not add may be there
+                claims[client] = max(claims.get(client, 0), sec.end)
+        return exact
+
+    def _add_runs(self, client: int, sec: Section, covered: int, upto: int) -> bool:
+        """Add the section's structs from ``covered`` (where its first starts or
+        within one) to ``upto``; False if one before ``upto`` could not be added."""
+        starts, kinds, levels = sec.starts, sec.kinds, sec.levels
+        run_starts = self._starts.get(client)
+        if run_starts is None:
+            run_starts = self._starts[client] = array("i")
+            self._entries[client] = array("H")
+        run_entries = self._entries[client]
+        last = run_entries[-1] if run_entries else -1
+        exact = True
+        first = bisect_right(starts, covered) - 1 if starts[0] < covered else 0
+        for i in range(first, len(starts)):
+            start = starts[i]
+            if start >= upto:
+                break
+            level = levels[i]
+            kind = kinds[i]
+            if level >= MISSING or kind & IS_SKIP:
+                exact = False
+                upto = max(start, covered)
+                break
+            if kind & 3 == NO_PARENT:
+                entry = GC_ENTRY
+            elif kind & IS_TYPE:
+                entry = level << 2 | TYPE_ENTRY
+            elif kind & IS_DELETED:
+                entry = level << 2 | DELETED_ENTRY
+            else:
+                entry = level << 2 | ITEM_ENTRY
+            if entry != last:
+                run_starts.append(start if start > covered else covered)
+                run_entries.append(entry)
+                last = entry
+        if upto > covered:
+            self.ends[client] = upto
+        elif not run_starts:
+            del self._starts[client], self._entries[client]
         return exact

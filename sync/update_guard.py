@@ -79,6 +79,8 @@ MAX_BOARD_CLIENTS = 10_000
 # Bytes of applied updates whose structs wait for changes the document lacks (honest
 # ones wait briefly for an update that is on its way by another link).
 MAX_PENDING_BYTES = 1024 * 1024
+# The sources of a Board's own writes (the user's edits, fixes after a merge).
+OWN_SOURCES = (LOCAL_SOURCE, SYSTEM_SOURCE)
 
 
 class GuardedDoc(Protocol):
@@ -148,6 +150,7 @@ class UpdateGuard:
         self._depths_failed = False
         self._admitted = False  # between admit and applied: applied records that update
         self._deferred: list[bytes] = []  # the Board's own writes meanwhile, recorded after
+        self._own_client: tuple[int, ...] = ()  # the client of the Board's own writes
         on_update = getattr(doc, "on_update", None)  # a Board: see _doc_wrote
         if callable(on_update):
             on_update(self._doc_wrote, after_commit=True)
@@ -225,7 +228,7 @@ class UpdateGuard:
         moved: Collection[int] = summary.clock_ends
         if deferred:
             self._deferred = []
-            moved = set(moved).union(*map(_section_clients, deferred))
+            moved = set(moved).union(*map(self._writers, deferred))
         changed = known.read(self.doc.get_state(), moved)
         clocks = known.clocks
         self._state_current = self._changes_reported
@@ -270,13 +273,14 @@ class UpdateGuard:
         if self._admitted:
             # the checked update itself: ``applied`` records it; what is written while it
             # lands (an event handler's answer, a fix after a merge): recorded after it
-            if source in (LOCAL_SOURCE, SYSTEM_SOURCE):
+            if source in OWN_SOURCES:
                 self._deferred.append(update)
             return
         known = self._known
         if self._depths_state != known.encoded or self._depths_failed:
             return  # not in step: caught up at the next update
-        changed = known.read(self.doc.get_state(), _section_clients(update))
+        writers = self._writers(update) if source in OWN_SOURCES else _section_clients(update)
+        changed = known.read(self.doc.get_state(), writers)
         self._state_current = True
         clocks = known.clocks
         own = clocks if changed is None else changed
@@ -284,6 +288,13 @@ class UpdateGuard:
             self._depths_state = known.encoded
         else:
             self._depths_state = None  # the next update catches up
+
+    def _writers(self, own: bytes) -> tuple[int, ...]:
+        """The client whose clock a Board's own write moved: its own, the same every
+        time (read from its first write that has structs)."""
+        if not self._own_client:
+            self._own_client = _section_clients(own)
+        return self._own_client
 
     def _depths_now(self) -> TypeDepths | None:
         """The document's depth index, caught up with it (None if its encoding cannot

@@ -39,6 +39,7 @@ _ANY, _STRING, _DELETED = 8, 4, 1  # the item contents of the lean shape
 _ORIGINS = 0xC0
 _RIGHT_ORIGIN = 0x40
 _PARENT_SUB = 0x20
+_NONE: frozenset[str] = frozenset()
 
 
 def check_small(
@@ -186,8 +187,8 @@ def _check(
         structs=structs,
         type_depth=0,
         content_bytes=content,
-        root_keys=frozenset(roots),
-        parent_subs=frozenset(subs),
+        root_keys=frozenset(roots) if roots else _NONE,
+        parent_subs=frozenset(subs) if subs else _NONE,
         sections=sections if outside is not None else {},
     )
 
@@ -206,6 +207,7 @@ def _delete_set(
         return None
     clients = set()
     ranges = 0
+    max_clock = limits.clock
     for _ in range(count):
         client, pos = read_var_uint(data, pos)
         clients.add(client)
@@ -216,15 +218,20 @@ def _delete_set(
         end = 0
         for _ in range(n):
             clock, pos = read_var_uint(data, pos)
-            length, pos = read_var_uint(data, pos)
-            end = max(end, clock + length)
-            if end > limits.clock:
-                return None
+            length = data[pos]
+            if length < 0x80:
+                pos += 1
+            else:
+                length, pos = read_var_uint(data, pos)
+            if clock + length > end:
+                end = clock + length
+                if end > max_clock:
+                    return None
         if n:
             known = known_clock(client)
             sec = sections.get(client)
-            if sec is not None:
-                known = max(known, sec.end)
+            if sec is not None and sec.end > known:
+                known = sec.end
             if end - known > limits.clock_jump:
                 return None
     if pos != size:
@@ -236,26 +243,33 @@ def _levels(sections: dict[int, Section], outside: Outside) -> bool:
     """Every struct's level (as ``Nesting.levels`` gives it) in the common cases: an
     item next to one before it in its section, or next to or in a struct of the
     document. False, with nothing decided, for anything else."""
+    held_of, entry_of = outside.held, outside.entry
     for sec in sections.values():
-        sec.held = outside.held(sec.client)
-        if sec.starts and sec.starts[0] < sec.held:
+        held = sec.held = held_of(sec.client)
+        if sec.starts and sec.starts[0] < held:
             return False  # the document holds some: its version counts
+    others = len(sections) > 1
     for sec in sections.values():
-        starts, kinds = sec.starts, sec.kinds
+        client, held, starts, kinds = sec.client, sec.held, sec.starts, sec.kinds
         ref_clients, ref_clocks = sec.ref_client, sec.ref_clock
         levels = bytearray(len(kinds))
-        for i in range(len(kinds)):
-            kind = kinds[i] & 3
+        for i, kind in enumerate(kinds):
+            kind &= 3
             if kind == ROOT:
                 continue  # level 0
             ref_client, ref_clock = ref_clients[i], ref_clocks[i]
-            target = sections.get(ref_client)
-            if target is not None and ref_clock >= target.held:
-                if kind != FROM_ORIGIN or target is not sec or ref_clock < starts[0]:
+            if ref_client == client:
+                if ref_clock >= held:  # not the document's: one of the update's
+                    if kind != FROM_ORIGIN or ref_clock < starts[0]:
+                        return False
+                    j = i - 1 if ref_clock >= starts[i - 1] else bisect_right(starts, ref_clock) - 1
+                    levels[i] = levels[j]
+                    continue
+            elif others:
+                target = sections.get(ref_client)
+                if target is not None and ref_clock >= target.held:
                     return False  # another section's struct, or one neither holds
-                levels[i] = levels[bisect_right(starts, ref_clock) - 1]
-                continue
-            entry = outside.entry(ref_client, ref_clock)
+            entry = entry_of(ref_client, ref_clock)
             if entry < 0:
                 levels[i] = MISSING
             elif entry & 3 == GC_ENTRY:
