@@ -30,7 +30,7 @@ from .events import BoardEvent, Change, Kind, Origin
 from .index import Placement, TicketIndex
 from .limits import MAX_ID_LENGTH
 from .reading import PLAIN_VALUES, read_value
-from .schema import BOARD, COLUMNS, LABELS
+from .schema import BOARD, COLUMNS, LABELS, Column
 
 EventListener = Callable[[BoardEvent], None]
 # Fixes after a merge: given the ticket numbers that may clash now (None: all, and
@@ -69,7 +69,7 @@ class ChangeTracker:
 
     def _translate(self, origin: Origin, tickets: _TicketEvents, roots_changed: set[str]) -> None:
         cache = self._cache
-        idx = cache.idx()
+        idx = cache.index or cache.idx()
         changes: list[Change] = []
         columns = COLUMNS in roots_changed
         if columns:
@@ -81,7 +81,7 @@ class ChangeTracker:
         if BOARD in roots_changed:
             changes.append(Change(Kind.BOARD_CHANGED, cache.board_id()))
         numbers: set[int] | None = set()  # of tickets that may clash now
-        if tickets.keys_changed or not _moved(idx, tickets, changes):
+        if tickets.keys_changed or not _moved(idx, cache.columns_by_id, tickets, changes):
             numbers = self._reread_all(idx, tickets, changes)
         if numbers is None or numbers or columns:
             changes += self._repair(numbers, columns)
@@ -128,10 +128,12 @@ class ChangeTracker:
         return read_placement(m)
 
 
-def _moved(idx: TicketIndex, tickets: _TicketEvents, changes: list[Change]) -> bool:
+def _moved(
+    idx: TicketIndex, columns: dict[str, Column], tickets: _TicketEvents, changes: list[Change]
+) -> bool:
     """Follow a transaction that only moved live tickets, from its events (they hold
     the values written: no read of the document); False, with nothing done, if it
-    changed more, or a value is a shared one."""
+    changed more, or a value is a shared one. ``columns``: the board's, by id."""
     moves = []
     for tid, fields in tickets.touched.items():
         old = idx.places.get(tid)
@@ -146,7 +148,12 @@ def _moved(idx: TicketIndex, tickets: _TicketEvents, changes: list[Change]) -> b
             return False
         moves.append((tid, old, column, rank))
     for tid, old, column, rank in moves:
-        new_column = old.column if column is _SAME else placed_column(column)
+        if column is _SAME:
+            new_column = old.column
+        elif type(column) is str and column in columns:  # an id, as placed_column would find
+            new_column = column
+        else:
+            new_column = placed_column(column)
         new_rank = old.rank if rank is _SAME else placed_rank(rank)
         if new_column != old.column or new_rank != old.rank:
             idx.move(tid, new_column, new_rank)
@@ -202,24 +209,25 @@ class _Observing:
     A class rather than @contextmanager: it wraps every update from a peer.
     """
 
-    __slots__ = ("_origin", "_roots", "_subs", "_tickets", "_tracker")
+    __slots__ = ("_origin", "_roots", "_sub", "_tickets", "_tracker")
 
     def __init__(self, tracker: ChangeTracker, origin: Origin) -> None:
         self._tracker = tracker
         self._origin = origin
         self._tickets = _TicketEvents()
         self._roots: set[str] = set()
-        self._subs: list[Subscription] = []
+        self._sub: Subscription | None = None
 
     def __enter__(self) -> None:
         tracker = self._tracker
         cache = tracker._cache
-        cache.idx()  # the index must hold the state before the transaction
+        if cache.index is None:
+            cache.idx()  # the index must hold the state before the transaction
         # On pycrdt's Rust types: its observe_deep inspects each callback's
         # signature and wraps every event in Python objects first (a third of
         # what a peer's move costs here). The raw events have the same path and
         # keys, read inside the callback; nothing else of them is kept.
-        self._subs = [cache.tickets.integrated.observe_deep(self._tickets)]
+        self._sub = cache.tickets.integrated.observe_deep(self._tickets)
         # The other three roots are watched for good from the first observed
         # transaction on: the board's own moves and ticket edits never touch them,
         # and three observers fewer to make and drop per peer's change. What they
@@ -239,8 +247,8 @@ class _Observing:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for sub in self._subs:
-            sub.drop()
+        if self._sub is not None:
+            self._sub.drop()
         if exc_type is None:
             self._tracker._translate(self._origin, self._tickets, self._roots)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pycrdt import Array, Map, Text
@@ -169,14 +170,10 @@ def moved(before: Placement, column: Any, rank: Any) -> Placement:
     )
 
 
-def placed_column(value: Any) -> str:
-    """A ticket's column as the index keeps it (see :func:`read_placement`)."""
-    return reference(value, "ticket.column")
-
-
-def placed_rank(value: Any) -> str:
-    """A ticket's rank as the index keeps it (see :func:`read_placement`)."""
-    return string(value, "ticket.rank", MAX_RANK_LENGTH_READ, verbatim=True)
+# A ticket's column and rank as the index keeps them (see read_placement); partials,
+# not functions: they run on every move from a peer.
+placed_column = partial(reference, field="ticket.column")
+placed_rank = partial(string, field="ticket.rank", limit=MAX_RANK_LENGTH_READ, verbatim=True)
 
 
 def read_comment(m: Map[Any], ignored: Ignored = NOT_COUNTED) -> Comment:
