@@ -195,8 +195,9 @@ class Room:
             self._on_change(self, change)
 
     def _record_change(self, event: TransactionEvent) -> None:
-        self.guard.doc_changed()
-        self._changes.append(event.update)
+        update = event.update
+        self.guard.doc_changed(update)  # its update: the guard need not read the state
+        self._changes.append(update)
 
     def _states(self) -> list[bytes]:
         """Everyone's awareness states, as the messages a newcomer or a query gets."""

@@ -151,6 +151,10 @@ class UpdateGuard:
         self._admitted = False  # between admit and applied: applied records that update
         self._deferred: list[bytes] = []  # the Board's own writes meanwhile, recorded after
         self._own_client: tuple[int, ...] = ()  # the client of the Board's own writes
+        # transactions while the checked update lands that are not the Board's own, and
+        # the update of the last (None: not told)
+        self._landings = 0
+        self._landed: bytes | None = None
         on_update = getattr(doc, "on_update", None)  # a Board: see _doc_wrote
         if callable(on_update):
             on_update(self._doc_wrote, after_commit=True)
@@ -177,6 +181,7 @@ class UpdateGuard:
         limits = self.limits
         self._admitted = False
         self._deferred.clear()
+        self._landings, self._landed = 0, None
         stalled = self.stalled
         if stalled is not None:
             raise BoardFull(stalled)
@@ -225,11 +230,17 @@ class UpdateGuard:
         known = self._known
         depths_in_step = self._depths_state == known.encoded and not self._waiting
         deferred = self._deferred
-        moved: Collection[int] = summary.clock_ends
-        if deferred:
-            self._deferred = []
-            moved = set(moved).union(*map(self._writers, deferred))
-        changed = known.read(self.doc.get_state(), moved)
+        if self._landings == 1 and not deferred and self._landed == update:
+            # pycrdt's own record of the transaction is the update: all of it landed,
+            # and nothing else (no structs held back before, none held back now)
+            changed: dict[int, int] | None = summary.clock_ends
+            known.advance(summary.clock_ends)
+        else:
+            moved: Collection[int] = summary.clock_ends
+            if deferred:
+                self._deferred = []
+                moved = set(moved).union(*map(self._writers, deferred))
+            changed = known.read(self.doc.get_state(), moved)
         clocks = known.clocks
         self._state_current = self._changes_reported
         depths = self.depths
@@ -259,9 +270,14 @@ class UpdateGuard:
                     f"{self.pending_bytes // 1000} kB of updates wait for changes the board lacks"
                 )
 
-    def doc_changed(self) -> None:
-        """The document changed (a transaction committed changes): see ``changes_reported``."""
+    def doc_changed(self, update: bytes | None = None) -> None:
+        """The document changed (a transaction committed changes): see ``changes_reported``.
+        ``update``: the transaction's update, if known (while a checked update lands, an
+        equal one tells :meth:`applied` what the document holds without reading it)."""
         self._state_current = False
+        if self._admitted:
+            self._landings += 1
+            self._landed = update
 
     def _doc_wrote(self, update: bytes, source: object) -> None:
         """Every transaction of a Board (the user's edits, rows another process
@@ -269,13 +285,16 @@ class UpdateGuard:
         read when a peer's update names what it made (~4 us; read at once ~12 us), so
         the next peer update needs no catch-up (a diff of a 10,000-change board costs
         ~0.2 ms, most of it its delete set)."""
-        self.doc_changed()
         if self._admitted:
             # the checked update itself: ``applied`` records it; what is written while it
             # lands (an event handler's answer, a fix after a merge): recorded after it
             if source in OWN_SOURCES:
+                self._state_current = False
                 self._deferred.append(update)
+            else:
+                self.doc_changed(update)
             return
+        self.doc_changed()
         known = self._known
         if self._depths_state != known.encoded or self._depths_failed:
             return  # not in step: caught up at the next update

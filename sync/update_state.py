@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from .messages import ProtocolError, read_var_uint
+from .messages import ProtocolError, read_var_uint, var_uint
 
 # Clients whose clock changed, or ALL when the vector was parsed again in full.
 ALL: None = None
@@ -46,6 +46,39 @@ class KnownState:
                 return changed
         self._parse(state)
         return ALL
+
+    def advance(self, clocks: dict[int, int]) -> None:
+        """Take these clocks as the document's, known otherwise than from its state
+        vector (an update that landed in full, as pycrdt's record of it shows); the
+        encoding is updated to match, as yrs would encode it (a client it did not
+        have goes last: if yrs puts it elsewhere, the next :meth:`read` parses)."""
+        self.clocks.update(clocks)
+        at, encoded = self._at, self.encoded
+        for client, clock in clocks.items():
+            place = at.get(client)
+            if place is None:
+                break
+            _, end = read_var_uint(encoded, place)
+            new = var_uint(clock)
+            if len(new) != end - place:
+                break
+            encoded = encoded[:place] + new + encoded[end:]
+        else:
+            self.encoded = encoded
+            return
+        self._encode()
+
+    def _encode(self) -> None:
+        parts = [var_uint(len(self.clocks))]
+        at: dict[int, int] = {}
+        size = len(parts[0])
+        for client, clock in self.clocks.items():
+            part = var_uint(client)
+            at[client] = size + len(part)
+            part += var_uint(clock)
+            size += len(part)
+            parts.append(part)
+        self.encoded, self._at = b"".join(parts), at
 
     def _replaced(self, state: bytes, moved: Collection[int]) -> dict[int, int] | None:
         """The clocks of ``moved`` in ``state``, if ``state`` is the old encoding with
