@@ -142,37 +142,23 @@ def _moved(
             return False
         if not fields or not fields <= MOVE_FIELDS:
             return False
-        column = _written(keys, "column")
-        rank = _written(keys, "rank")
-        if column is _SHARED or rank is _SHARED:
-            return False
+        # pycrdt's key changes: {"action", "oldValue", "newValue" (none: deleted)}
+        column = keys["column"].get("newValue", _DELETED) if "column" in keys else old.column
+        rank = keys["rank"].get("newValue", _DELETED) if "rank" in keys else old.rank
+        if not (type(column) in PLAIN_VALUES and type(rank) in PLAIN_VALUES):
+            return False  # deleted (read as the document reads it), or a shared value
         moves.append((tid, old, column, rank))
     for tid, old, column, rank in moves:
-        if column is _SAME:
-            new_column = old.column
-        elif type(column) is str and column in columns:  # an id, as placed_column would find
-            new_column = column
-        else:
-            new_column = placed_column(column)
-        new_rank = old.rank if rank is _SAME else placed_rank(rank)
-        if new_column != old.column or new_rank != old.rank:
-            idx.move(tid, new_column, new_rank)
+        if type(column) is not str or column not in columns:  # else an id already
+            column = placed_column(column)
+        rank = placed_rank(rank)
+        if column != old.column or rank != old.rank:
+            idx.move(tid, column, rank)
             changes.append(Change(Kind.TICKET_MOVED, tid, MOVE_FIELDS))
     return True
 
 
-def _written(keys: dict[str, Any], key: str) -> Any:
-    """A key's value after the transaction, from its event's keys (_SAME: unchanged;
-    None: deleted; _SHARED: a shared value, to be read from the document)."""
-    change = keys.get(key)
-    if change is None:
-        return _SAME
-    value = change.get("newValue")
-    return value if value is None or type(value) in PLAIN_VALUES else _SHARED
-
-
-_SAME = object()
-_SHARED = object()
+_DELETED = object()  # a key with no "newValue": see _moved
 _RENUMBERED = frozenset({"number", "*"})  # fields whose change can make numbers clash
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Origin(StrEnum):
@@ -23,11 +24,10 @@ class Kind(StrEnum):
     BOARD_CHANGED = "board-changed"  # title
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):  # not a frozen dataclass: one is made for every change seen
     kind: Kind
     id: str | None = None
-    fields: frozenset[str] = field(default_factory=frozenset)
+    fields: frozenset[str] = frozenset()
     # TICKET_CHANGED whose number a merge changed (model.numbers): the number it had
     previous_number: int | None = None
 

@@ -167,9 +167,12 @@ def put(m: Map[Any], key: str, value: str | int | float | bool) -> None:
     directly; tests/model/test_codec.py checks it writes what ``m[key] = value``
     writes.
     """
-    txn = m.doc._txn
+    # pycrdt's fields, not its properties: two frames fewer, twice in every move
+    doc, integrated = m._doc, m._integrated
+    txn = doc._txn if doc is not None else None
     assert txn is not None and txn._txn is not None, "put() outside a transaction"
-    m.integrated.insert(txn._txn, key, value)
+    assert integrated is not None
+    integrated.insert(txn._txn, key, value)
 
 
 class Writes:
