@@ -5,9 +5,11 @@ The sync core (:class:`~lanban.sync.protocol.SyncProtocol`) asks a document's
 one guard serves every link of a document (a node's board, a relay room). It runs
 
 - :func:`~lanban.sync.update_check.check_update` (the encoding and its per-update
-  caps), against the document's current state vector: ``known_clock`` is parsed again
-  only when the state vector's bytes changed (``get_state`` is ~0.2 ms for 10,000
-  clients; parsing them ~3 ms);
+  caps), against the document's current state vector. That is kept, not parsed per
+  update (``get_state`` is ~0.2 ms for 10,000 clients; parsing them ~3 ms): after a
+  checked update it is taken from pycrdt's record of the transaction when that equals
+  the update (all of it landed, nothing else), otherwise read with only the clocks of
+  the clients that moved replaced (sync/update_state.py);
 - the growth bound (PROTOCOL.md "Limits"): what pycrdt may allocate for an update of
   N bytes, estimated from the check's summary, must stay under ``64 N + 1 MiB``;
 - what builds up over many updates: the document's distinct clients (its state

@@ -71,6 +71,7 @@ def _check(
         return None
     max_clock, key_bytes, content_limit = limits.clock, limits.key_bytes, limits.content_bytes
     sections: dict[int, Section] = {}
+    named, client = b"", 0
     roots: dict[str, int] = {}
     subs: set[str] = set()
     structs = content = 0
@@ -79,7 +80,9 @@ def _check(
         structs += n
         if n * 2 > size - pos or structs > limits.structs:
             return None
+        at = pos
         client, pos = read_var_uint(data, pos)
+        named = data[at:pos]  # its encoding: an origin naming it is compared, not read
         clock, pos = read_var_uint(data, pos)
         if client in sections or clock >= max_clock:
             return None
@@ -95,8 +98,19 @@ def _check(
                 return None
             starts.append(clock)
             if info & _ORIGINS:
-                ref_client, pos = read_var_uint(data, pos)
-                ref_clock, pos = read_var_uint(data, pos)
+                if data.startswith(named, pos):  # (a varUint ends at its first byte < 0x80)
+                    ref_client = client
+                    pos += len(named)
+                else:
+                    ref_client, pos = read_var_uint(data, pos)
+                ref_clock = data[pos]
+                if ref_clock < 0x80:
+                    pos += 1
+                elif data[pos + 1] < 0x80:  # a clock under 16,384, without a call
+                    ref_clock = ref_clock & 0x7F | data[pos + 1] << 7
+                    pos += 2
+                else:
+                    ref_clock, pos = read_var_uint(data, pos)
                 if ref_clock >= max_clock or (ref_client == client and ref_clock >= clock):
                     return None
                 if info & _ORIGINS == _ORIGINS:
@@ -172,7 +186,7 @@ def _check(
             return None
         sec.end = clock
         sections[client] = sec
-    deleted = _delete_set(data, pos, limits, known_clock, sections)
+    deleted = _delete_set(data, pos, limits, known_clock, sections, named, client)
     if deleted is None:
         return None
     clients = frozenset(sections)
@@ -199,8 +213,11 @@ def _delete_set(
     limits: UpdateLimits,
     known_clock: Callable[[int], int],
     sections: dict[int, Section],
+    named: bytes,
+    named_client: int,
 ) -> frozenset[int] | None:
-    """The clients the delete set names, if it passes every cap and ends the update."""
+    """The clients the delete set names, if it passes every cap and ends the update
+    (``named``: the encoding of ``named_client``, the last section's, most often here)."""
     size = len(data)
     count, pos = read_var_uint(data, pos)
     if count * 2 > size - pos or count > limits.clients:
@@ -209,7 +226,11 @@ def _delete_set(
     ranges = 0
     max_clock = limits.clock
     for _ in range(count):
-        client, pos = read_var_uint(data, pos)
+        if named and data.startswith(named, pos):
+            client = named_client
+            pos += len(named)
+        else:
+            client, pos = read_var_uint(data, pos)
         clients.add(client)
         n, pos = read_var_uint(data, pos)
         ranges += n
