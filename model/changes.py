@@ -4,9 +4,12 @@ The board's own commands say what they changed (:meth:`ChangeTracker.emit`).
 For transactions it did not write itself (updates from peers, undo and redo)
 the tracker observes the document while they run (:meth:`ChangeTracker.observing`),
 turns the document events into typed changes, brings the cache (model.cache)
-up to date and runs the post-merge repair (model.repair). The board pays for
-no deep observer on its own moves and ticket edits (its columns, labels and
-board settings are watched for good from the first observed transaction on).
+up to date and runs the post-merge repair (model.repair) where numbers may
+clash or the columns changed. The board pays for no deep observer on its own
+moves and ticket edits (its columns, labels and board settings are watched for
+good from the first observed transaction on). A peer's move of live tickets,
+the hop every drag makes, is followed from the values in pycrdt's events: no
+transaction, no read of the document (tests/model/test_remote_moves.py).
 """
 
 from __future__ import annotations
