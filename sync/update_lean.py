@@ -37,7 +37,6 @@ from .update_nesting import (
 
 _ANY, _STRING, _DELETED = 8, 4, 1  # the item contents of the lean shape
 _ORIGINS = 0xC0
-_RIGHT_ORIGIN = 0x40
 _PARENT_SUB = 0x20
 _NONE: frozenset[str] = frozenset()
 
