@@ -220,7 +220,7 @@ class Writes:
         if doc._txn is not None:  # within another: pycrdt checks the origin is the same
             return doc.transaction(origin=origin)
         txn = self._transactions.get(origin)
-        if txn is None:
+        if txn is None or txn._leases or txn._txn is not None:  # new, or left entered by a failure
             txn = self._transactions[origin] = doc.transaction(origin=origin)
         else:  # pycrdt forgets the origin as the transaction commits
             assert txn._origin_hash is not None

@@ -7,6 +7,7 @@ import pytest
 from lanban.model.board import Board
 from lanban.model.errors import BoardError
 from lanban.model.limits import MAX_TEXT_LENGTH, MAX_TITLE_LENGTH
+from lanban.model.schema import LOCAL_SOURCE
 
 from .helpers import Clock, layout
 
@@ -235,3 +236,17 @@ def test_a_refused_edit_changes_nothing_and_sends_nothing() -> None:
             attempt()
     assert sent == []
     assert board.ticket(tid).title == "t"
+
+
+def test_writes_after_a_transaction_that_failed_to_open_are_saved() -> None:
+    """Writes re-enter one kept pycrdt transaction (model.writes): one that a failure
+    left entered (pycrdt counts the lease before it opens the Rust transaction) must
+    not be entered again, or no later write would ever commit."""
+    board = Board.create("B", ["Todo"])
+    tid = board.add_ticket("t")
+    saved: list[bytes] = []
+    board.on_update(lambda update, _source: saved.append(update))
+    board._writes._transactions[LOCAL_SOURCE]._leases = 1  # as a failed __enter__ leaves it
+    board.edit_ticket(tid, title="renamed")
+    assert saved, "the edit was never committed"
+    assert Board.from_update(board.get_update()).ticket(tid).title == "renamed"
