@@ -58,6 +58,7 @@ from .update_check import (
     UpdateSummary,
     check_update,
 )
+from .update_lean import check_small
 from .update_state import KnownState
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,10 @@ MAX_BOARD_CLIENTS = 10_000
 MAX_PENDING_BYTES = 1024 * 1024
 # The sources of a Board's own writes (the user's edits, fixes after a merge).
 OWN_SOURCES = (LOCAL_SOURCE, SYSTEM_SOURCE)
+# From this many clients on, the clocks a Board's own write moved are read from its
+# update (~6 us) rather than from the state vector (get_state: ~1.3 us + 25 us per
+# 1,000 clients, in Rust).
+OWN_CLOCKS_FROM_UPDATE = 128
 
 
 class GuardedDoc(Protocol):
@@ -200,7 +205,10 @@ class UpdateGuard:
                 f"{summary.structs} structs in {len(update)} bytes could take over "
                 f"{allowed // 1_000_000} MB to apply"
             )
-        new_clients = len(summary.clients - clocks.keys())
+        new_clients = 0
+        for client in summary.clients:  # (a set difference with the keys would copy them)
+            if client not in clocks:
+                new_clients += 1
         if new_clients and len(clocks) + new_clients > limits.board_clients:
             self._refuse_as_full(
                 f"board full: {len(clocks)} clients, {new_clients} more is over "
@@ -296,12 +304,25 @@ class UpdateGuard:
             else:
                 self.doc_changed(update)
             return
+        current = self._state_current
         self.doc_changed()
         known = self._known
         if self._depths_state != known.encoded or self._depths_failed:
             return  # not in step: caught up at the next update
-        writers = self._writers(update) if source in OWN_SOURCES else _section_clients(update)
-        changed = known.read(self.doc.get_state(), writers)
+        own_write = source in OWN_SOURCES
+        changed = None
+        if (
+            own_write
+            and current
+            and not known.guessed
+            and len(known.clocks) >= OWN_CLOCKS_FROM_UPDATE
+        ):
+            changed = self._moved_by(update)
+        if changed is not None:
+            known.advance(changed)
+        else:
+            writers = self._writers(update) if own_write else _section_clients(update)
+            changed = known.read(self.doc.get_state(), writers)
         self._state_current = True
         clocks = known.clocks
         own = clocks if changed is None else changed
@@ -309,6 +330,18 @@ class UpdateGuard:
             self._depths_state = known.encoded
         else:
             self._depths_state = None  # the next update catches up
+
+    def _moved_by(self, own: bytes) -> dict[int, int] | None:
+        """The clocks a Board's own write moved, from its update (pycrdt's record of
+        the transaction: its structs start where the document's clocks were); None
+        when the update is not of the lean shape."""
+        clocks = self._known.clocks
+        summary = check_small(own, self.limits.update, lambda c: clocks.get(c, 0), None)
+        if summary is None or not all(
+            end > clocks.get(client, 0) for client, end in summary.clock_ends.items()
+        ):
+            return None
+        return summary.clock_ends
 
     def _writers(self, own: bytes) -> tuple[int, ...]:
         """The client whose clock a Board's own write moved: its own, the same every

@@ -23,10 +23,11 @@ ALL: None = None
 
 
 class KnownState:
-    __slots__ = ("_at", "clocks", "encoded")
+    __slots__ = ("_at", "clocks", "encoded", "guessed")
 
     def __init__(self) -> None:
         self.encoded = b""  # the state vector as the document encoded it
+        self.guessed = False  # encoded puts a new client where yrs may not: read next
         self.clocks: dict[int, int] = {}  # client -> clock, as parsed from ``encoded``
         self._at: dict[int, int] = {}  # client -> where its clock starts in ``encoded``
 
@@ -37,11 +38,12 @@ class KnownState:
         the whole vector was parsed again (any clock may have changed)."""
         old = self.encoded
         if state == old:
+            self.guessed = False
             return {}
         if len(state) == len(old) and moved:
             changed = self._replaced(state, moved)
             if changed is not None:
-                self.encoded = state
+                self.encoded, self.guessed = state, False
                 self.clocks.update(changed)
                 return changed
         self._parse(state)
@@ -57,6 +59,7 @@ class KnownState:
         for client, clock in clocks.items():
             place = at.get(client)
             if place is None:
+                self.guessed = True
                 break
             _, end = read_var_uint(encoded, place)
             new = var_uint(clock)
@@ -121,3 +124,4 @@ class KnownState:
         if pos != len(state):
             raise ProtocolError(f"{len(state) - pos} bytes after the state vector")
         self.encoded, self.clocks, self._at = state, clocks, at
+        self.guessed = False

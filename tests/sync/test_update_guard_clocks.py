@@ -12,7 +12,7 @@ from pycrdt import Doc, Map
 from lanban.model.board import Board
 from lanban.sync.relay_room import Room
 from lanban.sync.update_check import state_vector_clocks
-from lanban.sync.update_guard import UpdateGuard
+from lanban.sync.update_guard import OWN_CLOCKS_FROM_UPDATE, UpdateGuard
 from tests.sync.test_type_depths import assert_exact
 
 
@@ -91,3 +91,22 @@ def test_a_rooms_guard_knows_the_clocks_through_held_back_and_released_updates()
     assert guard.pending_bytes == 0
     assert_exact(guard, doc)
     room.discard()
+
+
+def test_a_boards_own_writes_on_a_board_of_many_clients_keep_the_clocks() -> None:
+    """Past OWN_CLOCKS_FROM_UPDATE clients, the clocks of the board's own write are
+    read from its update: they are the document's, and so is the encoding."""
+    board = Board.create("Many", ["To do"], actor="ada")
+    ticket = board.add_ticket("mine")
+    base = board.get_update()
+    for k in range(OWN_CLOCKS_FROM_UPDATE + 5):  # earlier sessions, one write each
+        (update,) = writes(1_000 + 7_919 * k, 1, base=base)
+        board.apply_update(update)
+    guard = UpdateGuard(board)
+    peer = writes(99, 40, base=board.get_update())
+    for i, update in enumerate(peer):
+        take(guard, board, update)
+        board.edit_ticket(ticket, title=f"mine {i}", description="ü" * i)
+        assert guard._known.encoded == board.get_state()
+        assert clocks_of(guard) == state_vector_clocks(board.get_state())
+    assert_exact(guard, board)
