@@ -86,7 +86,8 @@ class TypeDepths:
         return self._entries[client][bisect_right(self._starts[client], clock) - 1]
 
     def held(self, client: int) -> int:
-        return max(self.ends.get(client, 0), self.unread.get(client, 0))
+        end, unread = self.ends.get(client, 0), self.unread.get(client, 0)
+        return end if end >= unread else unread
 
     def queue(self, update: bytes, clocks: Mapping[int, int]) -> bool:
         """Keep an update the document wrote of itself (``clocks``: its state vector
@@ -131,7 +132,8 @@ class TypeDepths:
         if only is not None:
             unread = self.unread
             for client in only:
-                if max(covered.get(client, 0), unread.get(client, 0)) != clocks.get(client, 0):
+                end, queued = covered.get(client, 0), unread.get(client, 0)
+                if (end if end >= queued else queued) != clocks.get(client, 0):
                     return False
             return True
         if self.unread:
