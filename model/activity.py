@@ -114,6 +114,7 @@ _PHRASES: dict[str, Callable[[Activity, str, str, str], str]] = {
     "board_created": lambda e, ref, b, a: f"created the board {a}",
     "board_renamed": lambda e, ref, b, a: f"renamed the board to {a}",
     "member_added": lambda e, ref, b, a: f"added member {a}" if e.after else "added a member",
+    "member_joined": lambda e, ref, b, a: "joined the board",
     "member_changed": lambda e, ref, b, a: f"changed member {a}" if e.after else "changed a member",
     "member_removed": lambda e, ref, b, a: f"removed member {a}" if e.after else "removed a member",
 }
@@ -195,7 +196,7 @@ class Feed:
                     self._checkpoints.append(names.copy())
                 change = changes[index]
                 names.learn(change)
-                groups.append(_entries(index, change, names))
+                groups.append(_entries(index, change, names, history.members))
         self._told = told
 
 
@@ -232,7 +233,9 @@ class _Names:
 MEMBER_SHOWN_FIELDS = ("name", "color", "role", "removed")  # not sig, version, kex...
 
 
-def _entries(index: int, c: Change, names: _Names) -> list[Activity]:
+def _entries(index: int, c: Change, names: _Names, members: dict[int, str]) -> list[Activity]:
+    """``members``: the member id each client's own entry names (a member's own entry
+    made by one of its clients is that member joining)."""
     if c.root == "tickets":
         return _ticket_entries(index, c, names)
     kinds: list[tuple[str, str, str]] = []  # kind, before, after
@@ -274,7 +277,8 @@ def _entries(index: int, c: Change, names: _Names) -> list[Activity]:
         name = names.titles.get(("members", c.entity), "")
         removed = values.get("removed")
         if c.created:
-            kinds.append(("member_added", "", name))
+            joined = members.get(c.client) == c.entity
+            kinds.append(("member_joined" if joined else "member_added", "", name))
         elif removed is not None and removed[0] is not True and removed[1] is True:
             kinds.append(("member_removed", "", name))
         elif any(values[key][0] != values[key][1] for key in MEMBER_SHOWN_FIELDS if key in values):

@@ -316,6 +316,23 @@ def test_a_client_that_names_its_member_shows_the_members_name() -> None:
     assert lines(board)[-1] == "Ada L. created the board 'Plans'"
 
 
+def test_a_member_writing_its_own_entry_joined_the_board() -> None:
+    from lanban.model.members import add_member
+
+    board = Board.create("Team", actor="Ada", clock=Clock(step=MINUTE))
+    grace = "G" * 43
+    # Grace's computer, joining with an invite: its client names her member id and
+    # writes her entry (the name stays empty until she sets one).
+    joiner = Board.from_update(board.get_update(), actor="Grace")
+    joiner.set_member(grace)
+    add_member(joiner, grace)
+    board.apply_update(joiner.get_update(board.get_state()))
+    add_member(board, "B" * 43, name="Bob")  # Ada adds Bob: Bob did not join
+    told = lines(board)
+    assert "Grace joined the board" in told and "Ada added member 'Bob'" in told
+    assert not any("added a member" in line for line in told)
+
+
 def test_a_peers_deep_junk_in_this_nodes_clients_entry_is_left_alone() -> None:
     from tests.model.hostile import nest
 
