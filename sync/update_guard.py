@@ -240,7 +240,8 @@ class UpdateGuard:
         known = self._known
         depths_in_step = self._depths_state == known.encoded and not self._waiting
         deferred = self._deferred
-        if self._landings == 1 and not deferred and self._landed == update:
+        landed = self._landings == 1 and not deferred and self._landed == update
+        if landed:
             # pycrdt's own record of the transaction is the update: all of it landed,
             # and nothing else (no structs held back before, none held back now)
             changed: dict[int, int] | None = summary.clock_ends
@@ -258,7 +259,9 @@ class UpdateGuard:
             depths_in_step
             and depths.record(summary.sections, clocks)
             and all(depths.queue(own, clocks if changed is None else changed) for own in deferred)
-            and depths.matches(clocks, changed)
+            # (landed: what record added, exactly, is what moved: each client's new
+            # structs from its old clock to the end of its section)
+            and (landed or depths.matches(clocks, changed))
         ):
             self._depths_state = known.encoded
         waiting = self._waiting
