@@ -494,6 +494,8 @@ class BoardFile(BoardMeta):
         return fresh
 
     def _apply_new_rows(self) -> int:
+        if self._only_own_rows():
+            return 0
         rows = self._log.rows(after=self._last_seq)
         with self._state:  # the writer thread claims its rows before they commit
             fresh = [r for r in rows if r.seq not in self._own]
@@ -523,6 +525,21 @@ class BoardFile(BoardMeta):
             self.quarantined += tuple(refused)
             self._quarantine(refused)
         return len(good)
+
+    def _only_own_rows(self) -> bool:
+        """Whether every row after the last one read is one the writer thread wrote for
+        this process: ``_last_seq`` then moves past them unread (a node polls every
+        50 ms; its own writes are most of what changes the file, and reading them back
+        was the poll's cost)."""
+        top = self._log.last_seq()
+        with self._state:
+            span = range(self._last_seq + 1, top + 1)
+            own = self._own
+            if len(span) > len(own) or not all(seq in own for seq in span):
+                return False
+            own.difference_update(span)
+        self._last_seq = max(self._last_seq, top)
+        return True
 
     def close(self) -> None:
         self._unlisten()

@@ -219,6 +219,35 @@ async def test_poll_does_not_apply_this_processes_rows_again(tmp_path: Path, gat
         bf.close()
 
 
+async def test_poll_reads_no_rows_back_when_only_this_process_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bf, _peer, _reader = setup(tmp_path)
+    bf.write_in_background(True)
+    read: list[int] = []
+    rows_after = board_file.UpdateLog.rows
+
+    def counting(log: Any, after: int = 0) -> Any:
+        found = rows_after(log, after)
+        read.append(len(found))
+        return found
+
+    monkeypatch.setattr(board_file.UpdateLog, "rows", counting)
+    try:
+        for n in range(5):
+            await within(bf.edit(lambda n=n: bf.board.add_ticket(f"mine {n}", "Todo")))
+        assert bf.poll() == 0 and read == []  # its own rows: skipped unread
+        with Store(tmp_path).open(bf.board_id) as other:
+            other.board.add_ticket("from elsewhere", "Todo")
+        await within(bf.edit(lambda: bf.board.add_ticket("mine again", "Todo")))
+        assert bf.poll() == 1  # another's row among ours: the rows are read
+        assert read and bf.poll() == 0
+        titles = [t.title for t in bf.board.tickets()]
+        assert titles.count("from elsewhere") == 1 and titles.count("mine again") == 1
+    finally:
+        bf.close()
+
+
 async def test_a_failed_write_is_the_boards_problem_until_it_is_saved(
     tmp_path: Path, gate: Gate
 ) -> None:
