@@ -30,15 +30,19 @@ that noise: samples of ours and of the reference alternate).
   echo's, and p99 per hop under 10 ms (the budget row takes the larger p99 of the
   two methods). The "A's own move" row (no target) is the time from A's move until
   it is on disk (the edit's future resolved), fsync included, against the echo's
-  round trip p99: the durability the round trip no longer waits for. The two are
-  timed alike: each round trip ends one task wake-up after its last frame arrives
-  (the echo's when ``recv()`` returns in the ping task, ours at the board event in
-  the link's reader task). What remains of a hop is Python on its path, cold after
-  each pause (p50 ~0.35-0.45 ms per hop against the echo's ~0.09-0.11): of B's
-  ~270 us from frame to answer sent (p50, traced in these processes), websockets'
-  delivery of the frame ~45 (the echo's too), the update guard ~70, pycrdt
-  applying and committing ~35, the model's event ~40, the answer's move ~30. On a
-  quiet machine the echo's p99 per hop (~0.2 ms) is under our p50, so the 2x
+  round trip p99: the durability the round trip no longer waits for. Where each
+  round trip ends: the echo's when ``recv()`` returns in the ping task, as a bare
+  websockets program reads (one task wake-up after the frame is parsed); ours at the
+  board event, which a node's link raises from ``data_received`` itself
+  (sync/frame_tap.py), saving that wake-up on each receive (p50 per hop 0.42 ->
+  0.37 ms when it came in, one run). What remains of a hop is Python on its path, cold after each pause
+  (p50 ~0.30-0.34 ms per hop against the echo's ~0.09-0.11): of B's ~180 us from
+  a frame's first byte to its answer's send (p50, traced in these processes),
+  websockets parsing the frame ~21 (the echo's too), opening it ~10, the update
+  guard ~48 with the calls that lead to it, pycrdt applying and committing with the
+  model's observers and the after-commit listeners ~58, the model's event ~12, the
+  answer's move until its send ~35. On a quiet
+  machine the echo's p99 per hop (~0.17 ms) is under half our p50, so the 2x
   target holds only while load stretches both tails.
 - **move to peer through a relay** (600 round trips of each): the same processes and
   method, with no direct link: each board names its relay (as an invite does) and
