@@ -73,13 +73,19 @@ def test_the_clocks_are_the_documents_whatever_it_is_told(
             assert changed == {c: k for c, k in known.clocks.items() if before_clocks.get(c) != k}
 
 
-def test_a_known_client_that_moved_is_read_without_parsing_the_rest() -> None:
+def _written_by_each() -> tuple[Doc[Any], dict[int, Doc[Any]]]:
+    """A document each of CLIENTS wrote once to, and those clients' documents."""
     receiver: Doc[Any] = Doc()
     receiver["m"] = Map()
     writers = {c: _writer(c, receiver) for c in CLIENTS}
     for client, writer in writers.items():
         writer.get("m", type=Map)["k"] = client
         receiver.apply_update(writer.get_update(receiver.get_state()))
+    return receiver, writers
+
+
+def test_a_known_client_that_moved_is_read_without_parsing_the_rest() -> None:
+    receiver, writers = _written_by_each()
     known = KnownState()
     known.read(receiver.get_state())
     writer = writers[300]
@@ -91,12 +97,7 @@ def test_a_known_client_that_moved_is_read_without_parsing_the_rest() -> None:
 
 
 def test_a_client_it_was_not_told_of_is_seen_before_and_after_the_one_it_was() -> None:
-    receiver: Doc[Any] = Doc()
-    receiver["m"] = Map()
-    writers = {c: _writer(c, receiver) for c in CLIENTS}
-    for client, writer in writers.items():
-        writer.get("m", type=Map)["k"] = client
-        receiver.apply_update(writer.get_update(receiver.get_state()))
+    receiver, writers = _written_by_each()
     known = KnownState()
     known.read(receiver.get_state())
     for actual in CLIENTS:
