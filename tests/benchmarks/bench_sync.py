@@ -35,8 +35,9 @@ that noise: samples of ours and of the reference alternate).
   websockets program reads (one task wake-up after the frame is parsed); ours at the
   board event, which a node's link raises from ``data_received`` itself
   (sync/frame_tap.py), saving that wake-up on each receive (p50 per hop 0.42 ->
-  0.37 ms when it came in, one run). What remains of a hop is Python on its path, cold after each pause
-  (p50 ~0.30-0.34 ms per hop against the echo's ~0.09-0.11): of B's ~180 us from
+  0.37 ms when it came in, one run). What remains of a hop is Python on its path,
+  cold after each pause (p50 ~0.30-0.34 ms per hop against the echo's
+  ~0.09-0.11): of B's ~180 us from
   a frame's first byte to its answer's send (p50, traced in these processes),
   websockets parsing the frame ~21 (the echo's too), opening it ~10, the update
   guard ~48 with the calls that lead to it, pycrdt applying and committing with the
