@@ -106,6 +106,7 @@ LATENCY_SAMPLES = 1000
 RELAY_SAMPLES = 600
 WARMUP = 100
 PAUSE_S = 0.005  # between round trips: moves come from people, not a tight loop
+PIN_ENV = "LANBAN_BENCH_CPU"  # sync_peer runs on this core only
 FAN_OUT = (2, 5, 10, 20)
 FAN_SAMPLES = 150
 FAN_WARMUP = 20
@@ -121,7 +122,7 @@ CHILD_TIMEOUT_S = 120.0
 class Child:
     """A subprocess that answers with ``tag {json}`` lines on stdout."""
 
-    def __init__(self, *argv: str) -> None:
+    def __init__(self, *argv: str, env: dict[str, str] | None = None) -> None:
         self.argv = argv
         self.proc = subprocess.Popen(
             argv,
@@ -130,7 +131,7 @@ class Child:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=os.environ | {"PYTHONUNBUFFERED": "1"},
+            env=os.environ | {"PYTHONUNBUFFERED": "1"} | (env or {}),
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.errors: list[str] = []
@@ -177,8 +178,18 @@ class Child:
         return f"{' '.join(self.argv[2:5])}: {what}; exit {self.proc.poll()}\n{tail}"
 
 
-def peer(role: str, *args: str) -> Child:
-    return Child(sys.executable, "-m", "tests.benchmarks.sync_peer", role, *args)
+def peer(role: str, *args: str, cpu: int | None = None) -> Child:
+    """A sync_peer process; ``cpu``: the one core it runs on (Linux)."""
+    env = {} if cpu is None else {PIN_ENV: str(cpu)}
+    return Child(sys.executable, "-m", "tests.benchmarks.sync_peer", role, *args, env=env)
+
+
+def two_cores() -> tuple[int, int] | None:
+    """Two cores this process may use, one per peer (None where affinity is not settable)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cores = sorted(os.sched_getaffinity(0))
+    return (cores[0], cores[1]) if len(cores) >= 2 else None
 
 
 @contextlib.contextmanager
@@ -227,14 +238,20 @@ def stats(samples: list[float]) -> tuple[float, float]:
 
 
 def round_trips(
-    tmp: Path, boards: dict[str, Board], relays: dict[str, str | None]
+    tmp: Path,
+    boards: dict[str, Board],
+    relays: dict[str, str | None],
+    cores: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """Run a pong and a ping process over these boards; their round-trip samples."""
+    """Run a pong and a ping process over these boards; their round-trip samples.
+    ``cores``: pong's and ping's core (else the scheduler places them)."""
     a, b = Store(tmp / "a"), Store(tmp / "b")
     ids = {label: share(board, [a, b], relays.get(label)) for label, board in boards.items()}
     direct = not any(relays.values())
     with children() as procs:
-        procs.append(peer("pong", str(b.root), *(["--echo"] if direct else [])))
+        pong_cpu, ping_cpu = cores if cores is not None else (None, None)
+        echo = ["--echo"] if direct else []
+        procs.append(peer("pong", str(b.root), *echo, cpu=pong_cpu))
         ready = procs[-1].expect("ready")
         plan = {
             "peer": f"127.0.0.1:{ready['port']}" if direct else None,
@@ -244,7 +261,7 @@ def round_trips(
             "warmup": WARMUP,
             "pause_s": PAUSE_S,
         }
-        procs.append(peer("ping", str(a.root), json.dumps(plan)))
+        procs.append(peer("ping", str(a.root), json.dumps(plan), cpu=ping_cpu))
         result = procs[-1].expect("result", 600)
         procs[0].send("stamps")
         seen = procs[0].expect("stamps")
@@ -268,6 +285,7 @@ def ms(samples: list[float], scale: float = 1.0) -> tuple[float, float]:
 def bench_direct() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         result = round_trips(Path(tmp), {"node": bench_board("Direct")}, {})
+    pinned = pinned_rows()
     ours50, ours99 = ms(result["samples"]["node"], 0.5)
     echo50, echo99 = ms(result["samples"]["echo"], 0.5)
     one50, one99 = ms(result["one_way"]["node"])
@@ -309,6 +327,29 @@ def bench_direct() -> list[Row]:
             "ms",
             note=f"until on disk, fsync included (p50 {own50:.3f}); ref: echo round trip p99",
         ),
+        *pinned,
+    ]
+
+
+def pinned_rows() -> list[Row]:
+    """The same round trips with each peer process on a core of its own, as two machines
+    would be: no target (the rows above keep it)."""
+    cores = two_cores()
+    if cores is None:
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        result = round_trips(Path(tmp), {"node": bench_board("Pinned")}, {}, cores)
+    ours50, ours99 = ms(result["samples"]["node"], 0.5)
+    echo50, echo99 = ms(result["samples"]["echo"], 0.5)
+    return [
+        Row(
+            "  same, a core per peer, p50 per hop",
+            ours50,
+            echo50,
+            "ms",
+            note=f"cores {cores[1]} (A) and {cores[0]} (B), echo too",
+        ),
+        Row("  same, a core per peer, p99 per hop", ours99, echo99, "ms"),
     ]
 
 

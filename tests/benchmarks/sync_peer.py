@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import socket
 import struct
@@ -409,6 +410,9 @@ async def fan(data_dir: str, hub_port: int, bare_port: int, ack_port: int) -> No
 
 def main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    cpu = os.environ.get("LANBAN_BENCH_CPU")  # bench_sync.PIN_ENV: threads made later inherit it
+    if cpu is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(cpu)})
     role, data_dir, *rest = argv
     if role == "pong":
         asyncio.run(pong(data_dir, "--echo" in rest))
