@@ -119,13 +119,11 @@ class NodeFacade(QObject):
 
     def _name_writers(self) -> None:
         """Tell each board opened (or reopened) since which member this node is,
-        so the history names its changes by the member's name (as the CLI does), and
-        give my entry there the name and colour it lacks (joined from the CLI)."""
+        so the history names its changes by the member's name (as the CLI does)."""
         for board_id, sync in self._node.boards.items():
             if self._named.get(board_id) is not sync.board:
                 sync.board.set_member(self._node.node_key.member_id)
                 self._named[board_id] = sync.board
-                self._follow_settings(sync.board, blanks_only=True)
         for gone in self._named.keys() - self._node.boards.keys():
             del self._named[gone]
 
@@ -135,19 +133,14 @@ class NodeFacade(QObject):
             sync.board.actor = self._settings.name
             self._follow_settings(sync.board)
 
-    def _follow_settings(self, board: Board, *, blanks_only: bool = False) -> None:
+    def _follow_settings(self, board: Board) -> None:
         """After I change my name or colour in Settings, my member entry takes them
         where I may write (others see it in the Members dialog; the history names me
-        by it). At open (``blanks_only``) only what the entry lacks: whoever added me
-        may have named me otherwise, and then that name stays."""
+        by it). Not at open: whoever added me may have named me otherwise."""
         me = self._node.node_key.member_id
         mine = member(board, me)
-        if mine is None or mine.removed:
-            return
         name, color = self._settings.name, self._settings.color
-        if blanks_only:
-            name, color = mine.name or name, mine.color or color
-        if (mine.name, mine.color) == (name, color):
+        if mine is None or mine.removed or (mine.name, mine.color) == (name, color):
             return
         role = role_of(board, me)
         if access(board) is not Access.OPEN and (role is None or not role.writes):

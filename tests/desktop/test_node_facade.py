@@ -150,32 +150,6 @@ def test_boards_invites_links_presence_and_names_arrive_as_typed_events(
     run(go())
 
 
-def test_at_open_my_nameless_entry_takes_my_name_and_colour_and_a_given_name_stays(
-    tmp_path: Path, run: Run
-) -> None:
-    from lanban.model.members import update_member
-
-    store = Store(tmp_path / "ada")
-    first = make_board(store, title="From the CLI")  # my entry: no name, no colour
-    second = make_board(store, title="Named by a colleague")
-    me = store.signing_key().member_id
-    with store.open(second) as bf:
-        update_member(bf.board, me, name="A. Lovelace")
-
-    async def go() -> None:
-        ada, _ = facade(tmp_path / "ada", ADA)
-        await ada.start()
-        try:
-            mine = member(ada.board(first), ada.member_id)
-            assert mine is not None and (mine.name, mine.color) == (ADA["name"], ADA["color"])
-            named = member(ada.board(second), ada.member_id)
-            assert named is not None and (named.name, named.color) == ("A. Lovelace", ADA["color"])
-        finally:
-            await ada.stop()
-
-    run(go())
-
-
 def test_one_error_wrapper_turns_expected_failures_into_messages() -> None:
     messages = Messages()
     errors: list[str] = []
