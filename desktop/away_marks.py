@@ -31,8 +31,9 @@ from lanban.sync.store import StoreError
 from .controller import BoardController
 from .theme import Palette
 
-# Not news: nodes write members' signed grants back on their own (PROTOCOL.md 7.5).
-QUIET_KINDS = frozenset({"member_changed"})
+# Not news: nodes write members' signed grants back on their own (PROTOCOL.md 7.5),
+# and an app fills its user's entry from Settings.
+QUIET_KINDS = frozenset({"member_changed", "member_updated_self"})
 CATCH_UP_MS = 60_000  # at most this long after opening, peers' changes are news
 RECOUNT_MS = 2000  # the news is read again at most this often while catching up
 FIRST_READ_MS = 300  # after a board is shown, its news is read

@@ -116,6 +116,7 @@ _PHRASES: dict[str, Callable[[Activity, str, str, str], str]] = {
     "member_added": lambda e, ref, b, a: f"added member {a}" if e.after else "added a member",
     "member_joined": lambda e, ref, b, a: "joined the board",
     "member_changed": lambda e, ref, b, a: f"changed member {a}" if e.after else "changed a member",
+    "member_updated_self": lambda e, ref, b, a: "updated their member details",
     "member_removed": lambda e, ref, b, a: f"removed member {a}" if e.after else "removed a member",
 }
 
@@ -235,7 +236,7 @@ MEMBER_SHOWN_FIELDS = ("name", "color", "role", "removed")  # not sig, version, 
 
 def _entries(index: int, c: Change, names: _Names, members: dict[int, str]) -> list[Activity]:
     """``members``: the member id each client's own entry names (a member's own entry
-    made by one of its clients is that member joining)."""
+    made by one of its clients is that member joining; changed by one, its details)."""
     if c.root == "tickets":
         return _ticket_entries(index, c, names)
     kinds: list[tuple[str, str, str]] = []  # kind, before, after
@@ -282,7 +283,8 @@ def _entries(index: int, c: Change, names: _Names, members: dict[int, str]) -> l
         elif removed is not None and removed[0] is not True and removed[1] is True:
             kinds.append(("member_removed", "", name))
         elif any(values[key][0] != values[key][1] for key in MEMBER_SHOWN_FIELDS if key in values):
-            kinds.append(("member_changed", "", name))
+            own = members.get(c.client) == c.entity
+            kinds.append(("member_updated_self" if own else "member_changed", "", name))
         # else a node wrote back the same signed grant (PROTOCOL.md 7.5): nothing to tell
     return [Activity(k, c.time, c.author, index, before=b, after=a) for k, b, a in kinds]
 

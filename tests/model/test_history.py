@@ -317,7 +317,7 @@ def test_a_client_that_names_its_member_shows_the_members_name() -> None:
 
 
 def test_a_member_writing_its_own_entry_joined_the_board() -> None:
-    from lanban.model.members import add_member
+    from lanban.model.members import add_member, update_member
 
     board = Board.create("Team", actor="Ada", clock=Clock(step=MINUTE))
     grace = "G" * 43
@@ -331,6 +331,12 @@ def test_a_member_writing_its_own_entry_joined_the_board() -> None:
     told = lines(board)
     assert "Grace joined the board" in told and "Ada added member 'Bob'" in told
     assert not any("added a member" in line for line in told)
+    update_member(joiner, grace, name="Grace H.")  # her app fills in her name
+    board.apply_update(joiner.get_update(board.get_state()))
+    update_member(board, "B" * 43, name="Bobby")
+    told = lines(board)
+    assert "Grace H. updated their member details" in told  # named as she is now
+    assert "Ada changed member 'Bobby'" in told
 
 
 def test_a_peers_deep_junk_in_this_nodes_clients_entry_is_left_alone() -> None:
