@@ -73,7 +73,10 @@ class Settings(QObject):
         for this run. ``needs_name`` says whether to ask (first start)."""
         identity = store.identity()
         chosen = name or os.environ.get("LANBAN_USER_NAME") or identity.name
-        return cls(store, identity.user_id, chosen, identity.color or color_for(identity.user_id))
+        # No colour chosen: the one everyone else gives this name (model.people), so my
+        # avatar matches my member entry and writer rows, nameless as a CLI join left them.
+        color = identity.color or color_for(chosen or identity.user_id)
+        return cls(store, identity.user_id, chosen, color)
 
     @classmethod
     def of(cls, store: Store, me: Mapping[str, str]) -> Settings:

@@ -100,3 +100,18 @@ def test_the_users_name_is_kept_without_escapes(
     assert Settings.load(store).name == "Ada Lovelace"
     Settings.load(store).set_identity("Gr\x1b]0;x\x07ace\x00", "#009688")
     assert store.identity().name == "Grace"
+
+
+def test_without_a_chosen_colour_mine_is_the_one_others_give_my_name(
+    tmp_path: Path, qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lanban.model.people import color_for
+
+    monkeypatch.delenv("LANBAN_USER_NAME", raising=False)
+    store = Store(tmp_path)
+    by_id = color_for(store.identity().user_id)  # the colour it had before
+    name = next(n for n in (f"Grace {i}" for i in range(100)) if color_for(n) != by_id)
+    store.set_user(name, "")  # as `lanban board join` leaves it: a name, no colour
+    assert Settings.load(store).color == color_for(name)  # the Members dialog's rule
+    store.set_user(name, "#009688")
+    assert Settings.load(store).color == "#009688"  # a chosen one stays
