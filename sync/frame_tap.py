@@ -18,13 +18,15 @@ synchronously (``websockets.broadcast``, as a link's sends are).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import ServerConnection
 from websockets.frames import Frame, Opcode
 from websockets.protocol import Event
+from websockets.typing import Data
 
 FrameHandler = Callable[[bytes], bool]  # True: the frame was handled
 
@@ -67,3 +69,25 @@ class TappedServerConnection(FrameTap, ServerConnection):
 
 class TappedClientConnection(FrameTap, ClientConnection):
     """A dialled connection (to a peer or a relay) with the tap."""
+
+
+@contextlib.contextmanager
+def frames_as_parsed(ws: Connection, on_frame: FrameHandler) -> Iterator[None]:
+    """While inside, ``ws`` (if it is a :class:`FrameTap`) hands frames to ``on_frame``
+    as they are parsed; read the rest with :func:`recv_frame`."""
+    tap = ws if isinstance(ws, FrameTap) else None
+    if tap is not None:
+        tap.on_frame = on_frame
+    try:
+        yield
+    finally:
+        if tap is not None:
+            tap.on_frame = None
+
+
+async def recv_frame(ws: Connection) -> Data:
+    """``ws.recv()``; raises what ``on_frame`` raised on this frame, if it did."""
+    frame = await ws.recv()
+    if isinstance(ws, FrameTap) and ws.frame_error is not None:
+        raise ws.frame_error
+    return frame

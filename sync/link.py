@@ -20,7 +20,7 @@ from websockets.asyncio.connection import Connection, broadcast
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 
 from .connect import CLOSE_REFUSED, PING_INTERVAL_S
-from .frame_tap import FrameTap
+from .frame_tap import frames_as_parsed, recv_frame
 from .messages import ProtocolError
 from .secure import SecureChannel, SecureError
 from .session import LinkRefused, Session
@@ -142,10 +142,6 @@ class Link:
         return self.close_reason or "closed"
 
     async def _read(self, session: Session, on_frame: Callable[[Link], None] | None) -> None:
-        ws = self.ws
-        recv = ws.recv  # as ``async for raw in ws`` does, without its async generator
-        tap = ws if isinstance(ws, FrameTap) else None
-
         def take(raw: bytes) -> bool:  # a frame handed over as it was parsed
             if self.close_reason:
                 return False  # queued: the task sees the link is closing
@@ -153,17 +149,15 @@ class Link:
             return True
 
         try:
-            if tap is not None:
-                tap.on_frame = take
-            while True:
-                raw = await recv()
-                if tap is not None and tap.frame_error is not None:
-                    raise tap.frame_error  # from this frame, taken in data_received
-                if self.close_reason:
-                    break  # closing (removed, too slow, stopping): nothing more is taken
-                if isinstance(raw, str):
-                    raise ProtocolError("text frame on a binary protocol")
-                self._take(raw, session, on_frame)
+            # recv() in a loop, as ``async for raw in ws`` does, without its async generator
+            with frames_as_parsed(self.ws, take):
+                while True:
+                    raw = await recv_frame(self.ws)
+                    if self.close_reason:
+                        break  # closing (removed, too slow, stopping): nothing more is taken
+                    if isinstance(raw, str):
+                        raise ProtocolError("text frame on a binary protocol")
+                    self._take(raw, session, on_frame)
         except (ProtocolError, SecureError) as exc:
             self.close_reason = f"protocol error: {exc}"
             log.warning("%r closed: %s", self, self.close_reason)
@@ -178,9 +172,6 @@ class Link:
             else:
                 reason = f"connection closed ({exc.rcvd or 'no close frame'})"
             self.close_reason = self.close_reason or reason
-        finally:
-            if tap is not None:
-                tap.on_frame = None
         self._stop.set()
 
     def _take(self, raw: bytes, session: Session, on_frame: Callable[[Link], None] | None) -> None:

@@ -43,7 +43,7 @@ from websockets.http11 import Request, Response
 
 from .admission import RateLimitedLog, raise_open_file_limit
 from .awareness import RELAY_OWNERSHIP
-from .frame_tap import FrameTap, TappedServerConnection
+from .frame_tap import TappedServerConnection, frames_as_parsed, recv_frame
 from .messages import DEFAULT_LIMITS, Limits, ProtocolError
 from .protocol import UPDATE_HEADER, RateLimit
 from .relay_room import Room, RoomCorrupted, peer_name
@@ -248,23 +248,20 @@ class Relay:
             rate = RateLimit(self.settings.messages_per_second, self.settings.message_burst)
             for first in room.join(connection, rate):
                 await _send(connection, first)
-            if isinstance(connection, FrameTap):
-                connection.on_frame = partial(_take_update, room, connection)
             # Frames the client sent before it hung up are still read and applied. recv()
             # in a loop: websockets' async iterator is an async generator around it.
-            while True:
-                try:
-                    frame = await connection.recv()
-                except ConnectionClosedOK:  # as the iterator ends: a normal close
-                    break
-                if isinstance(connection, FrameTap) and connection.frame_error:
-                    raise connection.frame_error  # from this frame, taken in data_received
-                if room.discarded:
-                    break
-                if isinstance(frame, str):
-                    raise ProtocolError("text frame (y-websocket sends binary frames)")
-                for reply in room.receive_data(connection, frame):
-                    await _send(connection, reply)
+            with frames_as_parsed(connection, partial(_take_update, room, connection)):
+                while True:
+                    try:
+                        frame = await recv_frame(connection)  # raises what on_frame raised
+                    except ConnectionClosedOK:  # as the iterator ends: a normal close
+                        break
+                    if room.discarded:
+                        break
+                    if isinstance(frame, str):
+                        raise ProtocolError("text frame (y-websocket sends binary frames)")
+                    for reply in room.receive_data(connection, frame):
+                        await _send(connection, reply)
         except ProtocolError as exc:
             log.warning("%s in room %r sent a bad message, disconnecting: %s", peer, name, exc)
             refusal = (CloseCode.POLICY_VIOLATION, _close_reason(str(exc)))
@@ -276,8 +273,6 @@ class Relay:
             if exc.rcvd is None and exc.sent is not None:  # we closed it: say why
                 log.warning("%s in room %r disconnected: %s", peer, name, exc)
         finally:
-            if isinstance(connection, FrameTap):
-                connection.on_frame = None
             self._leave(room, connection)
             log.debug("%s left room %r", peer, name)
         if refusal is not None:
