@@ -128,14 +128,10 @@ class TypeDepths:
         """Whether the index (with what it has queued) covers exactly this state
         vector (client -> clock). ``only``: the clients whose clocks changed since the
         index last covered the state vector exactly (None: any may have)."""
-        covered = self.ends
         if only is not None:
-            unread = self.unread
-            for client in only:
-                end, queued = covered.get(client, 0), unread.get(client, 0)
-                if (end if end >= queued else queued) != clocks.get(client, 0):
-                    return False
-            return True
+            held = self.held
+            return all(held(client) == clocks.get(client, 0) for client in only)
+        covered = self.ends
         if self.unread:
             covered = dict(covered)
             for client, clock in self.unread.items():

@@ -20,19 +20,16 @@ from collections.abc import Callable
 from .messages import ProtocolError, read_var_bytes, read_var_uint
 from .update_caps import MAX_CLOCK, ONE_VALUE, SCALARS, UpdateLimits, UpdateSummary
 from .update_nesting import (
-    DELETED_ENTRY,
     FROM_ORIGIN,
-    GC_ENTRY,
     IS_DELETED,
-    ITEM_ENTRY,
-    MISSING,
     PARENT_ID,
     ROOT,
     SATURATED,
-    TYPE_ENTRY,
     Nesting,
     Outside,
     Section,
+    level_beside,
+    level_inside,
 )
 
 _ANY, _STRING, _DELETED = 8, 4, 1  # the item contents of the lean shape
@@ -290,17 +287,6 @@ def _levels(sections: dict[int, Section], outside: Outside) -> bool:
                 if target is not None and ref_clock >= target.held:
                     return False  # another section's struct, or one neither holds
             entry = entry_of(ref_client, ref_clock)
-            if entry < 0:
-                levels[i] = MISSING
-            elif entry & 3 == GC_ENTRY:
-                levels[i] = 0
-            elif kind == FROM_ORIGIN:
-                levels[i] = min(entry >> 2, SATURATED)
-            elif entry & 3 == TYPE_ENTRY:
-                levels[i] = min((entry >> 2) + 1, SATURATED)
-            elif entry & 3 == ITEM_ENTRY:
-                levels[i] = MISSING  # a parent that is no type: pycrdt fails on it
-            else:
-                assert entry & 3 == DELETED_ENTRY
+            levels[i] = level_beside(entry) if kind == FROM_ORIGIN else level_inside(entry)
         sec.levels = levels
     return True

@@ -450,23 +450,34 @@ class Nesting:
         outside = self.outside
         if outside is None:
             return 0, container
-        entry = outside.entry(client, clock)
-        if entry < 0:
-            return MISSING, container
-        return (0 if entry & 3 == GC_ENTRY else min(entry >> 2, SATURATED)), container
+        return level_beside(outside.entry(client, clock)), container
 
     def parent_outside(self, client: int, clock: int, strict: bool) -> int:
         """Level of an item whose parent is a type the update does not hold."""
         if self.outside is None:
             return 0
         entry = self.outside.entry(client, clock)
-        if entry < 0:
-            return MISSING
-        kind = entry & 3
-        if kind == TYPE_ENTRY:
-            return min((entry >> 2) + 1, SATURATED)
-        if kind == ITEM_ENTRY:
-            if strict:
-                raise NestingRefused(f"parent {client}:{clock} is not a type")
-            return MISSING
-        return 0  # Yjs drops an item whose parent was collected
+        if strict and entry >= 0 and entry & 3 == ITEM_ENTRY:
+            raise NestingRefused(f"parent {client}:{clock} is not a type")
+        return level_inside(entry)
+
+
+def level_beside(entry: int) -> int:
+    """The level of an item put next to the struct of this index entry (-1: one the
+    document lacks)."""
+    if entry < 0:
+        return MISSING
+    return 0 if entry & 3 == GC_ENTRY else min(entry >> 2, SATURATED)
+
+
+def level_inside(entry: int) -> int:
+    """The level of an item whose parent is the struct of this index entry (-1: one
+    the document lacks): MISSING for one that is no type (pycrdt fails on it)."""
+    if entry < 0:
+        return MISSING
+    kind = entry & 3
+    if kind == TYPE_ENTRY:
+        return min((entry >> 2) + 1, SATURATED)
+    if kind == ITEM_ENTRY:
+        return MISSING
+    return 0  # Yjs drops an item whose parent was collected or deleted
