@@ -249,11 +249,6 @@ class BoardFile(BoardMeta):
         writer thread ``change`` returns fsynced and the future is resolved already.
         """
         loop = asyncio.get_running_loop()
-        if self._writer is None:
-            result = change()
-            done: asyncio.Future[T] = loop.create_future()
-            done.set_result(result)
-            return done
         outer = self._durable  # an edit inside an edit: the writes count for both
         durable = self._durable = outer or Durable()
         try:
@@ -261,8 +256,8 @@ class BoardFile(BoardMeta):
         finally:
             self._durable = outer
         # Made after the change: what it sends to peers goes first.
-        done = loop.create_future()
-        if not durable.writes or self._writer is None:
+        done: asyncio.Future[T] = loop.create_future()
+        if not durable.writes or self._writer is None:  # (without the thread: written)
             done.set_result(result)
             return done
         barrier = Barrier(durable, Future())
