@@ -15,13 +15,10 @@ from PySide6.QtCore import (
 Index = QModelIndex | QPersistentModelIndex
 
 
-class IdListModel(QAbstractListModel):
-    """Row ``n`` is ``self._ids[n]``; subclasses fill ``_ids`` and answer ``data``."""
+class IdRows:
+    """Row ``n`` is ``self._ids[n]``: what both list models below share."""
 
     _ids: list[str]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
 
     def id_at(self, index: Index) -> str | None:
         """The id on ``index``'s row; None for an invalid index or a row gone meanwhile."""
@@ -30,7 +27,14 @@ class IdListModel(QAbstractListModel):
         return self._ids[index.row()]
 
 
-class CountedIdListModel(QStringListModel):
+class IdListModel(IdRows, QAbstractListModel):
+    """Subclasses fill ``_ids`` and answer ``data``."""
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+
+class CountedIdListModel(IdRows, QStringListModel):
     """Row ``n`` is ``self._ids[n]``, as in IdListModel, but Qt counts the rows: a
     list view lays out every row again after each row change and asks the row
     count twice per row, which a Python ``rowCount`` made most of a long
@@ -47,12 +51,6 @@ class CountedIdListModel(QStringListModel):
         self.rowsInserted.connect(self._inserted)
         self.rowsRemoved.connect(self._removed)
         self.rowsMoved.connect(self._moved)
-
-    def id_at(self, index: Index) -> str | None:
-        """The id on ``index``'s row; None for an invalid index or a row gone meanwhile."""
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
-            return None
-        return self._ids[index.row()]
 
     def reset_ids(self, ids: list[str]) -> None:
         """All rows anew (a model reset)."""
