@@ -32,7 +32,7 @@ from .controller import BoardController
 from .theme import Palette
 
 # Not news: nodes write members' signed grants back on their own (PROTOCOL.md 7.5),
-# and an app fills its user's entry from Settings.
+# and a member's own new name or colour (Settings) is no change to the board's work.
 QUIET_KINDS = frozenset({"member_changed", "member_updated_self"})
 CATCH_UP_MS = 60_000  # at most this long after opening, peers' changes are news
 RECOUNT_MS = 2000  # the news is read again at most this often while catching up

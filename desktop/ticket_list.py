@@ -91,9 +91,12 @@ class TicketListView(QListView):
         # Batches show a long column soon after it is loaded; a peer's move lays the
         # column out again, and batches would show it only some loop turns later.
         model.modelAboutToBeReset.connect(lambda: self.setBatchSize(LAYOUT_BATCH))
-        for changed in (model.rowsAboutToBeInserted, model.rowsAboutToBeRemoved):
+        for changed in (
+            model.rowsAboutToBeInserted,
+            model.rowsAboutToBeRemoved,
+            model.rowsAboutToBeMoved,
+        ):
             changed.connect(self._one_batch)
-        model.rowsAboutToBeMoved.connect(self._one_batch)
 
     def _one_batch(self, *_: object) -> None:
         self.setBatchSize(max(LAYOUT_BATCH, self.model().rowCount() + 1))
