@@ -45,6 +45,23 @@ def _guard(doc: Any, indexed: bool) -> UpdateGuard:
     return guard
 
 
+def _medians(board: Callable[[bool], Board], moves: list[bytes]) -> tuple[float, float]:
+    """Median us the guard spends on each of ``moves`` after the first (which builds
+    the index), with the depth index and without, on a board made by ``board``;
+    samples of the two alternate."""
+    sides = []
+    for indexed in (True, False):
+        doc = board(indexed)
+        guard = _guard(doc, indexed)
+        _take(guard, doc, moves[0])
+        sides.append((doc, guard, list[float]()))
+    for update in moves[1:]:
+        for doc, guard, samples in sides:
+            samples.append(_take(guard, doc, update))
+    with_index, without = (statistics.median(samples) * 1e6 for _, _, samples in sides)
+    return with_index, without
+
+
 def _take(guard: UpdateGuard, doc: Any, update: bytes) -> float:
     """Seconds the guard spends on one update (pycrdt's apply left out)."""
     start = time.perf_counter()
@@ -64,16 +81,7 @@ def _moves(state: bytes) -> Row:
     columns = [c.id for c in mover.columns()]
     for i in range(MOVES + 1):
         mover.move_ticket(tickets[i % len(tickets)], columns[i % len(columns)])
-    sides = {}
-    for indexed in (True, False):
-        board = Board.from_update(state, actor="node")
-        guard = _guard(board, indexed)
-        _take(guard, board, moves[0])  # the first builds the index
-        sides[indexed] = (board, guard, [])
-    for update in moves[1:]:
-        for board, guard, samples in sides.values():
-            samples.append(_take(guard, board, update))
-    with_index, without = (statistics.median(sides[i][2]) * 1e6 for i in (True, False))
+    with_index, without = _medians(lambda indexed: Board.from_update(state, actor="node"), moves)
     return Row(
         name="a peer's move: guard with depth index vs without",
         ours=with_index,
@@ -95,24 +103,20 @@ def _answered_moves(state: bytes) -> Row:
     for i in range(MOVES + 1):
         ada.move_ticket(ping, (q1, q2)[i % 2])
         moves.append(sent.pop())
-    sides = {}
-    for indexed in (True, False):
+
+    def answering(indexed: bool) -> Board:
         bob = Board.from_update(start, actor="bob")
-        guard = _guard(bob, indexed)
         seen = [bob.ticket(ping).column]
 
-        def answer(event: object, bob: Board = bob, seen: list[str] = seen) -> None:
+        def answer(event: object) -> None:
             if bob.ticket(ping).column != seen[-1]:
                 seen.append(bob.ticket(ping).column)
                 bob.move_ticket(pong, q1 if bob.ticket(pong).column == q2 else q2)
 
         bob.subscribe(answer)
-        _take(guard, bob, moves[0])
-        sides[indexed] = (bob, guard, [])
-    for update in moves[1:]:
-        for bob, guard, samples in sides.values():
-            samples.append(_take(guard, bob, update))
-    with_index, without = (statistics.median(sides[i][2]) * 1e6 for i in (True, False))
+        return bob
+
+    with_index, without = _medians(answering, moves)
     return Row(
         name="a peer's move answered at once: guard with index vs without",
         ours=with_index,
