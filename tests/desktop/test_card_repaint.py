@@ -35,6 +35,16 @@ class Painted(QObject):
         return False
 
 
+def peer_move(board: Board, column: str, row: int, to: str) -> bytes:
+    """The update of a peer (Grace, on a copy of ``board``) moving the card on ``row``
+    of ``column`` to the top of column ``to``."""
+    peer = Board.from_update(board.get_update(), actor="Grace")
+    sent: list[bytes] = []
+    peer.on_update(lambda update, _source: sent.append(update))
+    peer.move_ticket(peer.ticket_ids(peer.column(column).id)[row], peer.column(to).id, 0)
+    return merge_updates(*sent)
+
+
 def test_a_peers_move_repaints_the_cards_not_the_column_behind(tmp_path: Path, run: Run) -> None:
     make_board(Store(tmp_path), tickets={"To do": ["a", "b", "c"], "Doing": ["d"]})
 
@@ -45,15 +55,10 @@ def test_a_peers_move_repaints_the_cards_not_the_column_behind(tmp_path: Path, r
             await settle(lambda: todo.view.viewport().width() > 100 and app.shown("To do"))
             await pause_events()
             board = app.board
-            peer = Board.from_update(board.get_update(), actor="Grace")
-            sent: list[bytes] = []
-            peer.on_update(lambda update, _source: sent.append(update))
-            peer.move_ticket(
-                peer.ticket_ids(peer.column("To do").id)[0], peer.column("Doing").id, 0
-            )
+            update = peer_move(board, "To do", 0, "Doing")
             painted = Painted([todo, doing, todo.view.viewport(), doing.view.viewport()])
 
-            board.apply_update(merge_updates(*sent))  # as the node applies a peer's update
+            board.apply_update(update)  # as the node applies a peer's update
             for column in (todo, doing):
                 column.view.executeDelayedItemsLayout()
             QApplication.sendEvent(app.window, QEvent(QEvent.Type.UpdateRequest))
@@ -105,11 +110,7 @@ def test_a_peers_move_into_a_long_column_shows_in_the_next_paint(tmp_path: Path,
             await settle(lambda: todo.view.viewport().width() > 100 and app.shown("To do"))
             await pause_events()
             board = app.board
-            peer = Board.from_update(board.get_update(), actor="Grace")
-            sent: list[bytes] = []
-            peer.on_update(lambda update, _source: sent.append(update))
-            todo_id = peer.column("To do").id
-            peer.move_ticket(peer.ticket_ids(todo_id)[500], todo_id, 0)
+            update = peer_move(board, "To do", 500, "To do")
             cards: list[int] = []
             delegate = todo.view.itemDelegate()
             paint = delegate.paint
@@ -119,7 +120,7 @@ def test_a_peers_move_into_a_long_column_shows_in_the_next_paint(tmp_path: Path,
                 paint(*args)
 
             delegate.paint = counted  # type: ignore[method-assign]
-            board.apply_update(merge_updates(*sent))
+            board.apply_update(update)
             todo.view.executeDelayedItemsLayout()
             QApplication.sendEvent(app.window, QEvent(QEvent.Type.UpdateRequest))
             assert app.shown("To do")[0] == "card 500"
